@@ -1,0 +1,95 @@
+# layerc: `make` builds ./layerc; `make test` builds and runs the tests;
+# `make demo` trains Fashion-MNIST and deploys it as C.  See README.md.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+BUILD    ?= build
+SAN      ?=
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra
+CPPFLAGS  = -D_DEFAULT_SOURCE -Icompiler -Iruntime -I$(BUILD)
+# The kernels are the hot loops the JIT calls: always optimised for this CPU.
+KFLAGS   ?= -O3 -march=native -ffp-contract=fast
+LDLIBS    = -ltcc -lz -lm -ldl -lpthread
+ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) $(SAN)
+
+EMBED = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/'
+
+COMPILER_SRC = $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+RUNTIME_SRC  = $(filter-out runtime/kernels.c,$(wildcard runtime/*.c))
+LIB_OBJ = $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(RUNTIME_SRC:%.c=$(BUILD)/%.o) \
+          $(BUILD)/runtime/kernels.o $(BUILD)/lyr.tab.o $(BUILD)/lyr.yy.o \
+          $(BUILD)/kernels_src.o
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all deps test test-asan test-torch demo bench install clean
+all: deps layerc
+
+# Installs what the build needs on Debian when it is missing, saying so.
+deps:
+	@sh tests/deps.sh build
+
+layerc: $(BUILD)/layerc
+	cp $< $@
+
+$(BUILD)/layerc: $(BUILD)/compiler/main.o $(BUILD)/liblayerc.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/liblayerc.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/lyr.tab.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+$(BUILD)/runtime/kernels.o: runtime/kernels.c runtime/kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(KFLAGS) -g $(WARN) $(SAN) $(CPPFLAGS) -c -o $@ $<
+
+# The kernel source as a string, for pasting into generated C.
+$(BUILD)/kernels_src.c: runtime/kernels.c runtime/kernels.h
+	@mkdir -p $(BUILD)
+	{ echo 'const char lc_kernels_source[] ='; $(EMBED) runtime/kernels.c; echo ';'; \
+	  echo 'const char lc_kernels_header[] ='; $(EMBED) runtime/kernels.h; echo ';'; } > $@
+
+$(BUILD)/lyr.tab.c $(BUILD)/lyr.tab.h: grammar/lyr.y
+	@mkdir -p $(BUILD)
+	bison -Wall -Werror -d -o $(BUILD)/lyr.tab.c $<
+
+$(BUILD)/lyr.yy.c: grammar/lyr.l $(BUILD)/lyr.tab.h
+	flex -o $@ $<
+
+$(BUILD)/lyr.tab.o $(BUILD)/lyr.yy.o: $(BUILD)/%.o: $(BUILD)/%.c compiler/ast.h compiler/diag.h
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
+$(BUILD)/kernels_src.o: $(BUILD)/kernels_src.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/liblayerc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -Itests/unit -o $@ $< $(BUILD)/liblayerc.a $(LDLIBS)
+
+test: all $(UNIT_TESTS)
+	@BUILD=$(BUILD) sh tests/run.sh
+
+# The same suite, built and run under AddressSanitizer + UBSan.
+test-asan: deps
+	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" CFLAGS="-O1 -g" build-asan/layerc-asan-tests
+	@BUILD=build-asan LAYERC=build-asan/layerc ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh
+
+build-asan/layerc-asan-tests: $(BUILD)/layerc $(UNIT_TESTS)
+	@touch $@
+
+demo: all
+	@sh tests/deps.sh demo
+	@sh samples/demo.sh
+
+bench: all
+	@sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 layerc $(DESTDIR)$(PREFIX)/bin/layerc
+	install -m 644 docs/layerc.1 $(DESTDIR)$(PREFIX)/share/man/man1/layerc.1
+
+clean:
+	rm -rf build build-asan layerc

@@ -1,0 +1,1019 @@
+/* check.c: syntax tree -> checked model.
+ *
+ * One pass over the statements in source order (a name is declared before it
+ * is used, so that order is topological), then whole-model checks: one
+ * model/input/output/loss, the loss rules, the memory limit, and warnings for
+ * layers that do not reach the output and weights never used.  Every problem
+ * is a diagnostic with a location; checking goes on after an error so that a
+ * run reports as many as it can.
+ */
+#include "check.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+
+typedef enum { N_LAYER, N_WEIGHT } NameKind;
+
+typedef struct {
+    const char *name;
+    NameKind kind;
+    int index;
+} NameEntry;
+
+/* Where each name is declared, from a first look at every statement, so
+ * that a name used too early gets "used before its declaration". */
+typedef struct {
+    const char *name;
+    int line;
+} Declared;
+
+struct Check {
+    Diags *d;
+    Arena *a;
+    Model *m;
+    int cap_layers, cap_weights;
+    NameEntry *names;          /* open addressing */
+    int names_cap, names_n;
+    Declared *declared;
+    int ndeclared;
+    const Stmt *model_stmt, *input_stmt, *output_stmt, *loss_stmt, *train_stmt;
+    int loss_layer;            /* the layer named by `loss`, or -1 */
+    int failed_layer;          /* a layer whose shape is unknown after an error */
+};
+
+/* ---- helpers ---- */
+
+void check_error(Check *c, Loc loc, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    diag_error(c->d, loc, "%s", msg);
+}
+
+const Layer *check_layer(Check *c, int i) { return &c->m->layers[i]; }
+const Weight *check_weight(Check *c, int i) { return &c->m->weights[i]; }
+
+long shape_size(const Shape *s)
+{
+    long n = 1;
+    for (int i = 0; i < s->rank; i++) n *= s->dims[i];
+    return n;
+}
+
+const char *shape_str(const Shape *s, char *buf, int len)
+{
+    int k = snprintf(buf, (size_t)len, "[");
+    for (int i = 0; i < s->rank && k < len; i++)
+        k += snprintf(buf + k, (size_t)(len - k), "%s%ld", i ? ", " : "", s->dims[i]);
+    if (k < len) snprintf(buf + k, (size_t)(len - k), "]");
+    return buf;
+}
+
+static unsigned hash_name(const char *s)
+{
+    unsigned h = 2166136261u;
+    while (*s) h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+static NameEntry *name_slot(Check *c, const char *name)
+{
+    unsigned mask = (unsigned)c->names_cap - 1, i = hash_name(name) & mask;
+    while (c->names[i].name && strcmp(c->names[i].name, name) != 0) i = (i + 1) & mask;
+    return &c->names[i];
+}
+
+static const NameEntry *name_find(Check *c, const char *name)
+{
+    NameEntry *e = name_slot(c, name);
+    return e->name ? e : NULL;
+}
+
+static void name_add(Check *c, const char *name, NameKind kind, int index)
+{
+    if ((c->names_n + 1) * 2 > c->names_cap) {
+        NameEntry *old = c->names;
+        int oldcap = c->names_cap;
+        c->names_cap = oldcap ? oldcap * 2 : 256;
+        c->names = arena_alloc(c->a, sizeof(NameEntry) * (size_t)c->names_cap);
+        for (int i = 0; i < oldcap; i++)
+            if (old[i].name) *name_slot(c, old[i].name) = old[i];
+    }
+    NameEntry *e = name_slot(c, name);
+    *e = (NameEntry){ name, kind, index };
+    c->names_n++;
+}
+
+/* The line of the first declaration of name after the statement at `line`, or 0. */
+static int declared_later(Check *c, const char *name, int line)
+{
+    for (int i = 0; i < c->ndeclared; i++)
+        if (c->declared[i].line > line && strcmp(c->declared[i].name, name) == 0)
+            return c->declared[i].line;
+    return 0;
+}
+
+/* Every known name, for "did you mean". */
+static const char *suggest_name(Check *c, const char *name, int want_layer)
+{
+    const char **cand = arena_alloc(c->a, sizeof(char *) * (size_t)(c->m->nlayers + c->m->nweights + 1));
+    int n = 0;
+    for (int i = 0; i < c->m->nlayers; i++)
+        if (want_layer) cand[n++] = c->m->layers[i].name;
+    for (int i = 0; i < c->m->nweights; i++)
+        if (!want_layer) cand[n++] = c->m->weights[i].name;
+    return closest_name(name, cand, n);
+}
+
+static void unknown_name(Check *c, const Value *v, int want_layer, int stmt_line)
+{
+    int later = declared_later(c, v->name, stmt_line);
+    if (later) {
+        check_error(c, v->loc, "'%s' is used before its declaration on line %d", v->name, later);
+        return;
+    }
+    check_error(c, v->loc, "unknown %s '%s'", want_layer ? "layer" : "weight", v->name);
+    const char *s = suggest_name(c, v->name, want_layer);
+    if (s) diag_hint(c->d, "did you mean '%s'?", s);
+}
+
+static const char *value_text(const Value *v)
+{
+    switch (v->kind) {
+    case V_NUM: return "a number";
+    case V_NAME: return "a name";
+    case V_STR: return "a string";
+    case V_CALL: return "a call";
+    case V_LIST: return "a list";
+    }
+    return "a value";
+}
+
+/* A whole number in [lo, hi]; what = "units of dense" etc. */
+static int get_int(Check *c, const Value *v, double lo, double hi, const char *what, long *out)
+{
+    if (v->kind != V_NUM) {
+        check_error(c, v->loc, "%s must be a number, not %s", what, value_text(v));
+        return 0;
+    }
+    if (v->num != floor(v->num)) {
+        check_error(c, v->loc, "%s must be a whole number, not %g", what, v->num);
+        return 0;
+    }
+    if (v->num < lo || v->num > hi) {
+        if (hi >= 1e9)
+            check_error(c, v->loc, "%s must be at least %g, not %g", what, lo, v->num);
+        else
+            check_error(c, v->loc, "%s must be between %g and %g, not %g", what, lo, hi, v->num);
+        return 0;
+    }
+    *out = (long)v->num;
+    return 1;
+}
+
+static int get_real(Check *c, const Value *v, double lo, double hi, const char *what, double *out)
+{
+    if (v->kind != V_NUM) {
+        check_error(c, v->loc, "%s must be a number, not %s", what, value_text(v));
+        return 0;
+    }
+    if (!(v->num >= lo && v->num <= hi)) {
+        check_error(c, v->loc, "%s must be between %g and %g, not %g", what, lo, hi, v->num);
+        return 0;
+    }
+    *out = v->num;
+    return 1;
+}
+
+/* [d1, d2, ...]: positive whole dimensions, at most LC_MAX_RANK, and a total
+ * under the state limit (checked as it multiplies, so nothing wraps around). */
+static int get_shape(Check *c, const Value *v, const char *what, Shape *s)
+{
+    char buf[64];
+    if (v->kind != V_LIST) {
+        check_error(c, v->loc, "%s must be a shape such as [3] or [1, 28, 28], not %s",
+                    what, value_text(v));
+        return 0;
+    }
+    if (v->nitems == 0) {
+        check_error(c, v->loc, "%s has no dimensions: write at least one, as in [3]", what);
+        return 0;
+    }
+    if (v->nitems > LC_MAX_RANK) {
+        check_error(c, v->loc, "%s has %d dimensions; the limit is %d", what, v->nitems, LC_MAX_RANK);
+        return 0;
+    }
+    s->rank = v->nitems;
+    long total = 1;
+    for (int i = 0; i < v->nitems; i++) {
+        const Value *d = v->items[i];
+        long n;
+        if (d->kind == V_NUM && d->num < 1 && d->num == floor(d->num)) {
+            check_error(c, d->loc, "dimension %d of %s is %g: sizes must be positive", i + 1,
+                        what, d->num);
+            return 0;
+        }
+        if (d->kind == V_NUM && d->num > LC_MAX_STATE_FLOATS && d->num == floor(d->num)) {
+            check_error(c, d->loc, "dimension %d of %s is %.0f: over the limit of %ld elements "
+                        "per tensor", i + 1, what, d->num, LC_MAX_STATE_FLOATS);
+            return 0;
+        }
+        if (!get_int(c, d, 1, LC_MAX_STATE_FLOATS, "a dimension", &n)) return 0;
+        s->dims[i] = n;
+        if (total > LC_MAX_STATE_FLOATS / n) {
+            check_error(c, v->loc, "%s is too large: over %ld elements (2 GiB of floats), "
+                        "the limit of one tensor", what, LC_MAX_STATE_FLOATS);
+            return 0;
+        }
+        total *= n;
+    }
+    (void)buf;
+    return 1;
+}
+
+/* ---- initializers ---- */
+
+static const char *const init_names[] = { "zeros", "ones", "constant", "uniform", "normal",
+                                          "xavier", "he" };
+
+/* Counts a nested literal's shape into s, or reports where it is ragged. */
+static int literal_shape(Check *c, const Value *v, Shape *s, int depth)
+{
+    if (v->kind == V_NUM) {
+        s->rank = depth;
+        return 1;
+    }
+    if (v->kind != V_LIST) {
+        check_error(c, v->loc, "an initializer list holds numbers or lists, not %s", value_text(v));
+        return 0;
+    }
+    if (depth >= LC_MAX_RANK) {
+        check_error(c, v->loc, "initializer nested more than %d deep", LC_MAX_RANK);
+        return 0;
+    }
+    if (v->nitems == 0) {
+        check_error(c, v->loc, "empty list in an initializer");
+        return 0;
+    }
+    s->dims[depth] = v->nitems;
+    Shape first = { 0, { 0 } };
+    for (int i = 0; i < v->nitems; i++) {
+        Shape sub = *s;
+        if (!literal_shape(c, v->items[i], &sub, depth + 1)) return 0;
+        if (i == 0) first = sub;
+        else if (sub.rank != first.rank ||
+                 memcmp(sub.dims + depth + 1, first.dims + depth + 1,
+                        sizeof(long) * (size_t)(sub.rank - depth - 1))) {
+            check_error(c, v->items[i]->loc, "ragged initializer: this row differs in shape "
+                        "from the first one");
+            return 0;
+        }
+    }
+    *s = first;
+    s->dims[depth] = v->nitems;
+    return 1;
+}
+
+static void literal_values(const Value *v, double *out, long *k)
+{
+    if (v->kind == V_NUM) {
+        out[(*k)++] = v->num;
+        return;
+    }
+    for (int i = 0; i < v->nitems; i++) literal_values(v->items[i], out, k);
+}
+
+static int call_numbers(Check *c, const Value *v, int want, double *out)
+{
+    int n = 0;
+    for (int i = 0; i < v->nargs; i++) {
+        if (v->args[i].key) {
+            check_error(c, v->args[i].key_loc, "%s takes plain numbers, not options", v->name);
+            return 0;
+        }
+        if (v->args[i].value->kind != V_NUM) {
+            check_error(c, v->args[i].value->loc, "%s takes numbers, not %s", v->name,
+                        value_text(v->args[i].value));
+            return 0;
+        }
+        if (n < want) out[n] = v->args[i].value->num;
+        n++;
+    }
+    if (n != want) {
+        check_error(c, v->loc, "%s takes %d argument%s, not %d", v->name, want,
+                    want == 1 ? "" : "s", n);
+        return 0;
+    }
+    return 1;
+}
+
+/* INIT: zeros | ones | xavier | he | constant(v) | uniform(a, b) | normal(m, s)
+ *       | nested literal (only where `shape` is given, i.e. declared weights) */
+static int get_init(Check *c, const Value *v, const Shape *shape, const char *what, Init *init)
+{
+    const char *name = v->name;
+    double a[2];
+    if (v->kind == V_LIST) {
+        Shape s = { 0, { 0 } };
+        char sa[64], sb[64];
+        if (!shape) {
+            check_error(c, v->loc, "a literal initializer needs a declared weight; "
+                        "use `weight NAME[...] = [...]` and linear()");
+            return 0;
+        }
+        if (!literal_shape(c, v, &s, 0)) return 0;
+        if (s.rank != shape->rank || memcmp(s.dims, shape->dims, sizeof(long) * (size_t)s.rank)) {
+            check_error(c, v->loc, "initializer shape mismatch: the literal is %s but %s is "
+                        "declared %s", shape_str(&s, sa, sizeof sa), what,
+                        shape_str(shape, sb, sizeof sb));
+            return 0;
+        }
+        double *vals = arena_alloc(c->a, sizeof(double) * (size_t)shape_size(shape));
+        long k = 0;
+        literal_values(v, vals, &k);
+        *init = (Init){ INIT_LITERAL, 0, 0, vals };
+        return 1;
+    }
+    if (v->kind != V_NAME && v->kind != V_CALL) {
+        check_error(c, v->loc, "expected an initializer (zeros, ones, constant(v), uniform(a, b), "
+                    "normal(mean, std), xavier, he%s), not %s", shape ? " or a list" : "",
+                    value_text(v));
+        return 0;
+    }
+    int call = v->kind == V_CALL;
+    if (!strcmp(name, "zeros") || !strcmp(name, "ones") || !strcmp(name, "xavier") ||
+        !strcmp(name, "he")) {
+        if (call) {
+            check_error(c, v->loc, "%s takes no arguments: write `%s`", name, name);
+            return 0;
+        }
+        init->kind = name[0] == 'z' ? INIT_ZEROS : name[0] == 'o' ? INIT_ONES
+                   : name[0] == 'x' ? INIT_XAVIER : INIT_HE;
+        return 1;
+    }
+    int want = !strcmp(name, "constant") ? 1 : !strcmp(name, "uniform") || !strcmp(name, "normal") ? 2 : 0;
+    if (!want) {
+        check_error(c, v->loc, "unknown initializer '%s'", name);
+        const char *s = closest_name(name, init_names, (int)(sizeof init_names / sizeof *init_names));
+        if (s) diag_hint(c->d, "did you mean '%s'?", s);
+        return 0;
+    }
+    if (!call) {
+        check_error(c, v->loc, "%s needs arguments: %s", name,
+                    want == 1 ? "constant(v)" : name[0] == 'u' ? "uniform(a, b)" : "normal(mean, std)");
+        return 0;
+    }
+    if (!call_numbers(c, v, want, a)) return 0;
+    if (want == 1) *init = (Init){ INIT_CONSTANT, a[0], 0, NULL };
+    else if (name[0] == 'u') {
+        if (!(a[0] < a[1])) {
+            check_error(c, v->loc, "uniform(a, b) needs a < b, not a = %g, b = %g", a[0], a[1]);
+            return 0;
+        }
+        *init = (Init){ INIT_UNIFORM, a[0], a[1], NULL };
+    } else {
+        if (a[1] < 0) {
+            check_error(c, v->loc, "normal(mean, std) needs std >= 0, not %g", a[1]);
+            return 0;
+        }
+        *init = (Init){ INIT_NORMAL, a[0], a[1], NULL };
+    }
+    return 1;
+}
+
+/* ---- weights and layers ---- */
+
+static int add_weight(Check *c, const char *name, const char *cname, Loc loc, Shape shape,
+                      int trainable, Init init, long fan_in, long fan_out)
+{
+    Model *m = c->m;
+    long size = shape_size(&shape);
+    if (m->nparams > LC_MAX_STATE_FLOATS - size) {
+        check_error(c, loc, "the weights of the model are too large: over %ld floats in all",
+                    LC_MAX_STATE_FLOATS);
+        return -1;
+    }
+    arena_grow(c->a, (void **)&m->weights, &c->cap_weights, m->nweights, sizeof(Weight));
+    int i = m->nweights++;
+    m->weights[i] = (Weight){ name, cname, loc, shape, size, m->nparams, trainable, init,
+                              fan_in, fan_out, 0 };
+    m->nparams += size;
+    if (trainable) m->ntrainable += size;
+    name_add(c, name, N_WEIGHT, i);
+    return i;
+}
+
+/* Creates the weight LAYER.suffix for dense/conv2d and makes the layer read it. */
+int check_new_weight(Check *c, Layer *l, const char *suffix, Shape shape, long fan_in,
+                     long fan_out, Init init, Loc loc)
+{
+    const char *name = arena_printf(c->a, "%s.%s", l->name, suffix);
+    const char *cname = arena_printf(c->a, "%s_%s", l->name, suffix);
+    int i = add_weight(c, name, cname, loc, shape, 1, init, fan_in, fan_out);
+    if (i < 0) return 0;
+    c->m->weights[i].uses++;
+    l->w[l->nw++] = i;
+    return 1;
+}
+
+static int is_declared(Check *c, const char *name, Loc loc)
+{
+    const NameEntry *e = name_find(c, name);
+    if (!e) return 0;
+    Loc prev = e->kind == N_LAYER ? c->m->layers[e->index].loc : c->m->weights[e->index].loc;
+    check_error(c, loc, "'%s' is already declared on line %d", name, prev.line);
+    return 1;
+}
+
+static int check_name_length(Check *c, const char *name, Loc loc)
+{
+    size_t n = strlen(name);
+    if (n > LC_MAX_NAME) {
+        check_error(c, loc, "name too long (%zu characters; the limit is %d)", n, LC_MAX_NAME);
+        return 0;
+    }
+    return 1;
+}
+
+static int add_layer(Check *c, const char *name, Loc loc, Layer *l)
+{
+    arena_grow(c->a, (void **)&c->m->layers, &c->cap_layers, c->m->nlayers, sizeof(Layer));
+    int i = c->m->nlayers++;
+    l->name = name;
+    l->loc = loc;
+    l->size = shape_size(&l->shape);
+    c->m->layers[i] = *l;
+    name_add(c, name, N_LAYER, i);
+    return i;
+}
+
+/* Binds one argument value to parameter k of op. */
+static int bind_arg(Check *c, const OpDef *op, int k, const Value *v, Layer *l, int line)
+{
+    const ParamDef *p = &op->params[k];
+    char what[128];
+    snprintf(what, sizeof what, "%s of %s", p->name, op->name);
+    switch (p->kind) {
+    case P_LAYER:
+    case P_WEIGHT: {
+        int want_layer = p->kind == P_LAYER;
+        if (v->kind != V_NAME) {
+            check_error(c, v->loc, "%s(): argument '%s' must be a %s name, not %s", op->name,
+                        p->name, want_layer ? "layer" : "weight", value_text(v));
+            return 0;
+        }
+        const NameEntry *e = name_find(c, v->name);
+        if (!e) {
+            unknown_name(c, v, want_layer, line);
+            return 0;
+        }
+        if ((e->kind == N_LAYER) != want_layer) {
+            check_error(c, v->loc, "%s(): '%s' is a %s, but argument '%s' must be a %s",
+                        op->name, v->name, want_layer ? "weight" : "layer", p->name,
+                        want_layer ? "layer" : "weight");
+            return 0;
+        }
+        if (want_layer) {
+            if (e->index == c->failed_layer) return 0;
+            if (l->nin == LC_MAX_INPUTS) {
+                check_error(c, v->loc, "%s(): more than %d inputs", op->name, LC_MAX_INPUTS);
+                return 0;
+            }
+            l->in[l->nin++] = e->index;
+        } else {
+            l->w[l->nw++] = e->index;
+            c->m->weights[e->index].uses++;
+        }
+        return 1;
+    }
+    case P_INT: {
+        long n;
+        if (!get_int(c, v, p->lo, p->hi, what, &n)) return 0;
+        l->p[k] = (double)n;
+        return 1;
+    }
+    case P_REAL:
+        return get_real(c, v, p->lo, p->hi, what, &l->p[k]);
+    case P_SHAPE:
+        return get_shape(c, v, "the shape of reshape", &l->target);
+    case P_INIT:
+        return get_init(c, v, NULL, what, &l->init);
+    }
+    return 0;
+}
+
+static const char *op_usage(Arena *a, const OpDef *op)
+{
+    char buf[256];
+    int k = snprintf(buf, sizeof buf, "%s(", op->name);
+    for (int i = 0; i < op->nparams && k < (int)sizeof buf; i++)
+        k += snprintf(buf + k, sizeof buf - (size_t)k, "%s%s%s%s", i ? ", " : "",
+                      op->params[i].keyword_only || !op->params[i].required ? "" : "",
+                      op->params[i].name, op->params[i].required ? "" : "=...");
+    if (op->variadic && k < (int)sizeof buf) k += snprintf(buf + k, sizeof buf - (size_t)k, ", ...");
+    if (k < (int)sizeof buf) snprintf(buf + k, sizeof buf - (size_t)k, ")");
+    return arena_strdup(a, buf);
+}
+
+/* OP(ARGS): resolves the op, binds the arguments, infers the shape. */
+static void check_layer_call(Check *c, const Stmt *s, const char *name)
+{
+    const Value *call = s->call;
+    const OpDef *op = op_find(call->name);
+    Layer l;
+    memset(&l, 0, sizeof l);
+    int ok = 1;
+    if (!op) {
+        const char *names[64];
+        for (int i = 0; i < lc_nops && i < 64; i++) names[i] = lc_ops[i].name;
+        check_error(c, call->loc, "unknown op '%s'", call->name);
+        const char *sug = closest_name(call->name, names, lc_nops);
+        if (sug) diag_hint(c->d, "did you mean '%s'?", sug);
+        ok = 0;
+    } else {
+        int given[LC_MAX_PARAMS] = { 0 }, next = 0;
+        l.op = op;
+        for (int k = 0; k < op->nparams; k++) l.p[k] = op->params[k].def;
+        for (int i = 0; i < call->nargs; i++) {
+            const Arg *arg = &call->args[i];
+            int k;
+            if (!arg->key) {
+                if (op->variadic) k = 0;
+                else {
+                    while (next < op->nparams && op->params[next].keyword_only) next++;
+                    if (next >= op->nparams) {
+                        check_error(c, arg->value->loc, "too many arguments: %s",
+                                    op_usage(c->a, op));
+                        ok = 0;
+                        break;
+                    }
+                    k = next++;
+                }
+            } else {
+                k = op_param(op, arg->key);
+                if (k < 0 || (op->variadic && k == 0)) {
+                    const char *names[LC_MAX_PARAMS];
+                    for (int j = 0; j < op->nparams; j++) names[j] = op->params[j].name;
+                    check_error(c, arg->key_loc, "unknown option '%s' for %s: %s", arg->key,
+                                op->name, op_usage(c->a, op));
+                    const char *sug = closest_name(arg->key, names, op->nparams);
+                    if (sug) diag_hint(c->d, "did you mean '%s'?", sug);
+                    ok = 0;
+                    continue;
+                }
+                if (given[k]) {
+                    check_error(c, arg->key_loc, "%s is given twice", arg->key);
+                    ok = 0;
+                    continue;
+                }
+            }
+            given[k] = 1;
+            if (!bind_arg(c, op, k, arg->value, &l, s->loc.line)) ok = 0;
+        }
+        for (int k = 0; ok && k < op->nparams; k++)
+            if (op->params[k].required && !given[k]) {
+                check_error(c, call->loc, "%s needs %s: %s", op->name, op->params[k].name,
+                            op_usage(c->a, op));
+                ok = 0;
+            }
+        if (ok && op->variadic && l.nin < 2) {
+            check_error(c, call->loc, "%s needs at least 2 layers", op->name);
+            ok = 0;
+        }
+        l.nw = l.nw;   /* linear: declared W and b already bound */
+        if (ok) ok = op->shape(c, &l, call->loc);
+    }
+    if (!ok) memset(&l.shape, 0, sizeof l.shape);
+    if (ok) {
+        long size = shape_size(&l.shape);
+        if (size > LC_MAX_STATE_FLOATS) {
+            check_error(c, call->loc, "layer %s is too large (%ld elements)", name, size);
+            ok = 0;
+        }
+    }
+    int i = add_layer(c, name, s->loc, &l);
+    if (!ok) c->failed_layer = i;   /* later uses stay quiet: one error, not a cascade */
+}
+
+/* ---- statements ---- */
+
+/* model NAME ; */
+static void check_model(Check *c, const Stmt *s, int index)
+{
+    if (c->model_stmt) {
+        check_error(c, s->loc, "a second model statement (the first is on line %d)",
+                    c->model_stmt->loc.line);
+        return;
+    }
+    c->model_stmt = s;
+    c->m->name = s->name;
+    if (index != 0) check_error(c, s->loc, "the model statement must come first");
+}
+
+/* input NAME [ d1, ... ] ; */
+static void check_input(Check *c, const Stmt *s)
+{
+    if (c->input_stmt) {
+        check_error(c, s->loc, "a second input (the first, '%s', is on line %d); a model has one input",
+                    c->input_stmt->name, c->input_stmt->loc.line);
+        return;
+    }
+    c->input_stmt = s;
+    if (!check_name_length(c, s->name, s->name_loc) || is_declared(c, s->name, s->name_loc)) return;
+    Layer l;
+    memset(&l, 0, sizeof l);
+    if (!get_shape(c, s->shape, "the input", &l.shape)) l.shape = (Shape){ 1, { 1 } };
+    add_layer(c, s->name, s->loc, &l);
+}
+
+/* [frozen] weight NAME [ d1, ... ] [ = INIT ] ; */
+static void check_weight_stmt(Check *c, const Stmt *s)
+{
+    Shape shape;
+    Init init = { INIT_DEFAULT, 0, 0, NULL };
+    if (!check_name_length(c, s->name, s->name_loc) || is_declared(c, s->name, s->name_loc)) return;
+    if (!get_shape(c, s->shape, s->name, &shape)) return;
+    if (s->init && !get_init(c, s->init, &shape, s->name, &init)) return;
+    /* fan_in as PyTorch sees a weight [out, in...]; a vector's is its length */
+    long fan_in = shape.rank > 1 ? shape_size(&shape) / shape.dims[0] : shape.dims[0];
+    long fan_out = shape.rank > 1 ? shape.dims[0] : 1;
+    add_weight(c, s->name, s->name, s->name_loc, shape, !s->frozen, init, fan_in, fan_out);
+}
+
+/* layer NAME = OP ( ARGS ) ;   output NAME [ = OP ( ARGS ) ] ; */
+static void check_layer_stmt(Check *c, const Stmt *s)
+{
+    if (s->kind == S_OUTPUT) {
+        if (c->output_stmt) {
+            check_error(c, s->loc, "a second output (the first, '%s', is on line %d); a model has "
+                        "one output", c->output_stmt->name, c->output_stmt->loc.line);
+            return;
+        }
+        c->output_stmt = s;
+        if (!s->call) {   /* output NAME ; marks a declared layer */
+            const NameEntry *e = name_find(c, s->name);
+            Value v = { V_NAME, s->name_loc, 0, s->name, NULL, 0, NULL, 0 };
+            if (!e || e->kind != N_LAYER) {
+                if (e) check_error(c, s->name_loc, "'%s' is a weight; the output must be a layer", s->name);
+                else unknown_name(c, &v, 1, s->loc.line);
+                c->m->output = -2;
+                return;
+            }
+            if (e->index == 0) {
+                check_error(c, s->name_loc, "the output cannot be the input layer '%s'; "
+                            "add a layer, e.g. `output y = identity(%s);`", s->name, s->name);
+                c->m->output = -2;
+                return;
+            }
+            c->m->output = e->index;
+            return;
+        }
+    }
+    if (!check_name_length(c, s->name, s->name_loc) || is_declared(c, s->name, s->name_loc)) {
+        if (s->kind == S_OUTPUT) c->m->output = -2;
+        return;
+    }
+    if (!c->input_stmt && c->m->nlayers == 0) {
+        check_error(c, s->loc, "layer '%s' comes before the input: declare `input NAME[...];` first",
+                    s->name);
+        return;
+    }
+    check_layer_call(c, s, s->name);
+    if (s->kind == S_OUTPUT) c->m->output = c->m->nlayers - 1;
+}
+
+/* loss KIND ( NAME ) ; */
+static void check_loss(Check *c, const Stmt *s)
+{
+    static const char *const kinds[] = { "mse", "cross_entropy", "bce" };
+    if (c->loss_stmt) {
+        check_error(c, s->loc, "a second loss (the first is on line %d); a model has one loss",
+                    c->loss_stmt->loc.line);
+        return;
+    }
+    c->loss_stmt = s;
+    c->m->loss_loc = s->loc;
+    int kind = -1;
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s->name, kinds[i])) kind = i;
+    if (kind < 0) {
+        check_error(c, s->name_loc, "unknown loss '%s': the losses are mse, cross_entropy, bce",
+                    s->name);
+        const char *sug = closest_name(s->name, kinds, 3);
+        if (sug) diag_hint(c->d, "did you mean '%s'?", sug);
+        return;
+    }
+    c->m->loss = (LossKind)kind;
+    const Value *call = s->call;
+    if (!call || call->nargs != 1 || call->args[0].key || call->args[0].value->kind != V_NAME) {
+        check_error(c, call ? call->loc : s->loc, "%s takes one argument, the output layer: "
+                    "loss %s(NAME);", s->name, s->name);
+        return;
+    }
+    const Value *v = call->args[0].value;
+    const NameEntry *e = name_find(c, v->name);
+    if (!e || e->kind != N_LAYER) {
+        if (e) check_error(c, v->loc, "'%s' is a weight; the loss takes the output layer", v->name);
+        else unknown_name(c, v, 1, s->loc.line);
+        return;
+    }
+    c->loss_layer = e->index;
+}
+
+static int train_number(Check *c, const Arg *a, double lo, double hi, int whole, double *out)
+{
+    char what[64];
+    snprintf(what, sizeof what, "%s", a->key);
+    if (whole) {
+        long n;
+        if (!get_int(c, a->value, lo, hi, what, &n)) return 0;
+        *out = (double)n;
+        return 1;
+    }
+    return get_real(c, a->value, lo, hi, what, out);
+}
+
+/* optimizer = sgd(lr=, momentum=, weight_decay=) | adam(lr=, beta1=, beta2=, eps=, weight_decay=) */
+static void check_optimizer(Check *c, const Value *v, Optimizer *o)
+{
+    static const char *const kinds[] = { "sgd", "adam" };
+    static const char *const sgd_keys[] = { "lr", "momentum", "weight_decay" };
+    static const char *const adam_keys[] = { "lr", "beta1", "beta2", "eps", "weight_decay" };
+    if (v->kind != V_NAME && v->kind != V_CALL) {
+        check_error(c, v->loc, "optimizer must be sgd(...) or adam(...), not %s", value_text(v));
+        return;
+    }
+    int adam = !strcmp(v->name, "adam");
+    if (!adam && strcmp(v->name, "sgd")) {
+        check_error(c, v->loc, "unknown optimizer '%s': use sgd(lr=...) or adam(lr=...)", v->name);
+        const char *sug = closest_name(v->name, kinds, 2);
+        if (sug) diag_hint(c->d, "did you mean '%s'?", sug);
+        return;
+    }
+    *o = adam ? (Optimizer){ OPT_ADAM, 0.001, 0, 0, 0.9, 0.999, 1e-8 }
+              : (Optimizer){ OPT_SGD, 0.01, 0, 0, 0.9, 0.999, 1e-8 };
+    const char *const *keys = adam ? adam_keys : sgd_keys;
+    int nkeys = adam ? 5 : 3;
+    for (int i = 0; i < v->nargs; i++) {
+        const Arg *a = &v->args[i];
+        const char *key = a->key ? a->key : (i == 0 ? "lr" : NULL);
+        if (!key) {
+            check_error(c, a->value->loc, "%s takes options by name after lr, e.g. %s(lr=0.1, %s=...)",
+                        v->name, v->name, keys[1]);
+            continue;
+        }
+        Arg named = *a;
+        named.key = key;
+        if (!strcmp(key, "lr")) train_number(c, &named, 1e-12, 1e6, 0, &o->lr);
+        else if (!strcmp(key, "weight_decay")) train_number(c, &named, 0, 1e6, 0, &o->weight_decay);
+        else if (!adam && !strcmp(key, "momentum")) train_number(c, &named, 0, 0.999999, 0, &o->momentum);
+        else if (adam && !strcmp(key, "beta1")) train_number(c, &named, 0, 0.999999, 0, &o->beta1);
+        else if (adam && !strcmp(key, "beta2")) train_number(c, &named, 0, 0.999999, 0, &o->beta2);
+        else if (adam && !strcmp(key, "eps")) train_number(c, &named, 1e-30, 1, 0, &o->eps);
+        else {
+            check_error(c, a->key_loc, "unknown option '%s' for %s; it takes %s", key, v->name,
+                        adam ? "lr, beta1, beta2, eps, weight_decay" : "lr, momentum, weight_decay");
+            const char *sug = closest_name(key, keys, nkeys);
+            if (sug) diag_hint(c->d, "did you mean '%s'?", sug);
+        }
+    }
+}
+
+/* train { KEY = VALUE ; ... } */
+static void check_train(Check *c, const Stmt *s)
+{
+    static const char *const keys[] = { "optimizer", "batch", "epochs", "seed", "shuffle" };
+    if (c->train_stmt) {
+        check_error(c, s->loc, "a second train block (the first is on line %d)",
+                    c->train_stmt->loc.line);
+        return;
+    }
+    c->train_stmt = s;
+    TrainConfig *t = &c->m->train;
+    for (int i = 0; i < s->nentries; i++) {
+        const Arg *a = &s->entries[i];
+        double v;
+        for (int j = 0; j < i; j++)
+            if (!strcmp(s->entries[j].key, a->key)) {
+                check_error(c, a->key_loc, "%s is set twice in the train block", a->key);
+                goto next;
+            }
+        if (!strcmp(a->key, "optimizer")) check_optimizer(c, a->value, &t->opt);
+        else if (!strcmp(a->key, "batch")) {
+            if (train_number(c, a, 1, 1 << 20, 1, &v)) t->batch = (int)v;
+        } else if (!strcmp(a->key, "epochs")) {
+            if (train_number(c, a, 1, 1e6, 1, &v)) t->epochs = (int)v;
+        } else if (!strcmp(a->key, "seed")) {
+            if (train_number(c, a, 0, 9007199254740992.0, 1, &v)) t->seed = (uint64_t)v;
+        } else if (!strcmp(a->key, "shuffle")) {
+            if (train_number(c, a, 0, 1, 1, &v)) t->shuffle = (int)v;
+        } else {
+            check_error(c, a->key_loc, "unknown train setting '%s'; the settings are optimizer, "
+                        "batch, epochs, seed, shuffle", a->key);
+            const char *sug = closest_name(a->key, keys, 5);
+            if (sug) diag_hint(c->d, "did you mean '%s'?", sug);
+        }
+    next:;
+    }
+}
+
+/* ---- whole-model checks ---- */
+
+static void mark_live(Model *m)
+{
+    if (m->output < 0) return;
+    m->layers[m->output].live = 1;
+    for (int i = m->output; i >= 0; i--)
+        if (m->layers[i].live)
+            for (int k = 0; k < m->layers[i].nin; k++) m->layers[m->layers[i].in[k]].live = 1;
+}
+
+static void mark_needs_grad(Model *m)
+{
+    for (int i = 0; i < m->nlayers; i++) {
+        Layer *l = &m->layers[i];
+        l->needs_grad = 0;
+        if (!l->live) continue;
+        for (int k = 0; k < l->nw; k++)
+            if (m->weights[l->w[k]].trainable) l->needs_grad = 1;
+        for (int k = 0; k < l->nin; k++)
+            if (m->layers[l->in[k]].needs_grad) l->needs_grad = 1;
+    }
+}
+
+static void check_output_and_loss(Check *c)
+{
+    Model *m = c->m;
+    Loc file = { 0, 0 };
+    if (!c->model_stmt) {
+        Loc first = { 1, 1 };
+        check_error(c, first, "missing `model NAME;`: it must be the first statement");
+    }
+    if (!c->input_stmt) check_error(c, file, "the model has no input: add `input NAME[size];`");
+    if (!c->output_stmt) check_error(c, file, "the model has no output: add `output NAME = OP(...);` "
+                                     "or `output NAME;` to mark a layer");
+    if (!c->loss_stmt) check_error(c, file, "the model has no loss: add `loss mse(OUTPUT);` "
+                                   "(or cross_entropy, bce)");
+    if (m->output < 0 || c->loss_layer < 0) return;
+    const Layer *out = &m->layers[m->output];
+    if (c->loss_layer != m->output) {
+        check_error(c, c->loss_stmt->call->args[0].value->loc, "the loss is on '%s', but the "
+                    "output layer is '%s'", m->layers[c->loss_layer].name, out->name);
+        return;
+    }
+    for (int i = m->output + 1; i < m->nlayers; i++)
+        for (int k = 0; k < m->layers[i].nin; k++)
+            if (m->layers[i].in[k] == m->output) {
+                check_error(c, m->layers[i].loc, "layer '%s' reads the output layer '%s'; the "
+                            "output must be the last layer", m->layers[i].name, out->name);
+                return;
+            }
+    const char *need = m->loss == LOSS_CROSS_ENTROPY ? "softmax" : m->loss == LOSS_BCE ? "sigmoid" : NULL;
+    if (need && (!out->op || strcmp(out->op->name, need))) {
+        check_error(c, c->loss_stmt->call->args[0].value->loc, "%s needs a %s output layer, "
+                    "but '%s' is %s", loss_name(m->loss), need, out->name,
+                    out->op ? out->op->name : "the input");
+        diag_hint(c->d, "add `output p = %s(%s);` and put the loss on p", need, out->name);
+    }
+}
+
+/* The bytes a generated model's state takes must stay under the limit. */
+static void check_memory(Check *c)
+{
+    Model *m = c->m;
+    double floats = (double)m->nparams * 4;   /* params, grads, two optimizer slots */
+    for (int i = 0; i < m->nlayers; i++) floats += 3.0 * (double)m->layers[i].size * m->train.batch;
+    if (floats > (double)LC_MAX_STATE_FLOATS) {
+        Loc file = { 0, 0 };
+        check_error(c, file, "the model needs about %.1f GiB of state at batch %d; the limit is "
+                    "2 GiB (use a smaller batch or smaller layers)",
+                    floats * 4 / (1 << 30), m->train.batch);
+    }
+}
+
+static void check_warnings(Check *c)
+{
+    Model *m = c->m;
+    for (int i = 1; i < m->nlayers; i++)
+        if (!m->layers[i].live)
+            diag_warning(c->d, m->layers[i].loc, "layer '%s' does not reach the output '%s'; "
+                         "it is not computed", m->layers[i].name, m->layers[m->output].name);
+    if (m->nlayers > 0 && !m->layers[0].live)
+        diag_warning(c->d, m->layers[0].loc, "the input '%s' does not reach the output",
+                     m->layers[0].name);
+    for (int i = 0; i < m->nweights; i++)
+        if (!m->weights[i].uses)
+            diag_warning(c->d, m->weights[i].loc, "weight '%s' is never used", m->weights[i].name);
+    /* LAYER.W names become LAYER_W in C: two weights must not meet there */
+    for (int i = 0; i < m->nweights; i++)
+        for (int j = 0; j < i && strchr(m->weights[i].name, '.'); j++)
+            if (!strcmp(m->weights[i].cname, m->weights[j].cname))
+                check_error(c, m->weights[i].loc, "weight '%s' and weight '%s' (line %d) both "
+                            "become '%s' in C; rename one", m->weights[i].name,
+                            m->weights[j].name, m->weights[j].loc.line, m->weights[i].cname);
+}
+
+static void collect_declarations(Check *c, const Program *p)
+{
+    c->declared = arena_alloc(c->a, sizeof(Declared) * (size_t)(p->nstmts + 1));
+    for (int i = 0; i < p->nstmts; i++) {
+        const Stmt *s = p->stmts[i];
+        int names = s->kind == S_INPUT || s->kind == S_WEIGHT || s->kind == S_LAYER ||
+                    (s->kind == S_OUTPUT && s->call);
+        if (names && s->name) c->declared[c->ndeclared++] = (Declared){ s->name, s->loc.line };
+    }
+}
+
+Model *check_program(const Program *p, const Source *src, Diags *d, Arena *a)
+{
+    Check c;
+    memset(&c, 0, sizeof c);
+    c.d = d;
+    c.a = a;
+    c.m = arena_alloc(a, sizeof(Model));
+    c.m->src = src;
+    c.m->name = "model";
+    c.m->output = -1;
+    c.m->train = (TrainConfig){ { OPT_SGD, 0.01, 0, 0, 0.9, 0.999, 1e-8 }, 32, 1, 1, 1 };
+    c.loss_layer = -1;
+    c.failed_layer = -1;
+    name_add(&c, "", N_LAYER, -1);   /* allocates the table */
+    collect_declarations(&c, p);
+    for (int i = 0; i < p->nstmts; i++) {
+        const Stmt *s = p->stmts[i];
+        switch (s->kind) {
+        case S_MODEL: check_model(&c, s, i); break;
+        case S_INPUT: check_input(&c, s); break;
+        case S_WEIGHT: check_weight_stmt(&c, s); break;
+        case S_LAYER:
+        case S_OUTPUT: check_layer_stmt(&c, s); break;
+        case S_LOSS: check_loss(&c, s); break;
+        case S_TRAIN: check_train(&c, s); break;
+        }
+    }
+    check_output_and_loss(&c);
+    if (d->nerrors) return NULL;
+    mark_live(c.m);
+    mark_needs_grad(c.m);
+    check_memory(&c);
+    check_warnings(&c);
+    return d->nerrors ? NULL : c.m;
+}
+
+int apply_overrides(Model *m, const TrainOverrides *o, char *err, int errlen)
+{
+    if (o->lr >= 0) {
+        if (!(o->lr > 0 && o->lr <= 1e6)) {
+            snprintf(err, (size_t)errlen, "--lr must be a positive number");
+            return 0;
+        }
+        m->train.opt.lr = o->lr;
+    }
+    if (o->batch) {
+        if (o->batch < 1 || o->batch > (1 << 20)) {
+            snprintf(err, (size_t)errlen, "--batch must be between 1 and %d", 1 << 20);
+            return 0;
+        }
+        m->train.batch = (int)o->batch;
+    }
+    if (o->epochs >= 0) m->train.epochs = (int)o->epochs;
+    if (o->seed >= 0) m->train.seed = (uint64_t)o->seed;
+    return 1;
+}
+
+/* ---- model queries ---- */
+
+int model_loss_start(const Model *m)
+{
+    const Layer *out = &m->layers[m->output];
+    if (m->loss != LOSS_MSE) return out->in[0];
+    return m->output;
+}
+
+int model_has_op(const Model *m, const char *op)
+{
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].live && m->layers[i].op && !strcmp(m->layers[i].op->name, op)) return 1;
+    return 0;
+}
+
+int model_has_dropout(const Model *m) { return model_has_op(m, "dropout"); }
+
+int model_classes(const Model *m)
+{
+    return m->loss == LOSS_CROSS_ENTROPY ? (int)m->layers[m->output].size : 0;
+}
+
+const char *loss_name(LossKind k)
+{
+    return k == LOSS_MSE ? "mse" : k == LOSS_CROSS_ENTROPY ? "cross_entropy" : "bce";
+}

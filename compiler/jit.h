@@ -1,0 +1,17 @@
+/* jit.h: C text -> running code, in memory, with libtcc.
+ * tcc does not optimise, so the kernels (compiled into layerc with -O3)
+ * are handed to the generated code as symbols rather than compiled by tcc. */
+#ifndef LC_JIT_H
+#define LC_JIT_H
+
+#include <stddef.h>
+
+typedef struct Jit Jit;
+
+/* Compiles code; on failure returns NULL with tcc's messages in err.
+ * with_kernels: hand in layerc's optimised kernels as symbols. */
+Jit *jit_compile(const char *code, int with_kernels, char *err, size_t errlen);
+void *jit_symbol(Jit *j, const char *name);
+void jit_free(Jit *j);
+
+#endif

@@ -1,0 +1,174 @@
+/* tools.c: `layerc graph` and `layerc summary` (see tools.h). */
+#include "tools.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "ops.h"
+#include "train.h"
+
+/* ---- graph ---- */
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} Text;
+
+static void addf(Text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void addf(Text *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (t->len + (size_t)n + 1 > t->cap) {
+        t->cap = 2 * (t->len + (size_t)n + 1);
+        t->buf = xrealloc(t->buf, t->cap);
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->buf + t->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
+
+char *graph_dot(const Model *m, const char *source_name)
+{
+    Text t = { NULL, 0, 0 };
+    char s[64];
+    addf(&t, "// layerc graph of %s\ndigraph \"%s\" {\n  rankdir=TB;\n"
+             "  node [fontname=\"Helvetica\", fontsize=11];\n", source_name, m->name);
+    for (int i = 0; i < m->nlayers; i++) {
+        const Layer *l = &m->layers[i];
+        const char *style = i == 0 ? "shape=box, style=\"rounded,filled\", fillcolor=\"#dbeafe\""
+                          : i == m->output ? "shape=box, style=\"rounded,filled\", fillcolor=\"#dcfce7\""
+                          : l->live ? "shape=box, style=rounded" : "shape=box, style=\"rounded,dashed\"";
+        addf(&t, "  \"L_%s\" [%s, label=\"%s\\n%s %s\"];\n", l->name, style, l->name,
+             l->op ? l->op->name : "input", shape_str(&l->shape, s, sizeof s));
+        for (int k = 0; k < l->nin; k++)
+            addf(&t, "  \"L_%s\" -> \"L_%s\";\n", m->layers[l->in[k]].name, l->name);
+        for (int k = 0; k < l->nw; k++)
+            addf(&t, "  \"W_%s\" -> \"L_%s\" [style=dashed, arrowhead=empty];\n",
+                 m->weights[l->w[k]].name, l->name);
+    }
+    for (int i = 0; i < m->nweights; i++) {
+        const Weight *w = &m->weights[i];
+        addf(&t, "  \"W_%s\" [shape=ellipse, style=filled, fillcolor=\"%s\", label=\"%s\\n%s\\n%ld %s\"];\n",
+             w->name, w->trainable ? "#fef3c7" : "#e5e7eb", w->name, shape_str(&w->shape, s, sizeof s),
+             w->size, w->trainable ? "weights" : "frozen");
+    }
+    addf(&t, "  loss [shape=octagon, style=filled, fillcolor=\"#fee2e2\", label=\"loss\\n%s\"];\n"
+             "  \"L_%s\" -> loss;\n}\n", loss_name(m->loss), m->layers[m->output].name);
+    return t.buf;
+}
+
+/* Runs `dot -Tformat` on the DOT text; the picture in *out. */
+static int render(const char *dot_text, const char *format, char **out, size_t *outlen)
+{
+    char in_path[] = "/tmp/layerc-graph-XXXXXX", out_path[] = "/tmp/layerc-graph-out-XXXXXX";
+    int fin = mkstemp(in_path), fout = mkstemp(out_path);
+    int ok = 0;
+    if (fin < 0 || fout < 0) goto done;
+    if (write(fin, dot_text, strlen(dot_text)) != (ssize_t)strlen(dot_text)) goto done;
+    pid_t pid = fork();
+    if (pid == 0) {
+        char fmt[32];
+        snprintf(fmt, sizeof fmt, "-T%s", format);
+        dup2(fout, 1);
+        execlp("dot", "dot", fmt, in_path, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)) goto done;
+    if (WEXITSTATUS(status) == 127) { ok = -1; goto done; }
+    if (WEXITSTATUS(status) != 0) goto done;
+    FILE *f = fopen(out_path, "rb");
+    if (!f) goto done;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *out = xmalloc((size_t)n + 1);
+    *outlen = fread(*out, 1, (size_t)n, f);
+    fclose(f);
+    ok = *outlen == (size_t)n;
+done:
+    if (fin >= 0) close(fin), unlink(in_path);
+    if (fout >= 0) close(fout), unlink(out_path);
+    return ok;
+}
+
+int tool_graph(const Model *m, const char *source_name, const char *out_path)
+{
+    char *dot = graph_dot(m, source_name), err[1024];
+    const char *ext = strrchr(out_path, '.');
+    int status = 0;
+    if (!strcmp(out_path, "-")) {
+        fputs(dot, stdout);
+    } else if (ext && (!strcmp(ext, ".svg") || !strcmp(ext, ".png"))) {
+        char *pic = NULL;
+        size_t len = 0;
+        int r = render(dot, ext + 1, &pic, &len);
+        if (r < 0) {
+            fprintf(stderr, "layerc: error: drawing %s needs Graphviz's `dot`, which is not installed "
+                    "(apt-get install graphviz), or write a .dot file\n", out_path);
+            status = 1;
+        } else if (!r) {
+            fprintf(stderr, "layerc: error: Graphviz's dot failed to draw %s\n", out_path);
+            status = 1;
+        } else if (!lc_write_atomic(out_path, pic, len, err, sizeof err)) {
+            fprintf(stderr, "%s\n", err);
+            status = 1;
+        }
+        free(pic);
+    } else if (!lc_write_atomic(out_path, dot, strlen(dot), err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        status = 1;
+    }
+    free(dot);
+    return status;
+}
+
+/* ---- summary ---- */
+
+static void human_bytes(double b, char *out, size_t n)
+{
+    const char *unit[] = { "B", "KiB", "MiB", "GiB" };
+    int u = 0;
+    while (b >= 1024 && u < 3) b /= 1024, u++;
+    snprintf(out, n, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
+}
+
+int tool_summary(const Model *m, FILE *out)
+{
+    char s[64], mem[32];
+    double fwd_total = 0, bwd_total = 0, act_bytes = 0;
+    fprintf(out, "model %s (batch %d, loss %s)\n\n", m->name, m->train.batch, loss_name(m->loss));
+    fprintf(out, "%-18s %-11s %-16s %10s %12s %12s %10s\n", "layer", "op", "output", "weights",
+            "fwd FLOPs", "bwd FLOPs", "memory");
+    for (int i = 0; i < m->nlayers; i++) {
+        const Layer *l = &m->layers[i];
+        long nw = 0;
+        for (int k = 0; k < l->nw; k++) nw += m->weights[l->w[k]].size;
+        /* FLOPs per sample: a multiply-add is 2; backward roughly twice the forward
+           where it needs both the input and weight gradients */
+        double fwd = l->op ? 2 * l->op->flops(m, l) : 0;
+        double bwd = !l->needs_grad ? 0 : nw ? (m->layers[l->in[0]].needs_grad ? 2 : 1) * fwd : fwd;
+        double bytes = 4.0 * (double)l->size * m->train.batch * (l->needs_grad ? 2 : 1);
+        fwd_total += fwd, bwd_total += bwd, act_bytes += bytes;
+        human_bytes(bytes, mem, sizeof mem);
+        fprintf(out, "%-18s %-11s %-16s %10ld %12.0f %12.0f %10s\n", l->name,
+                l->op ? l->op->name : "input", shape_str(&l->shape, s, sizeof s), nw, fwd, bwd, mem);
+    }
+    char pbytes[32], total[32];
+    int slots = m->train.opt.kind == OPT_ADAM ? 4 : m->train.opt.momentum != 0 ? 3 : 2;
+    human_bytes(4.0 * (double)m->nparams, pbytes, sizeof pbytes);
+    human_bytes(4.0 * (double)m->nparams * slots + act_bytes, total, sizeof total);
+    fprintf(out, "\n%ld parameters (%ld trainable, %s)\n", m->nparams, m->ntrainable, pbytes);
+    fprintf(out, "per sample: %.0f FLOPs forward, %.0f backward\n", fwd_total, bwd_total);
+    fprintf(out, "training state: %s (parameters, gradients, optimizer, stored outputs at batch %d)\n",
+            total, m->train.batch);
+    return 0;
+}

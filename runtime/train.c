@@ -1,0 +1,286 @@
+/* train.c: the training loop, evaluation and prediction (see train.h). */
+#include "train.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* Fisher-Yates with an unbiased bounded draw, seeded: the same order on every machine. */
+static void shuffle(int *order, int n, uint64_t *rng)
+{
+    for (int i = n - 1; i > 0; i--) {
+        uint64_t bound = (uint64_t)i + 1, limit = UINT64_MAX - UINT64_MAX % bound, r;
+        do r = splitmix64(rng); while (r >= limit);
+        int j = (int)(r % bound), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}
+
+static int argmax(const float *v, int n)
+{
+    int best = 0;
+    for (int j = 1; j < n; j++)
+        if (v[j] > v[best]) best = j;
+    return best;
+}
+
+/* Correct predictions among n samples whose outputs are y[n][out]. */
+static long count_correct(const LcNet *net, const float *y, const LcData *d, const int *rows, int n,
+                          long *confusion)
+{
+    long correct = 0;
+    for (int b = 0; b < n; b++) {
+        const float *yb = y + (size_t)b * (size_t)net->out;
+        int row = rows[b];
+        if (net->metric == LC_METRIC_ARGMAX) {
+            int p = argmax(yb, net->out), t = d->label ? d->label[row] : argmax(d->y + (size_t)row * (size_t)d->out, d->out);
+            correct += p == t;
+            if (confusion) confusion[(size_t)t * (size_t)net->out + (size_t)p]++;
+        } else if (net->metric == LC_METRIC_THRESHOLD) {
+            int all = 1;
+            for (int j = 0; j < net->out; j++)
+                all &= (yb[j] > 0.5f) == (d->y[(size_t)row * (size_t)d->out + (size_t)j] > 0.5f);
+            correct += all;
+        }
+    }
+    return correct;
+}
+
+/* Copies rows[0..n) of d into contiguous x and y batches. */
+static void gather(const LcData *d, const int *rows, int n, float *x, float *y)
+{
+    for (int b = 0; b < n; b++) {
+        memcpy(x + (size_t)b * (size_t)d->in, d->x + (size_t)rows[b] * (size_t)d->in, sizeof(float) * (size_t)d->in);
+        if (y && d->y)
+            memcpy(y + (size_t)b * (size_t)d->out, d->y + (size_t)rows[b] * (size_t)d->out, sizeof(float) * (size_t)d->out);
+    }
+}
+
+void lc_evaluate(LcNet *net, const LcData *d, int want_confusion, LcEval *r)
+{
+    float *x = malloc(sizeof(float) * (size_t)net->batch * (size_t)net->in);
+    float *y = malloc(sizeof(float) * (size_t)net->batch * (size_t)(d->out ? d->out : 1));
+    float *out = malloc(sizeof(float) * (size_t)net->batch * (size_t)net->out);
+    int *rows = malloc(sizeof(int) * (size_t)net->batch);
+    memset(r, 0, sizeof *r);
+    r->classes = net->metric == LC_METRIC_ARGMAX ? net->out : 0;
+    if (want_confusion && r->classes)
+        r->confusion = calloc((size_t)r->classes * (size_t)r->classes, sizeof(long));
+    if (!x || !y || !out || !rows || (want_confusion && r->classes && !r->confusion)) {
+        fputs("layerc: error: out of memory\n", stderr);
+        exit(1);
+    }
+    double total = 0;
+    for (int start = 0; start < d->n; start += net->batch) {
+        int n = d->n - start < net->batch ? d->n - start : net->batch;
+        for (int b = 0; b < n; b++) rows[b] = start + b;
+        gather(d, rows, n, x, y);
+        net->forward(net->state, x, out, n);
+        if (d->y) total += (double)net->loss(net->state, y, n) * n;
+        if (d->y) r->correct += count_correct(net, out, d, rows, n, r->confusion);
+    }
+    r->n = d->n;
+    r->loss = d->n ? total / d->n : 0;
+    r->accuracy = d->n ? (double)r->correct / d->n : 0;
+    free(x), free(y), free(out), free(rows);
+}
+
+void lc_print_eval(FILE *out, const LcEval *r, LcMetric metric)
+{
+    fprintf(out, "loss %.6f", r->loss);
+    if (metric != LC_METRIC_NONE)
+        fprintf(out, "  accuracy %.2f%% (%ld of %ld)", 100 * r->accuracy, r->correct, r->n);
+    fprintf(out, "\n");
+    if (!r->confusion) return;
+    fprintf(out, "confusion matrix (rows: truth, columns: predicted)\n      ");
+    for (int p = 0; p < r->classes; p++) fprintf(out, " %6d", p);
+    fprintf(out, "\n");
+    for (int t = 0; t < r->classes; t++) {
+        fprintf(out, "%6d", t);
+        for (int p = 0; p < r->classes; p++) fprintf(out, " %6ld", r->confusion[(size_t)t * (size_t)r->classes + (size_t)p]);
+        fprintf(out, "\n");
+    }
+}
+
+void lc_predict(LcNet *net, const LcData *d, FILE *out)
+{
+    float *x = malloc(sizeof(float) * (size_t)net->batch * (size_t)net->in);
+    float *y = malloc(sizeof(float) * (size_t)net->batch * (size_t)net->out);
+    if (!x || !y) {
+        fputs("layerc: error: out of memory\n", stderr);
+        exit(1);
+    }
+    for (int start = 0; start < d->n; start += net->batch) {
+        int n = d->n - start < net->batch ? d->n - start : net->batch;
+        memcpy(x, d->x + (size_t)start * (size_t)d->in, sizeof(float) * (size_t)n * (size_t)d->in);
+        net->forward(net->state, x, y, n);
+        for (int b = 0; b < n; b++) {
+            for (int j = 0; j < net->out; j++)
+                fprintf(out, "%s%.9g", j ? "," : "", y[(size_t)b * (size_t)net->out + (size_t)j]);
+            fputc('\n', out);
+        }
+    }
+    free(x), free(y);
+}
+
+int lc_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 16);
+    if (!tmp) {
+        snprintf(err, errlen, "%s: error: out of memory", path);
+        return 0;
+    }
+    memcpy(tmp, path, n);
+    memcpy(tmp + n, ".tmp.XXXXXX", 12);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: error: cannot write: %s", path, strerror(errno));
+        free(tmp);
+        return 0;
+    }
+    const char *p = data;
+    size_t left = len;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) goto fail;
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) != 0) goto fail;
+    if (close(fd) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    /* keep the permissions an ordinary file would get */
+    mode_t mask = umask(0);
+    umask(mask);
+    chmod(tmp, 0666 & ~mask);
+    if (rename(tmp, path) != 0) goto fail;
+    free(tmp);
+    return 1;
+fail:
+    snprintf(err, errlen, "%s: error: cannot write: %s", path, strerror(errno));
+    if (fd >= 0) close(fd);
+    unlink(tmp);
+    free(tmp);
+    return 0;
+}
+
+/* ---- progress ---- */
+
+typedef struct {
+    double start, last_draw;
+    int epoch, epochs;
+} Progress;
+
+static void draw_bar(Progress *p, long done, long total, double loss, double secs)
+{
+    double t = now_seconds();
+    if (t - p->last_draw < 0.1 && done < total) return;
+    p->last_draw = t;
+    int width = 30, fill = total ? (int)(width * done / total) : width;
+    double rate = secs > 0 ? done / secs : 0, left = rate > 0 ? (total - done) / rate : 0;
+    fprintf(stderr, "\repoch %d/%d [", p->epoch, p->epochs);
+    for (int i = 0; i < width; i++) fputc(i < fill ? '#' : '.', stderr);
+    fprintf(stderr, "] %3d%%  %7.0f samples/s  loss %.4f  %3.0fs left ", (int)(100 * done / (total ? total : 1)),
+            rate, loss, left);
+    fflush(stderr);
+}
+
+static int write_log(const char *path, const char *text, char *err, size_t errlen)
+{
+    return lc_write_atomic(path, text, strlen(text), err, errlen);
+}
+
+int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err, size_t errlen)
+{
+    int B = net->batch;
+    float *x = malloc(sizeof(float) * (size_t)B * (size_t)net->in);
+    float *y = malloc(sizeof(float) * (size_t)B * (size_t)net->out);
+    int *order = malloc(sizeof(int) * (size_t)(train->n ? train->n : 1));
+    size_t log_cap = 4096, log_len = 0;
+    char *log = malloc(log_cap);
+    if (!x || !y || !order || !log) {
+        fputs("layerc: error: out of memory\n", stderr);
+        exit(1);
+    }
+    log_len = (size_t)snprintf(log, log_cap, "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n");
+    uint64_t rng = o->seed ^ 0x5eed5eed5eedull;
+    for (int i = 0; i < train->n; i++) order[i] = i;
+    int ok = 1;
+    Progress p = { now_seconds(), 0, 0, o->epochs };
+    for (int epoch = 1; epoch <= o->epochs && ok; epoch++) {
+        double t0 = now_seconds(), total = 0;
+        long correct = 0;
+        p.epoch = epoch;
+        if (o->shuffle) shuffle(order, train->n, &rng);
+        for (int start = 0; start < train->n; start += B) {
+            int n = train->n - start < B ? train->n - start : B;
+            gather(train, order + start, n, x, y);
+            total += (double)net->train_step(net->state, x, y, n) * n;
+            if (net->metric != LC_METRIC_NONE)
+                correct += count_correct(net, net->output, train, order + start, n, NULL);
+            if (o->progress) draw_bar(&p, start + n, train->n, total / (start + n), now_seconds() - t0);
+        }
+        double secs = now_seconds() - t0, loss = train->n ? total / train->n : 0;
+        double acc = train->n ? (double)correct / train->n : 0;
+        if (o->progress) fputs("\r\033[K", stderr);
+        fprintf(o->out, "epoch %d/%d  loss %.4f", epoch, o->epochs, loss);
+        if (net->metric != LC_METRIC_NONE) fprintf(o->out, "  accuracy %.2f%%", 100 * acc);
+        LcEval test = { 0, 0, 0, 0, 0, NULL };
+        if (o->test) {
+            lc_evaluate(net, o->test, 0, &test);
+            fprintf(o->out, "  | test loss %.4f", test.loss);
+            if (net->metric != LC_METRIC_NONE) fprintf(o->out, "  accuracy %.2f%%", 100 * test.accuracy);
+        }
+        fprintf(o->out, "  | %.1fs, %.0f samples/s\n", secs, secs > 0 ? train->n / secs : 0);
+        fflush(o->out);
+        if (o->log_path) {
+            char row[256], a[32] = "", ta[32] = "", tl[32] = "";
+            if (net->metric != LC_METRIC_NONE) snprintf(a, sizeof a, "%.6f", acc);
+            if (o->test) snprintf(tl, sizeof tl, "%.6f", test.loss);
+            if (o->test && net->metric != LC_METRIC_NONE) snprintf(ta, sizeof ta, "%.6f", test.accuracy);
+            int k = snprintf(row, sizeof row, "%d,%.6f,%s,%s,%s,%.3f\n", epoch, loss, a, tl, ta, secs);
+            if (log_len + (size_t)k + 1 > log_cap) {
+                log_cap = 2 * (log_cap + (size_t)k);
+                char *grown = realloc(log, log_cap);
+                if (!grown) { fputs("layerc: error: out of memory\n", stderr); exit(1); }
+                log = grown;
+            }
+            memcpy(log + log_len, row, (size_t)k + 1);
+            log_len += (size_t)k;
+            ok = write_log(o->log_path, log, err, errlen);
+        }
+        int last = epoch == o->epochs;
+        if (ok && o->save_path && (last || (o->save_every > 0 && epoch % o->save_every == 0)))
+            ok = lc_weights_save(o->save_path, o->tensors, o->ntensors, net->params, net->nparams,
+                                 err, errlen);
+    }
+    (void)p.start;
+    free(x), free(y), free(order), free(log);
+    return ok;
+}

@@ -1,0 +1,64 @@
+/* train.h: the training loop, evaluation and prediction, driving a compiled
+ * model through a few function pointers (from the JIT, or linked AOT code). */
+#ifndef LC_TRAIN_H
+#define LC_TRAIN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "data.h"
+#include "weights.h"
+
+typedef enum {
+    LC_METRIC_NONE,       /* regression: loss only */
+    LC_METRIC_ARGMAX,     /* classes: the largest output is the class */
+    LC_METRIC_THRESHOLD   /* bce: each output > 0.5 means 1 */
+} LcMetric;
+
+typedef struct {
+    void *state;                 /* the model's NAME_t */
+    int in, out, batch;
+    LcMetric metric;
+    long nparams;
+    float *params;
+    const float *output;         /* the output layer's stored outputs, [batch, out] */
+    void (*init)(void *m, uint64_t seed);
+    void (*forward)(void *m, const float *x, float *y, int n);
+    float (*loss)(const void *m, const float *truth, int n);
+    float (*train_step)(void *m, const float *x, const float *truth, int n);
+} LcNet;
+
+typedef struct {
+    int epochs;
+    uint64_t seed;
+    int shuffle;
+    const LcData *test;          /* evaluated after every epoch, or NULL */
+    const char *log_path;        /* CSV, one row per epoch, or NULL */
+    const char *save_path;       /* weights after training (and every save_every epochs) */
+    int save_every;
+    const LcTensorInfo *tensors; /* the weight table, for saving */
+    int ntensors;
+    int progress;                /* a live progress bar (stderr is a terminal) */
+    FILE *out;                   /* where epoch lines go */
+} LcTrainOptions;
+
+typedef struct {
+    double loss;
+    double accuracy;             /* when the metric is not NONE */
+    long correct, n;
+    int classes;
+    long *confusion;             /* [classes][classes] (truth, predicted), argmax only; caller frees */
+} LcEval;
+
+/* Returns 0 with a message in err when saving or logging fails. */
+int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err, size_t errlen);
+void lc_evaluate(LcNet *net, const LcData *d, int want_confusion, LcEval *r);
+void lc_print_eval(FILE *out, const LcEval *r, LcMetric metric);
+/* One line per sample: the outputs, comma-separated, %.9g (exact for float). */
+void lc_predict(LcNet *net, const LcData *d, FILE *out);
+
+/* Writes data to path through a temporary file in the same directory,
+ * fsync and rename: the old file survives any failure or crash. */
+int lc_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
+#endif
