@@ -79,6 +79,11 @@ test-asan: deps
 build-asan/layerc-asan-tests: $(BUILD)/layerc $(UNIT_TESTS)
 	@touch $@
 
+# Numbers against PyTorch (issue: every op, loss and optimizer); needs python3-torch.
+test-torch: all
+	@sh tests/deps.sh torch
+	@/usr/bin/python3 tests/torch/verify.py
+
 demo: all
 	@sh tests/deps.sh demo
 	@sh samples/demo.sh

@@ -171,9 +171,9 @@ static int get_int(Check *c, const Value *v, double lo, double hi, const char *w
     }
     if (v->num < lo || v->num > hi) {
         if (hi >= 1e9)
-            check_error(c, v->loc, "%s must be at least %g, not %g", what, lo, v->num);
+            check_error(c, v->loc, "%s must be at least %.0f, not %g", what, lo, v->num);
         else
-            check_error(c, v->loc, "%s must be between %g and %g, not %g", what, lo, hi, v->num);
+            check_error(c, v->loc, "%s must be between %.0f and %.0f, not %g", what, lo, hi, v->num);
         return 0;
     }
     *out = (long)v->num;
@@ -531,6 +531,7 @@ static void check_layer_call(Check *c, const Stmt *s, const char *name)
     const OpDef *op = op_find(call->name);
     Layer l;
     memset(&l, 0, sizeof l);
+    l.name = name;
     int ok = 1;
     if (!op) {
         const char *names[64];
@@ -882,7 +883,7 @@ static void check_output_and_loss(Check *c)
         check_error(c, c->loss_stmt->call->args[0].value->loc, "%s needs a %s output layer, "
                     "but '%s' is %s", loss_name(m->loss), need, out->name,
                     out->op ? out->op->name : "the input");
-        diag_hint(c->d, "add `output p = %s(%s);` and put the loss on p", need, out->name);
+        diag_hint(c->d, "end the model with `output p = %s(LAYER);` and put the loss on p", need);
     }
 }
 

@@ -168,13 +168,12 @@ static int window_out(Check *c, Layer *l, Loc loc, const char *what, long h, lon
                       long stride, long pad, long *out)
 {
     if (k > h + 2 * pad) {
-        check_error(c, loc, "%s: the %s %ld is larger than the %s input %ld",
-                    l->op->name, l->op->name[0] == 'c' ? "kernel" : "window", k,
-                    pad ? "padded" : "", h + 2 * pad);
+        check_error(c, loc, "%s: the %s %ld is larger than the %s of the %sinput (%ld)",
+                    l->op->name, l->op->name[0] == 'c' ? "kernel" : "window", k, what,
+                    pad ? "padded " : "", h + 2 * pad);
         return 0;
     }
     *out = (h + 2 * pad - k) / stride + 1;
-    (void)what;
     return 1;
 }
 
