@@ -98,3 +98,6 @@ install: all
 
 clean:
 	rm -rf build build-asan layerc
+
+# fuzzing (libFuzzer): make fuzz FUZZ_SECONDS=N
+-include tests/fuzz/fuzz.mk

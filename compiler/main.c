@@ -180,7 +180,7 @@ static int front_load(Front *f, const char *path)
     char err[1024];
     memset(f, 0, sizeof *f);
     if (!source_read(&f->src, path, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
+        fprintf(stderr, "layerc: error: %s\n", err);
         return 0;
     }
     diags_init(&f->diags, &f->src);

@@ -48,17 +48,21 @@ int run_model_open(RunModel *r, const Model *m, const char *source_name, char *e
     if (!r->jit) return 0;
     const char *N = m->name;
     unsigned long (*state_size)(void);
-    float *(*params)(void *), *(*output)(void *);
+    float *(*params)(void *), *(*grads)(void *), *(*output)(void *);
     LcNet *net = &r->net;
     *(void **)&state_size = symbol(r->jit, "lc_jit", "state_size", err, errlen);
     *(void **)&params = symbol(r->jit, "lc_jit", "params", err, errlen);
     *(void **)&output = symbol(r->jit, "lc_jit", "output", err, errlen);
+    *(void **)&grads = symbol(r->jit, "lc_jit", "grads", err, errlen);
+    *(void **)&net->forward_train = symbol(r->jit, "lc_jit", "forward_train", err, errlen);
+    *(void **)&net->backward = symbol(r->jit, N, "backward", err, errlen);
+    *(void **)&net->update = symbol(r->jit, N, "update", err, errlen);
     *(void **)&net->init = symbol(r->jit, N, "init", err, errlen);
     *(void **)&net->forward = symbol(r->jit, N, "forward", err, errlen);
     *(void **)&net->loss = symbol(r->jit, N, "loss", err, errlen);
     *(void **)&net->train_step = symbol(r->jit, N, "train_step", err, errlen);
-    if (!state_size || !params || !output || !net->init || !net->forward || !net->loss ||
-        !net->train_step) {
+    if (!state_size || !params || !grads || !output || !net->init || !net->forward || !net->loss ||
+        !net->train_step || !net->forward_train || !net->backward || !net->update) {
         run_model_close(r);
         return 0;
     }
@@ -74,6 +78,7 @@ int run_model_open(RunModel *r, const Model *m, const char *source_name, char *e
     net->metric = model_metric(m);
     net->nparams = m->nparams;
     net->params = params(net->state);
+    net->grads = grads(net->state);
     net->output = output(net->state);
     net->init(net->state, m->train.seed);
     r->tensors = model_tensor_table(m);

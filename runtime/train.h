@@ -20,12 +20,16 @@ typedef struct {
     int in, out, batch;
     LcMetric metric;
     long nparams;
-    float *params;
+    float *params, *grads;
     const float *output;         /* the output layer's stored outputs, [batch, out] */
     void (*init)(void *m, uint64_t seed);
     void (*forward)(void *m, const float *x, float *y, int n);
     float (*loss)(const void *m, const float *truth, int n);
     float (*train_step)(void *m, const float *x, const float *truth, int n);
+    /* the steps of train_step one by one, for data-parallel training */
+    void (*forward_train)(void *m, const float *x, int n);
+    void (*backward)(void *m, const float *truth, int n);
+    void (*update)(void *m);
 } LcNet;
 
 typedef struct {
