@@ -17,6 +17,7 @@
 
 #include "arena.h"
 #include "ops.h"
+#include "plan.h"
 #include "version.h"
 
 extern const char lc_kernels_header[];
@@ -66,7 +67,8 @@ const char *e_real(Emit *e) { return e->o->real_double ? "double" : "float"; }
 const char *e_out(Emit *e, int layer)
 {
     char *b = rotating();
-    snprintf(b, 320, "m->%s_out", e->m->layers[layer].name);
+    if (e->buffer_of) snprintf(b, 320, "m->act%d", e->buffer_of[layer]);
+    else snprintf(b, 320, "m->%s_out", e->m->layers[layer].name);
     return b;
 }
 
@@ -177,12 +179,26 @@ static void emit_state_struct(Emit *e)
           model_has_dropout(m) ? ", dropout" : "");
     if (model_has_dropout(m) && !e->o->inference)
         emitf(e, "    int training;     /* the last forward pass dropped out */\n");
-    emitf(e, "    /* stored layer outputs, %s_BATCH samples each */\n", N);
-    for (int i = 0; i < m->nlayers; i++) {
-        const Layer *l = &m->layers[i];
-        if (!l->live) continue;
-        emitf(e, "    %s %s_out[%s_BATCH * %ld];   /* %s */\n", R, l->name, N, l->size,
-              shape_str(&l->shape, shape, sizeof shape));
+    if (e->o->inference) {
+        BufferPlan p;
+        plan_buffers(m, &p);
+        emitf(e, "    /* layer outputs, %s_BATCH samples each; a buffer is reused once\n"
+                 "     * every reader of its previous layer has run */\n", N);
+        for (int b = 0; b < p.nbuffers; b++) {
+            emitf(e, "    %s act%d[%s_BATCH * %ld];   /*", R, b, N, p.size[b]);
+            for (int i = 0; i < m->nlayers; i++)
+                if (p.buffer_of[i] == b) emitf(e, " %s", m->layers[i].name);
+            emitf(e, " */\n");
+        }
+        plan_free(&p);
+    } else {
+        emitf(e, "    /* stored layer outputs, %s_BATCH samples each */\n", N);
+        for (int i = 0; i < m->nlayers; i++) {
+            const Layer *l = &m->layers[i];
+            if (!l->live) continue;
+            emitf(e, "    %s %s_out[%s_BATCH * %ld];   /* %s */\n", R, l->name, N, l->size,
+                  shape_str(&l->shape, shape, sizeof shape));
+        }
     }
     if (!e->o->inference) {
         int any = 0;
@@ -204,9 +220,17 @@ static void emit_state_struct(Emit *e)
     emitf(e, "} %s_t;\n", N);
 }
 
+/* --inference: outputs share buffers; e_out() names them */
+static void plan_if_inference(Emit *e, BufferPlan *p)
+{
+    if (!e->o->inference) return;
+    plan_buffers(e->m, p);
+    e->buffer_of = p->buffer_of;
+}
+
 char *emit_header(const Model *m, const EmitOptions *o)
 {
-    Emit e = { m, o, NULL, 0, 0, 0 };
+    Emit e = { m, o, NULL, 0, 0, 0, NULL };
     const char *N = m->name, *R = e_real(&e);
     const Layer *in = &m->layers[0], *out = &m->layers[m->output];
     char guard[300];
@@ -429,7 +453,7 @@ static void emit_forward(Emit *e)
     char text[200];
     source_excerpt(m, in->loc.line, text, sizeof text);
     emitf(e, "    /* %s:%d  %s */\n", e->o->source_name, in->loc.line, text);
-    emitf(e, "    memcpy(m->%s_out, x, sizeof(%s) * n * %ld);\n", in->name, R, in->size);
+    emitf(e, "    memcpy(%s, x, sizeof(%s) * n * %ld);\n", e_out(e, 0), R, in->size);
     for (int i = 1; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         if (!l->live) continue;
@@ -441,7 +465,7 @@ static void emit_forward(Emit *e)
     emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;   /* the state holds at most BATCH samples */\n"
              "    if (n < 1) return;\n", N, N);
     emitf(e, "    %s_run(m, x, n, 0);\n", N);
-    emitf(e, "    if (y) memcpy(y, m->%s_out, sizeof(%s) * n * %s_OUT);\n}\n", m->layers[m->output].name, R, N);
+    emitf(e, "    if (y) memcpy(y, %s, sizeof(%s) * n * %s_OUT);\n}\n", e_out(e, m->output), R, N);
 }
 
 static void emit_loss(Emit *e)
@@ -586,9 +610,9 @@ static void emit_jit_glue(Emit *e)
     emitf(e, "\n/* ---- for layerc's JIT runner ---- */\n"
              "unsigned long lc_jit_state_size(void) { return sizeof(%s_t); }\n"
              "%s *lc_jit_params(%s_t *m) { return m->params; }\n"
-             "%s *lc_jit_output(%s_t *m) { return m->%s_out; }\n"
+             "%s *lc_jit_output(%s_t *m) { return %s; }\n"
              "void lc_jit_set_rng(%s_t *m, uint64_t s) { m->rng = s; }\n",
-          N, R, N, R, N, m->layers[m->output].name, N);
+          N, R, N, R, N, e_out(e, m->output), N);
     if (!e->o->inference)
         emitf(e, "%s *lc_jit_grads(%s_t *m) { return m->grads; }\n"
                  "void lc_jit_forward_train(%s_t *m, const %s *x, int n) { %s_run(m, x, n, 1); }\n"
@@ -598,7 +622,9 @@ static void emit_jit_glue(Emit *e)
 
 char *emit_source(const Model *m, const EmitOptions *o)
 {
-    Emit e = { m, o, NULL, 0, 0, 0 };
+    Emit e = { m, o, NULL, 0, 0, 0, NULL };
+    BufferPlan plan = { 0, NULL, NULL };
+    plan_if_inference(&e, &plan);
     const Layer *in = &m->layers[0], *out = &m->layers[m->output];
     if (o->jit) {
         char *h = emit_header(m, o);
@@ -624,5 +650,6 @@ char *emit_source(const Model *m, const EmitOptions *o)
         emit_update(&e);
     }
     if (o->jit) emit_jit_glue(&e);
+    plan_free(&plan);
     return e.buf;
 }

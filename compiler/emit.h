@@ -36,6 +36,7 @@ struct Emit {
     char *buf;
     size_t len, cap;
     int indent;
+    int *buffer_of;       /* --inference: the shared buffer of each layer's output */
 };
 
 void emitf(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -9,6 +9,7 @@
 
 #include "arena.h"
 #include "ops.h"
+#include "plan.h"
 #include "train.h"
 
 /* ---- graph ---- */
@@ -170,5 +171,13 @@ int tool_summary(const Model *m, FILE *out)
     fprintf(out, "per sample: %.0f FLOPs forward, %.0f backward\n", fwd_total, bwd_total);
     fprintf(out, "training state: %s (parameters, gradients, optimizer, stored outputs at batch %d)\n",
             total, m->train.batch);
+    BufferPlan plan;
+    char inf[32], one[32];
+    plan_buffers(m, &plan);
+    human_bytes(4.0 * (double)m->nparams + 4.0 * (double)plan_floats(&plan) * m->train.batch, inf, sizeof inf);
+    human_bytes(4.0 * (double)m->nparams + 4.0 * (double)plan_floats(&plan), one, sizeof one);
+    fprintf(out, "inference state (--inference): %s at batch %d, %s at batch 1 (%d shared output buffers)\n",
+            inf, m->train.batch, one, plan.nbuffers);
+    plan_free(&plan);
     return 0;
 }
