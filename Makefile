@@ -11,6 +11,16 @@ CPPFLAGS  = -D_DEFAULT_SOURCE -Icompiler -Iruntime -I$(BUILD)
 # The kernels are the hot loops the JIT calls: always optimised for this CPU.
 KFLAGS   ?= -O3 -march=native -ffp-contract=fast
 LDLIBS    = -ltcc -lz -lm -ldl -lpthread
+# [MPI] make MPI=1: data-parallel training over MPI (runtime/dist.c, docs/SCALING.md),
+# with the flags of mpicc (Debian: libopenmpi-dev openmpi-bin), built in build-mpi/.
+ifeq ($(MPI),1)
+ifeq ($(shell command -v mpicc),)
+$(error make MPI=1 needs mpicc: apt-get install libopenmpi-dev openmpi-bin)
+endif
+BUILD    := $(if $(filter build,$(BUILD)),build-mpi,$(BUILD))
+CPPFLAGS += -DLC_MPI $(shell mpicc --showme:compile)
+LDLIBS   += $(shell mpicc --showme:link)
+endif
 ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) $(SAN)
 
 EMBED = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/'
@@ -29,11 +39,12 @@ all: deps layerc
 deps:
 	@sh tests/deps.sh build
 
+# (through a rename, so a running ./layerc does not make the copy fail)
 layerc: $(BUILD)/layerc
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/layerc: $(BUILD)/compiler/main.o $(BUILD)/liblayerc.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@.tmp $^ $(LDLIBS) && mv -f $@.tmp $@
 
 $(BUILD)/liblayerc.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -97,7 +108,7 @@ install: all
 	install -m 644 docs/layerc.1 $(DESTDIR)$(PREFIX)/share/man/man1/layerc.1
 
 clean:
-	rm -rf build build-asan layerc
+	rm -rf build build-asan build-mpi layerc
 
 # fuzzing (libFuzzer): make fuzz FUZZ_SECONDS=N
 -include tests/fuzz/fuzz.mk

@@ -888,11 +888,17 @@ static void check_output_and_loss(Check *c)
 }
 
 /* The bytes a generated model's state takes must stay under the limit. */
+static double state_floats(const Model *m)
+{
+    double floats = (double)m->nparams * 4;   /* params, grads, two optimizer slots */
+    for (int i = 0; i < m->nlayers; i++) floats += 3.0 * (double)m->layers[i].size * m->train.batch;
+    return floats;
+}
+
 static void check_memory(Check *c)
 {
     Model *m = c->m;
-    double floats = (double)m->nparams * 4;   /* params, grads, two optimizer slots */
-    for (int i = 0; i < m->nlayers; i++) floats += 3.0 * (double)m->layers[i].size * m->train.batch;
+    double floats = state_floats(m);
     if (floats > (double)LC_MAX_STATE_FLOATS) {
         Loc file = { 0, 0 };
         check_error(c, file, "the model needs about %.1f GiB of state at batch %d; the limit is "
@@ -965,6 +971,8 @@ Model *check_program(const Program *p, const Source *src, Diags *d, Arena *a)
     if (d->nerrors) return NULL;
     mark_live(c.m);
     mark_needs_grad(c.m);
+    /* the loss's backward starts below a softmax/sigmoid output: no d_output */
+    if (model_loss_start(c.m) != c.m->output) c.m->layers[c.m->output].needs_grad = 0;
     check_memory(&c);
     check_warnings(&c);
     return d->nerrors ? NULL : c.m;
@@ -985,6 +993,12 @@ int apply_overrides(Model *m, const TrainOverrides *o, char *err, int errlen)
             return 0;
         }
         m->train.batch = (int)o->batch;
+        /* the checker saw the train block's batch; this one sizes the state now */
+        if (state_floats(m) > (double)LC_MAX_STATE_FLOATS) {
+            snprintf(err, (size_t)errlen, "--batch %ld: the model would need about %.1f GiB of state; "
+                     "the limit is 2 GiB", o->batch, state_floats(m) * 4 / (1 << 30));
+            return 0;
+        }
     }
     if (o->epochs >= 0) m->train.epochs = (int)o->epochs;
     if (o->seed >= 0) m->train.seed = (uint64_t)o->seed;

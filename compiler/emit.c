@@ -95,6 +95,21 @@ const char *e_wgrad(Emit *e, int weight)
     return b;
 }
 
+const char *e_acc(Emit *e, int layer)
+{
+    if (e->written[layer]) return "+=";
+    e->written[layer] = 1;
+    return "=";
+}
+
+void e_zero_if_first(Emit *e, int layer)
+{
+    const Layer *l = &e->m->layers[layer];
+    if (!l->needs_grad || e->written[layer]) return;
+    emitf(e, "    memset(m->d_%s, 0, sizeof(%s) * n * %ld);\n", l->name, e_real(e), l->size);
+    e->written[layer] = 1;
+}
+
 /* A C literal of the emitted real type that reads back exactly. */
 static const char *e_num(Emit *e, double v)
 {
@@ -230,7 +245,7 @@ static void plan_if_inference(Emit *e, BufferPlan *p)
 
 char *emit_header(const Model *m, const EmitOptions *o)
 {
-    Emit e = { m, o, NULL, 0, 0, 0, NULL };
+    Emit e = { m, o, NULL, 0, 0, 0, NULL, NULL };
     const char *N = m->name, *R = e_real(&e);
     const Layer *in = &m->layers[0], *out = &m->layers[m->output];
     char guard[300];
@@ -511,15 +526,11 @@ static void emit_backward(Emit *e)
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
     int start = model_loss_start(m);
-    emitf(e, "\n/* The backward pass: the layer blocks again, in reverse, each adding its\n"
-             " * share to the gradients of its inputs and weights. */\n"
+    emitf(e, "\n/* The backward pass: the layer blocks again, in reverse, each passing the\n"
+             " * gradient of its output on to its inputs and weights. */\n"
              "void %s_backward(%s_t *m, const %s *truth, int n)\n{\n", N, N, R);
     emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return;\n", N, N);
     emitf(e, "    memset(m->grads, 0, sizeof m->grads);\n");
-    for (int i = 0; i < m->nlayers; i++)
-        if (m->layers[i].live && m->layers[i].needs_grad)
-            emitf(e, "    memset(m->d_%s, 0, sizeof(%s) * n * %ld);\n", m->layers[i].name, R,
-                  m->layers[i].size);
     if (!m->layers[start].needs_grad) {
         emitf(e, "    (void)truth;   /* no trainable weight: nothing to compute */\n}\n");
         return;
@@ -528,14 +539,17 @@ static void emit_backward(Emit *e)
                      : m->loss == LOSS_CROSS_ENTROPY ? "cross_entropy through the softmax: d/dz = (softmax(z) - t) / n"
                      : "bce through the sigmoid: d/dz = (sigmoid(z) - t) / n";
     emitf(e, "\n    /* %s:%d  loss %s */\n", e->o->source_name, m->loss_loc.line, what);
-    emitf(e, "    for (int i = 0; i < n * %ld; i++)\n        %s[i] += (%s[i] - truth[i]) / n;\n",
-          m->layers[m->output].size, e_grad(e, start), e_out(e, m->output));
+    e->written = xcalloc((size_t)m->nlayers, 1);
+    emitf(e, "    for (int i = 0; i < n * %ld; i++)\n        %s[i] %s (%s[i] - truth[i]) / n;\n",
+          m->layers[m->output].size, e_grad(e, start), e_acc(e, start), e_out(e, m->output));
     for (int i = m->nlayers - 1; i > 0; i--) {
         const Layer *l = &m->layers[i];
         if (!l->live || !l->needs_grad || (i == m->output && start != m->output)) continue;
         layer_comment(e, l);
         l->op->backward(e, m, l);
     }
+    free(e->written);
+    e->written = NULL;
     emitf(e, "}\n");
 }
 
@@ -622,7 +636,7 @@ static void emit_jit_glue(Emit *e)
 
 char *emit_source(const Model *m, const EmitOptions *o)
 {
-    Emit e = { m, o, NULL, 0, 0, 0, NULL };
+    Emit e = { m, o, NULL, 0, 0, 0, NULL, NULL };
     BufferPlan plan = { 0, NULL, NULL };
     plan_if_inference(&e, &plan);
     const Layer *in = &m->layers[0], *out = &m->layers[m->output];

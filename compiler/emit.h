@@ -37,6 +37,7 @@ struct Emit {
     size_t len, cap;
     int indent;
     int *buffer_of;       /* --inference: the shared buffer of each layer's output */
+    unsigned char *written;  /* backward: d_LAYER already holds a value */
 };
 
 void emitf(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -48,5 +49,10 @@ const char *e_grad(Emit *e, int layer);
 const char *e_weight(Emit *e, int weight);
 const char *e_wgrad(Emit *e, int weight);
 const char *e_real(Emit *e);
+/* Backward blocks run in reverse, so the first block to reach d_LAYER
+ * assigns it and later ones add to it: "=" the first time, "+=" after. */
+const char *e_acc(Emit *e, int layer);
+/* Kernels always add: zero d_LAYER first when nothing has written it yet. */
+void e_zero_if_first(Emit *e, int layer);
 
 #endif

@@ -3,7 +3,8 @@
  * A forward emitter writes the block that computes layer l's output for n
  * samples from its inputs' stored outputs.  A backward emitter writes the
  * block that, given d_l (the gradient of the loss with respect to l's
- * output), ADDS l's share to the gradients of its inputs and weights.  It
+ * output), gives l's share to the gradients of its inputs (e_acc: "=" from
+ * the first block that reaches an input, "+=" after) and weights.  It
  * leaves out what nothing needs: e_grad() is "NULL" for an input that needs
  * no gradient and e_wgrad() for a frozen weight.  The heavy ops call the
  * kernels of runtime/kernels.c; elementwise ops are loops with constant bounds.
@@ -26,15 +27,16 @@ static void elementwise_forward(Emit *e, const Model *m, const Layer *l, const c
     emitf(e, "        %s[i] = %s;\n    }\n", e_out(e, self(m, l)), expr);
 }
 
-/* dx[i] += EXPR with x, y (output) and dy at hand. */
-static void elementwise_backward(Emit *e, const Model *m, const Layer *l, const char *expr)
+/* dx[i] (+)= EXPR of dy and, as the op needs them, x (input) and y (output). */
+static void elementwise_backward(Emit *e, const Model *m, const Layer *l, int uses_x, int uses_y,
+                                 const char *expr)
 {
     if (!wants_grad(m, l, 0)) return;
     emitf(e, "    for (int i = 0; i < n * %ld; i++) {\n", l->size);
-    emitf(e, "        const %s x = %s[i], y = %s[i], dy = %s[i];\n", e_real(e), e_out(e, l->in[0]),
-          e_out(e, self(m, l)), e_grad(e, self(m, l)));
-    emitf(e, "        (void)x; (void)y;\n");
-    emitf(e, "        %s[i] += %s;\n    }\n", e_grad(e, l->in[0]), expr);
+    emitf(e, "        const %s dy = %s[i]", e_real(e), e_grad(e, self(m, l)));
+    if (uses_x) emitf(e, ", x = %s[i]", e_out(e, l->in[0]));
+    if (uses_y) emitf(e, ", y = %s[i]", e_out(e, self(m, l)));
+    emitf(e, ";\n        %s[i] %s %s;\n    }\n", e_grad(e, l->in[0]), e_acc(e, l->in[0]), expr);
 }
 
 /* ---- identity, flatten, reshape: the values move unchanged ---- */
@@ -48,8 +50,8 @@ void emit_identity_forward(Emit *e, const Model *m, const Layer *l)
 void emit_identity_backward(Emit *e, const Model *m, const Layer *l)
 {
     if (!wants_grad(m, l, 0)) return;
-    emitf(e, "    for (int i = 0; i < n * %ld; i++) %s[i] += %s[i];\n", l->size,
-          e_grad(e, l->in[0]), e_grad(e, self(m, l)));
+    emitf(e, "    for (int i = 0; i < n * %ld; i++) %s[i] %s %s[i];\n", l->size,
+          e_grad(e, l->in[0]), e_acc(e, l->in[0]), e_grad(e, self(m, l)));
 }
 
 /* ---- linear, dense: y[n, M] = x[n, N] . W[M, N]^T + b[M] ---- */
@@ -65,6 +67,7 @@ void emit_linear_forward(Emit *e, const Model *m, const Layer *l)
 void emit_linear_backward(Emit *e, const Model *m, const Layer *l)
 {
     const Weight *W = &m->weights[l->w[0]];
+    e_zero_if_first(e, l->in[0]);
     emitf(e, "    lc_matmul_backward(%s, %s, %s,\n                       %s, %s, %s, n, %ld, %ld);\n",
           e_grad(e, l->in[0]), e_wgrad(e, l->w[0]), l->nw > 1 ? e_wgrad(e, l->w[1]) : "NULL",
           e_grad(e, self(m, l)), e_out(e, l->in[0]), e_weight(e, l->w[0]), W->shape.dims[1],
@@ -80,7 +83,7 @@ void emit_relu_forward(Emit *e, const Model *m, const Layer *l)
 
 void emit_relu_backward(Emit *e, const Model *m, const Layer *l)
 {
-    elementwise_backward(e, m, l, "y > 0 ? dy : 0");
+    elementwise_backward(e, m, l, 0, 1, "y > 0 ? dy : 0");
 }
 
 void emit_leaky_relu_forward(Emit *e, const Model *m, const Layer *l)
@@ -94,7 +97,7 @@ void emit_leaky_relu_backward(Emit *e, const Model *m, const Layer *l)
 {
     char expr[128];
     snprintf(expr, sizeof expr, "x > 0 ? dy : (%s)%.17g * dy", e_real(e), LP(l, "alpha"));
-    elementwise_backward(e, m, l, expr);
+    elementwise_backward(e, m, l, 1, 0, expr);
 }
 
 void emit_sigmoid_forward(Emit *e, const Model *m, const Layer *l)
@@ -104,7 +107,7 @@ void emit_sigmoid_forward(Emit *e, const Model *m, const Layer *l)
 
 void emit_sigmoid_backward(Emit *e, const Model *m, const Layer *l)
 {
-    elementwise_backward(e, m, l, "dy * y * (1 - y)");
+    elementwise_backward(e, m, l, 0, 1, "dy * y * (1 - y)");
 }
 
 void emit_tanh_forward(Emit *e, const Model *m, const Layer *l)
@@ -114,7 +117,7 @@ void emit_tanh_forward(Emit *e, const Model *m, const Layer *l)
 
 void emit_tanh_backward(Emit *e, const Model *m, const Layer *l)
 {
-    elementwise_backward(e, m, l, "dy * (1 - y * y)");
+    elementwise_backward(e, m, l, 0, 1, "dy * (1 - y * y)");
 }
 
 /* softmax over each sample's vector, shifted by its max so exp never overflows */
@@ -132,7 +135,7 @@ void emit_softmax_forward(Emit *e, const Model *m, const Layer *l)
           e->o->real_double ? "exp" : "expf", k);
 }
 
-/* dx_j += y_j (dy_j - sum_k dy_k y_k); used when the loss is not fused with it */
+/* dx_j (+)= y_j (dy_j - sum_k dy_k y_k); used when the loss is not fused with it */
 void emit_softmax_backward(Emit *e, const Model *m, const Layer *l)
 {
     const char *R = e_real(e);
@@ -142,8 +145,9 @@ void emit_softmax_backward(Emit *e, const Model *m, const Layer *l)
              "        const %s *y = %s + b * %ld, *dy = %s + b * %ld;\n"
              "        %s *dx = %s + b * %ld;\n        %s dot = 0;\n"
              "        for (int j = 0; j < %ld; j++) dot += dy[j] * y[j];\n"
-             "        for (int j = 0; j < %ld; j++) dx[j] += y[j] * (dy[j] - dot);\n    }\n",
-          R, e_out(e, self(m, l)), k, e_grad(e, self(m, l)), k, R, e_grad(e, l->in[0]), k, R, k, k);
+             "        for (int j = 0; j < %ld; j++) dx[j] %s y[j] * (dy[j] - dot);\n    }\n",
+          R, e_out(e, self(m, l)), k, e_grad(e, self(m, l)), k, R, e_grad(e, l->in[0]), k, R, k, k,
+          e_acc(e, l->in[0]));
 }
 
 /* ---- add, mul ---- */
@@ -158,8 +162,8 @@ void emit_add_backward(Emit *e, const Model *m, const Layer *l)
 {
     for (int k = 0; k < 2; k++)
         if (wants_grad(m, l, k))
-            emitf(e, "    for (int i = 0; i < n * %ld; i++) %s[i] += %s[i];\n", l->size,
-                  e_grad(e, l->in[k]), e_grad(e, self(m, l)));
+            emitf(e, "    for (int i = 0; i < n * %ld; i++) %s[i] %s %s[i];\n", l->size,
+                  e_grad(e, l->in[k]), e_acc(e, l->in[k]), e_grad(e, self(m, l)));
 }
 
 void emit_mul_forward(Emit *e, const Model *m, const Layer *l)
@@ -172,8 +176,8 @@ void emit_mul_backward(Emit *e, const Model *m, const Layer *l)
 {
     for (int k = 0; k < 2; k++)
         if (wants_grad(m, l, k))
-            emitf(e, "    for (int i = 0; i < n * %ld; i++) %s[i] += %s[i] * %s[i];\n", l->size,
-                  e_grad(e, l->in[k]), e_grad(e, self(m, l)), e_out(e, l->in[1 - k]));
+            emitf(e, "    for (int i = 0; i < n * %ld; i++) %s[i] %s %s[i] * %s[i];\n", l->size,
+                  e_grad(e, l->in[k]), e_acc(e, l->in[k]), e_grad(e, self(m, l)), e_out(e, l->in[1 - k]));
 }
 
 /* ---- concat: each sample's inputs, flattened, one after the other ---- */
@@ -198,8 +202,8 @@ void emit_concat_backward(Emit *e, const Model *m, const Layer *l)
     for (int k = 0; k < l->nin; k++) {
         long size = in_layer(m, l, k)->size;
         if (wants_grad(m, l, k))
-            emitf(e, "        for (int j = 0; j < %ld; j++) %s[b * %ld + j] += %s[b * %ld + %ld + j];\n",
-                  size, e_grad(e, l->in[k]), size, e_grad(e, self(m, l)), l->size, at);
+            emitf(e, "        for (int j = 0; j < %ld; j++) %s[b * %ld + j] %s %s[b * %ld + %ld + j];\n",
+                  size, e_grad(e, l->in[k]), size, e_acc(e, l->in[k]), e_grad(e, self(m, l)), l->size, at);
         at += size;
     }
     emitf(e, "    }\n");
@@ -228,6 +232,7 @@ void emit_conv2d_forward(Emit *e, const Model *m, const Layer *l)
 void emit_conv2d_backward(Emit *e, const Model *m, const Layer *l)
 {
     long c, h, w;
+    e_zero_if_first(e, l->in[0]);
     image_dims(in_layer(m, l, 0), &c, &h, &w);
     emitf(e, "    lc_conv2d_backward(%s, %s, %s,\n"
              "                       %s, %s, %s, m->work,\n"
@@ -249,6 +254,7 @@ static void pool_backward(Emit *e, const Model *m, const Layer *l, const char *k
 {
     long c, h, w;
     if (!wants_grad(m, l, 0)) return;
+    e_zero_if_first(e, l->in[0]);
     image_dims(in_layer(m, l, 0), &c, &h, &w);
     emitf(e, "    lc_%s_backward(%s, %s, %s, n, %ld, %ld, %ld, %d, %d);\n", kind,
           e_grad(e, l->in[0]), e_grad(e, self(m, l)), e_out(e, l->in[0]), c, h, w,
@@ -284,6 +290,7 @@ void emit_dropout_backward(Emit *e, const Model *m, const Layer *l)
 {
     if (!wants_grad(m, l, 0)) return;
     emitf(e, "    for (int i = 0; i < n * %ld; i++)\n"
-             "        %s[i] += m->training ? %s[i] * m->mask_%s[i] : %s[i];\n",
-          l->size, e_grad(e, l->in[0]), e_grad(e, self(m, l)), l->name, e_grad(e, self(m, l)));
+             "        %s[i] %s m->training ? %s[i] * m->mask_%s[i] : %s[i];\n",
+          l->size, e_grad(e, l->in[0]), e_acc(e, l->in[0]), e_grad(e, self(m, l)), l->name,
+          e_grad(e, self(m, l)));
 }
