@@ -1,0 +1,171 @@
+/* Checker and IR: offsets, shapes, which layers need gradients, liveness
+ * and the inference buffer plan, on small models given as text. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "plan.h"
+#include "test.h"
+
+typedef struct {
+    Source src;
+    Arena arena;
+    Diags diags;
+    Model *m;
+} Checked;
+
+static Model *check_text(Checked *c, const char *text)
+{
+    memset(c, 0, sizeof *c);
+    source_from_string(&c->src, "t.lyr", text);
+    diags_init(&c->diags, &c->src);
+    Program *p = parse_program(&c->src, &c->diags, &c->arena);
+    c->m = c->diags.nerrors ? NULL : check_program(p, &c->src, &c->diags, &c->arena);
+    return c->m;
+}
+
+static void done(Checked *c)
+{
+    diags_free(&c->diags);
+    arena_free(&c->arena);
+    source_free(&c->src);
+}
+
+static int layer_index(const Model *m, const char *name)
+{
+    for (int i = 0; i < m->nlayers; i++)
+        if (!strcmp(m->layers[i].name, name)) return i;
+    return -1;
+}
+
+static const char mlp[] =
+    "model mlp;\n"
+    "input x[1, 4, 4];\n"
+    "frozen weight w[3, 16];\n"
+    "layer a = linear(x, w);\n"
+    "layer h = dense(a, 5);\n"
+    "layer r = relu(h);\n"
+    "output p = softmax(r);\n"
+    "loss cross_entropy(p);\n";
+
+TEST(offsets_follow_declaration_order)
+{
+    Checked c;
+    Model *m = check_text(&c, mlp);
+    CHECK(m != NULL);
+    if (!m) return;
+    CHECK(m->nweights == 3);
+    CHECK_STR(m->weights[0].name, "w");
+    CHECK_STR(m->weights[1].name, "h.W");
+    CHECK_STR(m->weights[1].cname, "h_W");
+    CHECK_STR(m->weights[2].name, "h.b");
+    CHECK(m->weights[0].offset == 0 && m->weights[0].size == 48);
+    CHECK(m->weights[1].offset == 48 && m->weights[1].size == 15);
+    CHECK(m->weights[2].offset == 63 && m->weights[2].size == 5);
+    CHECK(m->nparams == 68 && m->ntrainable == 20);
+    CHECK(!m->weights[0].trainable && m->weights[1].trainable);
+    done(&c);
+}
+
+TEST(gradients_only_where_a_trainable_weight_lies_upstream)
+{
+    Checked c;
+    Model *m = check_text(&c, mlp);
+    if (!m) { CHECK(0); return; }
+    CHECK(!m->layers[layer_index(m, "x")].needs_grad);
+    CHECK(!m->layers[layer_index(m, "a")].needs_grad);   /* frozen w: nothing below needs one */
+    CHECK(m->layers[layer_index(m, "h")].needs_grad);
+    CHECK(m->layers[layer_index(m, "r")].needs_grad);
+    CHECK(!m->layers[layer_index(m, "p")].needs_grad);   /* fused softmax + cross_entropy */
+    CHECK(model_loss_start(m) == layer_index(m, "r"));
+    CHECK(model_classes(m) == 5);
+    done(&c);
+}
+
+TEST(shapes_are_inferred)
+{
+    Checked c;
+    Model *m = check_text(&c,
+        "model c;\ninput x[2, 9, 7];\nlayer k = conv2d(x, 4, kernel=3, stride=2, pad=1);\n"
+        "layer p = maxpool(k, 2);\nlayer f = flatten(p);\nlayer q = concat(f, f);\n"
+        "layer s = reshape(q, [2, 16]);\noutput y = dense(s, 1);\nloss mse(y);\n");
+    if (!m) { CHECK(0); return; }
+    const Layer *k = &m->layers[layer_index(m, "k")], *p = &m->layers[layer_index(m, "p")];
+    CHECK(k->shape.rank == 3 && k->shape.dims[0] == 4 && k->shape.dims[1] == 5 && k->shape.dims[2] == 4);
+    CHECK(p->shape.dims[1] == 2 && p->shape.dims[2] == 2);
+    CHECK(m->layers[layer_index(m, "q")].size == 32);
+    CHECK(m->weights[0].shape.rank == 4 && m->weights[0].shape.dims[1] == 2);
+    CHECK(m->weights[0].fan_in == 18);
+    done(&c);
+}
+
+TEST(dead_layers_are_not_live_and_warned)
+{
+    Checked c;
+    Model *m = check_text(&c,
+        "model d;\ninput x[3];\nlayer unused = relu(x);\nweight w[2, 3];\n"
+        "output y = dense(x, 1);\nloss mse(y);\n");
+    if (!m) { CHECK(0); return; }
+    CHECK(!m->layers[layer_index(m, "unused")].live);
+    CHECK(m->layers[layer_index(m, "y")].live);
+    CHECK(c.diags.nwarnings == 2);   /* the layer, and the weight never used */
+    done(&c);
+}
+
+TEST(constant_expressions_in_train_block)
+{
+    Checked c;
+    Model *m = check_text(&c,
+        "model t;\ninput x[3];\noutput y = dense(x, 1);\nloss mse(y);\n"
+        "train { optimizer = adam(lr=1/1000, beta2=1-1/1000); batch = 2*8; epochs = 3; seed = 42; shuffle = 0; }\n");
+    if (!m) { CHECK(0); return; }
+    CHECK(m->train.opt.kind == OPT_ADAM);
+    CHECK_NEAR(m->train.opt.lr, 0.001, 1e-15);
+    CHECK_NEAR(m->train.opt.beta2, 0.999, 1e-15);
+    CHECK(m->train.batch == 16 && m->train.epochs == 3 && m->train.seed == 42 && !m->train.shuffle);
+    TrainOverrides o = { 0.5, 4, 7, 9 };
+    char err[128];
+    CHECK(apply_overrides(m, &o, err, sizeof err));
+    CHECK(m->train.batch == 4 && m->train.epochs == 7 && m->train.seed == 9);
+    CHECK_NEAR(m->train.opt.lr, 0.5, 0);
+    done(&c);
+}
+
+TEST(inference_buffers_are_shared_but_never_with_a_live_input)
+{
+    Checked c;
+    Model *m = check_text(&c,
+        "model b;\ninput x[8];\nlayer a = relu(x);\nlayer b = tanh(a);\nlayer s = add(a, b);\n"
+        "layer c = sigmoid(s);\nlayer d = relu(c);\noutput y = dense(d, 2);\nloss mse(y);\n");
+    if (!m) { CHECK(0); return; }
+    BufferPlan p;
+    plan_buffers(m, &p);
+    CHECK(p.nbuffers < m->nlayers);
+    /* every layer's buffer differs from each of its inputs' */
+    for (int i = 1; i < m->nlayers; i++)
+        for (int k = 0; k < m->layers[i].nin; k++)
+            CHECK(p.buffer_of[i] != p.buffer_of[m->layers[i].in[k]]);
+    /* a is read by s, so b (computed between them) may not take a's buffer */
+    CHECK(p.buffer_of[layer_index(m, "b")] != p.buffer_of[layer_index(m, "a")]);
+    plan_free(&p);
+    done(&c);
+}
+
+TEST(errors_leave_no_model)
+{
+    Checked c;
+    CHECK(check_text(&c, "model e;\ninput x[3];\noutput y = dense(q, 1);\nloss mse(y);\n") == NULL);
+    CHECK(c.diags.nerrors == 1);
+    done(&c);
+}
+
+int main(void)
+{
+    RUN(offsets_follow_declaration_order);
+    RUN(gradients_only_where_a_trainable_weight_lies_upstream);
+    RUN(shapes_are_inferred);
+    RUN(dead_layers_are_not_live_and_warned);
+    RUN(constant_expressions_in_train_block);
+    RUN(inference_buffers_are_shared_but_never_with_a_live_input);
+    RUN(errors_leave_no_model);
+    return test_report("checker");
+}
