@@ -405,7 +405,7 @@ static int add_weight(Check *c, const char *name, const char *cname, Loc loc, Sh
     arena_grow(c->a, (void **)&m->weights, &c->cap_weights, m->nweights, sizeof(Weight));
     int i = m->nweights++;
     m->weights[i] = (Weight){ name, cname, loc, shape, size, m->nparams, trainable, init,
-                              fan_in, fan_out, 0 };
+                              fan_in, fan_out, 0, 0 };
     m->nparams += size;
     if (trainable) m->ntrainable += size;
     name_add(c, name, N_WEIGHT, i);
@@ -838,6 +838,15 @@ static void mark_live(Model *m)
             for (int k = 0; k < m->layers[i].nin; k++) m->layers[m->layers[i].in[k]].live = 1;
 }
 
+static void mark_updated(Model *m)
+{
+    for (int i = 0; i < m->nlayers; i++)
+        for (int k = 0; k < m->layers[i].nw; k++) {
+            Weight *w = &m->weights[m->layers[i].w[k]];
+            if (m->layers[i].live && w->trainable) w->updated = 1;
+        }
+}
+
 static void mark_needs_grad(Model *m)
 {
     for (int i = 0; i < m->nlayers; i++) {
@@ -971,6 +980,7 @@ Model *check_program(const Program *p, const Source *src, Diags *d, Arena *a)
     if (d->nerrors) return NULL;
     mark_live(c.m);
     mark_needs_grad(c.m);
+    mark_updated(c.m);
     /* the loss's backward starts below a softmax/sigmoid output: no d_output */
     if (model_loss_start(c.m) != c.m->output) c.m->layers[c.m->output].needs_grad = 0;
     check_memory(&c);

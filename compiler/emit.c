@@ -553,13 +553,14 @@ static void emit_backward(Emit *e)
     emitf(e, "}\n");
 }
 
-/* Runs of consecutive trainable weights, so the update loops skip frozen ones. */
+/* Runs of consecutive weights to update, so the update loops skip frozen
+ * ones and those that do not reach the loss. */
 static int next_trainable_run(const Model *m, int i, long *from, long *to)
 {
-    while (i < m->nweights && !m->weights[i].trainable) i++;
+    while (i < m->nweights && !m->weights[i].updated) i++;
     if (i == m->nweights) return -1;
     *from = m->weights[i].offset;
-    while (i < m->nweights && m->weights[i].trainable) i++;
+    while (i < m->nweights && m->weights[i].updated) i++;
     *to = m->weights[i - 1].offset + m->weights[i - 1].size;
     return i;
 }

@@ -58,6 +58,9 @@ typedef struct {
     Init init;
     long fan_in, fan_out;
     int uses;               /* layers that read it */
+    int updated;            /* trainable and read by a layer that reaches the loss:
+                               only these get optimizer steps (as torch skips a
+                               parameter whose .grad is None) */
 } Weight;
 
 typedef struct OpDef OpDef;

@@ -6,7 +6,6 @@ nn.MaxPool2d / nn.AvgPool2d, F.linear, F.softmax, ...), so that the two
 cannot drift apart.  The twin takes its weight values from the C side (the
 generated NAME_init, exported by the driver), never from its own init.
 """
-import math
 
 import numpy as np
 import torch
