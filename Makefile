@@ -102,10 +102,15 @@ demo: all
 bench: all
 	@sh bench/run.sh
 
+# The kernels and runtime are compiled into layerc (and pasted into the C it
+# writes), so the binary stands alone; samples and docs go beside it.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/layerc/samples $(DESTDIR)$(PREFIX)/share/doc/layerc
 	install -m 755 layerc $(DESTDIR)$(PREFIX)/bin/layerc
 	install -m 644 docs/layerc.1 $(DESTDIR)$(PREFIX)/share/man/man1/layerc.1
+	install -m 644 samples/*.lyr samples/*.csv samples/*.c $(DESTDIR)$(PREFIX)/share/layerc/samples
+	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/layerc
 
 clean:
 	rm -rf build build-asan build-mpi layerc
