@@ -37,9 +37,16 @@ int source_read(Source *src, const char *path, char *err, size_t errlen)
         set_err(err, errlen, "cannot open '%s': %s", path, strerror(errno));
         return 0;
     }
-    struct stat st;
+    struct stat st = { 0 };   /* read below even when fstat fails */
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         set_err(err, errlen, "'%s' is a directory, not a model file", path);
+        close(fd);
+        return 0;
+    }
+    /* a regular file tells its size: refuse a huge one without reading it */
+    if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > LC_MAX_SOURCE_BYTES) {
+        set_err(err, errlen, "'%s' is too large (the limit is %u MiB)", path,
+                LC_MAX_SOURCE_BYTES >> 20);
         close(fd);
         return 0;
     }

@@ -481,6 +481,14 @@ static size_t after_last_newline(const char *buf, size_t len)
     return len;
 }
 
+/* The longest line worth reading: 256 bytes a value (a float needs at most
+ * about 16, blanks aside), and never under 16 MiB. */
+static size_t csv_max_line(const Csv *c)
+{
+    size_t per_row = 256 * ((size_t)c->full_width + 1);
+    return per_row > ((size_t)16 << 20) ? per_row : (size_t)16 << 20;
+}
+
 /* Streams the file through a buffer of whole lines, so a 130 MB CSV costs
  * no 130 MB copy; the buffer grows only for a line longer than itself. */
 static int csv_parse(Csv *c, Source *s)
@@ -502,7 +510,11 @@ static int csv_parse(Csv *c, Source *s)
         ok = csv_parse_lines(c, buf, done);
         memmove(buf, buf + done, len - done);
         len -= done;
-        if (ok && len == cap) {   /* one line fills the buffer */
+        if (ok && len == cap && cap >= csv_max_line(c)) {
+            /* an endless line (a pipe, a binary file) must not eat all memory */
+            ok = fail(c->err, c->errlen, "%s:%ld: error: line too long: over %zu bytes for a row of %d values",
+                      c->path, c->line + 1, cap, c->full_width);
+        } else if (ok && len == cap) {   /* one line fills the buffer */
             bigger = cap < SIZE_MAX / 4 ? realloc(buf, 2 * cap + 1) : NULL;
             if (!bigger) ok = fail(c->err, c->errlen, "%s: error: out of memory", c->path);
             else { buf = bigger; cap *= 2; }

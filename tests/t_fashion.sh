@@ -1,8 +1,8 @@
 #!/bin/sh
 # Fashion-MNIST end to end on a subset (2,000 training images, 1,000 test
 # images): the MLP and the CNN train through the JIT and must beat 70% test
-# accuracy; the log has one row per epoch.  The full runs (88%, 90%) are
-# benchmarks, reported in docs/, not tests.
+# accuracy (at lr 0.05: 2,000 images make few steps); the log has one row
+# per epoch.  The full runs are benchmarks, reported in docs/, not tests.
 LAYERC=${LAYERC:-./layerc}
 D=/usr/share/datasets/fashion-mnist
 if [ ! -f $D/train-images-idx3-ubyte.gz ]; then
@@ -31,7 +31,7 @@ subset $D/t10k-images-idx3-ubyte.gz 1000 "$tmp/test-images"
 subset $D/t10k-labels-idx1-ubyte.gz 1000 "$tmp/test-labels"
 for model in fashion_mlp fashion_cnn; do
     "$LAYERC" train samples/$model.lyr "$tmp/train-images" --labels "$tmp/train-labels" \
-        --test "$tmp/test-images" --test-labels "$tmp/test-labels" --epochs 4 \
+        --test "$tmp/test-images" --test-labels "$tmp/test-labels" --epochs 4 --lr 0.05 \
         --log "$tmp/$model.csv" --save "$tmp/$model.lyw" --quiet > "$tmp/$model.out" 2>&1
     result $? "$model trains: $(tail -3 "$tmp/$model.out")"
     acc=$(tail -1 "$tmp/$model.csv" | cut -d, -f5)
