@@ -53,15 +53,18 @@ $(BUILD)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/lyr.tab.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
+# [threads] -DLC_POOL: the kernels split their work over runtime/threads.c's pool.
 $(BUILD)/runtime/kernels.o: runtime/kernels.c runtime/kernels.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(KFLAGS) -g $(WARN) $(SAN) $(CPPFLAGS) -c -o $@ $<
+	$(CC) -std=c11 $(KFLAGS) -DLC_POOL -g $(WARN) $(SAN) $(CPPFLAGS) -c -o $@ $<
 
-# The kernel source as a string, for pasting into generated C.
-$(BUILD)/kernels_src.c: runtime/kernels.c runtime/kernels.h
+# The kernel source as a string, for pasting into generated C
+# ([threads] and the pool's, pasted by `layerc --threads N -o m.c`).
+$(BUILD)/kernels_src.c: runtime/kernels.c runtime/kernels.h runtime/threads.c
 	@mkdir -p $(BUILD)
 	{ echo 'const char lc_kernels_source[] ='; $(EMBED) runtime/kernels.c; echo ';'; \
-	  echo 'const char lc_kernels_header[] ='; $(EMBED) runtime/kernels.h; echo ';'; } > $@
+	  echo 'const char lc_kernels_header[] ='; $(EMBED) runtime/kernels.h; echo ';'; \
+	  echo 'const char lc_threads_source[] ='; $(EMBED) runtime/threads.c; echo ';'; } > $@
 
 $(BUILD)/lyr.tab.c $(BUILD)/lyr.tab.h: grammar/lyr.y
 	@mkdir -p $(BUILD)

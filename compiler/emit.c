@@ -18,9 +18,11 @@
 #include "arena.h"
 #include "ops.h"
 #include "plan.h"
+#include "threads.h"   /* [threads] */
 #include "version.h"
 
 extern const char lc_kernels_header[];
+extern const char lc_threads_source[];   /* [threads] runtime/threads.c */
 
 /* ---- text buffer ---- */
 
@@ -122,18 +124,32 @@ static const char *e_num(Emit *e, double v)
 
 /* ---- pieces shared by header and source ---- */
 
-static int conv_work(const Model *m)
+/* [threads] The threads the kernels split a batch over: the JIT's pool
+ * (started by layerc --threads before any code is emitted), or --threads N
+ * for written C; 1 = none (and always for the double-precision check). */
+static int emit_threads(const EmitOptions *o)
+{
+    if (o->real_double) return 1;
+    if (o->jit) return lc_pool_threads();
+    return o->threads > 1 ? o->threads : 1;
+}
+
+/* Scratch of the convolutions: LC_CONV2D_WORK_T of kernels.h, the most any
+ * conv2d layer needs (one im2col buffer; with T threads, T slices of one
+ * and a partial weight gradient). */
+static long conv_work(const Model *m, int threads)
 {
     long most = 0;
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         if (!l->live || !l->op || strcmp(l->op->name, "conv2d")) continue;
         const Layer *x = &m->layers[l->in[0]];
-        long k = (long)LP(l, "kernel");
-        long w = x->shape.dims[0] * k * k * l->shape.dims[1] * l->shape.dims[2];
+        long k = (long)LP(l, "kernel"), c = x->shape.dims[0], oc = l->shape.dims[0];
+        long w = c * k * k * l->shape.dims[1] * l->shape.dims[2];
+        if (threads > 1) w = threads * (w + oc * c * k * k + oc);   /* [threads] */
         if (w > most) most = w;
     }
-    return (int)most;
+    return most;
 }
 
 static int has_velocity(const Model *m)
@@ -230,8 +246,9 @@ static void emit_state_struct(Emit *e)
                       l->name, N, l->size);
         }
     }
-    if (conv_work(m))
-        emitf(e, "    %s work[%d];   /* im2col scratch of the convolutions */\n", R, conv_work(m));
+    if (conv_work(m, emit_threads(e->o)))
+        emitf(e, "    %s work[%ld];   /* im2col scratch of the convolutions */\n", R,
+              conv_work(m, emit_threads(e->o)));
     emitf(e, "} %s_t;\n", N);
 }
 
@@ -291,9 +308,11 @@ char *emit_header(const Model *m, const EmitOptions *o)
 
 static void emit_kernels(Emit *e)
 {
+    /* [threads] relu and the optimizer step are kernels too (tcc does not
+     * optimise, and they split over the threads) */
     if (!model_has_op(e->m, "linear") && !model_has_op(e->m, "dense") &&
         !model_has_op(e->m, "conv2d") && !model_has_op(e->m, "maxpool") &&
-        !model_has_op(e->m, "avgpool"))
+        !model_has_op(e->m, "avgpool") && !model_has_op(e->m, "relu") && e->o->inference)
         return;
     if (e->o->jit && !e->o->real_double) {
         /* compiled into layerc with optimisation; tcc_add_symbol hands them in */
@@ -302,6 +321,9 @@ static void emit_kernels(Emit *e)
     }
     emitf(e, "\n/* ---- kernels: layerc's runtime/kernels.c, pasted so that this file stands alone ---- */\n");
     if (e->o->real_double) emitf(e, "#define LC_REAL_DEFINED\ntypedef double lc_real;\n");
+    if (emit_threads(e->o) > 1)   /* [threads] the pool, before the kernels that use it */
+        emitf(e, "/* ---- threads (layerc --threads %d): runtime/threads.c; build with -pthread ---- */\n"
+                 "#define LC_THREADS %d\n%s", emit_threads(e->o), emit_threads(e->o), lc_threads_source);
     emitf(e, "#if defined(__GNUC__) || defined(__clang__)\n"
              "#define LC_KERNEL static __attribute__((unused))\n"
              "#else\n#define LC_KERNEL static\n#endif\n");
@@ -589,20 +611,19 @@ static void emit_update(Emit *e)
               R, R, R, R, R, R, R, R, R, R, R, R);
     }
     int any = 0;
+    /* [threads] each run of trainable weights is one kernel call: the loop
+     * above, vectorised (tcc does not) and split over the threads */
     for (int i = 0; (i = next_trainable_run(m, i, &from, &to)) >= 0; any = 1) {
-        emitf(e, "    for (int i = %ld; i < %ld; i++) {\n", from, to);
-        emitf(e, "        %s g = m->grads[i] + decay * m->params[i];\n", R);
         if (o->kind == OPT_SGD && has_velocity(m))
-            emitf(e, "        m->velocity[i] = momentum * m->velocity[i] + g;\n"
-                     "        m->params[i] -= lr * m->velocity[i];\n");
+            emitf(e, "    lc_sgd_update(m->params + %ld, m->grads + %ld, m->velocity + %ld, %ld, lr, momentum, decay);\n",
+                  from, from, from, to - from);
         else if (o->kind == OPT_SGD)
-            emitf(e, "        m->params[i] -= lr * g;\n");
+            emitf(e, "    lc_sgd_update(m->params + %ld, m->grads + %ld, NULL, %ld, lr, 0, decay);\n",
+                  from, from, to - from);
         else
-            emitf(e, "        m->adam_m[i] = beta1 * m->adam_m[i] + one_beta1 * g;\n"
-                     "        m->adam_v[i] = beta2 * m->adam_v[i] + one_beta2 * g * g;\n"
-                     "        m->params[i] -= step_size * m->adam_m[i] / (%s(m->adam_v[i]) / bias2_sqrt + eps);\n",
-                  e->o->real_double ? "sqrt" : "sqrtf");
-        emitf(e, "    }\n");
+            emitf(e, "    lc_adam_update(m->params + %ld, m->grads + %ld, m->adam_m + %ld, m->adam_v + %ld, %ld,\n"
+                     "                   step_size, bias2_sqrt, beta1, beta2, one_beta1, one_beta2, eps, decay);\n",
+                  from, from, from, from, to - from);
     }
     if (!any) {
         if (o->kind == OPT_SGD) emitf(e, "    (void)lr; (void)decay;%s\n", has_velocity(m) ? " (void)momentum;" : "");

@@ -19,6 +19,7 @@ typedef struct {
     const float *baked;   /* trained params to bake in as initial values, or NULL */
     const char *header;   /* the header's name for #include (AOT) */
     const char *source_name; /* the .lyr path to cite in comments */
+    int threads;          /* [threads] AOT: paste the pool for this many threads (<= 1: none) */
 } EmitOptions;
 
 /* Both return malloc'd NUL-terminated text. */

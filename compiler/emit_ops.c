@@ -76,14 +76,20 @@ void emit_linear_backward(Emit *e, const Model *m, const Layer *l)
 
 /* ---- activations ---- */
 
+/* [threads] relu is a kernel: the loop vectorised (tcc does not) and split
+ * over the threads; lc_relu_backward assigns (0) or adds (1) as e_acc says */
 void emit_relu_forward(Emit *e, const Model *m, const Layer *l)
 {
-    elementwise_forward(e, m, l, "x > 0 ? x : 0");
+    emitf(e, "    lc_relu_forward(%s, %s, n * %ld);\n", e_out(e, self(m, l)), e_out(e, l->in[0]),
+          l->size);
 }
 
 void emit_relu_backward(Emit *e, const Model *m, const Layer *l)
 {
-    elementwise_backward(e, m, l, 0, 1, "y > 0 ? dy : 0");
+    if (!wants_grad(m, l, 0)) return;
+    int add = !strcmp(e_acc(e, l->in[0]), "+=");
+    emitf(e, "    lc_relu_backward(%s, %s, %s, n * %ld, %d);\n", e_grad(e, l->in[0]),
+          e_grad(e, self(m, l)), e_out(e, self(m, l)), l->size, add);
 }
 
 void emit_leaky_relu_forward(Emit *e, const Model *m, const Layer *l)

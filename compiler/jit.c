@@ -38,6 +38,11 @@ static const struct {
     { "lc_maxpool_backward", (void *)lc_maxpool_backward },
     { "lc_avgpool_forward", (void *)lc_avgpool_forward },
     { "lc_avgpool_backward", (void *)lc_avgpool_backward },
+    /* [threads] elementwise kernels: vectorised, and split over the pool */
+    { "lc_relu_forward", (void *)lc_relu_forward },
+    { "lc_relu_backward", (void *)lc_relu_backward },
+    { "lc_sgd_update", (void *)lc_sgd_update },
+    { "lc_adam_update", (void *)lc_adam_update },
 };
 
 Jit *jit_compile(const char *code, int with_kernels, char *err, size_t errlen)

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,11 @@
 #include "ast.h"
 #include "check.h"
 #include "data.h"
+#include "dist.h"   /* [MPI] */
 #include "emit.h"
+#include "npz.h"
 #include "run.h"
+#include "threads.h"   /* [threads] */
 #include "tools.h"
 #include "train.h"
 #include "version.h"
@@ -35,6 +39,7 @@ static const char usage[] =
     "       layerc check MODEL.lyr               backward pass vs finite differences\n"
     "       layerc graph MODEL.lyr -o g.dot      the layer graph for Graphviz (.dot/.svg/.png)\n"
     "       layerc summary MODEL.lyr             layers, shapes, weights, FLOPs, memory\n"
+    "       layerc export MODEL.lyr --weights W --npz W.npz   weights as a NumPy archive\n"
     "\n"
     "DATA is a CSV file (inputs then truth on each row) or IDX images (.gz too)\n"
     "with --labels.\n"
@@ -43,7 +48,8 @@ static const char usage[] =
     "  -o FILE             output file ('-' = standard output)\n"
     "  -H FILE             header path (default: the -o path with .h)\n"
     "  --inference         emit the forward pass only (no training state)\n"
-    "  --weights FILE      load trained weights (.lyw); when writing C, bake them in\n"
+    "  --weights FILE      load trained weights (.lyw or .npz); when writing C, bake them in\n"
+    "  --npz FILE          export: the NumPy archive to write\n"
     "  --save FILE         save the weights after training\n"
     "  --save-every N      also save every N epochs\n"
     "  --epochs N          passes over the data (default: the train block, else 1)\n"
@@ -54,21 +60,28 @@ static const char usage[] =
     "  --test DATA         evaluate on held-out data after every epoch\n"
     "  --test-labels FILE  IDX labels for --test\n"
     "  --log FILE          metrics per epoch, CSV\n"
-    "  --quiet             no progress bar\n"
-    "  --help, --version\n";
+    "  -q, --quiet         no progress bar\n"
+    "  --threads N         threads for train, eval, predict (default: all cores); with -o,\n"
+    "                      write C that runs N threads (build it with -pthread)\n"
+    "  -h, --help, --version\n";
 
 typedef struct {
     const char *cmd;           /* compile, train, eval, predict, check, graph, summary */
-    const char *model, *data, *out, *header, *weights, *save, *labels, *test, *test_labels, *log;
+    const char *model, *data, *out, *header, *weights, *save, *labels, *test, *test_labels, *log, *npz;
     int inference, quiet, save_every;
+    int threads;               /* [threads] --threads N, 0 = not given */
     TrainOverrides over;
 } Options;
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "layerc: error: ");
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\n(see layerc --help)\n");
+    va_end(ap);
     return EXIT_USAGE;
 }
 
@@ -84,7 +97,7 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 
 static int parse_args(int argc, char **argv, Options *o)
 {
-    static const char *const cmds[] = { "train", "eval", "predict", "check", "graph", "summary", "compile" };
+    static const char *const cmds[] = { "train", "eval", "predict", "check", "graph", "summary", "export", "compile" };
     memset(o, 0, sizeof *o);
     o->cmd = "compile";
     o->over = (TrainOverrides){ -1, 0, -1, -1 };
@@ -119,7 +132,8 @@ static int parse_args(int argc, char **argv, Options *o)
         name[len] = '\0';
         const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         static const char *const valued[] = { "-o", "-H", "--weights", "--save", "--save-every",
-            "--epochs", "--batch", "--lr", "--seed", "--labels", "--test", "--test-labels", "--log" };
+            "--epochs", "--batch", "--lr", "--seed", "--labels", "--test", "--test-labels", "--log", "--npz",
+            "--threads" };
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= !strcmp(name, valued[k]);
         if (!known) return usage_error("unknown option '%s'", a);
@@ -133,7 +147,11 @@ static int parse_args(int argc, char **argv, Options *o)
         else if (!strcmp(name, "--test")) o->test = val;
         else if (!strcmp(name, "--test-labels")) o->test_labels = val;
         else if (!strcmp(name, "--log")) o->log = val;
-        else if (!strcmp(name, "--save-every")) {
+        else if (!strcmp(name, "--npz")) o->npz = val;
+        else if (!strcmp(name, "--threads")) {   /* [threads] */
+            if (!parse_long(val, 1, LC_POOL_MAX, &n)) return usage_error("--threads takes a whole number from 1 to 64, not '%s'", val);
+            o->threads = (int)n;
+        } else if (!strcmp(name, "--save-every")) {
             if (!parse_long(val, 1, 1000000, &n)) return usage_error("--save-every takes a whole number >= 1, not '%s'", val);
             o->save_every = (int)n;
         } else if (!strcmp(name, "--epochs")) {
@@ -156,13 +174,16 @@ static int parse_args(int argc, char **argv, Options *o)
     }
     if (!o->model) return usage_error("%s", "no model file given");
     int needs_data = !strcmp(o->cmd, "train") || !strcmp(o->cmd, "eval") || !strcmp(o->cmd, "predict");
-    if (needs_data && !o->data) return usage_error("'layerc %s' needs a data file: layerc %s MODEL.lyr DATA", o->cmd);
+    if (needs_data && !o->data) return usage_error("'layerc %s' needs a data file: layerc %s MODEL.lyr DATA", o->cmd, o->cmd);
     if (!needs_data && o->data) return usage_error("unexpected argument '%s'", o->data);
     if (!strcmp(o->cmd, "compile") && !o->out)
         return usage_error("%s", "no output: give -o model.c (or -o - for standard output)");
     if (!strcmp(o->cmd, "graph") && !o->out)
         return usage_error("%s", "no output: give -o graph.dot (or .svg, .png)");
     if (o->test_labels && !o->test) return usage_error("%s", "--test-labels goes with --test");
+    if (!strcmp(o->cmd, "export") && (!o->weights || !o->npz))
+        return usage_error("%s", "'layerc export' needs --weights FILE and --npz FILE");
+    if (strcmp(o->cmd, "export") && o->npz) return usage_error("%s", "--npz goes with 'layerc export'");
     return 0;
 }
 
@@ -222,14 +243,81 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+/* A .npz is a ZIP archive: it starts with "PK".  Anything else is read as
+ * .lyw, whose loader says what is wrong with it. */
+static int is_npz(const char *path)
+{
+    char magic[2] = { 0, 0 };
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        if (fread(magic, 1, 2, f) != 2) magic[0] = 0;
+        fclose(f);
+    }
+    return magic[0] == 'P' && magic[1] == 'K';
+}
+
 static int load_weights_into(const char *path, const Model *m, float *params)
 {
     char err[1024];
     LcTensorInfo *t = model_tensor_table(m);
-    int ok = lc_weights_load(path, t, m->nweights, params, m->nparams, err, sizeof err);
+    int ok = is_npz(path) ? lc_npz_load(path, t, m->nweights, params, err, sizeof err)
+                          : lc_weights_load(path, t, m->nweights, params, m->nparams, err, sizeof err);
     free(t);
     if (!ok) fprintf(stderr, "%s\n", err);
     return ok;
+}
+
+/* The whole of a file that exists, or NULL (*n = 0) when there is none. */
+static char *read_whole(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    char *b = NULL;
+    size_t cap = 0;
+    *n = 0;
+    if (!f) return NULL;
+    for (;;) {
+        if (*n == cap) b = xrealloc(b, cap = cap ? 2 * cap : 65536);
+        size_t got = fread(b + *n, 1, cap - *n, f);
+        if (got == 0) break;
+        *n += got;
+    }
+    fclose(f);
+    return b;
+}
+
+/* Header and source are both written or neither: each file is atomic on its
+ * own, so when the source fails after the header is in place, the header is
+ * put back as it was (or removed, when there was none). */
+static int write_pair(const char *hpath, const char *h, const char *cpath, const char *c,
+                      char *err, size_t errlen)
+{
+    size_t old_len;
+    char *old = read_whole(hpath, &old_len), ignored[256];
+    int ok = lc_write_atomic(hpath, h, strlen(h), err, errlen);
+    if (ok && !lc_write_atomic(cpath, c, strlen(c), err, errlen)) {
+        if (old) lc_write_atomic(hpath, old, old_len, ignored, sizeof ignored);
+        else unlink(hpath);
+        ok = 0;
+    }
+    free(old);
+    return ok;
+}
+
+/* `layerc export`: the weights of --weights as the NumPy archive --npz. */
+static int cmd_export(const Options *o, Front *f)
+{
+    const Model *m = f->model;
+    char err[1024];
+    float *params = xcalloc((size_t)(m->nparams ? m->nparams : 1), sizeof(float));
+    int status = EXIT_INPUT;
+    if (load_weights_into(o->weights, m, params)) {
+        LcTensorInfo *t = model_tensor_table(m);
+        if (lc_npz_save(o->npz, t, m->nweights, params, err, sizeof err)) status = 0;
+        else fprintf(stderr, "%s\n", err);
+        free(t);
+    }
+    free(params);
+    return status;
 }
 
 static int cmd_compile(const Options *o, Front *f)
@@ -247,7 +335,7 @@ static int cmd_compile(const Options *o, Front *f)
     int to_stdout = !strcmp(o->out, "-");
     char *hpath = o->header ? xstrdup(o->header) : header_path(o->out);
     EmitOptions eo = { .inference = o->inference, .baked = baked, .header = base_name(hpath),
-                       .source_name = f->src.path };
+                       .source_name = f->src.path, .threads = o->threads /* [threads] */ };
     int status = 0;
     if (!to_stdout && (same_file(o->out, o->model) || same_file(hpath, o->model))) {
         fprintf(stderr, "layerc: error: the output would overwrite the model file %s\n", o->model);
@@ -263,8 +351,7 @@ static int cmd_compile(const Options *o, Front *f)
         free(h), free(c);
     } else {
         char *h = emit_header(m, &eo), *c = emit_source(m, &eo);
-        if (!lc_write_atomic(hpath, h, strlen(h), err, sizeof err) ||
-            !lc_write_atomic(o->out, c, strlen(c), err, sizeof err)) {
+        if (!write_pair(hpath, h, o->out, c, err, sizeof err)) {
             fprintf(stderr, "%s\n", err);
             status = EXIT_INPUT;
         }
@@ -315,13 +402,14 @@ static int cmd_run(const Options *o, Front *f)
         LcTrainOptions t = { m->train.epochs, m->train.seed, m->train.shuffle, have_test ? &test : NULL,
                              o->log, o->save, o->save_every, r.tensors, r.ntensors,
                              !o->quiet && isatty(2), stdout };
-        fprintf(stdout, "training %s on %d samples: %d epochs, batch %d, %s lr %g\n", m->name,
-                data.n, t.epochs, m->train.batch, m->train.opt.kind == OPT_SGD ? "sgd" : "adam",
-                m->train.opt.lr);
+        if (lc_dist_rank() == 0)   /* [MPI] rank 0 alone prints */
+            fprintf(stdout, "training %s on %d samples: %d epochs, batch %d, %s lr %g\n", m->name,
+                    data.n, t.epochs, m->train.batch, m->train.opt.kind == OPT_SGD ? "sgd" : "adam",
+                    m->train.opt.lr);
         if (!lc_train(&r.net, &data, &t, err, sizeof err)) {
             fprintf(stderr, "%s\n", err);
             status = EXIT_INPUT;
-        } else if (o->save) {
+        } else if (o->save && lc_dist_rank() == 0) {   /* [MPI] */
             printf("saved the weights to %s\n", o->save);
         }
     } else if (!strcmp(o->cmd, "eval")) {
@@ -331,7 +419,7 @@ static int cmd_run(const Options *o, Front *f)
             status = EXIT_INPUT;
         } else {
             lc_evaluate(&r.net, &data, 1, &ev);
-            lc_print_eval(stdout, &ev, r.net.metric);
+            if (lc_dist_rank() == 0) lc_print_eval(stdout, &ev, r.net.metric);   /* [MPI] */
             free(ev.confusion);
         }
     } else {
@@ -348,16 +436,17 @@ int main(int argc, char **argv)
     Options o;
     int status = parse_args(argc, argv, &o);
     if (status) return status;
+    lc_dist_init(&argc, &argv);   /* [MPI] under mpirun (make MPI=1); else nothing */
     Front f;
     if (!front_load(&f, o.model)) {
         front_free(&f);
-        return EXIT_INPUT;
+        return lc_dist_exit(EXIT_INPUT);   /* [MPI] an error on any rank ends the job */
     }
     char err[1024];
     if (!apply_overrides(f.model, &o.over, err, sizeof err)) {
         fprintf(stderr, "layerc: error: %s\n", err);
         front_free(&f);
-        return EXIT_USAGE;
+        return lc_dist_exit(EXIT_USAGE);   /* [MPI] */
     }
     if (!strcmp(o.cmd, "compile")) status = cmd_compile(&o, &f);
     else if (!strcmp(o.cmd, "check")) {
@@ -366,7 +455,14 @@ int main(int argc, char **argv)
         status = r == 1 ? 0 : EXIT_INPUT;
     } else if (!strcmp(o.cmd, "graph")) status = tool_graph(f.model, f.src.path, o.out);
     else if (!strcmp(o.cmd, "summary")) status = tool_summary(f.model, stdout);
-    else status = cmd_run(&o, &f);
+    else if (!strcmp(o.cmd, "export")) status = cmd_export(&o, &f);
+    else {
+        /* [threads] the kernels' pool, before any code is emitted: all the cores
+         * (shared among the ranks under MPI) unless --threads says otherwise */
+        int cores = lc_cpu_count() / lc_dist_size();
+        lc_pool_init(o.threads ? o.threads : cores > 1 ? cores : 1);
+        status = cmd_run(&o, &f);
+    }
     front_free(&f);
-    return status;
+    return lc_dist_exit(status);   /* [MPI] finalize; a non-zero status aborts every rank */
 }

@@ -41,6 +41,14 @@ void lc_matmul_backward(lc_real *dinp, lc_real *dW, lc_real *dbias,
 #define LC_CONV_OUT(H, K, stride, pad) (((H) + 2 * (pad) - (K)) / (stride) + 1)
 /* Scratch floats lc_conv2d_* need in `work` (im2col of one sample, or more). */
 #define LC_CONV2D_WORK(C, K, OH, OW) ((C) * (K) * (K) * (OH) * (OW))
+/* With threads (the pool of threads.h started with T > 1 threads, or
+ * LC_THREADS = T in generated C), the convolutions split the batch into T
+ * groups of samples, each with its own slice of `work`: an im2col buffer and
+ * a partial weight gradient; they need T slices. */
+#define LC_CONV2D_SLICE(C, K, OH, OW, OC) \
+    (LC_CONV2D_WORK(C, K, OH, OW) + (OC) * (C) * (K) * (K) + (OC))
+#define LC_CONV2D_WORK_T(C, K, OH, OW, OC, T) \
+    ((T) > 1 ? (T) * LC_CONV2D_SLICE(C, K, OH, OW, OC) : LC_CONV2D_WORK(C, K, OH, OW))
 
 /* out[B, OC, OH, OW] = conv(inp[B, C, H, W], Wt[OC, C, K, K]) + bias[OC]
  * zero padding `pad`, step `stride`, like torch.nn.Conv2d. */
@@ -63,5 +71,24 @@ void lc_avgpool_forward(lc_real *out, const lc_real *inp,
                         int B, int C, int H, int W, int size, int stride);
 void lc_avgpool_backward(lc_real *dinp, const lc_real *dout, const lc_real *inp,
                          int B, int C, int H, int W, int size, int stride);
+
+/* Elementwise, n values (vectorised; split over the threads when long).
+ * out[i] = inp[i] > 0 ? inp[i] : 0 (NaN gives 0, as the generated loops) */
+void lc_relu_forward(lc_real *out, const lc_real *inp, int n);
+/* dinp[i] (+)= out[i] > 0 ? dout[i] : 0: adds when accumulate, else assigns */
+void lc_relu_backward(lc_real *dinp, const lc_real *dout, const lc_real *out, int n,
+                      int accumulate);
+
+/* Optimizer steps over n parameters, the arithmetic of torch.optim:
+ * SGD: g = grad + decay p; v = momentum v + g (when velocity is not NULL);
+ *      p -= lr v (or lr g). */
+void lc_sgd_update(lc_real *params, const lc_real *grads, lc_real *velocity, int n,
+                   lc_real lr, lc_real momentum, lc_real decay);
+/* Adam: g = grad + decay p; m = beta1 m + (1 - beta1) g;
+ * v = beta2 v + (1 - beta2) g^2; p -= step_size m / (sqrt(v) / bias2_sqrt + eps),
+ * where step_size = lr / (1 - beta1^t) and bias2_sqrt = sqrt(1 - beta2^t). */
+void lc_adam_update(lc_real *params, const lc_real *grads, lc_real *m, lc_real *v, int n,
+                    lc_real step_size, lc_real bias2_sqrt, lc_real beta1, lc_real beta2,
+                    lc_real one_beta1, lc_real one_beta2, lc_real eps, lc_real decay);
 
 #endif

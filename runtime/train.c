@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dist.h"
+
 static double now_seconds(void)
 {
     struct timespec t;
@@ -89,16 +91,25 @@ void lc_evaluate(LcNet *net, const LcData *d, int want_confusion, LcEval *r)
         r->confusion = calloc((size_t)r->classes * (size_t)r->classes, sizeof(long));
     if (!x || !y || !out || !rows || (want_confusion && r->classes && !r->confusion)) {
         fputs("layerc: error: out of memory\n", stderr);
-        exit(1);
+        lc_dist_abort(1);
     }
     double total = 0;
-    for (int start = 0; start < d->n; start += net->batch) {
-        int n = d->n - start < net->batch ? d->n - start : net->batch;
+    /* Under MPI each rank takes a contiguous slice of the rows (every rank
+     * has loaded all of d) and the sums are added up across ranks. */
+    int P = lc_dist_size(), R = lc_dist_rank();
+    int first = (int)((long)d->n * R / P), last = (int)((long)d->n * (R + 1) / P);
+    for (int start = first; start < last; start += net->batch) {
+        int n = last - start < net->batch ? last - start : net->batch;
         for (int b = 0; b < n; b++) rows[b] = start + b;
         gather(d, rows, n, x, y);
         net->forward(net->state, x, out, n);
         if (d->y) total += (double)net->loss(net->state, y, n) * n;
         if (d->y) r->correct += count_correct(net, out, d, rows, n, r->confusion);
+    }
+    if (P > 1) {
+        lc_dist_allreduce_sum_double(&total, 1);
+        lc_dist_allreduce_sum_long(&r->correct, 1);
+        if (r->confusion) lc_dist_allreduce_sum_long(r->confusion, (long)r->classes * r->classes);
     }
     r->n = d->n;
     r->loss = d->n ? total / d->n : 0;
@@ -125,11 +136,12 @@ void lc_print_eval(FILE *out, const LcEval *r, LcMetric metric)
 
 void lc_predict(LcNet *net, const LcData *d, FILE *out)
 {
+    if (lc_dist_rank() != 0) return;   /* under MPI, rank 0 alone predicts and prints */
     float *x = malloc(sizeof(float) * (size_t)net->batch * (size_t)net->in);
     float *y = malloc(sizeof(float) * (size_t)net->batch * (size_t)net->out);
     if (!x || !y) {
         fputs("layerc: error: out of memory\n", stderr);
-        exit(1);
+        lc_dist_abort(1);
     }
     for (int start = 0; start < d->n; start += net->batch) {
         int n = d->n - start < net->batch ? d->n - start : net->batch;
@@ -216,9 +228,50 @@ static int write_log(const char *path, const char *text, char *err, size_t errle
     return lc_write_atomic(path, text, strlen(text), err, errlen);
 }
 
+/* FNV-1a 64 of the parameters' bytes: the ranks compare it to make sure they agree. */
+static uint64_t params_hash(const float *p, long n)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < sizeof(float) * (size_t)n; i++) h = (h ^ b[i]) * 0x100000001b3u;
+    return h;
+}
+
+/* One data-parallel step (several MPI ranks).  The global batch rows[0..n) is
+ * the same on every rank; rank R takes rows [n R / P, n (R + 1) / P) -- floor(n/P)
+ * or ceil(n/P) of them -- and runs forward, loss and backward on them.  Its
+ * backward gives the mean gradient over its k rows; scaled by k / n and summed
+ * over the ranks, that is the mean over all n rows, which every rank then
+ * applies with the same update.  Adds this rank's loss sum (loss * k) to
+ * *total and its correct predictions to *correct; returns k. */
+static int dist_step(LcNet *net, const LcData *train, const int *rows, int n, int P, int R,
+                     float *x, float *y, double *total, long *correct)
+{
+    int lo = (int)((long)n * R / P), hi = (int)((long)n * (R + 1) / P), k = hi - lo;
+    if (k > 0) {
+        gather(train, rows + lo, k, x, y);
+        net->forward_train(net->state, x, k);
+        *total += (double)net->loss(net->state, y, k) * k;
+        net->backward(net->state, y, k);
+        float scale = (float)((double)k / n);
+        for (long i = 0; i < net->nparams; i++) net->grads[i] *= scale;
+        if (net->metric != LC_METRIC_NONE) *correct += count_correct(net, net->output, train, rows + lo, k, NULL);
+    } else {
+        /* fewer rows than ranks: this rank adds nothing */
+        memset(net->grads, 0, sizeof(float) * (size_t)net->nparams);
+    }
+    lc_dist_allreduce_sum_float(net->grads, net->nparams);
+    net->update(net->state);
+    return k;
+}
+
 int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err, size_t errlen)
 {
     int B = net->batch;
+    /* Under MPI (dist.h): P ranks share every global batch; rank 0 alone
+     * prints, logs and saves.  With one process P = 1 and the loop below is
+     * the plain train_step loop. */
+    int P = lc_dist_size(), R = lc_dist_rank(), lead = R == 0;
     float *x = malloc(sizeof(float) * (size_t)B * (size_t)net->in);
     float *y = malloc(sizeof(float) * (size_t)B * (size_t)net->out);
     int *order = malloc(sizeof(int) * (size_t)(train->n ? train->n : 1));
@@ -226,34 +279,63 @@ int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err
     char *log = malloc(log_cap);
     if (!x || !y || !order || !log) {
         fputs("layerc: error: out of memory\n", stderr);
-        exit(1);
+        lc_dist_abort(1);
     }
     log_len = (size_t)snprintf(log, log_cap, "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n");
+    /* the same seed on every rank: the same shuffled order everywhere */
     uint64_t rng = o->seed ^ 0x5eed5eed5eedull;
     for (int i = 0; i < train->n; i++) order[i] = i;
+    if (P > 1) {
+        /* every rank starts from rank 0's weights (and so from the same ones, whatever
+         * each loaded), and draws its own dropout masks */
+        lc_dist_broadcast_float(net->params, net->nparams);
+        if (net->set_rng) {
+            uint64_t s = o->seed * 0x9e3779b97f4a7c15u + (uint64_t)R + 1;
+            net->set_rng(net->state, splitmix64(&s));
+        }
+    }
     int ok = 1;
     Progress p = { now_seconds(), 0, 0, o->epochs };
     for (int epoch = 1; epoch <= o->epochs && ok; epoch++) {
         double t0 = now_seconds(), total = 0;
-        long correct = 0;
+        long correct = 0, seen = 0;   /* this rank's samples */
         p.epoch = epoch;
         if (o->shuffle) shuffle(order, train->n, &rng);
         for (int start = 0; start < train->n; start += B) {
             int n = train->n - start < B ? train->n - start : B;
-            gather(train, order + start, n, x, y);
-            total += (double)net->train_step(net->state, x, y, n) * n;
-            if (net->metric != LC_METRIC_NONE)
-                correct += count_correct(net, net->output, train, order + start, n, NULL);
-            if (o->progress) draw_bar(&p, start + n, train->n, total / (start + n), now_seconds() - t0);
+            if (P == 1) {
+                gather(train, order + start, n, x, y);
+                total += (double)net->train_step(net->state, x, y, n) * n;
+                if (net->metric != LC_METRIC_NONE)
+                    correct += count_correct(net, net->output, train, order + start, n, NULL);
+                seen += n;
+            } else {
+                seen += dist_step(net, train, order + start, n, P, R, x, y, &total, &correct);
+            }
+            if (o->progress && lead && seen)
+                draw_bar(&p, start + n, train->n, total / (double)seen, now_seconds() - t0);
+        }
+        if (P > 1) {
+            /* the epoch's loss and accuracy over all ranks' samples */
+            lc_dist_allreduce_sum_double(&total, 1);
+            lc_dist_allreduce_sum_long(&correct, 1);
+            /* the ranks apply the same updates to the same weights; should they ever
+             * differ (a non-deterministic reduction), rank 0's weights win */
+            if (!lc_dist_same_u64(params_hash(net->params, net->nparams))) {
+                if (lead) fprintf(stderr, "layerc: warning: the ranks' weights differ after epoch %d; "
+                                          "taking rank 0's\n", epoch);
+                lc_dist_broadcast_float(net->params, net->nparams);
+            }
         }
         double secs = now_seconds() - t0, loss = train->n ? total / train->n : 0;
         double acc = train->n ? (double)correct / train->n : 0;
+        LcEval test = { 0, 0, 0, 0, 0, NULL };
+        if (o->test) lc_evaluate(net, o->test, 0, &test);   /* collective under MPI */
+        if (!lead) continue;   /* only rank 0 prints, logs and saves */
         if (o->progress) fputs("\r\033[K", stderr);
         fprintf(o->out, "epoch %d/%d  loss %.4f", epoch, o->epochs, loss);
         if (net->metric != LC_METRIC_NONE) fprintf(o->out, "  accuracy %.2f%%", 100 * acc);
-        LcEval test = { 0, 0, 0, 0, 0, NULL };
         if (o->test) {
-            lc_evaluate(net, o->test, 0, &test);
             fprintf(o->out, "  | test loss %.4f", test.loss);
             if (net->metric != LC_METRIC_NONE) fprintf(o->out, "  accuracy %.2f%%", 100 * test.accuracy);
         }
@@ -268,7 +350,7 @@ int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err
             if (log_len + (size_t)k + 1 > log_cap) {
                 log_cap = 2 * (log_cap + (size_t)k);
                 char *grown = realloc(log, log_cap);
-                if (!grown) { fputs("layerc: error: out of memory\n", stderr); exit(1); }
+                if (!grown) { fputs("layerc: error: out of memory\n", stderr); lc_dist_abort(1); }
                 log = grown;
             }
             memcpy(log + log_len, row, (size_t)k + 1);

@@ -30,6 +30,9 @@ typedef struct {
     void (*forward_train)(void *m, const float *x, int n);
     void (*backward)(void *m, const float *truth, int n);
     void (*update)(void *m);
+    /* optional (may be NULL): reseeds the dropout masks; under MPI each rank
+     * gets its own stream, so that the ranks' masks are not copies of one another */
+    void (*set_rng)(void *m, uint64_t seed);
 } LcNet;
 
 typedef struct {
@@ -54,7 +57,15 @@ typedef struct {
     long *confusion;             /* [classes][classes] (truth, predicted), argmax only; caller frees */
 } LcEval;
 
-/* Returns 0 with a message in err when saving or logging fails. */
+/* Returns 0 with a message in err when saving or logging fails.
+ *
+ * Under MPI (runtime/dist.h, `make MPI=1`, run with mpirun) lc_train and
+ * lc_evaluate are collective: every rank calls them with the same data and
+ * options.  lc_train splits every global batch (net->batch samples of the same
+ * shuffled order) across the ranks and sums the gradients weighted by shard
+ * size, so the ranks follow the single-process run; rank 0 alone prints,
+ * writes the log and saves.  lc_evaluate splits the rows across the ranks and
+ * sums the counts; every rank gets the totals.  lc_predict runs on rank 0 only. */
 int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err, size_t errlen);
 void lc_evaluate(LcNet *net, const LcData *d, int want_confusion, LcEval *r);
 void lc_print_eval(FILE *out, const LcEval *r, LcMetric metric);
