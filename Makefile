@@ -32,7 +32,8 @@ LIB_OBJ = $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(RUNTIME_SRC:%.c=$(BUILD)/%.o) \
           $(BUILD)/kernels_src.o
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps test test-asan test-torch demo bench install clean
+# layerc is phony: ./layerc is always the build of this make's BUILD (plain or MPI)
+.PHONY: layerc all deps test test-asan test-torch demo bench install clean
 all: deps layerc
 
 # Installs what the build needs on Debian when it is missing, saying so.

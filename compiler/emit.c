@@ -157,11 +157,49 @@ static int has_velocity(const Model *m)
     return m->train.opt.kind == OPT_SGD && m->train.opt.momentum != 0;
 }
 
+/* [compile time] source_line() scans from the top of the file, so calling
+ * it for every layer block (twice) made writing a 10,000-layer model
+ * quadratic.  This gives the same lines from an index of line starts, built
+ * once per emit_header / emit_source call (line_index_src = NULL resets it;
+ * emitting is single-threaded). */
+static const Source *line_index_src;
+
+static const char *indexed_line(const Source *src, int line, size_t *n)
+{
+    static size_t *starts;
+    static int nlines, cap;
+    *n = 0;
+    if (!src || !src->text || line < 1) return NULL;
+    if (line_index_src != src) {
+        size_t pos = src->len >= 3 && memcmp(src->text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+        nlines = 0;
+        for (;;) {
+            if (nlines == cap) {
+                cap = cap ? 2 * cap : 1024;
+                starts = xrealloc(starts, sizeof *starts * (size_t)cap);
+            }
+            starts[nlines++] = pos;
+            const char *nl = memchr(src->text + pos, '\n', src->len - pos);
+            if (!nl) break;
+            pos = (size_t)(nl - src->text) + 1;
+        }
+        line_index_src = src;
+    }
+    if (line > nlines) return NULL;
+    size_t pos = starts[line - 1];
+    if (pos == src->len && line > 1) return NULL;   /* past the final newline */
+    const char *start = src->text + pos, *nl = memchr(start, '\n', src->len - pos);
+    size_t len = nl ? (size_t)(nl - start) : src->len - pos;
+    if (len > 0 && start[len - 1] == '\r') len--;
+    *n = len;
+    return start;
+}
+
 /* The first line of a statement, safe inside a C comment. */
 static void source_excerpt(const Model *m, int line, char *out, size_t len)
 {
     size_t n = 0, k = 0;
-    const char *s = source_line(m->src, line, &n);
+    const char *s = indexed_line(m->src, line, &n);   /* [compile time] was source_line */
     while (n && isspace((unsigned char)*s)) s++, n--;
     while (n && isspace((unsigned char)s[n - 1])) n--;
     for (size_t i = 0; i < n && k + 2 < len; i++) {
@@ -262,6 +300,7 @@ static void plan_if_inference(Emit *e, BufferPlan *p)
 
 char *emit_header(const Model *m, const EmitOptions *o)
 {
+    line_index_src = NULL;   /* [compile time] */
     Emit e = { m, o, NULL, 0, 0, 0, NULL, NULL };
     const char *N = m->name, *R = e_real(&e);
     const Layer *in = &m->layers[0], *out = &m->layers[m->output];
@@ -658,6 +697,7 @@ static void emit_jit_glue(Emit *e)
 
 char *emit_source(const Model *m, const EmitOptions *o)
 {
+    line_index_src = NULL;   /* [compile time] */
     Emit e = { m, o, NULL, 0, 0, 0, NULL, NULL };
     BufferPlan plan = { 0, NULL, NULL };
     plan_if_inference(&e, &plan);

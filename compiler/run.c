@@ -57,6 +57,7 @@ int run_model_open(RunModel *r, const Model *m, const char *source_name, char *e
     *(void **)&net->forward_train = symbol(r->jit, "lc_jit", "forward_train", err, errlen);
     *(void **)&net->backward = symbol(r->jit, N, "backward", err, errlen);
     *(void **)&net->update = symbol(r->jit, N, "update", err, errlen);
+    *(void **)&net->set_rng = symbol(r->jit, "lc_jit", "set_rng", err, errlen);
     *(void **)&net->init = symbol(r->jit, N, "init", err, errlen);
     *(void **)&net->forward = symbol(r->jit, N, "forward", err, errlen);
     *(void **)&net->loss = symbol(r->jit, N, "loss", err, errlen);

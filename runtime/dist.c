@@ -32,7 +32,10 @@ void lc_dist_init(int *argc, char ***argv)
      * that the rank it waits for needs: measured 2x faster there
      * (docs/SCALING.md).  `--mca mpi_yield_when_idle 0` overrides it. */
     setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);
-    if (MPI_Init(argc, argv) != MPI_SUCCESS) {
+    /* FUNNELED: the kernels' thread pool (--threads) may run worker threads,
+     * but only this thread calls MPI */
+    int provided;
+    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
         fputs("layerc: error: MPI_Init failed\n", stderr);
         exit(1);
     }
