@@ -24,6 +24,7 @@
 #include "run.h"
 #include "threads.h"   /* [threads] */
 #include "tools.h"
+#include "files.h"
 #include "train.h"
 #include "version.h"
 #include "weights.h"

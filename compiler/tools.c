@@ -10,6 +10,7 @@
 #include "arena.h"
 #include "ops.h"
 #include "plan.h"
+#include "files.h"
 #include "train.h"
 
 /* ---- graph ---- */

@@ -11,6 +11,8 @@
 
 #include "data.h"
 
+#include "files.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
@@ -29,17 +31,6 @@
 #define IDX_MAX_DIMS 16             /* the magic's dimension byte allows 255 */
 
 /* ------------------------------------------------------------------ errors */
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return 0;
-}
 
 /* A file's bytes are quoted in messages; control bytes would garble the
  * terminal, and a long field would drown the message. */
@@ -72,21 +63,21 @@ static int source_open(Source *s, const char *path, char *err, size_t errlen)
     s->path = path;
     fd = open(path, O_RDONLY);
     if (fd < 0)
-        return fail(err, errlen, "%s: error: cannot open: %s", path, strerror(errno));
+        return lc_fail(err, errlen, "%s: error: cannot open: %s", path, strerror(errno));
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        return fail(err, errlen, "%s: error: cannot read: %s", path, strerror(e));
+        return lc_fail(err, errlen, "%s: error: cannot read: %s", path, strerror(e));
     }
     if (S_ISDIR(st.st_mode)) {
         close(fd);
-        return fail(err, errlen, "%s: error: is a directory, not a data file", path);
+        return lc_fail(err, errlen, "%s: error: is a directory, not a data file", path);
     }
     s->file_size = S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
     s->gz = gzdopen(fd, "rb");
     if (!s->gz) {
         close(fd);
-        return fail(err, errlen, "%s: error: out of memory", path);
+        return lc_fail(err, errlen, "%s: error: out of memory", path);
     }
     gzbuffer(s->gz, 1u << 18);
     return 1;
@@ -111,12 +102,12 @@ static int source_error(Source *s, char *err, size_t errlen)
     int errnum = Z_OK;
     const char *m = gz_message(s->gz, &errnum);
     if (errnum == Z_ERRNO)
-        return fail(err, errlen, "%s: error: cannot read: %s", s->path, strerror(errno));
+        return lc_fail(err, errlen, "%s: error: cannot read: %s", s->path, strerror(errno));
     if (errnum == Z_BUF_ERROR)
-        return fail(err, errlen, "%s: error: truncated gzip file (%s)", s->path, m);
+        return lc_fail(err, errlen, "%s: error: truncated gzip file (%s)", s->path, m);
     if (errnum == Z_MEM_ERROR)
-        return fail(err, errlen, "%s: error: out of memory", s->path);
-    return fail(err, errlen, "%s: error: corrupt gzip data (%s)", s->path, m);
+        return lc_fail(err, errlen, "%s: error: out of memory", s->path);
+    return lc_fail(err, errlen, "%s: error: corrupt gzip data (%s)", s->path, m);
 }
 
 /* Reads up to n bytes; *got < n only at the end of the data.  A damaged or
@@ -154,7 +145,7 @@ static int check_spec(const char *path, const LcDataSpec *spec, char *err, size_
         (!spec->truth_optional && spec->out < 1) ||
         (spec->classes > 0 && spec->classes > spec->out) ||
         spec->in > INT_MAX / 2 || spec->out > INT_MAX / 2)
-        return fail(err, errlen, "%s: error: internal: bad data spec", path);
+        return lc_fail(err, errlen, "%s: error: internal: bad data spec", path);
     return 1;
 }
 
@@ -304,7 +295,7 @@ static int csv_bad_count(Csv *c, long line, long count)
 {
     char want[160];
     describe_width(c, want, sizeof want);
-    return fail(c->err, c->errlen, "%s:%ld: error: row has %ld value%s; expected %s",
+    return lc_fail(c->err, c->errlen, "%s:%ld: error: row has %ld value%s; expected %s",
                 c->path, line, count, plural(count), want);
 }
 
@@ -318,14 +309,14 @@ static int csv_bad_field(Csv *c, long line, int col, int verdict,
     while (e > field && (e[-1] == ' ' || e[-1] == '\t')) e--;
     quote_text(text, sizeof text, field, e);
     if (verdict == NUM_EMPTY)
-        return fail(c->err, c->errlen, "%s:%ld: error: value %d is empty", c->path, line, col);
+        return lc_fail(c->err, c->errlen, "%s:%ld: error: value %d is empty", c->path, line, col);
     if (verdict == NUM_NONFINITE)
-        return fail(c->err, c->errlen, "%s:%ld: error: value %d is '%s'; data must be finite numbers",
+        return lc_fail(c->err, c->errlen, "%s:%ld: error: value %d is '%s'; data must be finite numbers",
                     c->path, line, col, text);
     if (verdict == NUM_RANGE)
-        return fail(c->err, c->errlen, "%s:%ld: error: value %d '%s' is out of the float range",
+        return lc_fail(c->err, c->errlen, "%s:%ld: error: value %d '%s' is out of the float range",
                     c->path, line, col, text);
-    return fail(c->err, c->errlen, "%s:%ld: error: value %d '%s' is not a number%s",
+    return lc_fail(c->err, c->errlen, "%s:%ld: error: value %d '%s' is not a number%s",
                 c->path, line, col, text,
                 first_line ? " (a header line must have no numeric value)" : "");
 }
@@ -382,11 +373,11 @@ static int csv_grow(Csv *c)
     int ok;
     if (cap > (size_t)INT_MAX) cap = (size_t)INT_MAX;
     if (cap <= c->n || cap > SIZE_MAX / sizeof(float) / (size_t)(s->in + s->out + 1))
-        return fail(c->err, c->errlen, "%s: error: too many rows", c->path);
+        return lc_fail(c->err, c->errlen, "%s: error: too many rows", c->path);
     ok = resize(&c->x, cap * (size_t)s->in, sizeof(float));
     if (ok && c->has_truth) ok = resize(&c->y, cap * (size_t)s->out, sizeof(float));
     if (ok && c->has_truth && s->classes > 0) ok = resize(&c->label, cap, sizeof(int));
-    if (!ok) return fail(c->err, c->errlen, "%s: error: out of memory", c->path);
+    if (!ok) return lc_fail(c->err, c->errlen, "%s: error: out of memory", c->path);
     c->cap = cap;
     return 1;
 }
@@ -401,10 +392,10 @@ static int csv_store_truth(Csv *c, long line)
         return 1;
     }
     if (truth[0] != floorf(truth[0]))
-        return fail(c->err, c->errlen, "%s:%ld: error: class index %g (value %d) is not an integer",
+        return lc_fail(c->err, c->errlen, "%s:%ld: error: class index %g (value %d) is not an integer",
                     c->path, line, truth[0], s->in + 1);
     if (truth[0] < 0 || truth[0] >= (float)s->classes)
-        return fail(c->err, c->errlen,
+        return lc_fail(c->err, c->errlen,
                     "%s:%ld: error: class index %g (value %d) is out of range: the model has %d class%s (0 to %d)",
                     c->path, line, truth[0], s->in + 1, s->classes,
                     s->classes == 1 ? "" : "es", s->classes - 1);
@@ -423,7 +414,7 @@ static int csv_check_truth_kind(Csv *c, long line, int has_truth)
         return 1;
     }
     if (c->has_truth == has_truth) return 1;
-    return fail(c->err, c->errlen,
+    return lc_fail(c->err, c->errlen,
                 "%s:%ld: error: this row %s the truth but the first row (line %ld) %s",
                 c->path, line, has_truth ? "carries" : "lacks",
                 c->first_row_line, has_truth ? "does not" : "does");
@@ -496,7 +487,7 @@ static int csv_parse(Csv *c, Source *s)
     size_t cap = 4 * (size_t)CHUNK, len = 0, got, done;
     char *buf = malloc(cap + 1), *bigger;
     int ok = buf != NULL, eof = 0, first = 1;
-    if (!ok) fail(c->err, c->errlen, "%s: error: out of memory", c->path);
+    if (!ok) lc_fail(c->err, c->errlen, "%s: error: out of memory", c->path);
     while (ok && !eof) {
         ok = source_read(s, buf + len, cap - len, &got, c->err, c->errlen);
         if (!ok) break;
@@ -512,17 +503,17 @@ static int csv_parse(Csv *c, Source *s)
         len -= done;
         if (ok && len == cap && cap >= csv_max_line(c)) {
             /* an endless line (a pipe, a binary file) must not eat all memory */
-            ok = fail(c->err, c->errlen, "%s:%ld: error: line too long: over %zu bytes for a row of %d values",
+            ok = lc_fail(c->err, c->errlen, "%s:%ld: error: line too long: over %zu bytes for a row of %d values",
                       c->path, c->line + 1, cap, c->full_width);
         } else if (ok && len == cap) {   /* one line fills the buffer */
             bigger = cap < SIZE_MAX / 4 ? realloc(buf, 2 * cap + 1) : NULL;
-            if (!bigger) ok = fail(c->err, c->errlen, "%s: error: out of memory", c->path);
+            if (!bigger) ok = lc_fail(c->err, c->errlen, "%s: error: out of memory", c->path);
             else { buf = bigger; cap *= 2; }
         }
     }
     free(buf);
     if (ok && c->n == 0)
-        return fail(c->err, c->errlen, "%s: error: %s", c->path,
+        return lc_fail(c->err, c->errlen, "%s: error: %s", c->path,
                     c->header ? "no data rows (only a header line)" : "empty file (no data rows)");
     return ok;
 }
@@ -565,7 +556,7 @@ static int csv_load_source(Source *s, const LcDataSpec *spec, LcData *d,
     c.full_width = spec->in + c.truth_width;
     c.has_truth = -1;
     c.row = malloc((size_t)c.full_width * sizeof *c.row);
-    if (!c.row) return fail(err, errlen, "%s: error: out of memory", s->path);
+    if (!c.row) return lc_fail(err, errlen, "%s: error: out of memory", s->path);
     if (!csv_parse(&c, s)) {
         csv_free(&c);
         return 0;
@@ -616,19 +607,19 @@ static int idx_check_magic(const Source *s, const unsigned char *m, char *err, s
 {
     const char *type = idx_type_name(m[2]);
     if (m[0] != 0 || m[1] != 0 || (m[2] != 0x08 && !type))
-        return fail(err, errlen, "%s: error: not an IDX file (magic 0x%08x)", s->path, be32(m));
+        return lc_fail(err, errlen, "%s: error: not an IDX file (magic 0x%08x)", s->path, be32(m));
     if (type)
-        return fail(err, errlen, "%s: error: IDX file of %s (type 0x%02X); layerc reads unsigned bytes (0x08)",
+        return lc_fail(err, errlen, "%s: error: IDX file of %s (type 0x%02X); layerc reads unsigned bytes (0x08)",
                     s->path, type, m[2]);
     if (m[3] < 1 || m[3] > IDX_MAX_DIMS)
-        return fail(err, errlen, "%s: error: IDX header announces %d dimensions (1 to %d allowed)",
+        return lc_fail(err, errlen, "%s: error: IDX header announces %d dimensions (1 to %d allowed)",
                     s->path, m[3], IDX_MAX_DIMS);
     return 1;
 }
 
 static int idx_truncated_header(const Source *s, size_t got, size_t want, char *err, size_t errlen)
 {
-    return fail(err, errlen, "%s: error: truncated IDX header: %zu byte%s, expected %zu",
+    return lc_fail(err, errlen, "%s: error: truncated IDX header: %zu byte%s, expected %zu",
                 s->path, got, plural((long)got), want);
 }
 
@@ -638,7 +629,7 @@ static int idx_read_header(Source *s, IdxHeader *h, char *err, size_t errlen)
     size_t got, want;
     int i;
     if (!source_read(s, buf, 4, &got, err, errlen)) return 0;
-    if (got == 0) return fail(err, errlen, "%s: error: empty file", s->path);
+    if (got == 0) return lc_fail(err, errlen, "%s: error: empty file", s->path);
     if (got < 4) return idx_truncated_header(s, got, 4, err, errlen);
     if (!idx_check_magic(s, buf, err, errlen)) return 0;
     h->type = buf[2];
@@ -651,7 +642,7 @@ static int idx_read_header(Source *s, IdxHeader *h, char *err, size_t errlen)
         h->dims[i] = be32(buf + 4 + 4 * i);
         if (i > 0) h->item_size *= h->dims[i];
         if (h->item_size > (uint64_t)INT_MAX)
-            return fail(err, errlen, "%s: error: IDX header sizes overflow: one sample would hold more than %d values",
+            return lc_fail(err, errlen, "%s: error: IDX header sizes overflow: one sample would hold more than %d values",
                         s->path, INT_MAX);
     }
     return 1;
@@ -671,15 +662,15 @@ static int idx_check_images(const Source *s, const IdxHeader *h, const LcDataSpe
 {
     char shape[128];
     if (h->ndim == 1)
-        return fail(err, errlen, "%s: error: this is an IDX labels file (1 dimension), not images; "
+        return lc_fail(err, errlen, "%s: error: this is an IDX labels file (1 dimension), not images; "
                     "give the images file as the data and this one as the labels", s->path);
-    if (h->dims[0] == 0) return fail(err, errlen, "%s: error: the file holds no images", s->path);
+    if (h->dims[0] == 0) return lc_fail(err, errlen, "%s: error: the file holds no images", s->path);
     if (h->dims[0] > (uint32_t)INT_MAX)
-        return fail(err, errlen, "%s: error: IDX header announces %u images (at most %d)",
+        return lc_fail(err, errlen, "%s: error: IDX header announces %u images (at most %d)",
                     s->path, (unsigned)h->dims[0], INT_MAX);
     if (h->item_size != (uint64_t)spec->in) {
         format_dims(h, shape, sizeof shape);
-        return fail(err, errlen, "%s: error: the images are %s (%llu value%s each) but the model takes %d input%s",
+        return lc_fail(err, errlen, "%s: error: the images are %s (%llu value%s each) but the model takes %d input%s",
                     s->path, shape, (unsigned long long)h->item_size,
                     plural((long)h->item_size), spec->in, plural(spec->in));
     }
@@ -690,10 +681,10 @@ static int idx_check_labels(const Source *s, const IdxHeader *h, const Source *i
                             uint32_t n_images, char *err, size_t errlen)
 {
     if (h->ndim != 1)
-        return fail(err, errlen, "%s: error: an IDX labels file has 1 dimension, this one has %d",
+        return lc_fail(err, errlen, "%s: error: an IDX labels file has 1 dimension, this one has %d",
                     s->path, h->ndim);
     if (h->dims[0] != n_images)
-        return fail(err, errlen, "%s: error: %u label%s for %u images in %s",
+        return lc_fail(err, errlen, "%s: error: %u label%s for %u images in %s",
                     s->path, (unsigned)h->dims[0], plural((long)h->dims[0]),
                     (unsigned)n_images, images->path);
     return 1;
@@ -707,16 +698,16 @@ static int idx_check_plain_size(const Source *s, uint64_t want, const char *what
     long long left = source_plain_remaining(s);
     if (left < 0 || (uint64_t)left == want) return 1;
     if ((uint64_t)left < want)
-        return fail(err, errlen, "%s: error: truncated: the header announces %s (%llu bytes of data) but the file has only %lld",
+        return lc_fail(err, errlen, "%s: error: truncated: the header announces %s (%llu bytes of data) but the file has only %lld",
                     s->path, what, (unsigned long long)want, left);
-    return fail(err, errlen, "%s: error: %llu extra bytes after the %s the header announces",
+    return lc_fail(err, errlen, "%s: error: %llu extra bytes after the %s the header announces",
                 s->path, (unsigned long long)((uint64_t)left - want), what);
 }
 
 static int idx_truncated_data(const Source *s, uint64_t got, uint64_t want, const char *what,
                               char *err, size_t errlen)
 {
-    return fail(err, errlen, "%s: error: truncated: the header announces %s (%llu bytes of data) but the file has only %llu",
+    return lc_fail(err, errlen, "%s: error: truncated: the header announces %s (%llu bytes of data) but the file has only %llu",
                 s->path, what, (unsigned long long)want, (unsigned long long)got);
 }
 
@@ -727,7 +718,7 @@ static int idx_check_end(Source *s, const char *what, char *err, size_t errlen)
     unsigned char extra;
     size_t got;
     if (!source_read(s, &extra, 1, &got, err, errlen)) return 0;
-    if (got) return fail(err, errlen, "%s: error: extra data after the %s the header announces",
+    if (got) return lc_fail(err, errlen, "%s: error: extra data after the %s the header announces",
                          s->path, what);
     return 1;
 }
@@ -752,13 +743,13 @@ static int idx_read_body(Source *s, uint64_t want, size_t elem, PutBytes put, vo
     void *buf = NULL;
     size_t cap = 0, n = 0, got;
     int ok = chunk != NULL;
-    if (!ok) fail(err, errlen, "%s: error: out of memory", s->path);
-    if (want > SIZE_MAX / elem) ok = fail(err, errlen, "%s: error: %s do not fit in memory", s->path, what);
+    if (!ok) lc_fail(err, errlen, "%s: error: out of memory", s->path);
+    if (want > SIZE_MAX / elem) ok = lc_fail(err, errlen, "%s: error: %s do not fit in memory", s->path, what);
     while (ok && n < want) {
         size_t step = want - n < CHUNK ? (size_t)(want - n) : CHUNK;
         if (n + step > cap) {
             size_t bigger = next_capacity(s, cap, n + step, (size_t)want);
-            if (!resize(&buf, bigger, elem)) { ok = fail(err, errlen, "%s: error: out of memory", s->path); break; }
+            if (!resize(&buf, bigger, elem)) { ok = lc_fail(err, errlen, "%s: error: out of memory", s->path); break; }
             cap = bigger;
         }
         ok = source_read(s, chunk, step, &got, err, errlen);
@@ -801,17 +792,17 @@ static int labels_to_truth(const Source *s, const unsigned char *labels, int n,
 {
     int i;
     if (spec->classes == 0 && spec->out != 1)
-        return fail(err, errlen, "%s: error: IDX labels hold one number per sample but the model's output has %d values",
+        return lc_fail(err, errlen, "%s: error: IDX labels hold one number per sample but the model's output has %d values",
                     s->path, spec->out);
     d->out = spec->out;
     d->y = calloc((size_t)n * (size_t)spec->out, sizeof *d->y);
     if (spec->classes > 0) d->label = malloc((size_t)n * sizeof *d->label);
     if (!d->y || (spec->classes > 0 && !d->label))
-        return fail(err, errlen, "%s: error: out of memory", s->path);
+        return lc_fail(err, errlen, "%s: error: out of memory", s->path);
     for (i = 0; i < n; i++) {
         if (spec->classes == 0) { d->y[i] = labels[i]; continue; }
         if (labels[i] >= spec->classes)
-            return fail(err, errlen, "%s: error: the label of sample %d (counting from 0) is %d, out of range: "
+            return lc_fail(err, errlen, "%s: error: the label of sample %d (counting from 0) is %d, out of range: "
                         "the model has %d class%s (0 to %d)", s->path, i, labels[i], spec->classes,
                         spec->classes == 1 ? "" : "es", spec->classes - 1);
         d->label[i] = labels[i];
@@ -856,7 +847,7 @@ static int idx_load(Source *img, Source *lab, const char *labels_path, const LcD
     if (!idx_open(img, img->path, &hi, err, errlen)) return 0;
     if (!idx_check_images(img, &hi, spec, err, errlen)) return 0;
     if (!labels_path && !spec->truth_optional)
-        return fail(err, errlen, "%s: error: IDX images carry no truth: give the labels file too (--labels)",
+        return lc_fail(err, errlen, "%s: error: IDX images carry no truth: give the labels file too (--labels)",
                     img->path);
     if (labels_path) {
         if (!idx_open(lab, labels_path, &hl, err, errlen)) return 0;
@@ -908,7 +899,7 @@ int lc_load_data(const char *path, const char *labels_path,
     if (!sniff_idx(path, &is_idx, err, errlen)) return 0;
     if (is_idx) return lc_load_idx(path, labels_path, spec, d, err, errlen);
     if (labels_path)
-        return fail(err, errlen, "%s: error: a labels file is for IDX images; this is a CSV file, "
+        return lc_fail(err, errlen, "%s: error: a labels file is for IDX images; this is a CSV file, "
                     "whose rows carry the truth", path);
     return lc_load_csv(path, spec, d, err, errlen);
 }

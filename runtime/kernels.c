@@ -118,6 +118,11 @@ static inline void lc__for(int n, void (*fn)(void *ctx, int task), void *ctx)
 #ifndef LC_PAR_VALUES
 #define LC_PAR_VALUES 32768
 #endif
+/* Dot products (a batch of 1 to 3) stream the weights once: they are split
+ * from this many flops (the 256 x 128 layer of a small MLP, 128 KiB). */
+#ifndef LC_PAR_DOTS
+#define LC_PAR_DOTS 50000.0
+#endif
 
 /* [lo, hi) of part t of n things cut into `parts`, at multiples of `align`. */
 static inline void lc__range(int n, int parts, int t, int align, int *lo, int *hi)
@@ -385,7 +390,8 @@ static inline void lc__gemm_par(int threads, int dots, int M, int N, int K,
     lc__gemm_job g;
     int mt = dots ? (M == 1 ? 1 : 4) : LC_MR, nt = dots ? (M == 1 ? 8 : 4) : LC_NR;
     int mtiles = (M + mt - 1) / mt, ntiles = (N + nt - 1) / nt;
-    if (threads <= 1 || 2.0 * M * N * K < LC_PAR_FLOPS || (mtiles < 2 && ntiles < 2)) {
+    if (threads <= 1 || 2.0 * M * N * K < (dots ? LC_PAR_DOTS : LC_PAR_FLOPS) ||
+        (mtiles < 2 && ntiles < 2)) {
         if (dots)
             lc__dots(M, N, K, A, rsa, Bm, csb, Cm, rsc, csc);
         else
@@ -439,12 +445,11 @@ LC_KERNEL void lc_matmul_forward(lc_real *out, const lc_real *inp, const lc_real
         lc__gemm_par(T, 0, B, OC, C, inp, C, 1, W, 1, C, out, OC, 1, 0, NULL);
 }
 
-/* dinp[B, C] += dout[B, OC] . W[OC, C]
- * dW[OC, C]  += dout[B, OC]^T . inp[B, C]
- * dbias[OC]  += sum over b of dout[b, :]                  (NULL = skip) */
-LC_KERNEL void lc_matmul_backward(lc_real *dinp, lc_real *dW, lc_real *dbias,
-                                  const lc_real *dout, const lc_real *inp, const lc_real *W,
-                                  int B, int C, int OC)
+/* As lc_matmul_backward, but dinp is assigned (add = 0: it need not be
+ * cleared first) or added to (add = 1). */
+LC_KERNEL void lc_matmul_backward_into(lc_real *dinp, lc_real *dW, lc_real *dbias,
+                                       const lc_real *dout, const lc_real *inp, const lc_real *W,
+                                       int B, int C, int OC, int add)
 {
     int b, o, T = LC__THREADS;
     if (dbias)
@@ -453,10 +458,20 @@ LC_KERNEL void lc_matmul_backward(lc_real *dinp, lc_real *dW, lc_real *dbias,
                 dbias[o] += dout[(size_t)b * OC + o];
     /* A = dout (i = b, k = o); B(k = o, j = c) = W[o, c], used in place. */
     if (dinp)
-        lc__gemm_par(T, 0, B, C, OC, dout, OC, 1, W, C, 1, dinp, C, 1, 0, NULL);
+        lc__gemm_par(T, 0, B, C, OC, dout, OC, 1, W, C, 1, dinp, C, 1, !add && OC > 0, NULL);
     /* A(i = o, k = b) = dout[b, o]; B(k = b, j = c) = inp[b, c], in place. */
     if (dW)
         lc__gemm_par(T, 0, OC, C, B, dout, 1, OC, inp, C, 1, dW, C, 1, 0, NULL);
+}
+
+/* dinp[B, C] += dout[B, OC] . W[OC, C]
+ * dW[OC, C]  += dout[B, OC]^T . inp[B, C]
+ * dbias[OC]  += sum over b of dout[b, :]                  (NULL = skip) */
+LC_KERNEL void lc_matmul_backward(lc_real *dinp, lc_real *dW, lc_real *dbias,
+                                  const lc_real *dout, const lc_real *inp, const lc_real *W,
+                                  int B, int C, int OC)
+{
+    lc_matmul_backward_into(dinp, dW, dbias, dout, inp, W, B, C, OC, 1);
 }
 /* ------------------------------------------------------------------------ */
 /* Convolution: im2col of one sample into `work`, then lc__gemm.            */
@@ -573,7 +588,7 @@ typedef struct {
     const lc_real *inp, *Wt, *bias, *dout;
     lc_real *work;
     size_t slice;
-    int B, C, H, W, OC, K, stride, pad, OH, OW, groups;
+    int B, C, H, W, OC, K, stride, pad, OH, OW, groups, add;
 } lc__conv_job;
 
 static inline void lc__conv_setup(lc__conv_job *j, int B, int C, int H, int W, int OC, int K,
@@ -657,28 +672,30 @@ static void lc__conv_backward_task(void *p, int t)
             /* dcol[r, p] = sum_o Wt[o, r] dy[o, p]: A(i = r, k = o) = Wt[o, r],
              * written (not added: no need to clear col first) */
             lc__gemm_set(R, P, OC, j->Wt, 1, R, dy, P, 1, col, P, 1, 1, NULL);
+            if (!j->add)   /* assigned: cleared here, one sample at a time, while in cache */
+                memset(j->dinp + (size_t)b * C * H * W, 0, sizeof(lc_real) * (size_t)C * H * W);
             lc__col2im(j->dinp + (size_t)b * C * H * W, col, C, H, W, j->K, j->stride, j->pad,
                        j->OH, j->OW);
         }
     }
 }
 
-/* Gradients of lc_conv2d_forward, same argument order (NULL = skip):
- * dinp[B, C, H, W] += conv^T(dout[B, OC, OH, OW], Wt)
- * dWt[OC, C, K, K] += sum over b of dout_b[OC, OH*OW] . col_b^T
- * dbias[OC]        += sum over b, oh, ow of dout
- * work: as lc_conv2d_forward (holds col_b, then dcol_b). */
-LC_KERNEL void lc_conv2d_backward(lc_real *dinp, lc_real *dWt, lc_real *dbias,
-                                  const lc_real *dout, const lc_real *inp, const lc_real *Wt,
-                                  lc_real *work,
-                                  int B, int C, int H, int W, int OC, int K, int stride, int pad)
+/* As lc_conv2d_backward, but dinp is assigned (add = 0: it need not be
+ * cleared first) or added to (add = 1). */
+LC_KERNEL void lc_conv2d_backward_into(lc_real *dinp, lc_real *dWt, lc_real *dbias,
+                                       const lc_real *dout, const lc_real *inp, const lc_real *Wt,
+                                       lc_real *work, int B, int C, int H, int W, int OC, int K,
+                                       int stride, int pad, int add)
 {
     lc__conv_job j;
     int t, R = C * K * K, i;
     lc__conv_setup(&j, B, C, H, W, OC, K, stride, pad, work);
+    if (dinp && !add && B > 0 && (j.OH <= 0 || j.OW <= 0))   /* no output: no gradient */
+        memset(dinp, 0, sizeof(lc_real) * (size_t)B * C * H * W);
     if (j.OH <= 0 || j.OW <= 0 || B <= 0 || (!dinp && !dWt && !dbias))
         return;
     j.dinp = dinp, j.dWt = dWt, j.dbias = dbias, j.dout = dout, j.inp = inp, j.Wt = Wt;
+    j.add = add;
     LC__FOR(j.groups, lc__conv_backward_task, &j);
     /* the groups' shares, in group order */
     for (t = 1; t < j.groups; t++) {
@@ -692,6 +709,20 @@ LC_KERNEL void lc_conv2d_backward(lc_real *dinp, lc_real *dWt, lc_real *dbias,
     }
 }
 
+/* Gradients of lc_conv2d_forward, same argument order (NULL = skip):
+ * dinp[B, C, H, W] += conv^T(dout[B, OC, OH, OW], Wt)
+ * dWt[OC, C, K, K] += sum over b of dout_b[OC, OH*OW] . col_b^T
+ * dbias[OC]        += sum over b, oh, ow of dout
+ * work: as lc_conv2d_forward (holds col_b, then dcol_b). */
+LC_KERNEL void lc_conv2d_backward(lc_real *dinp, lc_real *dWt, lc_real *dbias,
+                                  const lc_real *dout, const lc_real *inp, const lc_real *Wt,
+                                  lc_real *work,
+                                  int B, int C, int H, int W, int OC, int K, int stride, int pad)
+{
+    lc_conv2d_backward_into(dinp, dWt, dbias, dout, inp, Wt, work, B, C, H, W, OC, K, stride,
+                            pad, 1);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Pooling: size x size windows, step `stride`, no padding, floor mode.
  * The B * C planes are cut into ranges, one task each.                     */
@@ -699,7 +730,7 @@ LC_KERNEL void lc_conv2d_backward(lc_real *dinp, lc_real *dWt, lc_real *dbias,
 typedef struct {
     lc_real *out, *dinp;
     const lc_real *inp, *dout;
-    int planes, H, W, size, stride, OH, OW, parts;
+    int planes, H, W, size, stride, OH, OW, parts, add;
 } lc__pool_job;
 
 /* The planes split over the threads when there are enough values. */
@@ -710,6 +741,8 @@ static inline void lc__pool_run(lc__pool_job *j, void (*task)(void *, int), int 
     j->planes = B * C, j->H = H, j->W = W, j->size = size, j->stride = stride;
     j->OH = (H - size) / stride + 1, j->OW = (W - size) / stride + 1;
     j->parts = T > 1 && (double)B * C * H * W >= LC_PAR_VALUES ? (T < j->planes ? T : j->planes) : 1;
+    if (j->dinp && !j->add && j->planes > 0 && (j->OH <= 0 || j->OW <= 0))
+        memset(j->dinp, 0, sizeof(lc_real) * (size_t)j->planes * H * W);   /* no windows */
     if (j->planes <= 0 || j->OH <= 0 || j->OW <= 0)
         return;
     if (j->parts > 1)
@@ -770,7 +803,7 @@ LC_KERNEL void lc_maxpool_forward(lc_real *out, const lc_real *inp,
                                   int B, int C, int H, int W, int size, int stride)
 {
     lc__pool_job j;
-    j.out = out, j.inp = inp;
+    j.out = out, j.inp = inp, j.dinp = NULL, j.add = 1;
     lc__pool_run(&j, lc__maxpool_forward_task, B, C, H, W, size, stride);
 }
 
@@ -784,6 +817,39 @@ static void lc__maxpool_backward_task(void *p, int t)
         const lc_real *x = j->inp + (size_t)n * H * W;
         const lc_real *dy = j->dout + (size_t)n * OH * OW;
         lc_real *dx = j->dinp + (size_t)n * H * W;
+        if (size == 2 && stride == 2 && !j->add) {
+            /* assigned: the 4 values of each window, then what no window covers */
+            for (oh = 0; oh < OH; oh++) {
+                const lc_real *x0 = x + (size_t)2 * oh * W, *x1 = x0 + W;
+                lc_real *d0 = dx + (size_t)2 * oh * W, *d1 = d0 + W;
+                const lc_real *g = dy + (size_t)oh * OW;
+                for (ow = 0; ow < OW; ow++) {
+                    lc_real a = x0[2 * ow], b = x0[2 * ow + 1], c = x1[2 * ow], d = x1[2 * ow + 1];
+                    lc_real m1 = LC__MAX2(a, b), m2 = LC__MAX2(m1, c), gg = g[ow];
+                    int tb = LC__TAKES(b, a), tc = LC__TAKES(c, m1), td = LC__TAKES(d, m2);
+                    lc_real fb = (lc_real)tb, fc = (lc_real)tc, fd = (lc_real)td, nd = 1 - fd;
+                    if (gg - gg != 0) {
+                        int at = td ? 3 : tc ? 2 : tb;
+                        d0[2 * ow] = d0[2 * ow + 1] = d1[2 * ow] = d1[2 * ow + 1] = 0;
+                        (at < 2 ? d0 : d1)[2 * ow + (at & 1)] = gg;
+                        continue;
+                    }
+                    d0[2 * ow] = (1 - fb) * (1 - fc) * nd * gg;
+                    d0[2 * ow + 1] = fb * (1 - fc) * nd * gg;
+                    d1[2 * ow] = fc * nd * gg;
+                    d1[2 * ow + 1] = fd * gg;
+                }
+                if (W > 2 * OW) {
+                    d0[W - 1] = 0;
+                    d1[W - 1] = 0;
+                }
+            }
+            if (H > 2 * OH)
+                memset(dx + (size_t)2 * OH * W, 0, sizeof(lc_real) * (size_t)W);
+            continue;
+        }
+        if (!j->add)   /* assigned, overlapping or odd windows: clear the plane, then add */
+            memset(dx, 0, sizeof(lc_real) * (size_t)H * W);
         if (size == 2 && stride == 2) {
             /* Windows do not overlap: each of the 4 values gets g times 1 or
              * 0 (exact for finite g: the others get +-0).  A g that is inf
@@ -827,14 +893,22 @@ static void lc__maxpool_backward_task(void *p, int t)
     }
 }
 
+/* As lc_maxpool_backward, but dinp is assigned (add = 0: it need not be
+ * cleared first) or added to (add = 1). */
+LC_KERNEL void lc_maxpool_backward_into(lc_real *dinp, const lc_real *dout, const lc_real *inp,
+                                        int B, int C, int H, int W, int size, int stride, int add)
+{
+    lc__pool_job j;
+    j.dinp = dinp, j.dout = dout, j.inp = inp, j.add = add;
+    lc__pool_run(&j, lc__maxpool_backward_task, B, C, H, W, size, stride);
+}
+
 /* dinp[B, C, H, W] += dout[B, C, OH, OW] routed to the window's maximum of
  * inp (the first one in row-major order on ties; the last NaN if any). */
 LC_KERNEL void lc_maxpool_backward(lc_real *dinp, const lc_real *dout, const lc_real *inp,
                                    int B, int C, int H, int W, int size, int stride)
 {
-    lc__pool_job j;
-    j.dinp = dinp, j.dout = dout, j.inp = inp;
-    lc__pool_run(&j, lc__maxpool_backward_task, B, C, H, W, size, stride);
+    lc_maxpool_backward_into(dinp, dout, inp, B, C, H, W, size, stride, 1);
 }
 
 static void lc__avgpool_forward_task(void *p, int t)
@@ -864,7 +938,7 @@ LC_KERNEL void lc_avgpool_forward(lc_real *out, const lc_real *inp,
                                   int B, int C, int H, int W, int size, int stride)
 {
     lc__pool_job j;
-    j.out = out, j.inp = inp;
+    j.out = out, j.inp = inp, j.dinp = NULL, j.add = 1;
     lc__pool_run(&j, lc__avgpool_forward_task, B, C, H, W, size, stride);
 }
 
@@ -878,6 +952,8 @@ static void lc__avgpool_backward_task(void *p, int t)
     for (n = lo; n < hi; n++) {
         const lc_real *dy = j->dout + (size_t)n * OH * OW;
         lc_real *dx = j->dinp + (size_t)n * H * W;
+        if (!j->add)   /* assigned: clear the plane, then add */
+            memset(dx, 0, sizeof(lc_real) * (size_t)H * W);
         for (oh = 0; oh < OH; oh++)
             for (ow = 0; ow < OW; ow++) {
                 lc_real g = dy[oh * OW + ow] / count;
@@ -889,15 +965,23 @@ static void lc__avgpool_backward_task(void *p, int t)
     }
 }
 
+/* As lc_avgpool_backward, but dinp is assigned (add = 0: it need not be
+ * cleared first) or added to (add = 1). */
+LC_KERNEL void lc_avgpool_backward_into(lc_real *dinp, const lc_real *dout, const lc_real *inp,
+                                        int B, int C, int H, int W, int size, int stride, int add)
+{
+    lc__pool_job j;
+    (void)inp;
+    j.dinp = dinp, j.dout = dout, j.inp = NULL, j.add = add;
+    lc__pool_run(&j, lc__avgpool_backward_task, B, C, H, W, size, stride);
+}
+
 /* dinp[B, C, H, W] += dout[B, C, OH, OW] / (size * size) over each window.
  * inp is unused (kept for the common argument order). */
 LC_KERNEL void lc_avgpool_backward(lc_real *dinp, const lc_real *dout, const lc_real *inp,
                                    int B, int C, int H, int W, int size, int stride)
 {
-    lc__pool_job j;
-    (void)inp;
-    j.dinp = dinp, j.dout = dout, j.inp = NULL;
-    lc__pool_run(&j, lc__avgpool_backward_task, B, C, H, W, size, stride);
+    lc_avgpool_backward_into(dinp, dout, inp, B, C, H, W, size, stride, 1);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -72,6 +72,22 @@ void lc_avgpool_forward(lc_real *out, const lc_real *inp,
 void lc_avgpool_backward(lc_real *dinp, const lc_real *dout, const lc_real *inp,
                          int B, int C, int H, int W, int size, int stride);
 
+/* The backward functions above ADD into dinp.  These variants assign it
+ * when add = 0 (so that it need not be cleared first: layerc's generated
+ * code passes 0 from the first block that reaches a gradient) and add when
+ * add = 1; everything else is as above. */
+void lc_matmul_backward_into(lc_real *dinp, lc_real *dW, lc_real *dbias,
+                             const lc_real *dout, const lc_real *inp, const lc_real *W,
+                             int B, int C, int OC, int add);
+void lc_conv2d_backward_into(lc_real *dinp, lc_real *dWt, lc_real *dbias,
+                             const lc_real *dout, const lc_real *inp, const lc_real *Wt,
+                             lc_real *work, int B, int C, int H, int W, int OC, int K,
+                             int stride, int pad, int add);
+void lc_maxpool_backward_into(lc_real *dinp, const lc_real *dout, const lc_real *inp,
+                              int B, int C, int H, int W, int size, int stride, int add);
+void lc_avgpool_backward_into(lc_real *dinp, const lc_real *dout, const lc_real *inp,
+                              int B, int C, int H, int W, int size, int stride, int add);
+
 /* Elementwise, n values (vectorised; split over the threads when long).
  * out[i] = inp[i] > 0 ? inp[i] : 0 (NaN gives 0, as the generated loops) */
 void lc_relu_forward(lc_real *out, const lc_real *inp, int n);

@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "files.h"
 #include "train.h"
 
 #define ZIP_LOCAL_SIG 0x04034b50u
@@ -55,33 +56,7 @@
 
 /* ------------------------------------------------------------------ errors */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------------- bytes */
-
-static void put_le(unsigned char *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_le(const unsigned char *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = bytes - 1; i >= 0; i--) v = v << 8 | p[i];
-    return v;
-}
 
 static uint64_t get_be(const unsigned char *p, int bytes)
 {
@@ -112,21 +87,21 @@ static const char *tensor_dims_str(const LcTensorInfo *t, char *buf, size_t len)
  * a bad one is a bug in layerc, said as such. */
 static int check_table(const char *path, const LcTensorInfo *t, int nt, char *err, size_t errlen)
 {
-    if (nt < 0 || (nt > 0 && !t)) return fail(err, errlen, "%s: error: internal: bad tensor table", path);
+    if (nt < 0 || (nt > 0 && !t)) return lc_fail(err, errlen, "%s: error: internal: bad tensor table", path);
     for (int i = 0; i < nt; i++) {
         long size = 1;
         if (!t[i].name || strlen(t[i].name) > 65535 - 4 || t[i].rank < 0 || t[i].rank > LC_MAX_RANK ||
             t[i].offset < 0)
-            return fail(err, errlen, "%s: error: internal: tensor %d has a bad name, rank or offset",
+            return lc_fail(err, errlen, "%s: error: internal: tensor %d has a bad name, rank or offset",
                         path, i + 1);
         for (int d = 0; d < t[i].rank; d++) {
             if (t[i].dims[d] < 0 || (t[i].dims[d] > 0 && size > LONG_MAX / t[i].dims[d]))
-                return fail(err, errlen, "%s: error: internal: tensor '%s' has bad dimensions", path,
+                return lc_fail(err, errlen, "%s: error: internal: tensor '%s' has bad dimensions", path,
                             t[i].name);
             size *= t[i].dims[d];
         }
         if (size != t[i].size)
-            return fail(err, errlen, "%s: error: internal: tensor '%s' has %ld elements, not %ld",
+            return lc_fail(err, errlen, "%s: error: internal: tensor '%s' has %ld elements, not %ld",
                         path, t[i].name, t[i].size, size);
     }
     return 1;
@@ -148,7 +123,7 @@ static size_t npy_header(const LcTensorInfo *t, unsigned char *h, size_t cap)
     total = (total + NPY_ALIGN - 1) / NPY_ALIGN * NPY_ALIGN;
     if (total > cap) return 0;
     memcpy(h, "\x93NUMPY\x01\x00", 8);
-    put_le(h + 8, total - 10, 2);
+    lc_put_le(h + 8, total - 10, 2);
     memcpy(h + 10, dict, (size_t)k);
     memset(h + 10 + k, ' ', total - 10 - (size_t)k - 1);
     h[total - 1] = '\n';
@@ -158,17 +133,17 @@ static size_t npy_header(const LcTensorInfo *t, unsigned char *h, size_t cap)
 static size_t put_local_header(unsigned char *p, const char *name, size_t name_len,
                                uint32_t crc, uint32_t size)
 {
-    put_le(p, ZIP_LOCAL_SIG, 4);
-    put_le(p + 4, ZIP_VERSION, 2);
-    put_le(p + 6, 0, 2);                 /* flags */
-    put_le(p + 8, 0, 2);                 /* stored */
-    put_le(p + 10, 0, 2);                /* time */
-    put_le(p + 12, ZIP_DOS_DATE, 2);
-    put_le(p + 14, crc, 4);
-    put_le(p + 18, size, 4);
-    put_le(p + 22, size, 4);
-    put_le(p + 26, name_len, 2);
-    put_le(p + 28, 0, 2);                /* extra */
+    lc_put_le(p, ZIP_LOCAL_SIG, 4);
+    lc_put_le(p + 4, ZIP_VERSION, 2);
+    lc_put_le(p + 6, 0, 2);                 /* flags */
+    lc_put_le(p + 8, 0, 2);                 /* stored */
+    lc_put_le(p + 10, 0, 2);                /* time */
+    lc_put_le(p + 12, ZIP_DOS_DATE, 2);
+    lc_put_le(p + 14, crc, 4);
+    lc_put_le(p + 18, size, 4);
+    lc_put_le(p + 22, size, 4);
+    lc_put_le(p + 26, name_len, 2);
+    lc_put_le(p + 28, 0, 2);                /* extra */
     memcpy(p + ZIP_LOCAL_SIZE, name, name_len - 4);
     memcpy(p + ZIP_LOCAL_SIZE + name_len - 4, ".npy", 4);
     return ZIP_LOCAL_SIZE + name_len;
@@ -177,23 +152,23 @@ static size_t put_local_header(unsigned char *p, const char *name, size_t name_l
 static size_t put_central_header(unsigned char *p, const char *name, size_t name_len,
                                  uint32_t crc, uint32_t size, uint32_t offset)
 {
-    put_le(p, ZIP_CENTRAL_SIG, 4);
-    put_le(p + 4, 3u << 8 | ZIP_VERSION, 2);   /* made by: Unix, so the mode below counts */
-    put_le(p + 6, ZIP_VERSION, 2);
-    put_le(p + 8, 0, 2);
-    put_le(p + 10, 0, 2);
-    put_le(p + 12, 0, 2);
-    put_le(p + 14, ZIP_DOS_DATE, 2);
-    put_le(p + 16, crc, 4);
-    put_le(p + 20, size, 4);
-    put_le(p + 24, size, 4);
-    put_le(p + 28, name_len, 2);
-    put_le(p + 30, 0, 2);                /* extra */
-    put_le(p + 32, 0, 2);                /* comment */
-    put_le(p + 34, 0, 2);                /* disk */
-    put_le(p + 36, 0, 2);                /* internal attributes */
-    put_le(p + 38, (uint64_t)0100644 << 16, 4);
-    put_le(p + 42, offset, 4);
+    lc_put_le(p, ZIP_CENTRAL_SIG, 4);
+    lc_put_le(p + 4, 3u << 8 | ZIP_VERSION, 2);   /* made by: Unix, so the mode below counts */
+    lc_put_le(p + 6, ZIP_VERSION, 2);
+    lc_put_le(p + 8, 0, 2);
+    lc_put_le(p + 10, 0, 2);
+    lc_put_le(p + 12, 0, 2);
+    lc_put_le(p + 14, ZIP_DOS_DATE, 2);
+    lc_put_le(p + 16, crc, 4);
+    lc_put_le(p + 20, size, 4);
+    lc_put_le(p + 24, size, 4);
+    lc_put_le(p + 28, name_len, 2);
+    lc_put_le(p + 30, 0, 2);                /* extra */
+    lc_put_le(p + 32, 0, 2);                /* comment */
+    lc_put_le(p + 34, 0, 2);                /* disk */
+    lc_put_le(p + 36, 0, 2);                /* internal attributes */
+    lc_put_le(p + 38, (uint64_t)0100644 << 16, 4);
+    lc_put_le(p + 42, offset, 4);
     memcpy(p + ZIP_CENTRAL_SIZE, name, name_len - 4);
     memcpy(p + ZIP_CENTRAL_SIZE + name_len - 4, ".npy", 4);
     return ZIP_CENTRAL_SIZE + name_len;
@@ -204,7 +179,7 @@ int lc_npz_save(const char *path, const LcTensorInfo *t, int nt, const float *pa
 {
     if (!check_table(path, t, nt, err, errlen)) return 0;
     if (nt > 0xffff)
-        return fail(err, errlen, "%s: error: cannot save %d tensors in a .npz (at most 65535)", path, nt);
+        return lc_fail(err, errlen, "%s: error: cannot save %d tensors in a .npz (at most 65535)", path, nt);
     /* Sizes first: the archive is built in one buffer of exactly its size. */
     uint64_t total = ZIP_END_SIZE;
     unsigned char h[512];
@@ -214,14 +189,14 @@ int lc_npz_save(const char *path, const LcTensorInfo *t, int nt, const float *pa
         total += ZIP_LOCAL_SIZE + ZIP_CENTRAL_SIZE + 2 * name_len + npy;
     }
     if (total > 0xffffffffu)
-        return fail(err, errlen, "%s: error: cannot save: the weights need a .npz over 4 GiB", path);
+        return lc_fail(err, errlen, "%s: error: cannot save: the weights need a .npz over 4 GiB", path);
     unsigned char *buf = malloc((size_t)total), *p = buf;
     size_t slots = nt > 0 ? (size_t)(unsigned)nt : 1;
     uint32_t *crcs = malloc(sizeof *crcs * slots);
     uint32_t *offsets = malloc(sizeof *offsets * slots);
     if (!buf || !crcs || !offsets) {
         free(buf), free(crcs), free(offsets);
-        return fail(err, errlen, "%s: error: cannot save: out of memory", path);
+        return lc_fail(err, errlen, "%s: error: cannot save: out of memory", path);
     }
     for (int i = 0; i < nt; i++) {
         size_t name_len = strlen(t[i].name) + 4, hl = npy_header(&t[i], h, sizeof h);
@@ -233,7 +208,7 @@ int lc_npz_save(const char *path, const LcTensorInfo *t, int nt, const float *pa
         for (long k = 0; k < t[i].size; k++) {
             uint32_t u;
             memcpy(&u, &params[t[i].offset + k], 4);
-            put_le(data + hl + 4 * (size_t)k, u, 4);
+            lc_put_le(data + hl + 4 * (size_t)k, u, 4);
         }
         crcs[i] = lc_crc32(0, data, size);
         p += put_local_header(local, t[i].name, name_len, crcs[i], size) + size;
@@ -244,14 +219,14 @@ int lc_npz_save(const char *path, const LcTensorInfo *t, int nt, const float *pa
         uint32_t size = (uint32_t)(npy_header(&t[i], h, sizeof h) + 4 * (size_t)t[i].size);
         p += put_central_header(p, t[i].name, name_len, crcs[i], size, offsets[i]);
     }
-    put_le(p, ZIP_END_SIG, 4);
-    put_le(p + 4, 0, 2);
-    put_le(p + 6, 0, 2);
-    put_le(p + 8, (uint64_t)nt, 2);
-    put_le(p + 10, (uint64_t)nt, 2);
-    put_le(p + 12, (uint64_t)(p - central), 4);
-    put_le(p + 16, (uint64_t)(central - buf), 4);
-    put_le(p + 20, 0, 2);
+    lc_put_le(p, ZIP_END_SIG, 4);
+    lc_put_le(p + 4, 0, 2);
+    lc_put_le(p + 6, 0, 2);
+    lc_put_le(p + 8, (uint64_t)nt, 2);
+    lc_put_le(p + 10, (uint64_t)nt, 2);
+    lc_put_le(p + 12, (uint64_t)(p - central), 4);
+    lc_put_le(p + 16, (uint64_t)(central - buf), 4);
+    lc_put_le(p + 20, 0, 2);
     p += ZIP_END_SIZE;
     int ok = lc_write_atomic(path, buf, (size_t)(p - buf), err, errlen);
     free(buf), free(crcs), free(offsets);
@@ -293,7 +268,7 @@ static const char *entry_label(const unsigned char *name, size_t len, char *buf,
 
 static int damaged(const Zip *z, const char *what)
 {
-    return fail(z->err, z->errlen, "%s: error: damaged .npz archive: %s", z->path, what);
+    return lc_fail(z->err, z->errlen, "%s: error: damaged .npz archive: %s", z->path, what);
 }
 
 /* The end of central directory record: the last one in the final 64 KiB,
@@ -303,7 +278,7 @@ static int find_end(const Zip *z, size_t *at)
     if (z->n < ZIP_END_SIZE) return 0;
     size_t lowest = z->n - ZIP_END_SIZE > 0xffff ? z->n - ZIP_END_SIZE - 0xffff : 0;
     for (size_t i = z->n - ZIP_END_SIZE + 1; i-- > lowest;)
-        if (get_le(z->b + i, 4) == ZIP_END_SIG && i + ZIP_END_SIZE + get_le(z->b + i + 20, 2) <= z->n) {
+        if (lc_get_le(z->b + i, 4) == ZIP_END_SIG && i + ZIP_END_SIZE + lc_get_le(z->b + i + 20, 2) <= z->n) {
             *at = i;
             return 1;
         }
@@ -317,34 +292,34 @@ static int read_directory_location(Zip *z, uint64_t *count, uint64_t *cd_off, ui
     size_t end;
     if (!find_end(z, &end)) {
         if (z->n >= 4 && !memcmp(z->b, "LYRW", 4))
-            return fail(z->err, z->errlen, "%s: error: this is a layerc weights file (.lyw), not a "
+            return lc_fail(z->err, z->errlen, "%s: error: this is a layerc weights file (.lyw), not a "
                         "NumPy .npz archive", z->path);
-        return fail(z->err, z->errlen, "%s: error: not a NumPy .npz archive (no ZIP directory found)",
+        return lc_fail(z->err, z->errlen, "%s: error: not a NumPy .npz archive (no ZIP directory found)",
                     z->path);
     }
     const unsigned char *e = z->b + end;
-    uint64_t disk = get_le(e + 4, 2), cd_disk = get_le(e + 6, 2);
-    uint64_t on_disk = get_le(e + 8, 2);
-    *count = get_le(e + 10, 2);
-    *cd_size = get_le(e + 12, 4);
-    *cd_off = get_le(e + 16, 4);
+    uint64_t disk = lc_get_le(e + 4, 2), cd_disk = lc_get_le(e + 6, 2);
+    uint64_t on_disk = lc_get_le(e + 8, 2);
+    *count = lc_get_le(e + 10, 2);
+    *cd_size = lc_get_le(e + 12, 4);
+    *cd_off = lc_get_le(e + 16, 4);
     if (*count == 0xffff || *cd_size == 0xffffffffu || *cd_off == 0xffffffffu) {
-        if (end < ZIP64_LOCATOR_SIZE || get_le(e - ZIP64_LOCATOR_SIZE, 4) != ZIP64_LOCATOR_SIG)
+        if (end < ZIP64_LOCATOR_SIZE || lc_get_le(e - ZIP64_LOCATOR_SIZE, 4) != ZIP64_LOCATOR_SIG)
             return damaged(z, "ZIP64 fields without a ZIP64 end record");
-        uint64_t at = get_le(e - ZIP64_LOCATOR_SIZE + 8, 8);
-        if (at > z->n || z->n - at < ZIP64_END_SIZE || get_le(z->b + at, 4) != ZIP64_END_SIG)
+        uint64_t at = lc_get_le(e - ZIP64_LOCATOR_SIZE + 8, 8);
+        if (at > z->n || z->n - at < ZIP64_END_SIZE || lc_get_le(z->b + at, 4) != ZIP64_END_SIG)
             return damaged(z, "bad ZIP64 end record");
         const unsigned char *e64 = z->b + at;
-        disk = get_le(e64 + 16, 4);
-        cd_disk = get_le(e64 + 20, 4);
-        on_disk = get_le(e64 + 24, 8);
-        *count = get_le(e64 + 32, 8);
-        *cd_size = get_le(e64 + 40, 8);
-        *cd_off = get_le(e64 + 48, 8);
+        disk = lc_get_le(e64 + 16, 4);
+        cd_disk = lc_get_le(e64 + 20, 4);
+        on_disk = lc_get_le(e64 + 24, 8);
+        *count = lc_get_le(e64 + 32, 8);
+        *cd_size = lc_get_le(e64 + 40, 8);
+        *cd_off = lc_get_le(e64 + 48, 8);
         end = (size_t)at;
     }
     if (disk != 0 || cd_disk != 0 || on_disk != *count)
-        return fail(z->err, z->errlen, "%s: error: multi-volume ZIP archives are not supported", z->path);
+        return lc_fail(z->err, z->errlen, "%s: error: multi-volume ZIP archives are not supported", z->path);
     if (*cd_off > end || *cd_size > end - *cd_off)
         return damaged(z, "the central directory lies outside the file");
     if (*count > *cd_size / ZIP_CENTRAL_SIZE)
@@ -358,8 +333,8 @@ static int read_zip64_extra(const Zip *z, const unsigned char *x, size_t len, En
 {
     uint64_t *fields[3] = { &en->usize, &en->csize, &en->offset };
     while (len >= 4) {
-        unsigned id = (unsigned)get_le(x, 2);
-        size_t size = (size_t)get_le(x + 2, 2);
+        unsigned id = (unsigned)lc_get_le(x, 2);
+        size_t size = (size_t)lc_get_le(x + 2, 2);
         if (size > len - 4) return damaged(z, "an extra field runs past its entry");
         if (id == 1) {
             const unsigned char *p = x + 4;
@@ -367,7 +342,7 @@ static int read_zip64_extra(const Zip *z, const unsigned char *x, size_t len, En
             for (int f = 0; f < 3; f++) {
                 if (*fields[f] != 0xffffffffu) continue;
                 if (left < 8) return damaged(z, "a short ZIP64 extra field");
-                *fields[f] = get_le(p, 8);
+                *fields[f] = lc_get_le(p, 8);
                 p += 8, left -= 8;
             }
             return 1;
@@ -382,23 +357,23 @@ static int read_directory(Zip *z)
     uint64_t count = 0, cd_off = 0, cd_size = 0;
     if (!read_directory_location(z, &count, &cd_off, &cd_size)) return 0;
     z->entries = calloc((size_t)(count ? count : 1), sizeof *z->entries);
-    if (!z->entries) return fail(z->err, z->errlen, "%s: error: out of memory", z->path);
+    if (!z->entries) return lc_fail(z->err, z->errlen, "%s: error: out of memory", z->path);
     z->nentries = count;
     const unsigned char *p = z->b + cd_off, *end = p + cd_size;
     for (uint64_t i = 0; i < count; i++) {
         Entry *en = &z->entries[i];
-        if ((size_t)(end - p) < ZIP_CENTRAL_SIZE || get_le(p, 4) != ZIP_CENTRAL_SIG)
+        if ((size_t)(end - p) < ZIP_CENTRAL_SIZE || lc_get_le(p, 4) != ZIP_CENTRAL_SIG)
             return damaged(z, "bad central directory entry");
-        size_t name_len = (size_t)get_le(p + 28, 2), extra = (size_t)get_le(p + 30, 2);
-        size_t comment = (size_t)get_le(p + 32, 2);
+        size_t name_len = (size_t)lc_get_le(p + 28, 2), extra = (size_t)lc_get_le(p + 30, 2);
+        size_t comment = (size_t)lc_get_le(p + 32, 2);
         if (name_len + extra + comment > (size_t)(end - p) - ZIP_CENTRAL_SIZE)
             return damaged(z, "a central directory entry runs past the directory");
-        en->flags = (unsigned)get_le(p + 8, 2);
-        en->method = (unsigned)get_le(p + 10, 2);
-        en->crc = (uint32_t)get_le(p + 16, 4);
-        en->csize = get_le(p + 20, 4);
-        en->usize = get_le(p + 24, 4);
-        en->offset = get_le(p + 42, 4);
+        en->flags = (unsigned)lc_get_le(p + 8, 2);
+        en->method = (unsigned)lc_get_le(p + 10, 2);
+        en->crc = (uint32_t)lc_get_le(p + 16, 4);
+        en->csize = lc_get_le(p + 20, 4);
+        en->usize = lc_get_le(p + 24, 4);
+        en->offset = lc_get_le(p + 42, 4);
         en->name = p + ZIP_CENTRAL_SIZE;
         en->name_len = name_len;
         en->key_len = name_len >= 4 && !memcmp(en->name + name_len - 4, ".npy", 4) ? name_len - 4 : name_len;
@@ -428,7 +403,7 @@ static int sort_entries(Zip *z)
     qsort(z->entries, (size_t)z->nentries, sizeof *z->entries, entry_cmp);
     for (uint64_t i = 1; i < z->nentries; i++)
         if (!entry_cmp(&z->entries[i - 1], &z->entries[i]))
-            return fail(z->err, z->errlen, "%s: error: the archive holds array '%s' twice", z->path,
+            return lc_fail(z->err, z->errlen, "%s: error: the archive holds array '%s' twice", z->path,
                         entry_label(z->entries[i].name, z->entries[i].key_len, a, sizeof a));
     return 1;
 }
@@ -569,20 +544,20 @@ static int parse_npy_header(const Zip *z, const char *array, const unsigned char
 {
     memset(h, 0, sizeof *h);
     if (n < 10 || memcmp(b, "\x93NUMPY", 6))
-        return fail(z->err, z->errlen, "%s: error: array '%s' is not a .npy file", z->path, array);
+        return lc_fail(z->err, z->errlen, "%s: error: array '%s' is not a .npy file", z->path, array);
     size_t hlen, start;
-    if (b[6] == 1) hlen = (size_t)get_le(b + 8, 2), start = 10;
-    else if ((b[6] == 2 || b[6] == 3) && n >= 12) hlen = (size_t)get_le(b + 8, 4), start = 12;
+    if (b[6] == 1) hlen = (size_t)lc_get_le(b + 8, 2), start = 10;
+    else if ((b[6] == 2 || b[6] == 3) && n >= 12) hlen = (size_t)lc_get_le(b + 8, 4), start = 12;
     else
-        return fail(z->err, z->errlen, "%s: error: array '%s': .npy format version %d.%d is not supported",
+        return lc_fail(z->err, z->errlen, "%s: error: array '%s': .npy format version %d.%d is not supported",
                     z->path, array, b[6], b[7]);
     if (hlen > NPY_MAX_HEADER || hlen > n - start)
-        return fail(z->err, z->errlen, "%s: error: array '%s': damaged .npy header", z->path, array);
+        return lc_fail(z->err, z->errlen, "%s: error: array '%s': damaged .npy header", z->path, array);
     const char *bad_descr;
     if (!parse_dict((const char *)b + start, hlen, h, &bad_descr))
-        return fail(z->err, z->errlen, "%s: error: array '%s': damaged .npy header", z->path, array);
+        return lc_fail(z->err, z->errlen, "%s: error: array '%s': damaged .npy header", z->path, array);
     if (bad_descr)
-        return fail(z->err, z->errlen, "%s: error: array '%s' has dtype '%s'; layerc reads float32 "
+        return lc_fail(z->err, z->errlen, "%s: error: array '%s' has dtype '%s'; layerc reads float32 "
                     "or float64 arrays ('<f4', '<f8')", z->path, array, bad_descr);
     *data_at = start + hlen;
     return 1;
@@ -595,21 +570,21 @@ static int check_shape(const Zip *z, const char *array, const NpyHeader *h, cons
     for (int d = 0; same && d < t->rank; d++) same = h->dims[d] == (uint64_t)t->dims[d];
     if (same) return 1;
     if (h->rank > LC_MAX_RANK)
-        return fail(z->err, z->errlen, "%s: error: array '%s' has more than %d dimensions but the "
+        return lc_fail(z->err, z->errlen, "%s: error: array '%s' has more than %d dimensions but the "
                     "model's tensor is %s", z->path, array, LC_MAX_RANK, tensor_dims_str(t, b, sizeof b));
-    return fail(z->err, z->errlen, "%s: error: array '%s' has shape %s but the model's tensor is %s",
+    return lc_fail(z->err, z->errlen, "%s: error: array '%s' has shape %s but the model's tensor is %s",
                 z->path, array, dims_str(h->dims, h->rank, a, sizeof a), tensor_dims_str(t, b, sizeof b));
 }
 
 static float element(const unsigned char *p, const NpyHeader *h)
 {
     if (h->itemsize == 4) {
-        uint32_t u = (uint32_t)(h->big_endian ? get_be(p, 4) : get_le(p, 4));
+        uint32_t u = (uint32_t)(h->big_endian ? get_be(p, 4) : lc_get_le(p, 4));
         float f;
         memcpy(&f, &u, 4);
         return f;
     }
-    uint64_t u = h->big_endian ? get_be(p, 8) : get_le(p, 8);
+    uint64_t u = h->big_endian ? get_be(p, 8) : lc_get_le(p, 8);
     double d;
     memcpy(&d, &u, 8);
     return (float)d;
@@ -673,18 +648,18 @@ static int load_entry(const Zip *z, const Entry *en, const LcTensorInfo *t, floa
     const char *array = t->name;
     char msg[160];
     if (en->flags & 1)
-        return fail(z->err, z->errlen, "%s: error: array '%s' is encrypted", z->path, array);
+        return lc_fail(z->err, z->errlen, "%s: error: array '%s' is encrypted", z->path, array);
     if (en->method != 0 && en->method != 8)
-        return fail(z->err, z->errlen, "%s: error: array '%s' uses ZIP compression method %u; layerc "
+        return lc_fail(z->err, z->errlen, "%s: error: array '%s' uses ZIP compression method %u; layerc "
                     "reads stored and deflated entries", z->path, array, en->method);
     /* the local header: only its name and extra lengths are needed, to find the data */
     if (en->offset > z->n || z->n - en->offset < ZIP_LOCAL_SIZE ||
-        get_le(z->b + en->offset, 4) != ZIP_LOCAL_SIG) {
+        lc_get_le(z->b + en->offset, 4) != ZIP_LOCAL_SIG) {
         snprintf(msg, sizeof msg, "bad local header for '%s'", array);
         return damaged(z, msg);
     }
     const unsigned char *lh = z->b + en->offset;
-    size_t lname = (size_t)get_le(lh + 26, 2), lextra = (size_t)get_le(lh + 28, 2);
+    size_t lname = (size_t)lc_get_le(lh + 26, 2), lextra = (size_t)lc_get_le(lh + 28, 2);
     uint64_t data_at = en->offset + ZIP_LOCAL_SIZE + lname + lextra;
     if (data_at > z->n || en->csize > z->n - data_at || lname != en->name_len ||
         memcmp(lh + ZIP_LOCAL_SIZE, en->name, lname)) {
@@ -714,7 +689,7 @@ static int load_entry(const Zip *z, const Entry *en, const LcTensorInfo *t, floa
          * a stream longer than announced shows */
         size_t want = (size_t)(en->usize < cap ? en->usize + 1 : cap);
         buf = malloc(want);
-        if (!buf) return fail(z->err, z->errlen, "%s: error: out of memory", z->path);
+        if (!buf) return lc_fail(z->err, z->errlen, "%s: error: out of memory", z->path);
         if (!inflate_entry(data, en->csize, buf, want, &have, &complete) ||
             (en->usize < cap && (have != en->usize || !complete))) {
             free(buf);
@@ -735,7 +710,7 @@ static int load_entry(const Zip *z, const Entry *en, const LcTensorInfo *t, floa
     size_t at = 0;
     int ok = parse_npy_header(z, array, npy, have, &h, &at) && check_shape(z, array, &h, t);
     if (ok && (!complete || have - at != (uint64_t)t->size * (uint64_t)h.itemsize))
-        ok = fail(z->err, z->errlen, "%s: error: array '%s': %llu bytes of data for %ld values of %d bytes",
+        ok = lc_fail(z->err, z->errlen, "%s: error: array '%s': %llu bytes of data for %ld values of %d bytes",
                   z->path, array, (unsigned long long)(en->usize - at), t->size, h.itemsize);
     if (ok) convert(npy + at, &h, t, out);
     free(buf);
@@ -750,14 +725,14 @@ static int load_zip(Zip *z, const LcTensorInfo *t, int nt, float *params)
     size_t total = 0;
     for (int i = 0; i < nt; i++) total += (size_t)t[i].size;
     float *scratch = malloc(sizeof *scratch * (total ? total : 1));
-    if (!scratch) return fail(z->err, z->errlen, "%s: error: out of memory", z->path);
+    if (!scratch) return lc_fail(z->err, z->errlen, "%s: error: out of memory", z->path);
     size_t at = 0;
     int ok = 1;
     for (int i = 0; ok && i < nt; i++) {
         Entry *en = find_entry(z, t[i].name);
         if (!en) {
             char dims[160];
-            ok = fail(z->err, z->errlen, "%s: error: no array '%s' in the archive (the model's "
+            ok = lc_fail(z->err, z->errlen, "%s: error: no array '%s' in the archive (the model's "
                       "tensor '%s' %s)", z->path, t[i].name, t[i].name,
                       tensor_dims_str(&t[i], dims, sizeof dims));
             break;
@@ -768,7 +743,7 @@ static int load_zip(Zip *z, const LcTensorInfo *t, int nt, float *params)
     }
     for (uint64_t k = 0; ok && k < z->nentries; k++)
         if (!z->entries[k].used)
-            ok = fail(z->err, z->errlen, "%s: error: the archive holds array '%s', which is not a "
+            ok = lc_fail(z->err, z->errlen, "%s: error: the archive holds array '%s', which is not a "
                       "weight of this model", z->path,
                       entry_label(z->entries[k].name, z->entries[k].key_len, a, sizeof a));
     if (ok) {
@@ -795,23 +770,23 @@ int lc_npz_load(const char *path, const LcTensorInfo *t, int nt, float *params,
 {
     if (!check_table(path, t, nt, err, errlen)) return 0;
     int fd = open(path, O_RDONLY);
-    if (fd < 0) return fail(err, errlen, "%s: error: cannot open: %s", path, strerror(errno));
+    if (fd < 0) return lc_fail(err, errlen, "%s: error: cannot open: %s", path, strerror(errno));
     struct stat st;
     int ok = 1;
-    if (fstat(fd, &st) != 0) ok = fail(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
-    else if (S_ISDIR(st.st_mode)) ok = fail(err, errlen, "%s: error: is a directory, not a .npz file", path);
-    else if (!S_ISREG(st.st_mode)) ok = fail(err, errlen, "%s: error: not a regular file", path);
+    if (fstat(fd, &st) != 0) ok = lc_fail(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
+    else if (S_ISDIR(st.st_mode)) ok = lc_fail(err, errlen, "%s: error: is a directory, not a .npz file", path);
+    else if (!S_ISREG(st.st_mode)) ok = lc_fail(err, errlen, "%s: error: not a regular file", path);
     else if ((uint64_t)st.st_size > LC_NPZ_MAX_FILE)
-        ok = fail(err, errlen, "%s: error: too large for a .npz of weights (%lld bytes; the limit is %zu)",
+        ok = lc_fail(err, errlen, "%s: error: too large for a .npz of weights (%lld bytes; the limit is %zu)",
                   path, (long long)st.st_size, LC_NPZ_MAX_FILE);
     unsigned char *b = NULL;
     size_t n = ok ? (size_t)st.st_size : 0, got = 0;
-    if (ok && !(b = malloc(n ? n : 1))) ok = fail(err, errlen, "%s: error: out of memory", path);
+    if (ok && !(b = malloc(n ? n : 1))) ok = lc_fail(err, errlen, "%s: error: out of memory", path);
     while (ok && got < n) {
         ssize_t r = read(fd, b + got, n - got);
         if (r < 0 && errno == EINTR) continue;
-        if (r < 0) ok = fail(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
-        else if (r == 0) ok = fail(err, errlen, "%s: error: the file shrank while being read", path);
+        if (r < 0) ok = lc_fail(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
+        else if (r == 0) ok = lc_fail(err, errlen, "%s: error: the file shrank while being read", path);
         else got += (size_t)r;
     }
     close(fd);

@@ -1,6 +1,8 @@
 /* train.c: the training loop, evaluation and prediction (see train.h). */
 #include "train.h"
 
+#include "files.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -154,52 +156,6 @@ void lc_predict(LcNet *net, const LcData *d, FILE *out)
         }
     }
     free(x), free(y);
-}
-
-int lc_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
-{
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp) {
-        snprintf(err, errlen, "%s: error: out of memory", path);
-        return 0;
-    }
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: error: cannot write: %s", path, strerror(errno));
-        free(tmp);
-        return 0;
-    }
-    const char *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) goto fail;
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) != 0) goto fail;
-    if (close(fd) != 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    /* keep the permissions an ordinary file would get */
-    mode_t mask = umask(0);
-    umask(mask);
-    chmod(tmp, 0666 & ~mask);
-    if (rename(tmp, path) != 0) goto fail;
-    free(tmp);
-    return 1;
-fail:
-    snprintf(err, errlen, "%s: error: cannot write: %s", path, strerror(errno));
-    if (fd >= 0) close(fd);
-    unlink(tmp);
-    free(tmp);
-    return 0;
 }
 
 /* ---- progress ---- */

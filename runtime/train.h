@@ -72,8 +72,5 @@ void lc_print_eval(FILE *out, const LcEval *r, LcMetric metric);
 /* One line per sample: the outputs, comma-separated, %.9g (exact for float). */
 void lc_predict(LcNet *net, const LcData *d, FILE *out);
 
-/* Writes data to path through a temporary file in the same directory,
- * fsync and rename: the old file survives any failure or crash. */
-int lc_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
 
 #endif

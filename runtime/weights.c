@@ -12,6 +12,8 @@
 
 #include "weights.h"
 
+#include "files.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -90,31 +92,6 @@ uint32_t lc_crc32(uint32_t crc, const void *data, size_t n)
 
 /* ------------------------------------------------------------------ bytes */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return 0;
-}
-
-static void put_le(unsigned char *p, uint64_t v, int bytes)
-{
-    int i;
-    for (i = 0; i < bytes; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_le(const unsigned char *p, int bytes)
-{
-    uint64_t v = 0;
-    int i;
-    for (i = bytes - 1; i >= 0; i--) v = v << 8 | p[i];
-    return v;
-}
-
 static uint32_t float_bits(float f)
 {
     uint32_t u;
@@ -150,14 +127,14 @@ static int check_tensor(const char *path, const LcTensorInfo *t, int i, long npa
     long size = 1;
     int d;
     if (!t->name || strlen(t->name) > NAME_MAX_BYTES || t->rank < 0 || t->rank > LC_MAX_RANK)
-        return fail(err, errlen, "%s: error: internal: tensor %d has a bad name or rank", path, i + 1);
+        return lc_fail(err, errlen, "%s: error: internal: tensor %d has a bad name or rank", path, i + 1);
     for (d = 0; d < t->rank; d++) {
         if (t->dims[d] < 0 || (t->dims[d] > 0 && size > LONG_MAX / t->dims[d]))
-            return fail(err, errlen, "%s: error: internal: tensor '%s' has bad dimensions", path, t->name);
+            return lc_fail(err, errlen, "%s: error: internal: tensor '%s' has bad dimensions", path, t->name);
         size *= t->dims[d];
     }
     if (size != t->size || t->offset < 0 || t->offset > nparams || t->size > nparams - t->offset)
-        return fail(err, errlen, "%s: error: internal: tensor '%s' does not fit in params[%ld]",
+        return lc_fail(err, errlen, "%s: error: internal: tensor '%s' does not fit in params[%ld]",
                     path, t->name, nparams);
     return 1;
 }
@@ -169,7 +146,7 @@ static int model_layout(const char *path, const LcTensorInfo *t, int nt, long np
     size_t table = 0, values = 0;
     int i;
     if (nt < 0 || (nt > 0 && !t) || nparams < 0)
-        return fail(err, errlen, "%s: error: internal: bad tensor table", path);
+        return lc_fail(err, errlen, "%s: error: internal: bad tensor table", path);
     for (i = 0; i < nt; i++) {
         if (!check_tensor(path, &t[i], i, nparams, err, errlen)) return 0;
         table += entry_bytes(&t[i]);
@@ -187,12 +164,12 @@ static unsigned char *encode_table(const LcTensorInfo *t, int nt, size_t table_b
     if (!buf) return NULL;
     for (i = 0; i < nt; i++) {
         size_t len = strlen(t[i].name);
-        put_le(p, len, 2);
+        lc_put_le(p, len, 2);
         memcpy(p + 2, t[i].name, len);
         p += 2 + len;
-        put_le(p, (uint64_t)t[i].rank, 4);
+        lc_put_le(p, (uint64_t)t[i].rank, 4);
         p += 4;
-        for (d = 0; d < t[i].rank; d++, p += 4) put_le(p, (uint64_t)t[i].dims[d], 4);
+        for (d = 0; d < t[i].rank; d++, p += 4) lc_put_le(p, (uint64_t)t[i].dims[d], 4);
     }
     return buf;
 }
@@ -200,10 +177,10 @@ static unsigned char *encode_table(const LcTensorInfo *t, int nt, size_t table_b
 static void encode_header(unsigned char *h, uint64_t file_bytes, int nt, uint64_t signature)
 {
     memcpy(h, LYW_MAGIC, 4);
-    put_le(h + 4, LYW_VERSION, 4);
-    put_le(h + 8, file_bytes, 8);
-    put_le(h + 16, (uint64_t)nt, 4);
-    put_le(h + 20, signature, 8);
+    lc_put_le(h + 4, LYW_VERSION, 4);
+    lc_put_le(h + 8, file_bytes, 8);
+    lc_put_le(h + 16, (uint64_t)nt, 4);
+    lc_put_le(h + 20, signature, 8);
 }
 
 /* ------------------------------------------------------------------ saving */
@@ -216,21 +193,9 @@ typedef struct {
     unsigned char buf[1 << 16];
 } Writer;
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return w < 0 ? errno : EIO;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static void writer_flush(Writer *w)
 {
-    if (!w->error && w->used) w->error = write_all(w->fd, w->buf, w->used);
+    if (!w->error && w->used) w->error = lc_write_all(w->fd, w->buf, w->used);
     w->used = 0;
 }
 
@@ -252,15 +217,28 @@ static void writer_put_values(Writer *w, const float *v, long n)
     unsigned char b[4];
     long i;
     for (i = 0; i < n; i++) {
-        put_le(b, float_bits(v[i]), 4);
+        lc_put_le(b, float_bits(v[i]), 4);
         writer_put(w, b, 4);
     }
 }
 
+typedef struct {
+    const LcTensorInfo *t;
+    int nt;
+    const float *params;
+    const unsigned char *table;
+    size_t table_bytes, file_bytes;
+} SaveJob;
+
 /* The whole file, CRC last; returns 0 or the errno of a failed write. */
-static int write_file(int fd, const LcTensorInfo *t, int nt, const float *params,
-                      const unsigned char *table, size_t table_bytes, size_t file_bytes)
+static int write_file(int fd, void *ctx)
 {
+    const SaveJob *job = ctx;
+    const LcTensorInfo *t = job->t;
+    int nt = job->nt;
+    const float *params = job->params;
+    const unsigned char *table = job->table;
+    size_t table_bytes = job->table_bytes, file_bytes = job->file_bytes;
     unsigned char header[LYW_HEADER], crc[LYW_CRC];
     Writer *w = malloc(sizeof *w);
     int i, error;
@@ -273,88 +251,12 @@ static int write_file(int fd, const LcTensorInfo *t, int nt, const float *params
     writer_put(w, header, sizeof header);
     writer_put(w, table, table_bytes);
     for (i = 0; i < nt; i++) writer_put_values(w, params + t[i].offset, t[i].size);
-    put_le(crc, w->crc, 4);
+    lc_put_le(crc, w->crc, 4);
     writer_put(w, crc, sizeof crc);
     writer_flush(w);
     error = w->error;
     free(w);
     return error;
-}
-
-/* The new file gets the old one's permissions, or the usual 0666 & ~umask
- * (mkstemp makes it 0600).  Reading the umask means setting it: a brief
- * window in a threaded program, acceptable for a save. */
-static mode_t new_file_mode(const char *path)
-{
-    struct stat st;
-    mode_t mask;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) return st.st_mode & 07777;
-    mask = umask(022);
-    umask(mask);
-    return 0666 & ~mask;
-}
-
-/* After the rename the new file is in place; syncing the directory makes the
- * rename itself durable.  Some file systems refuse to fsync a directory, and
- * the save has succeeded anyway, so errors here are ignored. */
-static void sync_directory_of(const char *path)
-{
-    char *dir = strdup(path), *slash;
-    int fd;
-    if (!dir) return;
-    slash = strrchr(dir, '/');
-    if (!slash) strcpy(dir, ".");
-    else if (slash == dir) dir[1] = '\0';
-    else *slash = '\0';
-    fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
-static int save_failed(const char *path, const char *tmp, const char *what, int error,
-                       char *err, size_t errlen)
-{
-    if (tmp) unlink(tmp);
-    return fail(err, errlen, "%s: error: cannot save weights: %s: %s", path, what, strerror(error));
-}
-
-static int save_atomically(const char *path, const LcTensorInfo *t, int nt, const float *params,
-                           const unsigned char *table, size_t table_bytes, size_t file_bytes,
-                           char *err, size_t errlen)
-{
-    size_t len = strlen(path);
-    char *tmp = malloc(len + sizeof ".tmp.XXXXXX");
-    int fd, error, ok = 0;
-    if (!tmp) return fail(err, errlen, "%s: error: cannot save weights: out of memory", path);
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        save_failed(path, NULL, "cannot create a temporary file beside it", errno, err, errlen);
-    } else if (fchmod(fd, new_file_mode(path)) != 0) {
-        error = errno;
-        close(fd);
-        save_failed(path, tmp, "cannot set permissions", error, err, errlen);
-    } else if ((error = write_file(fd, t, nt, params, table, table_bytes, file_bytes)) != 0) {
-        close(fd);
-        save_failed(path, tmp, "write failed", error, err, errlen);
-    } else if (fsync(fd) != 0) {
-        error = errno;
-        close(fd);
-        save_failed(path, tmp, "fsync failed", error, err, errlen);
-    } else if (close(fd) != 0) {
-        save_failed(path, tmp, "close failed", errno, err, errlen);
-    } else if (rename(tmp, path) != 0) {
-        save_failed(path, tmp, "cannot rename the temporary file over it", errno, err, errlen);
-    } else {
-        sync_directory_of(path);
-        ok = 1;
-    }
-    free(tmp);
-    return ok;
 }
 
 int lc_weights_save(const char *path, const LcTensorInfo *t, int nt,
@@ -365,8 +267,9 @@ int lc_weights_save(const char *path, const LcTensorInfo *t, int nt,
     int ok;
     if (!model_layout(path, t, nt, nparams, &table_bytes, &file_bytes, err, errlen)) return 0;
     table = encode_table(t, nt, table_bytes);
-    if (!table) return fail(err, errlen, "%s: error: cannot save weights: out of memory", path);
-    ok = save_atomically(path, t, nt, params, table, table_bytes, file_bytes, err, errlen);
+    if (!table) return lc_fail(err, errlen, "%s: error: cannot save weights: out of memory", path);
+    SaveJob job = { t, nt, params, table, table_bytes, file_bytes };
+    ok = lc_save_atomic(path, "cannot save weights", write_file, &job, err, errlen);
     free(table);
     return ok;
 }
@@ -416,11 +319,11 @@ static int check_magic(const char *path, int fd, size_t n, char *err, size_t err
     unsigned char b[4];
     size_t k = n < 4 ? n : 4;
     int error = read_all(fd, b, k);
-    if (error) return fail(err, errlen, "%s: error: cannot read: %s", path, strerror(error));
+    if (error) return lc_fail(err, errlen, "%s: error: cannot read: %s", path, strerror(error));
     if (!is_magic_prefix(b, k))
-        return fail(err, errlen, "%s: error: not a layerc weights file", path);
+        return lc_fail(err, errlen, "%s: error: not a layerc weights file", path);
     if (n < LYW_MIN_SIZE)
-        return fail(err, errlen, "%s: error: truncated: %zu bytes, expected at least %u",
+        return lc_fail(err, errlen, "%s: error: truncated: %zu bytes, expected at least %u",
                     path, n, LYW_MIN_SIZE);
     return 1;
 }
@@ -429,13 +332,13 @@ static int open_weights(const char *path, int *fd, size_t *n, char *err, size_t 
 {
     struct stat st;
     *fd = open(path, O_RDONLY);
-    if (*fd < 0) return fail(err, errlen, "%s: error: cannot open: %s", path, strerror(errno));
+    if (*fd < 0) return lc_fail(err, errlen, "%s: error: cannot open: %s", path, strerror(errno));
     if (fstat(*fd, &st) != 0)
-        return fail(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) return fail(err, errlen, "%s: error: is a directory, not a weights file", path);
-    if (!S_ISREG(st.st_mode)) return fail(err, errlen, "%s: error: not a regular file", path);
+        return lc_fail(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return lc_fail(err, errlen, "%s: error: is a directory, not a weights file", path);
+    if (!S_ISREG(st.st_mode)) return lc_fail(err, errlen, "%s: error: not a regular file", path);
     if ((unsigned long long)st.st_size > SIZE_MAX / 2)
-        return fail(err, errlen, "%s: error: too large for a weights file", path);
+        return lc_fail(err, errlen, "%s: error: too large for a weights file", path);
     *n = (size_t)st.st_size;
     return 1;
 }
@@ -448,11 +351,11 @@ static int read_weights_file(const char *path, unsigned char **bytes, size_t *n,
     *bytes = NULL;
     ok = open_weights(path, &fd, n, err, errlen) && check_magic(path, fd, *n, err, errlen);
     if (ok && !(*bytes = malloc(*n)))
-        ok = fail(err, errlen, "%s: error: out of memory", path);
+        ok = lc_fail(err, errlen, "%s: error: out of memory", path);
     if (ok && lseek(fd, 0, SEEK_SET) != 0)
-        ok = fail(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
+        ok = lc_fail(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
     if (ok && (error = read_all(fd, *bytes, *n)) != 0)
-        ok = fail(err, errlen, "%s: error: cannot read: %s", path, strerror(error));
+        ok = lc_fail(err, errlen, "%s: error: cannot read: %s", path, strerror(error));
     if (fd >= 0) close(fd);
     if (!ok) {
         free(*bytes);
@@ -465,27 +368,27 @@ static int read_weights_file(const char *path, unsigned char **bytes, size_t *n,
  * (unless the damage hit the size field itself, which is still refused). */
 static int check_integrity(const WeightsFile *f)
 {
-    uint64_t announced = get_le(f->bytes + 8, 8);
-    uint32_t stored = (uint32_t)get_le(f->bytes + f->n - LYW_CRC, 4);
+    uint64_t announced = lc_get_le(f->bytes + 8, 8);
+    uint32_t stored = (uint32_t)lc_get_le(f->bytes + f->n - LYW_CRC, 4);
     uint32_t computed = lc_crc32(0, f->bytes, f->n - LYW_CRC);
-    uint32_t version = (uint32_t)get_le(f->bytes + 4, 4);
+    uint32_t version = (uint32_t)lc_get_le(f->bytes + 4, 4);
     if (announced > f->n)
-        return fail(f->err, f->errlen, "%s: error: truncated: %zu bytes, expected %llu",
+        return lc_fail(f->err, f->errlen, "%s: error: truncated: %zu bytes, expected %llu",
                     f->path, f->n, (unsigned long long)announced);
     if (stored != computed)
-        return fail(f->err, f->errlen, "%s: error: damaged: checksum mismatch", f->path);
+        return lc_fail(f->err, f->errlen, "%s: error: damaged: checksum mismatch", f->path);
     if (version != LYW_VERSION)
-        return fail(f->err, f->errlen, "%s: error: weights format version %u; this layerc reads version %u",
+        return lc_fail(f->err, f->errlen, "%s: error: weights format version %u; this layerc reads version %u",
                     f->path, (unsigned)version, LYW_VERSION);
     if (announced != f->n)
-        return fail(f->err, f->errlen, "%s: error: damaged: %zu bytes, but the header says %llu",
+        return lc_fail(f->err, f->errlen, "%s: error: damaged: %zu bytes, but the header says %llu",
                     f->path, f->n, (unsigned long long)announced);
     return 1;
 }
 
 static int malformed(const WeightsFile *f, const char *what)
 {
-    return fail(f->err, f->errlen, "%s: error: damaged: %s at byte %zu", f->path, what, f->at);
+    return lc_fail(f->err, f->errlen, "%s: error: damaged: %s at byte %zu", f->path, what, f->at);
 }
 
 /* Bounds-checked reads: the end of the table region is the CRC. */
@@ -502,15 +405,15 @@ static int parse_tensor(WeightsFile *f, FileTensor *ft)
     const unsigned char *p;
     uint32_t d;
     if (!take(f, 2, &p)) return malformed(f, "tensor table runs past the end");
-    ft->name_len = (size_t)get_le(p, 2);
+    ft->name_len = (size_t)lc_get_le(p, 2);
     if (!take(f, ft->name_len, &ft->name) || !take(f, 4, &p))
         return malformed(f, "tensor table runs past the end");
-    ft->rank = (uint32_t)get_le(p, 4);
+    ft->rank = (uint32_t)lc_get_le(p, 4);
     if (ft->rank > LC_MAX_RANK) return malformed(f, "tensor rank over 8");
     ft->size = 1;
     for (d = 0; d < ft->rank; d++) {
         if (!take(f, 4, &p)) return malformed(f, "tensor table runs past the end");
-        ft->dims[d] = (uint32_t)get_le(p, 4);
+        ft->dims[d] = (uint32_t)lc_get_le(p, 4);
         if (ft->dims[d] && ft->size > f->n / ft->dims[d])   /* more values than bytes */
             return malformed(f, "tensor larger than the file");
         ft->size *= ft->dims[d];
@@ -521,7 +424,7 @@ static int parse_tensor(WeightsFile *f, FileTensor *ft)
 /* The table, then the check that the values fill the rest exactly. */
 static int parse_table(WeightsFile *f, FileTensor **out, uint32_t *count)
 {
-    uint32_t nt = (uint32_t)get_le(f->bytes + 16, 4), i;
+    uint32_t nt = (uint32_t)lc_get_le(f->bytes + 16, 4), i;
     uint64_t values = 0;
     size_t table_start = LYW_HEADER;
     FileTensor *ft;
@@ -529,7 +432,7 @@ static int parse_table(WeightsFile *f, FileTensor **out, uint32_t *count)
     if (nt > (f->n - LYW_MIN_SIZE) / 6)   /* an entry takes at least 6 bytes */
         return malformed(f, "tensor count larger than the file");
     ft = malloc((nt ? nt : 1) * sizeof *ft);
-    if (!ft) return fail(f->err, f->errlen, "%s: error: out of memory", f->path);
+    if (!ft) return lc_fail(f->err, f->errlen, "%s: error: out of memory", f->path);
     for (i = 0; i < nt; i++) {
         if (!parse_tensor(f, &ft[i])) { free(ft); return 0; }
         values += ft[i].size;
@@ -538,9 +441,9 @@ static int parse_table(WeightsFile *f, FileTensor **out, uint32_t *count)
         free(ft);
         return malformed(f, "values do not fill the file");
     }
-    if (fnv1a64(f->bytes + table_start, f->at - table_start) != get_le(f->bytes + 20, 8)) {
+    if (fnv1a64(f->bytes + table_start, f->at - table_start) != lc_get_le(f->bytes + 20, 8)) {
         free(ft);
-        return fail(f->err, f->errlen, "%s: error: damaged: the signature does not match the tensor table", f->path);
+        return lc_fail(f->err, f->errlen, "%s: error: damaged: the signature does not match the tensor table", f->path);
     }
     *out = ft;
     *count = nt;
@@ -596,18 +499,18 @@ static int compare_tables(const WeightsFile *f, const FileTensor *ft, uint32_t n
         if (same_tensor(&ft[i], &t[i])) continue;
         describe_file_tensor(a, sizeof a, &ft[i]);
         describe_model_tensor(b, sizeof b, &t[i]);
-        return fail(f->err, f->errlen, "%s: error: these weights are for another model: "
+        return lc_fail(f->err, f->errlen, "%s: error: these weights are for another model: "
                     "tensor %u is %s in the file but %s in the model", f->path, i + 1, a, b);
     }
     if (nft < (uint32_t)nt) {
         describe_model_tensor(b, sizeof b, &t[nft]);
-        return fail(f->err, f->errlen, "%s: error: these weights are for another model: "
+        return lc_fail(f->err, f->errlen, "%s: error: these weights are for another model: "
                     "the file has %u tensor%s, the model %d; tensor %u %s is missing",
                     f->path, nft, nft == 1 ? "" : "s", nt, nft + 1, b);
     }
     if (nft > (uint32_t)nt) {
         describe_file_tensor(a, sizeof a, &ft[nt]);
-        return fail(f->err, f->errlen, "%s: error: these weights are for another model: "
+        return lc_fail(f->err, f->errlen, "%s: error: these weights are for another model: "
                     "the file has %u tensors, the model %d; tensor %d %s is extra",
                     f->path, nft, nt, nt + 1, a);
     }
@@ -621,7 +524,7 @@ static void decode_values(const WeightsFile *f, const LcTensorInfo *t, int nt, f
     long k;
     for (i = 0; i < nt; i++)
         for (k = 0; k < t[i].size; k++, p += 4)
-            params[t[i].offset + k] = bits_float((uint32_t)get_le(p, 4));
+            params[t[i].offset + k] = bits_float((uint32_t)lc_get_le(p, 4));
 }
 
 static int load_checked(WeightsFile *f, const LcTensorInfo *t, int nt, float *params)
