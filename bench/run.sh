@@ -169,7 +169,8 @@ VEC=$(grep -qw avx512f /proc/cpuinfo && echo AVX-512 || (grep -qw avx2 /proc/cpu
 GCCV=$(gcc -dumpfullversion 2>/dev/null)
 TV=$([ $TORCH = 1 ] && $PY -c 'import torch; print(torch.__version__)' 2>/dev/null)
 
-R_MLP=$(ratio "$(v aot_mlp)" "$(v torch_mlp)") R_CNN=$(ratio "$(v aot_cnn)" "$(v torch_cnn)")
+R_MLP=$(ratio "$(v aot_mlp)" "$(v torchT_mlp)") R_CNN=$(ratio "$(v aot_cnn)" "$(v torchT_cnn)")
+B_MLP=$(ratio "$(v aot_mlp)" "$(v torch_mlp)") B_CNN=$(ratio "$(v aot_cnn)" "$(v torch_cnn)")
 J_MLP=$(ratio "$(v jit_mlp)" "$(v aot_mlp)") J_CNN=$(ratio "$(v jit_cnn)" "$(v aot_cnn)")
 TL=$(awk -v a="$(v lat_torch)" -v b="$(v lat_torch1)" 'BEGIN { if (a == "") print b; else if (b == "" || a + 0 < b + 0) print a; else print b }')
 R_LAT=$(ratio "$TL" "$(v lat_aot)")
@@ -194,13 +195,16 @@ echo
 echo "Machine: $CPU, $CORES cores ($VEC), gcc $GCCV, PyTorch ${TV:-not installed}; layerc and PyTorch"
 echo "on $T thread(s).  Load average at the start: $LOAD0; at the end: $LOAD1 (other jobs on the"
 echo "machine slow every contender; each round runs them one after the other).  Data: $DATA."
-echo "The PyTorch reference is its better figure of each round, on $T threads or on one (on a busy"
-echo "machine its $T threads wait for one another at every operation).  Medians of $REPS rounds.  To reproduce: \`make bench\` (or \`REPS=1 sh bench/run.sh\` for a quick look)."
+echo "PyTorch runs on $T threads as in the issue; its better figure of each round on $T threads or on"
+echo "one is given too (on this machine PyTorch trains the MLP ~4x faster on one thread than on two:"
+echo "the goals' ratios against that figure are the stricter ones).  Medians of $REPS rounds.  To reproduce: \`make bench\` (or \`REPS=1 sh bench/run.sh\` for a quick look)."
 echo
 echo "| measure | layerc | reference | ratio | goal | met | vs previous run |"
 echo "|---|---:|---:|---:|---|---|---|"
-echo "| MLP training, AOT, samples/s | $(v aot_mlp) | PyTorch $(v torch_mlp) | $R_MLP | >= 3x PyTorch | $(meets "$R_MLP" 3) | $(change aot_mlp) |"
-echo "| CNN training, AOT, samples/s | $(v aot_cnn) | PyTorch $(v torch_cnn) | $R_CNN | >= 2x PyTorch | $(meets "$R_CNN" 2) | $(change aot_cnn) |"
+echo "| MLP training, AOT, samples/s | $(v aot_mlp) | PyTorch ($T threads) $(v torchT_mlp) | $R_MLP | >= 3x PyTorch | $(meets "$R_MLP" 3) | $(change aot_mlp) |"
+echo "| the same, against PyTorch's best (1 or $T threads) | | $(v torch_mlp) | $B_MLP | >= 3x | $(meets "$B_MLP" 3) | |"
+echo "| CNN training, AOT, samples/s | $(v aot_cnn) | PyTorch ($T threads) $(v torchT_cnn) | $R_CNN | >= 2x PyTorch | $(meets "$R_CNN" 2) | $(change aot_cnn) |"
+echo "| the same, against PyTorch's best (1 or $T threads) | | $(v torch_cnn) | $B_CNN | >= 2x | $(meets "$B_CNN" 2) | |"
 echo "| MLP training, JIT, samples/s | $(v jit_mlp) | AOT $(v aot_mlp) | $J_MLP | >= 0.8x AOT | $(meets "$J_MLP" 0.8) | $(change jit_mlp) |"
 echo "| CNN training, JIT, samples/s | $(v jit_cnn) | AOT $(v aot_cnn) | $J_CNN | >= 0.8x AOT | $(meets "$J_CNN" 0.8) | $(change jit_cnn) |"
 echo "| MLP inference, batch 1, latency, us | $(v lat_aot) | PyTorch $TL | $R_LAT | >= 10x faster | $(meets "$R_LAT" 10) | $(change lat_aot 1) |"

@@ -50,8 +50,22 @@ void emit_identity_forward(Emit *e, const Model *m, const Layer *l)
 void emit_identity_backward(Emit *e, const Model *m, const Layer *l)
 {
     if (!wants_grad(m, l, 0)) return;
-    emitf(e, "    for (int i = 0; i < n * %ld; i++) %s[i] %s %s[i];\n", l->size,
-          e_grad(e, l->in[0]), e_acc(e, l->in[0]), e_grad(e, self(m, l)));
+    const char *acc = e_acc(e, l->in[0]);
+    if (!strcmp(acc, "="))   /* [threads] a copy: memcpy (tcc's loop is slow) */
+        emitf(e, "    memcpy(%s, %s, sizeof(%s) * n * %ld);\n", e_grad(e, l->in[0]),
+              e_grad(e, self(m, l)), e_real(e), l->size);
+    else
+        emitf(e, "    for (int i = 0; i < n * %ld; i++) %s[i] += %s[i];\n", l->size,
+              e_grad(e, l->in[0]), e_grad(e, self(m, l)));
+}
+
+/* [threads] 1 when the kernel of this block adds to its input's gradient,
+ * 0 when it is the first block to reach it and assigns it (the *_into
+ * kernels: no memset of the gradient before, which cost more than the
+ * kernels' own work on the Fashion CNN, and ran on one thread). */
+static int grad_add(Emit *e, const Model *m, const Layer *l)
+{
+    return wants_grad(m, l, 0) ? !strcmp(e_acc(e, l->in[0]), "+=") : 1;
 }
 
 /* ---- linear, dense: y[n, M] = x[n, N] . W[M, N]^T + b[M] ---- */
@@ -67,11 +81,11 @@ void emit_linear_forward(Emit *e, const Model *m, const Layer *l)
 void emit_linear_backward(Emit *e, const Model *m, const Layer *l)
 {
     const Weight *W = &m->weights[l->w[0]];
-    e_zero_if_first(e, l->in[0]);
-    emitf(e, "    lc_matmul_backward(%s, %s, %s,\n                       %s, %s, %s, n, %ld, %ld);\n",
+    int add = grad_add(e, m, l);   /* [threads] was e_zero_if_first */
+    emitf(e, "    lc_matmul_backward_into(%s, %s, %s,\n                            %s, %s, %s, n, %ld, %ld, %d);\n",
           e_grad(e, l->in[0]), e_wgrad(e, l->w[0]), l->nw > 1 ? e_wgrad(e, l->w[1]) : "NULL",
           e_grad(e, self(m, l)), e_out(e, l->in[0]), e_weight(e, l->w[0]), W->shape.dims[1],
-          W->shape.dims[0]);
+          W->shape.dims[0], add);
 }
 
 /* ---- activations ---- */
@@ -238,14 +252,14 @@ void emit_conv2d_forward(Emit *e, const Model *m, const Layer *l)
 void emit_conv2d_backward(Emit *e, const Model *m, const Layer *l)
 {
     long c, h, w;
-    e_zero_if_first(e, l->in[0]);
+    int add = grad_add(e, m, l);   /* [threads] was e_zero_if_first */
     image_dims(in_layer(m, l, 0), &c, &h, &w);
-    emitf(e, "    lc_conv2d_backward(%s, %s, %s,\n"
-             "                       %s, %s, %s, m->work,\n"
-             "                       n, %ld, %ld, %ld, %ld, %d, %d, %d);\n",
+    emitf(e, "    lc_conv2d_backward_into(%s, %s, %s,\n"
+             "                            %s, %s, %s, m->work,\n"
+             "                            n, %ld, %ld, %ld, %ld, %d, %d, %d, %d);\n",
           e_grad(e, l->in[0]), e_wgrad(e, l->w[0]), l->nw > 1 ? e_wgrad(e, l->w[1]) : "NULL",
           e_grad(e, self(m, l)), e_out(e, l->in[0]), e_weight(e, l->w[0]), c, h, w,
-          l->shape.dims[0], (int)LP(l, "kernel"), (int)LP(l, "stride"), (int)LP(l, "pad"));
+          l->shape.dims[0], (int)LP(l, "kernel"), (int)LP(l, "stride"), (int)LP(l, "pad"), add);
 }
 
 static void pool_forward(Emit *e, const Model *m, const Layer *l, const char *kind)
@@ -260,11 +274,11 @@ static void pool_backward(Emit *e, const Model *m, const Layer *l, const char *k
 {
     long c, h, w;
     if (!wants_grad(m, l, 0)) return;
-    e_zero_if_first(e, l->in[0]);
+    int add = grad_add(e, m, l);   /* [threads] was e_zero_if_first */
     image_dims(in_layer(m, l, 0), &c, &h, &w);
-    emitf(e, "    lc_%s_backward(%s, %s, %s, n, %ld, %ld, %ld, %d, %d);\n", kind,
+    emitf(e, "    lc_%s_backward_into(%s, %s, %s, n, %ld, %ld, %ld, %d, %d, %d);\n", kind,
           e_grad(e, l->in[0]), e_grad(e, self(m, l)), e_out(e, l->in[0]), c, h, w,
-          (int)LP(l, "size"), (int)LP(l, "stride"));
+          (int)LP(l, "size"), (int)LP(l, "stride"), add);
 }
 
 void emit_maxpool_forward(Emit *e, const Model *m, const Layer *l) { pool_forward(e, m, l, "maxpool"); }

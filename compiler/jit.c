@@ -38,7 +38,12 @@ static const struct {
     { "lc_maxpool_backward", (void *)lc_maxpool_backward },
     { "lc_avgpool_forward", (void *)lc_avgpool_forward },
     { "lc_avgpool_backward", (void *)lc_avgpool_backward },
-    /* [threads] elementwise kernels: vectorised, and split over the pool */
+    /* [threads] backward kernels that assign their input's gradient, and
+     * elementwise kernels: vectorised, and split over the pool */
+    { "lc_matmul_backward_into", (void *)lc_matmul_backward_into },
+    { "lc_conv2d_backward_into", (void *)lc_conv2d_backward_into },
+    { "lc_maxpool_backward_into", (void *)lc_maxpool_backward_into },
+    { "lc_avgpool_backward_into", (void *)lc_avgpool_backward_into },
     { "lc_relu_forward", (void *)lc_relu_forward },
     { "lc_relu_backward", (void *)lc_relu_backward },
     { "lc_sgd_update", (void *)lc_sgd_update },

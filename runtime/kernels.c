@@ -38,13 +38,15 @@ typedef float lc_real;
  *     When B already runs along N, it is used in place.
  *   - Cache blocking along K (LC_KC) keeps that panel about L1-sized.
  *   - Edges: a partial tile still computes a whole tile (missing rows of A
- *     repeat row 0, missing columns of B are zeros in the packed panel) and
- *     only its valid part is added to C, so there is one micro-kernel.
+ *     repeat row 0, missing columns of B repeat the last one in the packed
+ *     panel) and only its valid part is added to C, so there is one
+ *     micro-kernel.
  *
  * Products with a narrow side (a batch of 1 to 3 samples, the weight
  * gradient of a first convolution with C K K < 32) would waste most of such
  * a tile; when both operands run along K they go through lc__dots instead:
- * dot products vectorised along K, a 4 x 4 block of them at a time.
+ * dot products vectorised along K, a 4 x 4 (or 4 x 3, 1 x 8) block of them
+ * at a time.
  *
  * Convolution is im2col of one sample into `work` followed by lc__gemm;
  * pooling is direct (2 x 2, stride 2 has its own branch-free loop).
@@ -89,9 +91,15 @@ typedef float lc_real;
  * threads when there are several (see "Threads" above).                    */
 
 #if defined(LC_THREADS) && LC_THREADS > 1
-/* generated C with --threads N: lc_pool_for is pasted before this text */
+/* generated C with --threads N: lc_pool_for is pasted before this text
+ * (unless the compiler lacks the __atomic builtins: then the same tasks run
+ * in line, with the same results) */
 #define LC__THREADS LC_THREADS
+#ifdef LC_POOL_PASTED
 #define LC__FOR(n, fn, ctx) lc_pool_for(n, fn, ctx)
+#else
+#define LC__FOR(n, fn, ctx) lc__for(n, fn, ctx)
+#endif
 #elif defined(LC_POOL)
 /* compiled into layerc: runtime/threads.c */
 int lc_pool_threads(void);
@@ -153,69 +161,140 @@ static inline void lc__range(int n, int parts, int t, int align, int *lo, int *h
 #ifndef LC_KC
 #define LC_KC 256
 #endif
+/* The last panel of a product narrower than LC_NR / 2 columns (the 4 left
+ * of 196, the 16 output channels of a weight gradient) takes a micro-tile
+ * half as wide: half the wasted multiplications. */
+#ifndef LC_NRH
+#define LC_NRH (LC_NR / 2)
+#endif
+
+/* gcc and clang fully unroll a short loop before they vectorise, and then
+ * vectorise the wrong one (gathers across rows, 10x slower): the LC_VL
+ * loop below must stay a loop. */
+#if !defined(__TINYC__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8))
+#define LC__KEEP_LOOP _Pragma("GCC unroll 1")
+#else
+#define LC__KEEP_LOOP
+#endif
 
 /* c[mr, nr] += a[mr, kc] . b[kc, LC_NR], where a(i, k) = a[i * rsa + k * csa],
  * b(k, j) = b[k * ldb + j] and c(i, j) = c[i * rsc + j * csc].
- * Computes a whole LC_MR x LC_NR tile; rows i >= mr reuse row 0 and their
+ * Computes a whole LC_MR x NRW tile (NRW = LC_NR, or LC_NRH for the last
+ * panel of a narrow product); rows i >= mr reuse row 0 and their
  * results, like those of columns j >= nr, are dropped.  With `set`, c = the
  * product plus bias[i] (bias may be NULL) instead: no pass to fill c first,
  * and c is written without being read. */
-static inline void lc__micro(int kc, const lc_real *a, int rsa, int csa,
-                             const lc_real *b, int ldb,
-                             lc_real *c, int rsc, int csc, int mr, int nr,
-                             int set, const lc_real *bias)
-{
-    lc_real acc[LC_MR][LC_NR];
-    const lc_real *ar[LC_MR];
-    int i, j, k;
-
-    for (i = 0; i < LC_MR; i++)
-        for (j = 0; j < LC_NR; j++)
-            acc[i][j] = 0;
-    for (i = 0; i < LC_MR; i++)
-        ar[i] = a + (i < mr ? i : 0) * rsa;
-    for (k = 0; k < kc; k++) {
-        const lc_real *bk = b + k * ldb;
-        for (i = 0; i < LC_MR; i++) {
-            lc_real aik = ar[i][k * csa];
-            for (j = 0; j < LC_NR; j++)
-                acc[i][j] += aik * bk[j];
-        }
-    }
-    if (set) {
-        if (bias)
-            for (i = 0; i < LC_MR; i++)
-                for (j = 0; j < LC_NR; j++)
-                    acc[i][j] += bias[i < mr ? i : 0];
-        if (mr == LC_MR && nr == LC_NR && csc == 1) {
-            for (i = 0; i < LC_MR; i++)
-                for (j = 0; j < LC_NR; j++)
-                    c[i * rsc + j] = acc[i][j];
-        } else {
-            for (i = 0; i < mr; i++)
-                for (j = 0; j < nr; j++)
-                    c[i * rsc + j * csc] = acc[i][j];
-        }
-    } else if (mr == LC_MR && nr == LC_NR && csc == 1) {
-        for (i = 0; i < LC_MR; i++)
-            for (j = 0; j < LC_NR; j++)
-                c[i * rsc + j] += acc[i][j];
-    } else if (csc == 1) {
-        for (i = 0; i < mr; i++)
-            for (j = 0; j < nr; j++)
-                c[i * rsc + j] += acc[i][j];
-    } else {
-        for (j = 0; j < nr; j++)
-            for (i = 0; i < mr; i++)
-                c[i * rsc + j * csc] += acc[i][j];
-    }
+#define LC__MICRO(NAME, NRW, KEEP)                                                \
+static inline void NAME(int kc, const lc_real *a, int rsa, int csa,           \
+                             const lc_real *b, int ldb,                       \
+                             lc_real *c, int rsc, int csc, int mr, int nr,    \
+                             int set, const lc_real *bias)                    \
+{                                                                             \
+    lc_real acc[LC_MR][NRW];                                                  \
+    const lc_real *ar[LC_MR];                                                 \
+    int i, j, k;                                                              \
+                                                                              \
+    for (i = 0; i < LC_MR; i++)                                               \
+        for (j = 0; j < NRW; j++)                                             \
+            acc[i][j] = 0;                                                    \
+    for (i = 0; i < LC_MR; i++)                                               \
+        ar[i] = a + (i < mr ? i : 0) * rsa;                                   \
+    for (k = 0; k < kc; k++) {                                                \
+        const lc_real *bk = b + k * ldb;                                      \
+        for (i = 0; i < LC_MR; i++) {                                         \
+            lc_real aik = ar[i][k * csa];                                     \
+            KEEP for (j = 0; j < NRW; j++)                                    \
+                acc[i][j] += aik * bk[j];                                     \
+        }                                                                     \
+    }                                                                         \
+    if (set) {                                                                \
+        if (bias)                                                             \
+            for (i = 0; i < LC_MR; i++)                                       \
+                for (j = 0; j < NRW; j++)                                     \
+                    acc[i][j] += bias[i < mr ? i : 0];                        \
+        if (mr == LC_MR && nr == NRW && csc == 1) {                           \
+            for (i = 0; i < LC_MR; i++)                                       \
+                for (j = 0; j < NRW; j++)                                     \
+                    c[i * rsc + j] = acc[i][j];                               \
+        } else {                                                              \
+            for (i = 0; i < mr; i++)                                          \
+                for (j = 0; j < nr; j++)                                      \
+                    c[i * rsc + j * csc] = acc[i][j];                         \
+        }                                                                     \
+    } else if (mr == LC_MR && nr == NRW && csc == 1) {                        \
+        for (i = 0; i < LC_MR; i++)                                           \
+            for (j = 0; j < NRW; j++)                                         \
+                c[i * rsc + j] += acc[i][j];                                  \
+    } else if (csc == 1) {                                                    \
+        for (i = 0; i < mr; i++)                                              \
+            for (j = 0; j < nr; j++)                                          \
+                c[i * rsc + j] += acc[i][j];                                  \
+    } else {                                                                  \
+        for (j = 0; j < nr; j++)                                              \
+            for (i = 0; i < mr; i++)                                          \
+                c[i * rsc + j * csc] += acc[i][j];                            \
+    }                                                                         \
 }
+/* (gcc vectorises the 32-wide loop well as it is, and the 16-wide one only
+ * when kept a loop) */
+LC__MICRO(lc__micro, LC_NR, )
+LC__MICRO(lc__microh, LC_NRH, LC__KEEP_LOOP)
 
 /* C[M, N] += A[M, K] . B[K, N], where A(i, k) = A[i * rsa + k * csa],
  * B(k, j) = B[k * rsb + j * csb] and C(i, j) = C[i * rsc + j * csc];
  * with `set`, C = bias[i] + A . B (bias may be NULL; K >= 1).
  * Loops: column panels of LC_NR (outer), K blocks of LC_KC, row tiles of
  * LC_MR (inner), so one packed panel serves every row of A. */
+/* One column panel [jc, jc + nr) of C, nr <= NRW, all of K: pack the
+ * panel of B (unless it is contiguous and whole), run MICRO over the rows.
+ * (lc__gemm_set below does the same for whole panels, written out: gcc
+ * makes it ~8% faster than this macro's copy.) */
+#define LC__PANEL(NAME, NRW, MICRO)                                                   \
+static inline void NAME(int M, int K, int jc, int nr, lc_real *pack,                 \
+                        const lc_real *A, int rsa, int csa,                          \
+                        const lc_real *Bm, int rsb, int csb,                         \
+                        lc_real *Cm, int rsc, int csc, int set, const lc_real *bias) \
+{                                                                                    \
+    int pc, ic, j, k;                                                                \
+    for (pc = 0; pc < K; pc += LC_KC) {                                              \
+        int kc = K - pc < LC_KC ? K - pc : LC_KC;                                    \
+        const lc_real *bp;                                                           \
+        int ldb;                                                                     \
+        if (csb == 1 && nr == NRW) {                                                 \
+            bp = Bm + (size_t)pc * rsb + jc;    /* rows already contiguous */        \
+            ldb = rsb;                                                               \
+        } else {                                                                     \
+            /* columns j >= nr repeat column nr - 1: their results are dropped,     \
+             * and one loop without a zero fill is faster (gcc makes a zero-fill     \
+             * loop a memset call per row) */                                        \
+            const lc_real *src = Bm + (size_t)pc * rsb + (size_t)jc * csb;           \
+            if (nr == NRW)                                                           \
+                for (k = 0; k < kc; k++) {                                           \
+                    lc_real *row = pack + k * NRW;                                   \
+                    const lc_real *s = src + (size_t)k * rsb;                        \
+                    for (j = 0; j < NRW; j++)                                        \
+                        row[j] = s[(size_t)j * csb];                                 \
+                }                                                                    \
+            else                                                                     \
+                for (k = 0; k < kc; k++) {                                           \
+                    lc_real *row = pack + k * NRW;                                   \
+                    const lc_real *s = src + (size_t)k * rsb;                        \
+                    for (j = 0; j < NRW; j++)                                        \
+                        row[j] = s[(size_t)(j < nr ? j : nr - 1) * csb];             \
+                }                                                                    \
+            bp = pack;                                                               \
+            ldb = NRW;                                                               \
+        }                                                                            \
+        for (ic = 0; ic < M; ic += LC_MR) {                                          \
+            int mr = M - ic < LC_MR ? M - ic : LC_MR;                                \
+            MICRO(kc, A + (size_t)ic * rsa + (size_t)pc * csa, rsa, csa,             \
+                  bp, ldb, Cm + (size_t)ic * rsc + (size_t)jc * csc, rsc, csc,       \
+                  mr, nr, set && pc == 0, bias ? bias + ic : NULL);                  \
+        }                                                                            \
+    }                                                                                \
+}
+LC__PANEL(lc__panelh, LC_NRH, lc__microh)
+
 static inline void lc__gemm_set(int M, int N, int K,
                                 const lc_real *A, int rsa, int csa,
                                 const lc_real *Bm, int rsb, int csb,
@@ -226,6 +305,10 @@ static inline void lc__gemm_set(int M, int N, int K,
 
     for (jc = 0; jc < N; jc += LC_NR) {
         int nr = N - jc < LC_NR ? N - jc : LC_NR;
+        if (nr <= LC_NRH && N <= 8 * LC_NR) {   /* a narrow last panel of a narrow product: half a tile */
+            lc__panelh(M, K, jc, nr, pack, A, rsa, csa, Bm, rsb, csb, Cm, rsc, csc, set, bias);
+            continue;
+        }
         for (pc = 0; pc < K; pc += LC_KC) {
             int kc = K - pc < LC_KC ? K - pc : LC_KC;
             const lc_real *bp;
@@ -234,15 +317,24 @@ static inline void lc__gemm_set(int M, int N, int K,
                 bp = Bm + (size_t)pc * rsb + jc;    /* rows already contiguous */
                 ldb = rsb;
             } else {
+                /* columns j >= nr repeat column nr - 1: their results are
+                 * dropped, and one loop without a zero fill is faster (gcc
+                 * makes a zero-fill loop a memset call per row) */
                 const lc_real *src = Bm + (size_t)pc * rsb + (size_t)jc * csb;
-                for (k = 0; k < kc; k++) {
-                    lc_real *row = pack + k * LC_NR;
-                    const lc_real *s = src + (size_t)k * rsb;
-                    for (j = 0; j < nr; j++)
-                        row[j] = s[(size_t)j * csb];
-                    for (j = nr; j < LC_NR; j++)
-                        row[j] = 0;
-                }
+                if (nr == LC_NR)
+                    for (k = 0; k < kc; k++) {
+                        lc_real *row = pack + k * LC_NR;
+                        const lc_real *s = src + (size_t)k * rsb;
+                        for (j = 0; j < LC_NR; j++)
+                            row[j] = s[(size_t)j * csb];
+                    }
+                else
+                    for (k = 0; k < kc; k++) {
+                        lc_real *row = pack + k * LC_NR;
+                        const lc_real *s = src + (size_t)k * rsb;
+                        for (j = 0; j < LC_NR; j++)
+                            row[j] = s[(size_t)(j < nr ? j : nr - 1) * csb];
+                    }
                 bp = pack;
                 ldb = LC_NR;
             }
@@ -279,14 +371,6 @@ static inline void lc__gemm(int M, int N, int K,
 #endif
 #endif
 
-/* gcc and clang fully unroll a short loop before they vectorise, and then
- * vectorise the wrong one (gathers across rows, 10x slower): the LC_VL
- * loop below must stay a loop. */
-#if !defined(__TINYC__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8))
-#define LC__KEEP_LOOP _Pragma("GCC unroll 1")
-#else
-#define LC__KEEP_LOOP
-#endif
 
 /* One TM x TN block of dot products at rows i0.., columns j0.. (mi, nj of
  * them valid): TM x TN vectors of LC_VL partial sums run along k, then
@@ -323,6 +407,7 @@ static inline void NAME(int mi, int nj, int K, const lc_real *A, int lda,       
         }                                                                            \
 }
 LC__DOTS_BLOCK(lc__dots4x4, 4, 4)
+LC__DOTS_BLOCK(lc__dots4x3, 4, 3)
 LC__DOTS_BLOCK(lc__dots1x8, 1, 8)
 
 /* All of C[M, N] (M = 1: rows of 8 dot products sharing A's one row). */
@@ -334,6 +419,14 @@ static inline void lc__dots(int M, int N, int K, const lc_real *A, int lda,
         for (j = 0; j < N; j += 8)
             lc__dots1x8(1, N - j < 8 ? N - j : 8, K, A, lda, Bm + (size_t)j * ldb, ldb,
                         Cm + (size_t)j * csc, rsc, csc);
+        return;
+    }
+    if ((N + 2) / 3 * 3 - N < (N + 3) / 4 * 4 - N) {   /* 4 x 3 blocks waste less (N = 9) */
+        for (i = 0; i < M; i += 4)
+            for (j = 0; j < N; j += 3)
+                lc__dots4x3(M - i < 4 ? M - i : 4, N - j < 3 ? N - j : 3, K,
+                            A + (size_t)i * lda, lda, Bm + (size_t)j * ldb, ldb,
+                            Cm + (size_t)i * rsc + (size_t)j * csc, rsc, csc);
         return;
     }
     for (i = 0; i < M; i += 4)
@@ -476,6 +569,23 @@ LC_KERNEL void lc_matmul_backward(lc_real *dinp, lc_real *dW, lc_real *dbias,
 /* ------------------------------------------------------------------------ */
 /* Convolution: im2col of one sample into `work`, then lc__gemm.            */
 
+/* p[0..n) = 0.  The edges im2col and col2im clear are 0 to `pad` values
+ * long: straight stores, where gcc would turn a loop into a memset call
+ * each (thousands a sample, 10% of a convolution's backward pass). */
+static inline void lc__zero(lc_real *p, int n)
+{
+    if (n <= 0)
+        return;
+    if (n > 4) {
+        memset(p, 0, sizeof(lc_real) * (size_t)n);
+        return;
+    }
+    p[0] = 0;
+    if (n > 1) p[1] = 0;
+    if (n > 2) p[2] = 0;
+    if (n > 3) p[3] = 0;
+}
+
 /* im2col of one sample: col[C*K*K, OH*OW], where row r = (c, ki, kj) and
  * column p = (oh, ow) hold inp[c, oh*stride - pad + ki, ow*stride - pad + kj]
  * (0 in the padding); inp is [C, H, W].
@@ -509,16 +619,16 @@ static inline void lc__im2col(lc_real *col, const lc_real *inp, int C, int H, in
                     int q0 = oh_lo * OW + lo, q1 = (oh_hi - 1) * OW + hi;
                     for (q = q0; q < q1; q++) row[q] = x[q + shift];
                     for (oh = oh_lo; oh < oh_hi; oh++) {
-                        for (ow = 0; ow < lo; ow++) row[oh * OW + ow] = 0;
-                        for (ow = hi; ow < OW; ow++) row[oh * OW + ow] = 0;
+                        lc__zero(row + oh * OW, lo);
+                        lc__zero(row + oh * OW + hi, OW - hi);
                     }
                 } else {
                     for (oh = oh_lo; oh < oh_hi; oh++) {
                         lc_real *r = row + (size_t)oh * OW;
                         const lc_real *src = x + (size_t)(oh * stride - pad + ki) * W;
-                        for (ow = 0; ow < lo; ow++) r[ow] = 0;
+                        lc__zero(r, lo);
                         for (ow = lo; ow < hi; ow++) r[ow] = src[ow * stride + off];
-                        for (ow = hi; ow < OW; ow++) r[ow] = 0;
+                        lc__zero(r + hi, OW - hi);
                     }
                 }
             }
@@ -546,8 +656,8 @@ static inline void lc__col2im(lc_real *dinp, lc_real *col, int C, int H, int W,
                     int shift = (ki - pad) * W + off;
                     int q0 = oh_lo * OW + lo, q1 = (oh_hi - 1) * OW + hi;
                     for (oh = oh_lo; oh < oh_hi; oh++) {
-                        for (ow = 0; ow < lo; ow++) row[oh * OW + ow] = 0;
-                        for (ow = hi; ow < OW; ow++) row[oh * OW + ow] = 0;
+                        lc__zero(row + oh * OW, lo);
+                        lc__zero(row + oh * OW + hi, OW - hi);
                     }
                     for (q = q0; q < q1; q++) dx[q + shift] += row[q];
                 } else {
@@ -658,13 +768,17 @@ static void lc__conv_backward_task(void *p, int t)
             for (o = 0; o < OC; o++)
                 dbias[o] += lc__sum(dy + (size_t)o * P, P);
         if (dWt) {
-            /* dWt[o, r] += sum_p dy[o, p] col[r, p]: both run along p.  Through
-             * lc__gemm, B(k = p, j = r) = col[r, p] is packed (transposed);
-             * with fewer than LC_NR columns r, as dot products instead. */
+            /* dWt[o, r] += sum_p dy[o, p] col[r, p]: both run along p, so one
+             * is packed (transposed) by lc__gemm: dy when there are fewer
+             * output channels than rows of col (dWt^T = col . dy^T, written
+             * at column stride R), else col; with fewer than LC_NR rows r,
+             * dot products instead. */
             lc__im2col(col, j->inp + (size_t)b * C * H * W, C, H, W, j->K, j->stride, j->pad,
                        j->OH, j->OW);
             if (R < LC_NR)
                 lc__dots(OC, R, P, dy, P, col, P, dWt, R, 1);
+            else if (OC < R)
+                lc__gemm(R, OC, P, col, P, 1, dy, 1, P, dWt, 1, R);
             else
                 lc__gemm(OC, R, P, dy, P, 1, col, 1, P, dWt, R, 1);
         }
@@ -751,6 +865,30 @@ static inline void lc__pool_run(lc__pool_job *j, void (*task)(void *, int), int 
         task(j, 0);
 }
 
+/* Runs CHUNK(CH) for ow = 0, CH, 2 CH, ... over n windows (ow and v in
+ * scope), CH = 8 (or 4 when n < 8, 1 when n < 4): the last chunk starts at
+ * n - CH and overlaps the one before, which is harmless for loops that
+ * assign values computed from their inputs alone.  A loop of a constant 8
+ * or 4 vectorises whole, where a loop of n = 7 or 14 would run mostly in
+ * its scalar epilogue. */
+#define LC__CHUNKED(n, CHUNK)                                                         \
+    if ((n) >= 8)                                                                     \
+        for (ow = 0;; ow += 8) {                                                      \
+            if (ow + 8 > (n)) ow = (n) - 8;                                           \
+            CHUNK(8)                                                                  \
+            if (ow + 8 >= (n)) break;                                                 \
+        }                                                                             \
+    else if ((n) >= 4)                                                                \
+        for (ow = 0;; ow += 4) {                                                      \
+            if (ow + 4 > (n)) ow = (n) - 4;                                           \
+            CHUNK(4)                                                                  \
+            if (ow + 4 >= (n)) break;                                                 \
+        }                                                                             \
+    else                                                                              \
+        for (ow = 0; ow < (n); ow++) {                                                \
+            CHUNK(1)                                                                  \
+        }
+
 /* v replaces m as the maximum: larger, or NaN (NaN wins, as in PyTorch).
  * LC__MAX2 is that choice as an expression gcc compiles without branches
  * (a max and a blend); LC__TAKES is 0 or 1, from set-on-condition
@@ -764,7 +902,7 @@ static void lc__maxpool_forward_task(void *p, int t)
 {
     const lc__pool_job *j = (const lc__pool_job *)p;
     int H = j->H, W = j->W, OH = j->OH, OW = j->OW, size = j->size, stride = j->stride;
-    int n, oh, ow, i, k, lo, hi;
+    int n, oh, ow, i, k, v, lo, hi;
     lc__range(j->planes, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++) {
         const lc_real *x = j->inp + (size_t)n * H * W;
@@ -773,12 +911,16 @@ static void lc__maxpool_forward_task(void *p, int t)
             for (oh = 0; oh < OH; oh++) {
                 const lc_real *x0 = x + (size_t)2 * oh * W, *x1 = x0 + W;
                 lc_real *yr = y + (size_t)oh * OW;
-                for (ow = 0; ow < OW; ow++) {
-                    lc_real m = x0[2 * ow], b = x0[2 * ow + 1], c = x1[2 * ow], d = x1[2 * ow + 1];
-                    m = LC__MAX2(m, b);
-                    m = LC__MAX2(m, c);
-                    yr[ow] = LC__MAX2(m, d);
+#define LC__MAXPOOL_CHUNK(CH)                                                         \
+                LC__KEEP_LOOP for (v = 0; v < CH; v++) {                            \
+                    int w = ow + v;                                                   \
+                    lc_real m = x0[2 * w], b = x0[2 * w + 1], c = x1[2 * w], d = x1[2 * w + 1]; \
+                    m = LC__MAX2(m, b);                                               \
+                    m = LC__MAX2(m, c);                                               \
+                    yr[w] = LC__MAX2(m, d);                                           \
                 }
+                LC__CHUNKED(OW, LC__MAXPOOL_CHUNK)
+#undef LC__MAXPOOL_CHUNK
             }
             continue;
         }
@@ -811,7 +953,7 @@ static void lc__maxpool_backward_task(void *p, int t)
 {
     const lc__pool_job *j = (const lc__pool_job *)p;
     int H = j->H, W = j->W, OH = j->OH, OW = j->OW, size = j->size, stride = j->stride;
-    int n, oh, ow, i, k, lo, hi;
+    int n, oh, ow, i, k, v, lo, hi;
     lc__range(j->planes, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++) {
         const lc_real *x = j->inp + (size_t)n * H * W;
@@ -823,7 +965,25 @@ static void lc__maxpool_backward_task(void *p, int t)
                 const lc_real *x0 = x + (size_t)2 * oh * W, *x1 = x0 + W;
                 lc_real *d0 = dx + (size_t)2 * oh * W, *d1 = d0 + W;
                 const lc_real *g = dy + (size_t)oh * OW;
-                for (ow = 0; ow < OW; ow++) {
+                int finite = 1;
+                for (ow = 0; ow < OW; ow++)
+                    finite &= g[ow] - g[ow] == 0;
+                if (finite) {   /* g times 1 or 0, in vectorised chunks */
+#define LC__MAXPOOL_BACK_CHUNK(CH)                                                    \
+                    LC__KEEP_LOOP for (v = 0; v < CH; v++) {                        \
+                        int w = ow + v;                                               \
+                        lc_real a = x0[2 * w], b = x0[2 * w + 1], c = x1[2 * w], d = x1[2 * w + 1]; \
+                        lc_real m1 = LC__MAX2(a, b), m2 = LC__MAX2(m1, c), gg = g[w]; \
+                        lc_real fb = (lc_real)LC__TAKES(b, a), fc = (lc_real)LC__TAKES(c, m1); \
+                        lc_real fd = (lc_real)LC__TAKES(d, m2), nd = 1 - fd;          \
+                        d0[2 * w] = (1 - fb) * (1 - fc) * nd * gg;                    \
+                        d0[2 * w + 1] = fb * (1 - fc) * nd * gg;                      \
+                        d1[2 * w] = fc * nd * gg;                                     \
+                        d1[2 * w + 1] = fd * gg;                                      \
+                    }
+                    LC__CHUNKED(OW, LC__MAXPOOL_BACK_CHUNK)
+#undef LC__MAXPOOL_BACK_CHUNK
+                } else for (ow = 0; ow < OW; ow++) {
                     lc_real a = x0[2 * ow], b = x0[2 * ow + 1], c = x1[2 * ow], d = x1[2 * ow + 1];
                     lc_real m1 = LC__MAX2(a, b), m2 = LC__MAX2(m1, c), gg = g[ow];
                     int tb = LC__TAKES(b, a), tc = LC__TAKES(c, m1), td = LC__TAKES(d, m2);

@@ -21,6 +21,10 @@
  * then sleep on a condition variable; the caller signals it only when
  * someone sleeps.
  */
+#if !defined(LC_THREADS) || (defined(__GNUC__) && !defined(__TINYC__))
+/* (pasted into generated C, the pool needs gcc's or clang's __atomic
+ * builtins; another compiler gets none, and the kernels run their tasks in
+ * line: the same numbers, on one thread) */
 #ifndef LC_THREADS
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE   /* sched_getaffinity, CPU_COUNT */
@@ -32,6 +36,7 @@
 #define LC_POOL_API
 #else
 #define LC_POOL_API static
+#define LC_POOL_PASTED 1   /* kernels.c: lc_pool_for is here */
 #ifndef LC_POOL_MAX
 #define LC_POOL_MAX 64
 #endif
@@ -243,4 +248,5 @@ LC_POOL_API void lc_pool_for(int ntasks, void (*fn)(void *ctx, int task), void *
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
+#endif
 #endif
