@@ -169,11 +169,23 @@ VEC=$(grep -qw avx512f /proc/cpuinfo && echo AVX-512 || (grep -qw avx2 /proc/cpu
 GCCV=$(gcc -dumpfullversion 2>/dev/null)
 TV=$([ $TORCH = 1 ] && $PY -c 'import torch; print(torch.__version__)' 2>/dev/null)
 
-R_MLP=$(ratio "$(v aot_mlp)" "$(v torchT_mlp)") R_CNN=$(ratio "$(v aot_cnn)" "$(v torchT_cnn)")
-B_MLP=$(ratio "$(v aot_mlp)" "$(v torch_mlp)") B_CNN=$(ratio "$(v aot_cnn)" "$(v torch_cnn)")
-J_MLP=$(ratio "$(v jit_mlp)" "$(v aot_mlp)") J_CNN=$(ratio "$(v jit_cnn)" "$(v aot_cnn)")
+# ratios: the median over the rounds of each round's ratio (both figures taken
+# minutes apart, so a round that another job slowed counts once, not twice)
+rr() {   # rr A B [invert]: median of A_r / B_r (or B_r / A_r)
+    [ -s "$B/res/$1" ] && [ -s "$B/res/$2" ] || { echo "-"; return; }
+    paste "$B/res/$1" "$B/res/$2" | awk -v inv="${3:-0}" '$1 > 0 && $2 > 0 { print inv ? $2 / $1 : $1 / $2 }' |
+        sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", v[int((NR + 1) / 2)]; else print "-" }'
+}
+R_MLP=$(rr aot_mlp torchT_mlp) R_CNN=$(rr aot_cnn torchT_cnn)
+B_MLP=$(rr aot_mlp torch_mlp) B_CNN=$(rr aot_cnn torch_cnn)
+J_MLP=$(rr jit_mlp aot_mlp) J_CNN=$(rr jit_cnn aot_cnn)
+put ratio_mlp "$R_MLP"; put ratio_cnn "$R_CNN"; put ratio_best_mlp "$B_MLP"; put ratio_best_cnn "$B_CNN"
+put ratio_jit_mlp "$J_MLP"; put ratio_jit_cnn "$J_CNN"
 TL=$(awk -v a="$(v lat_torch)" -v b="$(v lat_torch1)" 'BEGIN { if (a == "") print b; else if (b == "" || a + 0 < b + 0) print a; else print b }')
-R_LAT=$(ratio "$TL" "$(v lat_aot)")
+# latency: PyTorch's better thread count of each round over layerc's
+paste "$B/res/lat_torch" "$B/res/lat_torch1" 2>/dev/null | awk '{ print ($1 + 0 < $2 + 0) ? $1 : $2 }' > "$B/res/lat_torchbest"
+R_LAT=$(rr lat_aot lat_torchbest 1)
+put ratio_lat "$R_LAT"
 C100=$(v compile_100) C1K=$(v compile_1000) C10K=$(v compile_10000)
 GROW=$(ratio "$C10K" "$C1K")
 JS=$(v jit_front_emit_tcc)
@@ -197,7 +209,8 @@ echo "on $T thread(s).  Load average at the start: $LOAD0; at the end: $LOAD1 (o
 echo "machine slow every contender; each round runs them one after the other).  Data: $DATA."
 echo "PyTorch runs on $T threads as in the issue; its better figure of each round on $T threads or on"
 echo "one is given too (on this machine PyTorch trains the MLP ~4x faster on one thread than on two:"
-echo "the goals' ratios against that figure are the stricter ones).  Medians of $REPS rounds.  To reproduce: \`make bench\` (or \`REPS=1 sh bench/run.sh\` for a quick look)."
+echo "the goals' ratios against that figure are the stricter ones).  Figures: medians of $REPS rounds;"
+echo "ratios: the median of the $REPS rounds' ratios.  To reproduce: \`make bench\` (or \`REPS=1 sh bench/run.sh\` for a quick look)."
 echo
 echo "| measure | layerc | reference | ratio | goal | met | vs previous run |"
 echo "|---|---:|---:|---:|---|---|---|"

@@ -104,14 +104,6 @@ const char *e_acc(Emit *e, int layer)
     return "=";
 }
 
-void e_zero_if_first(Emit *e, int layer)
-{
-    const Layer *l = &e->m->layers[layer];
-    if (!l->needs_grad || e->written[layer]) return;
-    emitf(e, "    memset(m->d_%s, 0, sizeof(%s) * n * %ld);\n", l->name, e_real(e), l->size);
-    e->written[layer] = 1;
-}
-
 /* A C literal of the emitted real type that reads back exactly. */
 static const char *e_num(Emit *e, double v)
 {

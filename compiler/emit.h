@@ -53,7 +53,5 @@ const char *e_real(Emit *e);
 /* Backward blocks run in reverse, so the first block to reach d_LAYER
  * assigns it and later ones add to it: "=" the first time, "+=" after. */
 const char *e_acc(Emit *e, int layer);
-/* Kernels always add: zero d_LAYER first when nothing has written it yet. */
-void e_zero_if_first(Emit *e, int layer);
 
 #endif

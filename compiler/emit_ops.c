@@ -81,7 +81,7 @@ void emit_linear_forward(Emit *e, const Model *m, const Layer *l)
 void emit_linear_backward(Emit *e, const Model *m, const Layer *l)
 {
     const Weight *W = &m->weights[l->w[0]];
-    int add = grad_add(e, m, l);   /* [threads] was e_zero_if_first */
+    int add = grad_add(e, m, l);
     emitf(e, "    lc_matmul_backward_into(%s, %s, %s,\n                            %s, %s, %s, n, %ld, %ld, %d);\n",
           e_grad(e, l->in[0]), e_wgrad(e, l->w[0]), l->nw > 1 ? e_wgrad(e, l->w[1]) : "NULL",
           e_grad(e, self(m, l)), e_out(e, l->in[0]), e_weight(e, l->w[0]), W->shape.dims[1],
@@ -252,7 +252,7 @@ void emit_conv2d_forward(Emit *e, const Model *m, const Layer *l)
 void emit_conv2d_backward(Emit *e, const Model *m, const Layer *l)
 {
     long c, h, w;
-    int add = grad_add(e, m, l);   /* [threads] was e_zero_if_first */
+    int add = grad_add(e, m, l);
     image_dims(in_layer(m, l, 0), &c, &h, &w);
     emitf(e, "    lc_conv2d_backward_into(%s, %s, %s,\n"
              "                            %s, %s, %s, m->work,\n"
@@ -274,7 +274,7 @@ static void pool_backward(Emit *e, const Model *m, const Layer *l, const char *k
 {
     long c, h, w;
     if (!wants_grad(m, l, 0)) return;
-    int add = grad_add(e, m, l);   /* [threads] was e_zero_if_first */
+    int add = grad_add(e, m, l);
     image_dims(in_layer(m, l, 0), &c, &h, &w);
     emitf(e, "    lc_%s_backward_into(%s, %s, %s, n, %ld, %ld, %ld, %d, %d, %d);\n", kind,
           e_grad(e, l->in[0]), e_grad(e, self(m, l)), e_out(e, l->in[0]), c, h, w,

@@ -234,11 +234,11 @@ int run_gradient_check(const Model *m, const char *source_name, uint64_t seed, F
         fprintf(out, "too many values at kinks (%d of %d): the check proves nothing\n", kinks, compared + kinks);
         all_ok = 0;
     }
+    if (kinks)
+        fprintf(out, "(%d values skipped: at a kink, such as relu at 0, where no derivative exists)\n", kinks);
     if (all_ok)
         fprintf(out, "%d values compared: the backward pass agrees with finite differences "
                 "(tolerance %.0e)\n", compared, tol);
-    if (kinks)
-        fprintf(out, "(%d values skipped: at a kink, such as relu at 0, where no derivative exists)\n", kinks);
     else
         fprintf(out, "gradient check FAILED: the backward pass disagrees with finite differences\n");
     free(c.state);
