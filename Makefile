@@ -79,7 +79,7 @@ $(BUILD)/lyr.tab.o $(BUILD)/lyr.yy.o: $(BUILD)/%.o: $(BUILD)/%.c compiler/ast.h 
 $(BUILD)/kernels_src.o: $(BUILD)/kernels_src.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/liblayerc.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/liblayerc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -Itests/unit -o $@ $< $(BUILD)/liblayerc.a $(LDLIBS)
 

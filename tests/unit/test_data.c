@@ -2,6 +2,7 @@
 #define _XOPEN_SOURCE 700
 
 #include "test.h"
+#include "test_files.h"
 #include "data.h"
 
 #include <dirent.h>
@@ -12,27 +13,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static char dir[64];
 static char err[1024];
 static LcData d;
-
-static const char *path_of(const char *name)
-{
-    static char buf[4][512];
-    static int next;
-    char *p = buf[next++ % 4];
-    snprintf(p, 512, "%s/%s", dir, name);
-    return p;
-}
 
 static const char *write_file(const char *name, const void *b, size_t n)
 {
     const char *path = path_of(name);
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f) return path;
-    CHECK(fwrite(b, 1, n, f) == n);
-    fclose(f);
+    write_bytes(path, b, n);
     return path;
 }
 
@@ -50,21 +37,6 @@ static const char *write_gz(const char *name, const void *b, size_t n)
     CHECK(n == 0 || gzwrite(g, b, (unsigned)n) == (int)n);
     gzclose(g);
     return path;
-}
-
-static unsigned char *read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *b;
-    long len;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = malloc(len > 0 ? (size_t)len : 1);
-    *n = fread(b, 1, (size_t)len, f);
-    fclose(f);
-    return b;
 }
 
 static void remove_all(const char *path)

@@ -10,6 +10,7 @@
 #define _XOPEN_SOURCE 700
 
 #include "test.h"
+#include "test_files.h"
 #include "npz.h"
 
 #include <stdint.h>
@@ -19,7 +20,6 @@
 #include <dirent.h>
 #include <zlib.h>
 
-static char dir[64];
 static char err[1024];
 
 /* h.W [4, 3], h.b [4], out.W [2, 4], out.b [2]: 26 floats. */
@@ -31,40 +31,9 @@ static const LcTensorInfo model[4] = {
 };
 #define NPARAMS 26
 
-static const char *path_of(const char *name)
-{
-    static char buf[4][512];
-    static int next;
-    char *p = buf[next++ % 4];
-    snprintf(p, 512, "%s/%s", dir, name);
-    return p;
-}
-
 static void fill(float *p, float scale)
 {
     for (int i = 0; i < NPARAMS; i++) p[i] = (float)i * scale - 1.0f;
-}
-
-static unsigned char *read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(len > 0 ? (size_t)len : 1);
-    *n = fread(b, 1, (size_t)len, f);
-    fclose(f);
-    return b;
-}
-
-static void write_bytes(const char *path, const void *b, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f) return;
-    CHECK(fwrite(b, 1, n, f) == n);
-    fclose(f);
 }
 
 static uint32_t le32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }

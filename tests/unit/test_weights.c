@@ -3,6 +3,7 @@
 #define _XOPEN_SOURCE 700
 
 #include "test.h"
+#include "test_files.h"
 #include "weights.h"
 
 #include <dirent.h>
@@ -15,7 +16,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static char dir[64];
 static char err[1024];
 
 /* h.W [4, 3], h.b [4], out.W [2, 4], out.b [2]: 26 floats. */
@@ -26,40 +26,6 @@ static LcTensorInfo model[4] = {
     {"out.b", 1, {2}, 24, 2},
 };
 #define NPARAMS 26
-
-static const char *path_of(const char *name)
-{
-    static char buf[4][512];
-    static int next;
-    char *p = buf[next++ % 4];
-    snprintf(p, 512, "%s/%s", dir, name);
-    return p;
-}
-
-static void write_bytes(const char *path, const void *b, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f) return;
-    CHECK(fwrite(b, 1, n, f) == n);
-    fclose(f);
-}
-
-/* The file's bytes (malloc'd), or NULL. */
-static unsigned char *read_bytes(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *b;
-    long len;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = malloc(len > 0 ? (size_t)len : 1);
-    *n = fread(b, 1, (size_t)len, f);
-    fclose(f);
-    return b;
-}
 
 static void fill_params(float *p, unsigned seed)
 {
