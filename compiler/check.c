@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "values.h"
 
 typedef enum { N_LAYER, N_WEIGHT } NameKind;
 
@@ -146,250 +147,6 @@ static void unknown_name(Check *c, const Value *v, int want_layer, int stmt_line
     if (s) diag_hint(c->d, "did you mean '%s'?", s);
 }
 
-static const char *value_text(const Value *v)
-{
-    switch (v->kind) {
-    case V_NUM: return "a number";
-    case V_NAME: return "a name";
-    case V_STR: return "a string";
-    case V_CALL: return "a call";
-    case V_LIST: return "a list";
-    }
-    return "a value";
-}
-
-/* A whole number in [lo, hi]; what = "units of dense" etc. */
-static int get_int(Check *c, const Value *v, double lo, double hi, const char *what, long *out)
-{
-    if (v->kind != V_NUM) {
-        check_error(c, v->loc, "%s must be a number, not %s", what, value_text(v));
-        return 0;
-    }
-    if (v->num != floor(v->num)) {
-        check_error(c, v->loc, "%s must be a whole number, not %g", what, v->num);
-        return 0;
-    }
-    if (v->num < lo || v->num > hi) {
-        if (hi >= 1e9)
-            check_error(c, v->loc, "%s must be at least %.0f, not %g", what, lo, v->num);
-        else
-            check_error(c, v->loc, "%s must be between %.0f and %.0f, not %g", what, lo, hi, v->num);
-        return 0;
-    }
-    *out = (long)v->num;
-    return 1;
-}
-
-static int get_real(Check *c, const Value *v, double lo, double hi, const char *what, double *out)
-{
-    if (v->kind != V_NUM) {
-        check_error(c, v->loc, "%s must be a number, not %s", what, value_text(v));
-        return 0;
-    }
-    if (!(v->num >= lo && v->num <= hi)) {
-        check_error(c, v->loc, "%s must be between %g and %g, not %g", what, lo, hi, v->num);
-        return 0;
-    }
-    *out = v->num;
-    return 1;
-}
-
-/* [d1, d2, ...]: positive whole dimensions, at most LC_MAX_RANK, and a total
- * under the state limit (checked as it multiplies, so nothing wraps around). */
-static int get_shape(Check *c, const Value *v, const char *what, Shape *s)
-{
-    char buf[64];
-    if (v->kind != V_LIST) {
-        check_error(c, v->loc, "%s must be a shape such as [3] or [1, 28, 28], not %s",
-                    what, value_text(v));
-        return 0;
-    }
-    if (v->nitems == 0) {
-        check_error(c, v->loc, "%s has no dimensions: write at least one, as in [3]", what);
-        return 0;
-    }
-    if (v->nitems > LC_MAX_RANK) {
-        check_error(c, v->loc, "%s has %d dimensions; the limit is %d", what, v->nitems, LC_MAX_RANK);
-        return 0;
-    }
-    s->rank = v->nitems;
-    long total = 1;
-    for (int i = 0; i < v->nitems; i++) {
-        const Value *d = v->items[i];
-        long n;
-        if (d->kind == V_NUM && d->num < 1 && d->num == floor(d->num)) {
-            check_error(c, d->loc, "dimension %d of %s is %g: sizes must be positive", i + 1,
-                        what, d->num);
-            return 0;
-        }
-        if (d->kind == V_NUM && d->num > LC_MAX_STATE_FLOATS && d->num == floor(d->num)) {
-            check_error(c, d->loc, "dimension %d of %s is %.0f: over the limit of %ld elements "
-                        "per tensor", i + 1, what, d->num, LC_MAX_STATE_FLOATS);
-            return 0;
-        }
-        if (!get_int(c, d, 1, LC_MAX_STATE_FLOATS, "a dimension", &n)) return 0;
-        s->dims[i] = n;
-        if (total > LC_MAX_STATE_FLOATS / n) {
-            check_error(c, v->loc, "%s is too large: over %ld elements (2 GiB of floats), "
-                        "the limit of one tensor", what, LC_MAX_STATE_FLOATS);
-            return 0;
-        }
-        total *= n;
-    }
-    (void)buf;
-    return 1;
-}
-
-/* ---- initializers ---- */
-
-static const char *const init_names[] = { "zeros", "ones", "constant", "uniform", "normal",
-                                          "xavier", "he" };
-
-/* Counts a nested literal's shape into s, or reports where it is ragged. */
-static int literal_shape(Check *c, const Value *v, Shape *s, int depth)
-{
-    if (v->kind == V_NUM) {
-        s->rank = depth;
-        return 1;
-    }
-    if (v->kind != V_LIST) {
-        check_error(c, v->loc, "an initializer list holds numbers or lists, not %s", value_text(v));
-        return 0;
-    }
-    if (depth >= LC_MAX_RANK) {
-        check_error(c, v->loc, "initializer nested more than %d deep", LC_MAX_RANK);
-        return 0;
-    }
-    if (v->nitems == 0) {
-        check_error(c, v->loc, "empty list in an initializer");
-        return 0;
-    }
-    s->dims[depth] = v->nitems;
-    Shape first = { 0, { 0 } };
-    for (int i = 0; i < v->nitems; i++) {
-        Shape sub = *s;
-        if (!literal_shape(c, v->items[i], &sub, depth + 1)) return 0;
-        if (i == 0) first = sub;
-        else if (sub.rank != first.rank ||
-                 memcmp(sub.dims + depth + 1, first.dims + depth + 1,
-                        sizeof(long) * (size_t)(sub.rank - depth - 1))) {
-            check_error(c, v->items[i]->loc, "ragged initializer: this row differs in shape "
-                        "from the first one");
-            return 0;
-        }
-    }
-    *s = first;
-    s->dims[depth] = v->nitems;
-    return 1;
-}
-
-static void literal_values(const Value *v, double *out, long *k)
-{
-    if (v->kind == V_NUM) {
-        out[(*k)++] = v->num;
-        return;
-    }
-    for (int i = 0; i < v->nitems; i++) literal_values(v->items[i], out, k);
-}
-
-static int call_numbers(Check *c, const Value *v, int want, double *out)
-{
-    int n = 0;
-    for (int i = 0; i < v->nargs; i++) {
-        if (v->args[i].key) {
-            check_error(c, v->args[i].key_loc, "%s takes plain numbers, not options", v->name);
-            return 0;
-        }
-        if (v->args[i].value->kind != V_NUM) {
-            check_error(c, v->args[i].value->loc, "%s takes numbers, not %s", v->name,
-                        value_text(v->args[i].value));
-            return 0;
-        }
-        if (n < want) out[n] = v->args[i].value->num;
-        n++;
-    }
-    if (n != want) {
-        check_error(c, v->loc, "%s takes %d argument%s, not %d", v->name, want,
-                    want == 1 ? "" : "s", n);
-        return 0;
-    }
-    return 1;
-}
-
-/* INIT: zeros | ones | xavier | he | constant(v) | uniform(a, b) | normal(m, s)
- *       | nested literal (only where `shape` is given, i.e. declared weights) */
-static int get_init(Check *c, const Value *v, const Shape *shape, const char *what, Init *init)
-{
-    const char *name = v->name;
-    double a[2];
-    if (v->kind == V_LIST) {
-        Shape s = { 0, { 0 } };
-        char sa[64], sb[64];
-        if (!shape) {
-            check_error(c, v->loc, "a literal initializer needs a declared weight; "
-                        "use `weight NAME[...] = [...]` and linear()");
-            return 0;
-        }
-        if (!literal_shape(c, v, &s, 0)) return 0;
-        if (s.rank != shape->rank || memcmp(s.dims, shape->dims, sizeof(long) * (size_t)s.rank)) {
-            check_error(c, v->loc, "initializer shape mismatch: the literal is %s but %s is "
-                        "declared %s", shape_str(&s, sa, sizeof sa), what,
-                        shape_str(shape, sb, sizeof sb));
-            return 0;
-        }
-        double *vals = arena_alloc(c->a, sizeof(double) * (size_t)shape_size(shape));
-        long k = 0;
-        literal_values(v, vals, &k);
-        *init = (Init){ INIT_LITERAL, 0, 0, vals };
-        return 1;
-    }
-    if (v->kind != V_NAME && v->kind != V_CALL) {
-        check_error(c, v->loc, "expected an initializer (zeros, ones, constant(v), uniform(a, b), "
-                    "normal(mean, std), xavier, he%s), not %s", shape ? " or a list" : "",
-                    value_text(v));
-        return 0;
-    }
-    int call = v->kind == V_CALL;
-    if (!strcmp(name, "zeros") || !strcmp(name, "ones") || !strcmp(name, "xavier") ||
-        !strcmp(name, "he")) {
-        if (call) {
-            check_error(c, v->loc, "%s takes no arguments: write `%s`", name, name);
-            return 0;
-        }
-        init->kind = name[0] == 'z' ? INIT_ZEROS : name[0] == 'o' ? INIT_ONES
-                   : name[0] == 'x' ? INIT_XAVIER : INIT_HE;
-        return 1;
-    }
-    int want = !strcmp(name, "constant") ? 1 : !strcmp(name, "uniform") || !strcmp(name, "normal") ? 2 : 0;
-    if (!want) {
-        check_error(c, v->loc, "unknown initializer '%s'", name);
-        const char *s = closest_name(name, init_names, (int)(sizeof init_names / sizeof *init_names));
-        if (s) diag_hint(c->d, "did you mean '%s'?", s);
-        return 0;
-    }
-    if (!call) {
-        check_error(c, v->loc, "%s needs arguments: %s", name,
-                    want == 1 ? "constant(v)" : name[0] == 'u' ? "uniform(a, b)" : "normal(mean, std)");
-        return 0;
-    }
-    if (!call_numbers(c, v, want, a)) return 0;
-    if (want == 1) *init = (Init){ INIT_CONSTANT, a[0], 0, NULL };
-    else if (name[0] == 'u') {
-        if (!(a[0] < a[1])) {
-            check_error(c, v->loc, "uniform(a, b) needs a < b, not a = %g, b = %g", a[0], a[1]);
-            return 0;
-        }
-        *init = (Init){ INIT_UNIFORM, a[0], a[1], NULL };
-    } else {
-        if (a[1] < 0) {
-            check_error(c, v->loc, "normal(mean, std) needs std >= 0, not %g", a[1]);
-            return 0;
-        }
-        *init = (Init){ INIT_NORMAL, a[0], a[1], NULL };
-    }
-    return 1;
-}
-
 /* ---- weights and layers ---- */
 
 static int add_weight(Check *c, const char *name, const char *cname, Loc loc, Shape shape,
@@ -468,7 +225,7 @@ static int bind_arg(Check *c, const OpDef *op, int k, const Value *v, Layer *l, 
         int want_layer = p->kind == P_LAYER;
         if (v->kind != V_NAME) {
             check_error(c, v->loc, "%s(): argument '%s' must be a %s name, not %s", op->name,
-                        p->name, want_layer ? "layer" : "weight", value_text(v));
+                        p->name, want_layer ? "layer" : "weight", value_kind_text(v));
             return 0;
         }
         const NameEntry *e = name_find(c, v->name);
@@ -497,16 +254,16 @@ static int bind_arg(Check *c, const OpDef *op, int k, const Value *v, Layer *l, 
     }
     case P_INT: {
         long n;
-        if (!get_int(c, v, p->lo, p->hi, what, &n)) return 0;
+        if (!value_int(c->d, v, p->lo, p->hi, what, &n)) return 0;
         l->p[k] = (double)n;
         return 1;
     }
     case P_REAL:
-        return get_real(c, v, p->lo, p->hi, what, &l->p[k]);
+        return value_real(c->d, v, p->lo, p->hi, what, &l->p[k]);
     case P_SHAPE:
-        return get_shape(c, v, "the shape of reshape", &l->target);
+        return value_shape(c->d, v, "the shape of reshape", &l->target);
     case P_INIT:
-        return get_init(c, v, NULL, what, &l->init);
+        return value_init(c->d, c->a, v, NULL, what, &l->init);
     }
     return 0;
 }
@@ -632,7 +389,7 @@ static void check_input(Check *c, const Stmt *s)
     if (!check_name_length(c, s->name, s->name_loc) || is_declared(c, s->name, s->name_loc)) return;
     Layer l;
     memset(&l, 0, sizeof l);
-    if (!get_shape(c, s->shape, "the input", &l.shape)) l.shape = (Shape){ 1, { 1 } };
+    if (!value_shape(c->d, s->shape, "the input", &l.shape)) l.shape = (Shape){ 1, { 1 } };
     add_layer(c, s->name, s->loc, &l);
 }
 
@@ -642,8 +399,8 @@ static void check_weight_stmt(Check *c, const Stmt *s)
     Shape shape;
     Init init = { INIT_DEFAULT, 0, 0, NULL };
     if (!check_name_length(c, s->name, s->name_loc) || is_declared(c, s->name, s->name_loc)) return;
-    if (!get_shape(c, s->shape, s->name, &shape)) return;
-    if (s->init && !get_init(c, s->init, &shape, s->name, &init)) return;
+    if (!value_shape(c->d, s->shape, s->name, &shape)) return;
+    if (s->init && !value_init(c->d, c->a, s->init, &shape, s->name, &init)) return;
     /* fan_in as PyTorch sees a weight [out, in...]; a vector's is its length */
     long fan_in = shape.rank > 1 ? shape_size(&shape) / shape.dims[0] : shape.dims[0];
     long fan_out = shape.rank > 1 ? shape.dims[0] : 1;
@@ -736,11 +493,11 @@ static int train_number(Check *c, const Arg *a, double lo, double hi, int whole,
     snprintf(what, sizeof what, "%s", a->key);
     if (whole) {
         long n;
-        if (!get_int(c, a->value, lo, hi, what, &n)) return 0;
+        if (!value_int(c->d, a->value, lo, hi, what, &n)) return 0;
         *out = (double)n;
         return 1;
     }
-    return get_real(c, a->value, lo, hi, what, out);
+    return value_real(c->d, a->value, lo, hi, what, out);
 }
 
 /* optimizer = sgd(lr=, momentum=, weight_decay=) | adam(lr=, beta1=, beta2=, eps=, weight_decay=) */
@@ -750,7 +507,7 @@ static void check_optimizer(Check *c, const Value *v, Optimizer *o)
     static const char *const sgd_keys[] = { "lr", "momentum", "weight_decay" };
     static const char *const adam_keys[] = { "lr", "beta1", "beta2", "eps", "weight_decay" };
     if (v->kind != V_NAME && v->kind != V_CALL) {
-        check_error(c, v->loc, "optimizer must be sgd(...) or adam(...), not %s", value_text(v));
+        check_error(c, v->loc, "optimizer must be sgd(...) or adam(...), not %s", value_kind_text(v));
         return;
     }
     int adam = !strcmp(v->name, "adam");
