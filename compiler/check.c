@@ -273,8 +273,7 @@ static const char *op_usage(Arena *a, const OpDef *op)
     char buf[256];
     int k = snprintf(buf, sizeof buf, "%s(", op->name);
     for (int i = 0; i < op->nparams && k < (int)sizeof buf; i++)
-        k += snprintf(buf + k, sizeof buf - (size_t)k, "%s%s%s%s", i ? ", " : "",
-                      op->params[i].keyword_only || !op->params[i].required ? "" : "",
+        k += snprintf(buf + k, sizeof buf - (size_t)k, "%s%s%s", i ? ", " : "",
                       op->params[i].name, op->params[i].required ? "" : "=...");
     if (op->variadic && k < (int)sizeof buf) k += snprintf(buf + k, sizeof buf - (size_t)k, ", ...");
     if (k < (int)sizeof buf) snprintf(buf + k, sizeof buf - (size_t)k, ")");
@@ -347,7 +346,6 @@ static void check_layer_call(Check *c, const Stmt *s, const char *name)
             check_error(c, call->loc, "%s needs at least 2 layers", op->name);
             ok = 0;
         }
-        l.nw = l.nw;   /* linear: declared W and b already bound */
         if (ok) ok = op->shape(c, &l, call->loc);
     }
     if (!ok) memset(&l.shape, 0, sizeof l.shape);

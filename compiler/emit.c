@@ -97,11 +97,16 @@ const char *e_wgrad(Emit *e, int weight)
     return b;
 }
 
+int e_adds(Emit *e, int layer)
+{
+    int adds = e->written[layer];
+    e->written[layer] = 1;
+    return adds;
+}
+
 const char *e_acc(Emit *e, int layer)
 {
-    if (e->written[layer]) return "+=";
-    e->written[layer] = 1;
-    return "=";
+    return e_adds(e, layer) ? "+=" : "=";
 }
 
 /* A C literal of the emitted real type that reads back exactly. */
@@ -625,6 +630,10 @@ static void emit_update(Emit *e)
     const Optimizer *o = &m->train.opt;
     long from, to;
     emitf(e, "\nvoid %s_update(%s_t *m)\n{\n", N, N);
+    if (next_trainable_run(m, 0, &from, &to) < 0) {
+        emitf(e, "    (void)m;   /* no weight to train */\n}\n");
+        return;
+    }
     if (o->kind == OPT_SGD) {
         emitf(e, "    /* sgd, as torch.optim.SGD: g = grad + weight_decay p%s; p -= lr %s */\n",
               has_velocity(m) ? "; v = momentum v + g" : "", has_velocity(m) ? "v" : "g");
@@ -641,10 +650,9 @@ static void emit_update(Emit *e)
                  "    const %s decay = (%s)m->weight_decay;\n",
               R, R, R, R, R, R, R, R, R, R, R, R);
     }
-    int any = 0;
     /* [threads] each run of trainable weights is one kernel call: the loop
      * above, vectorised (tcc does not) and split over the threads */
-    for (int i = 0; (i = next_trainable_run(m, i, &from, &to)) >= 0; any = 1) {
+    for (int i = 0; (i = next_trainable_run(m, i, &from, &to)) >= 0;) {
         if (o->kind == OPT_SGD && has_velocity(m))
             emitf(e, "    lc_sgd_update(m->params + %ld, m->grads + %ld, m->velocity + %ld, %ld, lr, momentum, decay);\n",
                   from, from, from, to - from);
@@ -656,12 +664,12 @@ static void emit_update(Emit *e)
                      "                   step_size, bias2_sqrt, beta1, beta2, one_beta1, one_beta2, eps, decay);\n",
                   from, from, from, from, to - from);
     }
-    if (!any) {
-        if (o->kind == OPT_SGD) emitf(e, "    (void)lr; (void)decay;%s\n", has_velocity(m) ? " (void)momentum;" : "");
-        else emitf(e, "    (void)step_size; (void)bias2_sqrt; (void)beta1; (void)beta2; (void)eps;\n"
-                      "    (void)one_beta1; (void)one_beta2; (void)decay;\n");
-    }
     emitf(e, "}\n");
+}
+
+static void emit_train_step(Emit *e)
+{
+    const char *N = e->m->name, *R = e_real(e);
     emitf(e, "\n%s %s_train_step(%s_t *m, const %s *x, const %s *truth, int n)\n{\n", R, N, N, R, R);
     emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return 0;\n", N, N);
     emitf(e, "    %s_run(m, x, n, 1);\n    %s loss = %s_loss(m, truth, n);\n"
@@ -716,6 +724,7 @@ char *emit_source(const Model *m, const EmitOptions *o)
     if (!o->inference) {
         emit_backward(&e);
         emit_update(&e);
+        emit_train_step(&e);
     }
     if (o->jit) emit_jit_glue(&e);
     plan_free(&plan);

@@ -53,5 +53,7 @@ const char *e_real(Emit *e);
 /* Backward blocks run in reverse, so the first block to reach d_LAYER
  * assigns it and later ones add to it: "=" the first time, "+=" after. */
 const char *e_acc(Emit *e, int layer);
+/* The same decision as a flag for kernels: 1 = add, 0 = assign. */
+int e_adds(Emit *e, int layer);
 
 #endif

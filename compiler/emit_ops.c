@@ -65,7 +65,7 @@ void emit_identity_backward(Emit *e, const Model *m, const Layer *l)
  * kernels' own work on the Fashion CNN, and ran on one thread). */
 static int grad_add(Emit *e, const Model *m, const Layer *l)
 {
-    return wants_grad(m, l, 0) ? !strcmp(e_acc(e, l->in[0]), "+=") : 1;
+    return wants_grad(m, l, 0) ? e_adds(e, l->in[0]) : 1;
 }
 
 /* ---- linear, dense: y[n, M] = x[n, N] . W[M, N]^T + b[M] ---- */
@@ -101,7 +101,7 @@ void emit_relu_forward(Emit *e, const Model *m, const Layer *l)
 void emit_relu_backward(Emit *e, const Model *m, const Layer *l)
 {
     if (!wants_grad(m, l, 0)) return;
-    int add = !strcmp(e_acc(e, l->in[0]), "+=");
+    int add = e_adds(e, l->in[0]);
     emitf(e, "    lc_relu_backward(%s, %s, %s, n * %ld, %d);\n", e_grad(e, l->in[0]),
           e_grad(e, self(m, l)), e_out(e, self(m, l)), l->size, add);
 }

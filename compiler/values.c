@@ -57,7 +57,6 @@ int value_real(Diags *diags, const Value *v, double lo, double hi, const char *w
  * under the state limit (checked as it multiplies, so nothing wraps around). */
 int value_shape(Diags *diags, const Value *v, const char *what, Shape *s)
 {
-    char buf[64];
     if (v->kind != V_LIST) {
         diag_error(diags, v->loc, "%s must be a shape such as [3] or [1, 28, 28], not %s",
                     what, value_kind_text(v));
@@ -95,7 +94,6 @@ int value_shape(Diags *diags, const Value *v, const char *what, Shape *s)
         }
         total *= n;
     }
-    (void)buf;
     return 1;
 }
 
