@@ -54,18 +54,27 @@ $(BUILD)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/lyr.tab.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
+# The kernel units, in paste order (runtime/kernels/*.c; kernels.c includes them all).
+KERNEL_UNITS = common gemm conv pool elementwise optim
+KERNEL_SRC   = $(KERNEL_UNITS:%=runtime/kernels/%.c)
+
 # [threads] -DLC_POOL: the kernels split their work over runtime/threads.c's pool.
-$(BUILD)/runtime/kernels.o: runtime/kernels.c runtime/kernels.h
+$(BUILD)/runtime/kernels.o: runtime/kernels.c runtime/kernels.h $(KERNEL_SRC)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(KFLAGS) -DLC_POOL -g $(WARN) $(SAN) $(CPPFLAGS) -c -o $@ $<
 
-# The kernel source as a string, for pasting into generated C
-# ([threads] and the pool's, pasted by `layerc --threads N -o m.c`).
-$(BUILD)/kernels_src.c: runtime/kernels.c runtime/kernels.h runtime/threads.c
+# Each kernel unit's source as a string, for pasting into generated C, with
+# the table of units; and the pool's ([threads], pasted by `layerc --threads N -o m.c`).
+$(BUILD)/kernels_src.c: $(KERNEL_SRC) runtime/kernels.h runtime/threads.c Makefile
 	@mkdir -p $(BUILD)
-	{ echo 'const char lc_kernels_source[] ='; $(EMBED) runtime/kernels.c; echo ';'; \
+	{ for u in $(KERNEL_UNITS); do echo "static const char unit_$$u[] ="; \
+	      $(EMBED) runtime/kernels/$$u.c; echo ';'; done; \
+	  echo 'const char *const lc_kernel_unit_names[] = {'; \
+	  for u in $(KERNEL_UNITS); do echo "    \"$$u\","; done; echo '    0 };'; \
+	  echo 'const char *const lc_kernel_unit_sources[] = {'; \
+	  for u in $(KERNEL_UNITS); do echo "    unit_$$u,"; done; echo '    0 };'; \
 	  echo 'const char lc_kernels_header[] ='; $(EMBED) runtime/kernels.h; echo ';'; \
-	  echo 'const char lc_threads_source[] ='; $(EMBED) runtime/threads.c; echo ';'; } > $@
+	  echo 'const char lc_threads_source[] ='; $(EMBED) runtime/threads.c; echo ';'; } > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/lyr.tab.c $(BUILD)/lyr.tab.h: grammar/lyr.y
 	@mkdir -p $(BUILD)

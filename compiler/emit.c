@@ -22,6 +22,7 @@
 #include "version.h"
 
 extern const char lc_kernels_header[];
+extern const char *const lc_kernel_unit_names[], *const lc_kernel_unit_sources[];
 extern const char lc_threads_source[];   /* [threads] runtime/threads.c */
 
 /* ---- text buffer ---- */
@@ -363,7 +364,10 @@ static void emit_kernels(Emit *e)
     emitf(e, "#if defined(__GNUC__) || defined(__clang__)\n"
              "#define LC_KERNEL static __attribute__((unused))\n"
              "#else\n#define LC_KERNEL static\n#endif\n");
-    emitf(e, "%s", lc_kernels_source);
+    emitf(e, "#if defined(__GNUC__)\n#pragma GCC diagnostic push\n"
+             "#pragma GCC diagnostic ignored \"-Wunused-function\"\n#endif\n");
+    for (int u = 0; lc_kernel_unit_names[u]; u++) emitf(e, "%s", lc_kernel_unit_sources[u]);
+    emitf(e, "#if defined(__GNUC__)\n#pragma GCC diagnostic pop\n#endif\n");
     emitf(e, "/* ---- end of kernels ---- */\n");
 }
 

@@ -26,8 +26,6 @@ typedef struct {
 char *emit_header(const Model *m, const EmitOptions *o);
 char *emit_source(const Model *m, const EmitOptions *o);
 
-/* The text of runtime/kernels.c, embedded at build time. */
-extern const char lc_kernels_source[];
 
 /* ---- for the op emitters (emit_ops.c) ---- */
 typedef struct Emit Emit;

@@ -2,11 +2,7 @@
 # The generated C of every sample (training and --inference) builds with
 # gcc -std=c99 -Wall -Wextra -pedantic -Werror, with clang and with tcc;
 # two different models link into one program.
-LAYERC=${LAYERC:-./layerc}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-result() { if [ "$1" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $2"; fi; }
+. "$(dirname "$0")/lib.sh"
 compilers="gcc clang tcc"
 for m in samples/*.lyr; do
     name=$(basename "$m" .lyr)
@@ -29,5 +25,4 @@ done
 gcc -std=c99 -Wall -Wextra -pedantic -Werror -I"$tmp" tests/c/two_models.c "$tmp/shape.c" "$tmp/xor.c" -lm -o "$tmp/two" &&
 "$tmp/two" > /dev/null
 result $? "two models link into one program"
-echo "generated C builds: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish "generated C builds"

@@ -4,10 +4,7 @@
 # "# expect: LINE:COL: error: MESSAGE" lines name (as a prefix match of
 # "FILE:LINE:COL: error: MESSAGE"; an expectation without LINE:COL matches
 # anywhere in the output).
-LAYERC=${LAYERC:-./layerc}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
+. "$(dirname "$0")/lib.sh"
 for f in tests/bad/*.lyr; do
     "$LAYERC" "$f" -o "$tmp/out.c" 2>"$tmp/err" >/dev/null
     status=$?
@@ -26,5 +23,4 @@ for f in tests/bad/*.lyr; do
     rm -f "$tmp/out.c" "$tmp/out.h"
     if [ $ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 done
-echo "bad models: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish "bad models"

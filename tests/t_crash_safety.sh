@@ -1,10 +1,7 @@
 #!/bin/sh
 # Kill layerc (SIGKILL) at random moments while it saves weights every epoch:
 # the weights file must always be a complete, loadable file, old or new.
-LAYERC=${LAYERC:-./layerc}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
+. "$(dirname "$0")/lib.sh"
 awk 'BEGIN { srand(1); for (r = 0; r < 64; r++) { for (i = 0; i < 784; i++) printf "%.3f,", rand(); print int(rand() * 10) } }' > "$tmp/data.csv"
 M=samples/fashion_mlp.lyr
 "$LAYERC" train $M "$tmp/data.csv" --epochs 1 --quiet --save "$tmp/w.lyw" > /dev/null
@@ -21,5 +18,4 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
         fail=$((fail + 1)); echo "FAIL after kill $i: $(cat "$tmp/err")"
     fi
 done
-echo "crash safety: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish "crash safety"

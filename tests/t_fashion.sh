@@ -3,16 +3,12 @@
 # images): the MLP and the CNN train through the JIT and must beat 70% test
 # accuracy (at lr 0.05: 2,000 images make few steps); the log has one row
 # per epoch.  The full runs are benchmarks, reported in docs/, not tests.
-LAYERC=${LAYERC:-./layerc}
+. "$(dirname "$0")/lib.sh"
 D=/usr/share/datasets/fashion-mnist
 if [ ! -f $D/train-images-idx3-ubyte.gz ]; then
     echo "fashion: 0 passed, 1 failed (dataset-fashion-mnist is not installed)"
     exit 1
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-result() { if [ "$1" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $2"; fi; }
 # subset FILE.gz N OUT: the first N records of an IDX file, with its count rewritten
 subset() {
     n=$2
@@ -48,5 +44,4 @@ for model in fashion_mlp fashion_cnn; do
     awk -v a="$acc" -v e="$e" 'BEGIN { d = a * 100 - e; if (d < 0) d = -d; exit !(d < 0.01) }'
     result $? "$model eval of the saved weights gives the logged accuracy ($e% vs $acc)"
 done
-echo "fashion: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish "fashion"

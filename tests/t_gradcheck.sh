@@ -1,10 +1,7 @@
 #!/bin/sh
 # `layerc check` (backward pass vs central finite differences, in double
 # precision) on every sample and on random models using every op and loss.
-LAYERC=${LAYERC:-./layerc}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
+. "$(dirname "$0")/lib.sh"
 cc -std=c99 -O1 -o "$tmp/gen" tests/c/gen_models.c || { echo "gradient check: 0 passed, 1 failed"; exit 1; }
 "$tmp/gen" "$tmp" ${GRADCHECK_MODELS:-60} ${GRADCHECK_SEED:-1}
 for m in samples/*.lyr tests/models/*.lyr "$tmp"/random*.lyr; do
@@ -17,5 +14,4 @@ for m in samples/*.lyr tests/models/*.lyr "$tmp"/random*.lyr; do
         echo "FAIL layerc check $m"; sed 's/^/    /' "$tmp/out"; sed 's/^/    | /' "$m"
     fi
 done
-echo "gradient check: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish "gradient check"

@@ -1,10 +1,7 @@
 #!/bin/sh
 # Bad data and weight files through the command line: each gets a message
 # naming the file (and the line for CSV), exit status 1, and nothing written.
-LAYERC=${LAYERC:-./layerc}
-tmp=$(mktemp -d)
-trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
-pass=0 fail=0
+. "$(dirname "$0")/lib.sh"
 # expect_fail WHAT PATTERN COMMAND...: exit 1, stderr matches PATTERN, no $tmp/out.lyw
 expect_fail() {
     what=$1 pattern=$2; shift 2
@@ -91,5 +88,4 @@ fi
 "$LAYERC" train $X samples/xor.csv --epochs 1 --quiet --save "$tmp/no/such/dir/w.lyw" > /dev/null 2> "$tmp/stderr"
 [ $? -eq 1 ] && grep -q "no/such/dir/w.lyw" "$tmp/stderr"
 [ $? -eq 0 ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL --save into a missing directory: $(cat "$tmp/stderr")"; }
-echo "bad inputs: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish "bad inputs"

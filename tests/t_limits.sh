@@ -7,14 +7,8 @@
 # Also replays the fuzz targets' seeds and regression inputs
 # (tests/fuzz/{corpus,regressions}/TARGET/) through the targets built with
 # the ordinary compiler: every input that once crashed stays fixed.
-LAYERC=${LAYERC:-./layerc}
-BUILD=${BUILD:-build}
-tmp=$(mktemp -d)
-trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
-pass=0 fail=0
+. "$(dirname "$0")/lib.sh"
 
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 
 # refuse NAME WANT_STATUS PATTERN -- ARGS...: layerc ARGS exits with
 # WANT_STATUS, prints PATTERN (a fixed string) on stderr, within 10 seconds,

@@ -12,8 +12,7 @@
 #   - a rank that fails to load weights, a rank killed with SIGKILL, and a
 #     rank 0 that cannot save: the job exits non-zero, within 60 s, no hang.
 # Skips (0 passed, 0 failed) when Open MPI is not installed.
-cd "$(dirname "$0")/.." || exit 1
-LAYERC=${LAYERC:-./layerc}
+. "$(dirname "$0")/lib.sh"
 if ! command -v mpicc >/dev/null 2>&1 || ! command -v mpirun >/dev/null 2>&1; then
     echo "mpi: 0 passed, 0 failed (Open MPI not installed: skipped)"
     exit 0
@@ -22,10 +21,6 @@ case "$LAYERC" in
 *asan*) echo "mpi: 0 passed, 0 failed (skipped under ASan: the MPI build is not sanitized)"; exit 0 ;;
 esac
 exec < /dev/null   # mpirun forwards standard input to rank 0: give it none
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-result() { if [ "$1" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $2"; fi; }
 
 # root may run mpirun (CI runs as root); shared memory between the ranks, no network
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -189,5 +184,4 @@ else
     echo "note: Fashion-MNIST not installed (dataset-fashion-mnist): its test skipped"
 fi
 
-echo "mpi: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish "mpi"

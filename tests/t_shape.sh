@@ -1,11 +1,7 @@
 #!/bin/sh
 # SPEC's shape example through both paths: AOT (layerc -o, built by gcc) and
 # JIT (layerc predict / eval / train, compiled by tcc).
-LAYERC=${LAYERC:-./layerc}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-result() { if [ "$1" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $2"; fi; }
+. "$(dirname "$0")/lib.sh"
 
 # AOT, frozen as in SPEC, and trainable (frozen removed) for the gradient
 sed 's/^frozen //' samples/shape.lyr > "$tmp/shape_t.lyr"
@@ -63,5 +59,4 @@ int main(int argc, char **argv)
 C
 cc -o "$tmp/grad" "$tmp/grad.c" && "$tmp/grad" "$tmp/w.lyw" > "$tmp/g"
 result $? "JIT gradient is (0, -2000/3, -1000): $(cat "$tmp/g")"
-echo "shape example: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish "shape example"

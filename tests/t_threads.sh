@@ -13,14 +13,9 @@
 #     built with -std=c99 -pedantic -Werror -pthread, trained a few steps;
 #     without --threads the C needs no thread library; under ThreadSanitizer
 #     when the compiler has it; with tcc (no threads there, same numbers).
-LAYERC=${LAYERC:-./layerc}
-BUILD=${BUILD:-build}
+. "$(dirname "$0")/lib.sh"
 CC=${CC:-cc}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-result() { if [ "$1" = 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $2"; fi; }
-summary() { echo "threads: $pass passed, $fail failed"; exit 0; }
+summary() { finish threads; }
 
 # liblayerc.a built with the sanitizers (make test-asan): the helper too
 san=""

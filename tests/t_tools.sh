@@ -4,14 +4,8 @@
 # generated code; FLOPs of dense layers), --help, --version, usage errors,
 # the man page, and NumPy interop of .npz weights (runtime/npz.c) checked by
 # numpy itself.
-LAYERC=${LAYERC:-./layerc}
-BUILD=${BUILD:-build}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
+. "$(dirname "$0")/lib.sh"
 
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 check() { name=$1; shift; if "$@"; then ok; else bad "$name"; fi; }
 
 have_dot=
@@ -265,5 +259,4 @@ EOF2
     check "export without --weights is a usage error" [ $? -eq 2 ]
 fi
 
-echo "tools: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish "tools"
