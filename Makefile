@@ -25,11 +25,13 @@ ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) $(SAN)
 
 EMBED = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/'
 
-COMPILER_SRC = $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+COMPILER_SRC = $(filter-out compiler/main.c,$(wildcard compiler/*.c)) $(OPS_SRC)
+# Every op file defines `const OpDef lc_op_NAME`; the table of them is made from the files.
+OPS_SRC      = $(wildcard compiler/ops/*.c)
 RUNTIME_SRC  = $(filter-out runtime/kernels.c,$(wildcard runtime/*.c))
 LIB_OBJ = $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(RUNTIME_SRC:%.c=$(BUILD)/%.o) \
           $(BUILD)/runtime/kernels.o $(BUILD)/lyr.tab.o $(BUILD)/lyr.yy.o \
-          $(BUILD)/kernels_src.o
+          $(BUILD)/kernels_src.o $(BUILD)/ops_table.o
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 # layerc is phony: ./layerc is always the build of this make's BUILD (plain or MPI)
@@ -50,7 +52,7 @@ $(BUILD)/layerc: $(BUILD)/compiler/main.o $(BUILD)/liblayerc.a
 $(BUILD)/liblayerc.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/lyr.tab.h
+$(BUILD)/%.o: %.c $(wildcard compiler/*.h compiler/ops/*.h runtime/*.h) $(BUILD)/lyr.tab.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
@@ -84,6 +86,16 @@ $(BUILD)/lyr.yy.c: grammar/lyr.l $(BUILD)/lyr.tab.h
 	flex -o $@ $<
 
 $(BUILD)/lyr.tab.o $(BUILD)/lyr.yy.o: $(BUILD)/%.o: $(BUILD)/%.c compiler/ast.h compiler/diag.h
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
+# The op table: every `const OpDef lc_op_NAME` of compiler/ops/*.c, by name.
+$(BUILD)/ops_table.c: $(OPS_SRC) Makefile
+	@mkdir -p $(BUILD)
+	{ echo '#include "op.h"'; \
+	  ops=$$(sed -n 's/^const OpDef \(lc_op_[A-Za-z0-9_]*\) = .*/\1/p' $(OPS_SRC) | LC_ALL=C sort); \
+	  for o in $$ops; do echo "extern const OpDef $$o;"; done; \
+	  echo 'const OpDef *const lc_op_table[] = {'; \
+	  for o in $$ops; do echo "    &$$o,"; done; echo '    0 };'; } > $@.tmp && mv $@.tmp $@
+$(BUILD)/ops_table.o: $(BUILD)/ops_table.c compiler/op.h compiler/ir.h
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 $(BUILD)/kernels_src.o: $(BUILD)/kernels_src.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

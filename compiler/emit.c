@@ -3,8 +3,11 @@
  * The generated source reads top to bottom like the model file: the state
  * struct (header), the weight table, NAME_init with one line per weight, the
  * forward pass as one block per layer in source order, the loss, the backward
- * pass as the same blocks in reverse, and the optimizer step.  Op blocks come
- * from the op table's emitters (emit_ops.c).
+ * pass as the same blocks in reverse, and the optimizer step.  A model with
+ * an op that behaves differently in training (dropout, batchnorm) gets each
+ * pass twice, once per mode, each a straight sequence of blocks.  Op blocks
+ * come from the op descriptors' emitters, the loss and the step from the loss
+ * and optimizer descriptors; this file knows none of them by name.
  */
 #include "emit.h"
 
@@ -15,15 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "ops.h"
-#include "plan.h"
-#include "threads.h"   /* [threads] */
+#include "loss.h"
+#include "optim.h"
+#include "state.h"
+#include "threads.h"
 #include "version.h"
 
 extern const char lc_kernels_header[];
+extern const char lc_threads_source[];
 extern const char *const lc_kernel_unit_names[], *const lc_kernel_unit_sources[];
-extern const char lc_threads_source[];   /* [threads] runtime/threads.c */
 
 /* ---- text buffer ---- */
 
@@ -57,74 +60,72 @@ void emitf(Emit *e, const char *fmt, ...)
     free(big);
 }
 
-static char *rotating(void)
-{
-    static char bufs[8][320];
-    static int next;
-    next = (next + 1) % 8;
-    return bufs[next];
-}
+/* ---- names in the generated code ---- */
 
-const char *e_real(Emit *e) { return e->o->real_double ? "double" : "float"; }
+const char *e_real(const Emit *e) { return e->o->real_double ? "double" : "float"; }
 
 const char *e_out(Emit *e, int layer)
 {
-    char *b = rotating();
-    if (e->buffer_of) snprintf(b, 320, "m->act%d", e->buffer_of[layer]);
-    else snprintf(b, 320, "m->%s_out", e->m->layers[layer].name);
-    return b;
+    int r = e->plan->root[layer];
+    if (e->plan->nbuffers) return arena_printf(&e->names, "m->act%d", e->plan->buffer_of[r]);
+    return arena_printf(&e->names, "m->%s_out", e->m->layers[r].name);
 }
+
+const char *e_in(Emit *e, const Layer *l, int k) { return e_out(e, l->in[k]); }
 
 const char *e_grad(Emit *e, int layer)
 {
-    if (!e->m->layers[layer].needs_grad || e->o->inference) return "NULL";
-    char *b = rotating();
-    snprintf(b, 320, "m->d_%s", e->m->layers[layer].name);
-    return b;
+    if (!e->m->layers[layer].needs_grad || !e->build.trains) return "NULL";
+    return arena_printf(&e->names, "m->d_%s", e->m->layers[e->plan->root[layer]].name);
 }
 
-const char *e_weight(Emit *e, int weight)
+const char *e_in_grad(Emit *e, const Layer *l, int k) { return e_grad(e, l->in[k]); }
+
+int e_wants_grad(const Emit *e, const Layer *l, int k)
 {
-    char *b = rotating();
-    snprintf(b, 320, "m->params + OFF_%s", e->m->weights[weight].cname);
-    return b;
+    return e->build.trains && e->m->layers[l->in[k]].needs_grad;
 }
 
-const char *e_wgrad(Emit *e, int weight)
+const char *e_weight(Emit *e, const Layer *l, int slot)
 {
-    if (!e->m->weights[weight].trainable) return "NULL";
-    char *b = rotating();
-    snprintf(b, 320, "m->grads + OFF_%s", e->m->weights[weight].cname);
-    return b;
+    const Weight *w = layer_weight(e->m, l, slot);
+    return w ? arena_printf(&e->names, "m->params + OFF_%s", w->cname) : "NULL";
 }
 
-int e_adds(Emit *e, int layer)
+const char *e_wgrad(Emit *e, const Layer *l, int slot)
 {
-    int adds = e->written[layer];
-    e->written[layer] = 1;
-    return adds;
+    const Weight *w = layer_weight(e->m, l, slot);
+    if (!w || !weight_trainable(w) || !e->build.trains) return "NULL";
+    return arena_printf(&e->names, "m->grads + OFF_%s", w->cname);
 }
 
-const char *e_acc(Emit *e, int layer)
+const char *e_saved(Emit *e, const Layer *l, int slot)
 {
-    return e_adds(e, layer) ? "+=" : "=";
+    return arena_printf(&e->names, "m->%s_%s", l->name, l->op->saved[slot].name);
 }
+
+int e_adds(const Emit *e, const Layer *l, int k)
+{
+    return e->plan->adds[layer_index(e->m, l) * LC_MAX_INPUTS + k];
+}
+
+const char *e_acc(const Emit *e, const Layer *l, int k) { return e_adds(e, l, k) ? "+=" : "="; }
 
 /* A C literal of the emitted real type that reads back exactly. */
-static const char *e_num(Emit *e, double v)
+const char *e_num(Emit *e, double v)
 {
-    char *b = rotating();
-    snprintf(b, 320, e->o->real_double ? "%.17g" : "%.9g", v);
+    char b[64];
+    snprintf(b, sizeof b - 4, e->o->real_double ? "%.17g" : "%.9g", v);
     if (!strpbrk(b, ".eEn")) strcat(b, ".0");
     if (!e->o->real_double) strcat(b, "f");
-    return b;
+    return arena_strdup(&e->names, b);
 }
 
-/* ---- pieces shared by header and source ---- */
+/* ---- the build ---- */
 
-/* [threads] The threads the kernels split a batch over: the JIT's pool
- * (started by layerc --threads before any code is emitted), or --threads N
- * for written C; 1 = none (and always for the double-precision check). */
+/* The threads the kernels split a batch over: the JIT's pool (started by
+ * layerc --threads before any code is emitted), or --threads N for written
+ * C; 1 = none (and always for the double-precision check). */
 static int emit_threads(const EmitOptions *o)
 {
     if (o->real_double) return 1;
@@ -132,72 +133,79 @@ static int emit_threads(const EmitOptions *o)
     return o->threads > 1 ? o->threads : 1;
 }
 
-/* Scratch of the convolutions: LC_CONV2D_WORK_T of kernels.h, the most any
- * conv2d layer needs (one im2col buffer; with T threads, T slices of one
- * and a partial weight gradient). */
-static long conv_work(const Model *m, int threads)
+Build emit_build(const Model *m, const EmitOptions *o)
 {
-    long most = 0;
-    for (int i = 0; i < m->nlayers; i++) {
-        const Layer *l = &m->layers[i];
-        if (!l->live || !l->op || strcmp(l->op->name, "conv2d")) continue;
-        const Layer *x = &m->layers[l->in[0]];
-        long k = (long)LP(l, "kernel"), c = x->shape.dims[0], oc = l->shape.dims[0];
-        long w = c * k * k * l->shape.dims[1] * l->shape.dims[2];
-        if (threads > 1) w = threads * (w + oc * c * k * k + oc);   /* [threads] */
-        if (w > most) most = w;
-    }
-    return most;
+    (void)m;
+    return (Build){ !o->inference, o->real_double ? 8 : 4, emit_threads(o) };
 }
 
-static int has_velocity(const Model *m)
-{
-    return m->train.opt.kind == OPT_SGD && m->train.opt.momentum != 0;
-}
+/* Line starts of the model's source, for the comment above each block. */
+typedef struct {
+    const Source *src;
+    size_t *starts;
+    int nlines;
+} Lines;
 
-/* [compile time] source_line() scans from the top of the file, so calling
- * it for every layer block (twice) made writing a 10,000-layer model
- * quadratic.  This gives the same lines from an index of line starts, built
- * once per emit_header / emit_source call (line_index_src = NULL resets it;
- * emitting is single-threaded). */
-static const Source *line_index_src;
-
-static const char *indexed_line(const Source *src, int line, size_t *n)
+static void lines_index(Lines *x, const Source *src)
 {
-    static size_t *starts;
-    static int nlines, cap;
-    *n = 0;
-    if (!src || !src->text || line < 1) return NULL;
-    if (line_index_src != src) {
-        size_t pos = src->len >= 3 && memcmp(src->text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-        nlines = 0;
-        for (;;) {
-            if (nlines == cap) {
-                cap = cap ? 2 * cap : 1024;
-                starts = xrealloc(starts, sizeof *starts * (size_t)cap);
-            }
-            starts[nlines++] = pos;
-            const char *nl = memchr(src->text + pos, '\n', src->len - pos);
-            if (!nl) break;
-            pos = (size_t)(nl - src->text) + 1;
+    int cap = 0;
+    memset(x, 0, sizeof *x);
+    x->src = src;
+    if (!src || !src->text) return;
+    size_t pos = src->len >= 3 && memcmp(src->text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    for (;;) {
+        if (x->nlines == cap) {
+            cap = cap ? 2 * cap : 1024;
+            x->starts = xrealloc(x->starts, sizeof *x->starts * (size_t)cap);
         }
-        line_index_src = src;
+        x->starts[x->nlines++] = pos;
+        const char *nl = memchr(src->text + pos, '\n', src->len - pos);
+        if (!nl) break;
+        pos = (size_t)(nl - src->text) + 1;
     }
-    if (line > nlines) return NULL;
-    size_t pos = starts[line - 1];
-    if (pos == src->len && line > 1) return NULL;   /* past the final newline */
-    const char *start = src->text + pos, *nl = memchr(start, '\n', src->len - pos);
-    size_t len = nl ? (size_t)(nl - start) : src->len - pos;
+}
+
+static Lines emit_lines;   /* of the model being emitted: emitting is single-threaded */
+
+static const char *indexed_line(int line, size_t *n)
+{
+    const Lines *x = &emit_lines;
+    *n = 0;
+    if (line < 1 || line > x->nlines) return NULL;
+    size_t pos = x->starts[line - 1];
+    if (pos == x->src->len && line > 1) return NULL;   /* past the final newline */
+    const char *start = x->src->text + pos, *nl = memchr(start, '\n', x->src->len - pos);
+    size_t len = nl ? (size_t)(nl - start) : x->src->len - pos;
     if (len > 0 && start[len - 1] == '\r') len--;
     *n = len;
     return start;
 }
 
+static void emit_begin(Emit *e, const Model *m, const EmitOptions *o, Plan *plan)
+{
+    memset(e, 0, sizeof *e);
+    e->m = m;
+    e->o = o;
+    e->build = emit_build(m, o);
+    plan_make(m, &e->build, plan);
+    e->plan = plan;
+    lines_index(&emit_lines, m->src);
+}
+
+static char *emit_end(Emit *e, Plan *plan)
+{
+    plan_free(plan);
+    arena_free(&e->names);
+    free(emit_lines.starts);
+    memset(&emit_lines, 0, sizeof emit_lines);
+    return e->buf;
+}
+
 /* The first line of a statement, safe inside a C comment. */
-static void source_excerpt(const Model *m, int line, char *out, size_t len)
+static void source_excerpt(int line, char *out, size_t len)
 {
     size_t n = 0, k = 0;
-    const char *s = indexed_line(m->src, line, &n);   /* [compile time] was source_line */
+    const char *s = indexed_line(line, &n);
     while (n && isspace((unsigned char)*s)) s++, n--;
     while (n && isspace((unsigned char)s[n - 1])) n--;
     for (size_t i = 0; i < n && k + 2 < len; i++) {
@@ -213,93 +221,75 @@ static void source_excerpt(const Model *m, int line, char *out, size_t len)
 static void layer_comment(Emit *e, const Layer *l)
 {
     char text[200], shape[64];
-    source_excerpt(e->m, l->loc.line, text, sizeof text);
+    source_excerpt(l->loc.line, text, sizeof text);
     emitf(e, "\n    /* %s:%d  %s  -> %s */\n", e->o->source_name, l->loc.line, text,
           shape_str(&l->shape, shape, sizeof shape));
 }
 
 /* ---- header ---- */
 
+static const char *field_type(const Emit *e, FieldType t)
+{
+    switch (t) {
+    case SF_DOUBLE: return "double";
+    case SF_INT64: return "int64_t";
+    case SF_UINT64: return "uint64_t";
+    case SF_INT: return "int";
+    case SF_REAL: break;
+    }
+    return e_real(e);
+}
+
+static const char *group_comment(FieldGroup g, int trains)
+{
+    switch (g) {
+    case SG_OUTPUTS:
+        return trains ? "stored layer outputs, BATCH samples each"
+                      : "layer outputs, BATCH samples each; a buffer is reused once\n"
+                        "     * every reader of its previous layer has run";
+    case SG_GRADIENTS: return "d(loss)/d(layer output), for the backward pass";
+    case SG_SAVED: return "what the training forward pass keeps for the backward pass";
+    default: return NULL;
+    }
+}
+
 static void emit_state_struct(Emit *e)
 {
     const Model *m = e->m;
-    const char *N = m->name, *R = e_real(e);
-    long np = m->nparams ? m->nparams : 1;   /* C has no empty arrays */
-    char shape[64];
+    const char *N = m->name;
+    StateLayout s;
+    state_layout(m, &e->build, e->plan, &s);
     emitf(e, "typedef struct {\n");
-    emitf(e, "    %s params[%ld];   /* every weight, in declaration order, row-major */\n", R, np);
-    if (!e->o->inference) {
-        emitf(e, "    %s grads[%ld];    /* d(mean loss)/d(params), same layout */\n", R, np);
-        const Optimizer *o = &m->train.opt;
-        if (o->kind == OPT_SGD) {
-            emitf(e, "    /* optimizer: sgd, as torch.optim.SGD (may be changed between steps) */\n");
-            emitf(e, "    double lr, momentum, weight_decay;\n");
-            if (has_velocity(m)) emitf(e, "    %s velocity[%ld];\n", R, np);
-        } else {
-            emitf(e, "    /* optimizer: adam, as torch.optim.Adam (may be changed between steps) */\n");
-            emitf(e, "    double lr, beta1, beta2, eps, weight_decay;\n");
-            emitf(e, "    long step;\n");
-            emitf(e, "    %s adam_m[%ld], adam_v[%ld];\n", R, np, np);
+    for (int i = 0; i < s.n; i++) {
+        const StateField *f = &s.fields[i];
+        const char *g = group_comment(f->group, e->build.trains);
+        if (g && (i == 0 || s.fields[i - 1].group != f->group)) {
+            char *gc = arena_strdup(&e->names, g);
+            char *at = strstr(gc, "BATCH");
+            if (at) gc = arena_printf(&e->names, "%.*s%s_%s", (int)(at - gc), gc, N, at);
+            emitf(e, "    /* %s */\n", gc);
         }
+        emitf(e, "    %s %s", field_type(e, f->type), f->name);
+        if (f->count && f->per_sample) emitf(e, "[%s_BATCH * %ld]", N, f->count);
+        else if (f->count) emitf(e, "[%ld]", f->count);
+        emitf(e, ";");
+        char shape[64];
+        if (f->comment) emitf(e, "   /* %s */", f->comment);
+        else if (f->group == SG_OUTPUTS && f->layer >= 0)
+            emitf(e, "   /* %s */", shape_str(&m->layers[f->layer].shape, shape, sizeof shape));
+        emitf(e, "\n");
     }
-    emitf(e, "    uint64_t rng;     /* random state: initialisation%s */\n",
-          model_has_dropout(m) ? ", dropout" : "");
-    if (model_has_dropout(m) && !e->o->inference)
-        emitf(e, "    int training;     /* the last forward pass dropped out */\n");
-    if (e->o->inference) {
-        BufferPlan p;
-        plan_buffers(m, &p);
-        emitf(e, "    /* layer outputs, %s_BATCH samples each; a buffer is reused once\n"
-                 "     * every reader of its previous layer has run */\n", N);
-        for (int b = 0; b < p.nbuffers; b++) {
-            emitf(e, "    %s act%d[%s_BATCH * %ld];   /*", R, b, N, p.size[b]);
-            for (int i = 0; i < m->nlayers; i++)
-                if (p.buffer_of[i] == b) emitf(e, " %s", m->layers[i].name);
-            emitf(e, " */\n");
-        }
-        plan_free(&p);
-    } else {
-        emitf(e, "    /* stored layer outputs, %s_BATCH samples each */\n", N);
-        for (int i = 0; i < m->nlayers; i++) {
-            const Layer *l = &m->layers[i];
-            if (!l->live) continue;
-            emitf(e, "    %s %s_out[%s_BATCH * %ld];   /* %s */\n", R, l->name, N, l->size,
-                  shape_str(&l->shape, shape, sizeof shape));
-        }
-    }
-    if (!e->o->inference) {
-        int any = 0;
-        for (int i = 0; i < m->nlayers; i++) {
-            const Layer *l = &m->layers[i];
-            if (!l->live || !l->needs_grad) continue;
-            if (!any++) emitf(e, "    /* d(loss)/d(layer output), for the backward pass */\n");
-            emitf(e, "    %s d_%s[%s_BATCH * %ld];\n", R, l->name, N, l->size);
-        }
-        for (int i = 0; i < m->nlayers; i++) {
-            const Layer *l = &m->layers[i];
-            if (l->live && l->op && !strcmp(l->op->name, "dropout"))
-                emitf(e, "    %s mask_%s[%s_BATCH * %ld];   /* 0 or 1/(1 - rate) */\n", R,
-                      l->name, N, l->size);
-        }
-    }
-    if (conv_work(m, emit_threads(e->o)))
-        emitf(e, "    %s work[%ld];   /* im2col scratch of the convolutions */\n", R,
-              conv_work(m, emit_threads(e->o)));
     emitf(e, "} %s_t;\n", N);
-}
-
-/* --inference: outputs share buffers; e_out() names them */
-static void plan_if_inference(Emit *e, BufferPlan *p)
-{
-    if (!e->o->inference) return;
-    plan_buffers(e->m, p);
-    e->buffer_of = p->buffer_of;
+    emitf(e, "#define %s_STATE_BYTES %.0f   /* sizeof(%s_t) */\n", N,
+          state_bytes(&s, &e->build, m->train.batch), N);
+    state_free(&s);
 }
 
 char *emit_header(const Model *m, const EmitOptions *o)
 {
-    line_index_src = NULL;   /* [compile time] */
-    Emit e = { m, o, NULL, 0, 0, 0, NULL, NULL };
+    Emit e;
+    Plan plan;
+    emit_begin(&e, m, o, &plan);
     const char *N = m->name, *R = e_real(&e);
     const Layer *in = &m->layers[0], *out = &m->layers[m->output];
     char guard[300];
@@ -310,7 +300,7 @@ char *emit_header(const Model *m, const EmitOptions *o)
     emitf(&e, "/* Generated by layerc %s from %s; do not edit (edit the model and run\n"
               " * layerc again).  Model %s: %s[%ld] -> %s[%ld], %ld parameters, loss %s.%s */\n",
           LAYERC_VERSION, o->source_name, N, in->name, in->size, out->name, out->size, m->nparams,
-          loss_name(m->loss), o->inference ? "\n * Inference only: forward pass, no training state." : "");
+          m->loss->name, o->inference ? "\n * Inference only: forward pass, no training state." : "");
     emitf(&e, "#ifndef %s\n#define %s\n\n#include <stdint.h>\n\n", guard, guard);
     emitf(&e, "#define %s_IN      %ld   /* floats in one input sample */\n", N, in->size);
     emitf(&e, "#define %s_OUT     %ld   /* floats in one output sample (and one truth row) */\n", N, out->size);
@@ -338,35 +328,52 @@ char *emit_header(const Model *m, const EmitOptions *o)
                   "%s %s_train_step(%s_t *m, const %s *x, const %s *truth, int n);\n", R, N, N, R, R);
     }
     emitf(&e, "\n#endif\n");
-    return e.buf;
+    return emit_end(&e, &plan);
 }
 
 /* ---- source ---- */
 
+/* The kernel units a build needs: those of its live ops, its loss and
+ * (when it trains) its optimizer, as a flag per unit of the table. */
+static int needs_unit(const char *units, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = units; p && (p = strstr(p, name)); p += n)
+        if ((p == units || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ')) return 1;
+    return 0;
+}
+
+static int unit_needed(const Emit *e, const char *name)
+{
+    const Model *m = e->m;
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].live && m->layers[i].op && needs_unit(m->layers[i].op->units, name)) return 1;
+    if (needs_unit(m->loss->units, name)) return 1;
+    return e->build.trains && needs_unit(m->train.opt.def->units, name);
+}
+
 static void emit_kernels(Emit *e)
 {
-    /* [threads] relu and the optimizer step are kernels too (tcc does not
-     * optimise, and they split over the threads) */
-    if (!model_has_op(e->m, "linear") && !model_has_op(e->m, "dense") &&
-        !model_has_op(e->m, "conv2d") && !model_has_op(e->m, "maxpool") &&
-        !model_has_op(e->m, "avgpool") && !model_has_op(e->m, "relu") && e->o->inference)
-        return;
+    int any = 0;
+    for (int u = 0; lc_kernel_unit_names[u]; u++) any |= unit_needed(e, lc_kernel_unit_names[u]);
+    if (!any) return;
     if (e->o->jit && !e->o->real_double) {
         /* compiled into layerc with optimisation; tcc_add_symbol hands them in */
         emitf(e, "\n%s", lc_kernels_header);
         return;
     }
-    emitf(e, "\n/* ---- kernels: layerc's runtime/kernels.c, pasted so that this file stands alone ---- */\n");
+    emitf(e, "\n/* ---- kernels: layerc's runtime/kernels/, pasted so that this file stands alone ---- */\n");
     if (e->o->real_double) emitf(e, "#define LC_REAL_DEFINED\ntypedef double lc_real;\n");
-    if (emit_threads(e->o) > 1)   /* [threads] the pool, before the kernels that use it */
+    if (e->build.threads > 1)   /* the pool, before the kernels that use it */
         emitf(e, "/* ---- threads (layerc --threads %d): runtime/threads.c; build with -pthread ---- */\n"
-                 "#define LC_THREADS %d\n%s", emit_threads(e->o), emit_threads(e->o), lc_threads_source);
+                 "#define LC_THREADS %d\n%s", e->build.threads, e->build.threads, lc_threads_source);
     emitf(e, "#if defined(__GNUC__) || defined(__clang__)\n"
              "#define LC_KERNEL static __attribute__((unused))\n"
              "#else\n#define LC_KERNEL static\n#endif\n");
     emitf(e, "#if defined(__GNUC__)\n#pragma GCC diagnostic push\n"
              "#pragma GCC diagnostic ignored \"-Wunused-function\"\n#endif\n");
-    for (int u = 0; lc_kernel_unit_names[u]; u++) emitf(e, "%s", lc_kernel_unit_sources[u]);
+    for (int u = 0; lc_kernel_unit_names[u]; u++)
+        if (u == 0 || unit_needed(e, lc_kernel_unit_names[u])) emitf(e, "%s", lc_kernel_unit_sources[u]);
     emitf(e, "#if defined(__GNUC__)\n#pragma GCC diagnostic pop\n#endif\n");
     emitf(e, "/* ---- end of kernels ---- */\n");
 }
@@ -386,7 +393,7 @@ static void emit_param_table(Emit *e)
         const Weight *w = &m->weights[i];
         emitf(e, "    { \"%s\", %ld, %ld, %d, {", w->name, w->offset, w->size, w->shape.rank);
         for (int d = 0; d < w->shape.rank; d++) emitf(e, "%s%ld", d ? ", " : " ", w->shape.dims[d]);
-        emitf(e, " }, %d },\n", w->trainable);
+        emitf(e, " }, %d },\n", weight_trainable(w));
     }
     if (!m->nweights) emitf(e, "    { \"\", 0, 0, 0, { 0 }, 0 }   /* no weights */\n");
     emitf(e, "};\nconst int %s_nparam_tensors = %d;\n", N, m->nweights);
@@ -403,14 +410,22 @@ static int uses_init(const Model *m, InitKind k)
     return 0;
 }
 
+/* Some live op draws random numbers in the training forward pass. */
+static int training_uses_random(const Model *m)
+{
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].live && m->layers[i].op && m->layers[i].op->random) return 1;
+    return 0;
+}
+
 static void emit_random(Emit *e)
 {
     const Model *m = e->m;
     const char *R = e_real(e);
     int uniform = !e->o->baked && uses_init(m, INIT_UNIFORM);
     int normal = !e->o->baked && uses_init(m, INIT_NORMAL);
-    int dropout = model_has_dropout(m) && !e->o->inference;
-    if (!uniform && !normal && !dropout) return;
+    int training = training_uses_random(m) && e->build.trains;
+    if (!uniform && !normal && !training) return;
     emitf(e, "\n/* splitmix64 (Steele, Lea, Flood 2014): one 64-bit word of state, so the\n"
              " * same seed gives the same numbers on every machine. */\n"
              "static uint64_t lc_random(uint64_t *s)\n{\n"
@@ -437,7 +452,7 @@ static void emit_random(Emit *e)
 static void emit_weight_init(Emit *e, const Weight *w)
 {
     char shape[64];
-    const char *p = e_weight(e, (int)(w - e->m->weights));
+    const char *p = arena_printf(&e->names, "m->params + OFF_%s", w->cname);
     long n = w->size;
     double fi = (double)w->fan_in, fo = (double)w->fan_out;
     shape_str(&w->shape, shape, sizeof shape);
@@ -495,13 +510,10 @@ static void emit_init(Emit *e)
     const Optimizer *o = &m->train.opt;
     emitf(e, "\nvoid %s_init(%s_t *m, uint64_t seed)\n{\n", N, N);
     emitf(e, "    memset(m, 0, sizeof *m);\n    m->rng = seed;\n");
-    if (!e->o->inference) {
-        emitf(e, "    m->lr = %.17g;\n", o->lr);
-        if (o->kind == OPT_SGD)
-            emitf(e, "    m->momentum = %.17g;\n    m->weight_decay = %.17g;\n", o->momentum, o->weight_decay);
-        else
-            emitf(e, "    m->beta1 = %.17g;\n    m->beta2 = %.17g;\n    m->eps = %.17g;\n"
-                     "    m->weight_decay = %.17g;\n", o->beta1, o->beta2, o->eps, o->weight_decay);
+    if (e->build.trains) {
+        emitf(e, "    m->%s = %.17g;\n", o->def->params[0], o->hp[0]);
+        for (int k = 1; k < o->def->nparams; k++)
+            emitf(e, "    m->%s = %.17g;\n", o->def->params[k], o->hp[k]);
     }
     if (e->o->baked) {
         emitf(e, "    /* trained values, baked in by layerc --weights */\n    {\n"
@@ -517,31 +529,51 @@ static void emit_init(Emit *e)
     emitf(e, "}\n");
 }
 
-static void emit_forward(Emit *e)
+/* The name of the forward (or backward) pass of a mode: one function when
+ * the model has no modal op or the build does not train. */
+static const char *pass_name(Emit *e, const char *pass, Mode mode)
+{
+    if (!e->build.trains || !model_is_modal(e->m)) return arena_printf(&e->names, "%s_%s", e->m->name, pass);
+    return arena_printf(&e->names, "%s_%s_%s", e->m->name, pass, mode == MODE_TRAIN ? "train" : "eval");
+}
+
+static void emit_forward_pass(Emit *e, Mode mode)
 {
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
-    int dropout = model_has_dropout(m);
-    emitf(e, "\n/* The forward pass: every layer in source order stores its output. */\n"
-             "static void %s_run(%s_t *m, const %s *x, int n, int training)\n{\n", N, N, R);
-    if (!dropout || e->o->inference) emitf(e, "    (void)training;\n");
-    else emitf(e, "    m->training = training;\n");
+    int modal = e->build.trains && model_is_modal(m);
+    emitf(e, "\n/* The %sforward pass: every layer in source order stores its output. */\n"
+             "static void %s(%s_t *m, const %s *x, int n)\n{\n",
+          !modal ? "" : mode == MODE_TRAIN ? "training " : "evaluating ", pass_name(e, "run", mode), N, R);
+    if (modal) emitf(e, "    m->training = %d;\n", mode == MODE_TRAIN);
     const Layer *in = &m->layers[0];
     char text[200];
-    source_excerpt(m, in->loc.line, text, sizeof text);
+    source_excerpt(in->loc.line, text, sizeof text);
     emitf(e, "    /* %s:%d  %s */\n", e->o->source_name, in->loc.line, text);
     emitf(e, "    memcpy(%s, x, sizeof(%s) * n * %ld);\n", e_out(e, 0), R, in->size);
     for (int i = 1; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         if (!l->live) continue;
         layer_comment(e, l);
-        l->op->forward(e, m, l);
+        if (e->plan->root[i] != i)
+            emitf(e, "    /* %s is %s's storage: nothing to compute */\n", l->name,
+                  m->layers[e->plan->root[i]].name);
+        else
+            l->op->forward(e, l, mode);
     }
     emitf(e, "}\n");
+}
+
+static void emit_forward(Emit *e)
+{
+    const Model *m = e->m;
+    const char *N = m->name, *R = e_real(e);
+    emit_forward_pass(e, MODE_EVAL);
+    if (e->build.trains && model_is_modal(m)) emit_forward_pass(e, MODE_TRAIN);
     emitf(e, "\nvoid %s_forward(%s_t *m, const %s *x, %s *y, int n)\n{\n", N, N, R, R);
     emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;   /* the state holds at most BATCH samples */\n"
              "    if (n < 1) return;\n", N, N);
-    emitf(e, "    %s_run(m, x, n, 0);\n", N);
+    emitf(e, "    %s(m, x, n);\n", pass_name(e, "run", MODE_EVAL));
     emitf(e, "    if (y) memcpy(y, %s, sizeof(%s) * n * %s_OUT);\n}\n", e_out(e, m->output), R, N);
 }
 
@@ -549,70 +581,67 @@ static void emit_loss(Emit *e)
 {
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
-    const Layer *out = &m->layers[m->output];
-    long k = out->size;
     emitf(e, "\n%s %s_loss(const %s_t *m, const %s *truth, int n)\n{\n", R, N, N, R);
     emitf(e, "    double total = 0;\n    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return 0;\n", N, N);
-    switch (m->loss) {
-    case LOSS_MSE:
-        emitf(e, "    /* mse: 1/2 sum (y - t)^2 per sample */\n"
-                 "    for (int i = 0; i < n * %ld; i++) {\n"
-                 "        double d = (double)%s[i] - truth[i];\n"
-                 "        total += 0.5 * d * d;\n    }\n", k, e_out(e, m->output));
-        break;
-    case LOSS_CROSS_ENTROPY:
-        emitf(e, "    /* cross_entropy: -sum t log softmax(z), from the softmax's input z:\n"
-                 "     * log softmax(z) = z - max - log sum exp(z - max) never takes log(0) */\n"
-                 "    for (int b = 0; b < n; b++) {\n"
-                 "        const %s *z = %s + b * %ld, *t = truth + b * %ld;\n"
-                 "        double max = z[0], sum = 0;\n"
-                 "        for (int j = 1; j < %ld; j++) if (z[j] > max) max = z[j];\n"
-                 "        for (int j = 0; j < %ld; j++) sum += exp(z[j] - max);\n"
-                 "        for (int j = 0; j < %ld; j++) total -= t[j] * (z[j] - max - log(sum));\n"
-                 "    }\n", R, e_out(e, out->in[0]), k, k, k, k, k);
-        break;
-    case LOSS_BCE:
-        emitf(e, "    /* bce: -(t log y + (1 - t) log(1 - y)), logs clamped at -100 as in PyTorch */\n"
-                 "    for (int i = 0; i < n * %ld; i++) {\n"
-                 "        double y = %s[i], t = truth[i];\n"
-                 "        double log_y = y > 0 ? log(y) : -100, log_1y = y < 1 ? log(1 - y) : -100;\n"
-                 "        total -= t * (log_y < -100 ? -100 : log_y) + (1 - t) * (log_1y < -100 ? -100 : log_1y);\n"
-                 "    }\n", k, e_out(e, m->output));
-        break;
-    }
+    m->loss->emit_loss(e);
     emitf(e, "    return (%s)(total / n);\n}\n", R);
+}
+
+static void emit_backward_pass(Emit *e, Mode mode, int public)
+{
+    const Model *m = e->m;
+    const char *N = m->name, *R = e_real(e);
+    int start = model_loss_start(m);
+    if (public)
+        emitf(e, "\n/* The backward pass: the layer blocks again, in reverse, each passing the\n"
+                 " * gradient of its output on to its inputs and weights. */\n"
+                 "void %s_backward(%s_t *m, const %s *truth, int n)\n{\n", N, N, R);
+    else
+        emitf(e, "\n/* The backward pass of the %s forward pass. */\n"
+                 "static void %s(%s_t *m, const %s *truth, int n)\n{\n",
+              mode == MODE_TRAIN ? "training" : "evaluating", pass_name(e, "backward", mode), N, R);
+    if (public) {
+        emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return;\n", N, N);
+        emitf(e, "    memset(m->grads, 0, sizeof m->grads);\n");
+    }
+    if (!m->layers[start].needs_grad) {
+        emitf(e, "    (void)truth;   /* no trainable weight: nothing to compute */\n}\n");
+        return;
+    }
+    emitf(e, "\n    /* %s:%d  loss %s */\n", e->o->source_name, m->loss_loc.line, m->loss->backward_doc);
+    emitf(e, "    for (int i = 0; i < n * %ld; i++)\n        %s[i] = (%s[i] - truth[i]) / n;\n",
+          m->layers[m->output].size, e_grad(e, start), e_out(e, m->output));
+    for (int i = m->nlayers - 1; i > 0; i--) {
+        const Layer *l = &m->layers[i];
+        if (!l->live || !l->needs_grad || (i == m->output && start != m->output)) continue;
+        layer_comment(e, l);
+        if (e->plan->root[i] != i)
+            emitf(e, "    /* %s is %s's storage: its gradient too */\n", l->name,
+                  m->layers[e->plan->root[i]].name);
+        else
+            l->op->backward(e, l, mode);
+    }
+    emitf(e, "}\n");
 }
 
 static void emit_backward(Emit *e)
 {
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
-    int start = model_loss_start(m);
+    if (!model_is_modal(m)) {
+        emit_backward_pass(e, MODE_TRAIN, 1);
+        return;
+    }
+    emit_backward_pass(e, MODE_EVAL, 0);
+    emit_backward_pass(e, MODE_TRAIN, 0);
     emitf(e, "\n/* The backward pass: the layer blocks again, in reverse, each passing the\n"
-             " * gradient of its output on to its inputs and weights. */\n"
+             " * gradient of its output on to its inputs and weights, in the mode of the\n"
+             " * last forward pass. */\n"
              "void %s_backward(%s_t *m, const %s *truth, int n)\n{\n", N, N, R);
     emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return;\n", N, N);
     emitf(e, "    memset(m->grads, 0, sizeof m->grads);\n");
-    if (!m->layers[start].needs_grad) {
-        emitf(e, "    (void)truth;   /* no trainable weight: nothing to compute */\n}\n");
-        return;
-    }
-    const char *what = m->loss == LOSS_MSE ? "mse: d/dy = (y - t) / n"
-                     : m->loss == LOSS_CROSS_ENTROPY ? "cross_entropy through the softmax: d/dz = (softmax(z) - t) / n"
-                     : "bce through the sigmoid: d/dz = (sigmoid(z) - t) / n";
-    emitf(e, "\n    /* %s:%d  loss %s */\n", e->o->source_name, m->loss_loc.line, what);
-    e->written = xcalloc((size_t)m->nlayers, 1);
-    emitf(e, "    for (int i = 0; i < n * %ld; i++)\n        %s[i] %s (%s[i] - truth[i]) / n;\n",
-          m->layers[m->output].size, e_grad(e, start), e_acc(e, start), e_out(e, m->output));
-    for (int i = m->nlayers - 1; i > 0; i--) {
-        const Layer *l = &m->layers[i];
-        if (!l->live || !l->needs_grad || (i == m->output && start != m->output)) continue;
-        layer_comment(e, l);
-        l->op->backward(e, m, l);
-    }
-    free(e->written);
-    e->written = NULL;
-    emitf(e, "}\n");
+    emitf(e, "    if (m->training) %s(m, truth, n);\n    else %s(m, truth, n);\n}\n",
+          pass_name(e, "backward", MODE_TRAIN), pass_name(e, "backward", MODE_EVAL));
 }
 
 /* Runs of consecutive weights to update, so the update loops skip frozen
@@ -630,7 +659,7 @@ static int next_trainable_run(const Model *m, int i, long *from, long *to)
 static void emit_update(Emit *e)
 {
     const Model *m = e->m;
-    const char *N = m->name, *R = e_real(e);
+    const char *N = m->name;
     const Optimizer *o = &m->train.opt;
     long from, to;
     emitf(e, "\nvoid %s_update(%s_t *m)\n{\n", N, N);
@@ -638,36 +667,9 @@ static void emit_update(Emit *e)
         emitf(e, "    (void)m;   /* no weight to train */\n}\n");
         return;
     }
-    if (o->kind == OPT_SGD) {
-        emitf(e, "    /* sgd, as torch.optim.SGD: g = grad + weight_decay p%s; p -= lr %s */\n",
-              has_velocity(m) ? "; v = momentum v + g" : "", has_velocity(m) ? "v" : "g");
-        emitf(e, "    const %s lr = (%s)m->lr, decay = (%s)m->weight_decay;\n", R, R, R);
-        if (has_velocity(m)) emitf(e, "    const %s momentum = (%s)m->momentum;\n", R, R);
-    } else {
-        emitf(e, "    /* adam, as torch.optim.Adam */\n"
-                 "    m->step++;\n"
-                 "    const double bias1 = 1 - pow(m->beta1, (double)m->step);\n"
-                 "    const double bias2 = 1 - pow(m->beta2, (double)m->step);\n"
-                 "    const %s step_size = (%s)(m->lr / bias1), bias2_sqrt = (%s)sqrt(bias2);\n"
-                 "    const %s beta1 = (%s)m->beta1, beta2 = (%s)m->beta2, eps = (%s)m->eps;\n"
-                 "    const %s one_beta1 = (%s)(1 - m->beta1), one_beta2 = (%s)(1 - m->beta2);\n"
-                 "    const %s decay = (%s)m->weight_decay;\n",
-              R, R, R, R, R, R, R, R, R, R, R, R);
-    }
-    /* [threads] each run of trainable weights is one kernel call: the loop
-     * above, vectorised (tcc does not) and split over the threads */
-    for (int i = 0; (i = next_trainable_run(m, i, &from, &to)) >= 0;) {
-        if (o->kind == OPT_SGD && has_velocity(m))
-            emitf(e, "    lc_sgd_update(m->params + %ld, m->grads + %ld, m->velocity + %ld, %ld, lr, momentum, decay);\n",
-                  from, from, from, to - from);
-        else if (o->kind == OPT_SGD)
-            emitf(e, "    lc_sgd_update(m->params + %ld, m->grads + %ld, NULL, %ld, lr, 0, decay);\n",
-                  from, from, to - from);
-        else
-            emitf(e, "    lc_adam_update(m->params + %ld, m->grads + %ld, m->adam_m + %ld, m->adam_v + %ld, %ld,\n"
-                     "                   step_size, bias2_sqrt, beta1, beta2, one_beta1, one_beta2, eps, decay);\n",
-                  from, from, from, from, to - from);
-    }
+    o->def->emit_prologue(e, o);
+    for (int i = 0; (i = next_trainable_run(m, i, &from, &to)) >= 0;)
+        o->def->emit_run(e, o, from, to - from);
     emitf(e, "}\n");
 }
 
@@ -676,8 +678,9 @@ static void emit_train_step(Emit *e)
     const char *N = e->m->name, *R = e_real(e);
     emitf(e, "\n%s %s_train_step(%s_t *m, const %s *x, const %s *truth, int n)\n{\n", R, N, N, R, R);
     emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return 0;\n", N, N);
-    emitf(e, "    %s_run(m, x, n, 1);\n    %s loss = %s_loss(m, truth, n);\n"
-             "    %s_backward(m, truth, n);\n    %s_update(m);\n    return loss;\n}\n", N, R, N, N, N);
+    emitf(e, "    %s(m, x, n);\n    %s loss = %s_loss(m, truth, n);\n"
+             "    %s_backward(m, truth, n);\n    %s_update(m);\n    return loss;\n}\n",
+          pass_name(e, "run", MODE_TRAIN), R, N, N, N);
 }
 
 /* What the JIT runner needs beyond the public API: the state's size and
@@ -692,31 +695,31 @@ static void emit_jit_glue(Emit *e)
              "%s *lc_jit_output(%s_t *m) { return %s; }\n"
              "void lc_jit_set_rng(%s_t *m, uint64_t s) { m->rng = s; }\n",
           N, R, N, R, N, e_out(e, m->output), N);
-    if (!e->o->inference)
+    if (e->build.trains)
         emitf(e, "%s *lc_jit_grads(%s_t *m) { return m->grads; }\n"
-                 "void lc_jit_forward_train(%s_t *m, const %s *x, int n) { %s_run(m, x, n, 1); }\n"
+                 "void lc_jit_forward_train(%s_t *m, const %s *x, int n) { %s(m, x, n); }\n"
                  "void lc_jit_set_lr(%s_t *m, double lr) { m->lr = lr; }\n",
-              R, N, N, R, N, N);
+              R, N, N, R, pass_name(e, "run", MODE_TRAIN), N);
 }
 
 char *emit_source(const Model *m, const EmitOptions *o)
 {
-    line_index_src = NULL;   /* [compile time] */
-    Emit e = { m, o, NULL, 0, 0, 0, NULL, NULL };
-    BufferPlan plan = { 0, NULL, NULL };
-    plan_if_inference(&e, &plan);
-    const Layer *in = &m->layers[0], *out = &m->layers[m->output];
+    Emit e;
+    Plan plan;
     if (o->jit) {
         char *h = emit_header(m, o);
+        emit_begin(&e, m, o, &plan);
         emitf(&e, "%s", h);
         free(h);
     } else {
+        emit_begin(&e, m, o, &plan);
+        const Layer *in = &m->layers[0], *out = &m->layers[m->output];
         emitf(&e, "/* Generated by layerc %s from %s; do not edit (edit the model and run\n"
                   " * layerc again).  Model %s: %s[%ld] -> %s[%ld], %ld parameters (%ld trainable),\n"
                   " * loss %s.  Needs only a C99 compiler and libm. */\n"
                   "#include \"%s\"\n",
               LAYERC_VERSION, o->source_name, m->name, in->name, in->size, out->name, out->size,
-              m->nparams, m->ntrainable, loss_name(m->loss), o->header);
+              m->nparams, m->ntrainable, m->loss->name, o->header);
     }
     emitf(&e, "\n#include <math.h>\n#include <stddef.h>\n#include <string.h>\n");
     emit_kernels(&e);
@@ -725,12 +728,11 @@ char *emit_source(const Model *m, const EmitOptions *o)
     emit_init(&e);
     emit_forward(&e);
     emit_loss(&e);
-    if (!o->inference) {
+    if (e.build.trains) {
         emit_backward(&e);
         emit_update(&e);
         emit_train_step(&e);
     }
     if (o->jit) emit_jit_glue(&e);
-    plan_free(&plan);
-    return e.buf;
+    return emit_end(&e, &plan);
 }

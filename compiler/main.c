@@ -21,6 +21,7 @@
 #include "dist.h"   /* [MPI] */
 #include "emit.h"
 #include "npz.h"
+#include "optim.h"
 #include "run.h"
 #include "threads.h"   /* [threads] */
 #include "tools.h"
@@ -405,8 +406,8 @@ static int cmd_run(const Options *o, Front *f)
                              !o->quiet && isatty(2), stdout };
         if (lc_dist_rank() == 0)   /* [MPI] rank 0 alone prints */
             fprintf(stdout, "training %s on %d samples: %d epochs, batch %d, %s lr %g\n", m->name,
-                    data.n, t.epochs, m->train.batch, m->train.opt.kind == OPT_SGD ? "sgd" : "adam",
-                    m->train.opt.lr);
+                    data.n, t.epochs, m->train.batch, m->train.opt.def->name,
+                    optim_lr(&m->train.opt));
         if (!lc_train(&r.net, &data, &t, err, sizeof err)) {
             fprintf(stderr, "%s\n", err);
             status = EXIT_INPUT;

@@ -7,6 +7,7 @@
 
 #include "arena.h"
 #include "emit.h"
+#include "loss.h"
 
 LcTensorInfo *model_tensor_table(const Model *m)
 {
@@ -24,8 +25,8 @@ LcTensorInfo *model_tensor_table(const Model *m)
 
 LcMetric model_metric(const Model *m)
 {
-    return m->loss == LOSS_CROSS_ENTROPY ? LC_METRIC_ARGMAX
-         : m->loss == LOSS_BCE ? LC_METRIC_THRESHOLD : LC_METRIC_NONE;
+    return m->loss->metric == METRIC_ARGMAX ? LC_METRIC_ARGMAX
+         : m->loss->metric == METRIC_THRESHOLD ? LC_METRIC_THRESHOLD : LC_METRIC_NONE;
 }
 
 /* The symbol NAME_suffix or lc_jit_suffix of the compiled model. */
@@ -132,11 +133,11 @@ static void make_truth(const Model *m, double *t, int n, uint64_t *rng)
     for (int b = 0; b < n; b++)
         for (int j = 0; j < k; j++) {
             double *v = &t[b * k + j];
-            if (m->loss == LOSS_MSE) *v = rand_normal(rng);
-            else if (m->loss == LOSS_BCE) *v = rand_unit(rng);
+            if (m->loss->truth == TRUTH_REAL) *v = rand_normal(rng);
+            else if (m->loss->truth == TRUTH_PROBABILITY) *v = rand_unit(rng);
             else *v = 0;
         }
-    if (m->loss == LOSS_CROSS_ENTROPY)
+    if (m->loss->truth == TRUTH_ONE_HOT)
         for (int b = 0; b < n; b++) t[b * k + (int)(rand_unit(rng) * k)] = 1;
 }
 
@@ -196,7 +197,7 @@ int run_gradient_check(const Model *m, const char *source_name, uint64_t seed, F
         const Weight *wt = &m->weights[w];
         char shape[64];
         shape_str(&wt->shape, shape, sizeof shape);
-        if (!wt->trainable) {
+        if (!weight_trainable(wt)) {
             fprintf(out, "  %-16s %-16s frozen\n", wt->name, shape);
             continue;
         }

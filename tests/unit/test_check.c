@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "optim.h"
 #include "plan.h"
 #include "test.h"
 
@@ -30,7 +31,7 @@ static void done(Checked *c)
     source_free(&c->src);
 }
 
-static int layer_index(const Model *m, const char *name)
+static int index_of(const Model *m, const char *name)
 {
     for (int i = 0; i < m->nlayers; i++)
         if (!strcmp(m->layers[i].name, name)) return i;
@@ -62,7 +63,7 @@ TEST(offsets_follow_declaration_order)
     CHECK(m->weights[1].offset == 48 && m->weights[1].size == 15);
     CHECK(m->weights[2].offset == 63 && m->weights[2].size == 5);
     CHECK(m->nparams == 68 && m->ntrainable == 20);
-    CHECK(!m->weights[0].trainable && m->weights[1].trainable);
+    CHECK(m->weights[0].role == ROLE_FROZEN && m->weights[1].role == ROLE_TRAINABLE);
     done(&c);
 }
 
@@ -71,12 +72,12 @@ TEST(gradients_only_where_a_trainable_weight_lies_upstream)
     Checked c;
     Model *m = check_text(&c, mlp);
     if (!m) { CHECK(0); return; }
-    CHECK(!m->layers[layer_index(m, "x")].needs_grad);
-    CHECK(!m->layers[layer_index(m, "a")].needs_grad);   /* frozen w: nothing below needs one */
-    CHECK(m->layers[layer_index(m, "h")].needs_grad);
-    CHECK(m->layers[layer_index(m, "r")].needs_grad);
-    CHECK(!m->layers[layer_index(m, "p")].needs_grad);   /* fused softmax + cross_entropy */
-    CHECK(model_loss_start(m) == layer_index(m, "r"));
+    CHECK(!m->layers[index_of(m, "x")].needs_grad);
+    CHECK(!m->layers[index_of(m, "a")].needs_grad);   /* frozen w: nothing below needs one */
+    CHECK(m->layers[index_of(m, "h")].needs_grad);
+    CHECK(m->layers[index_of(m, "r")].needs_grad);
+    CHECK(!m->layers[index_of(m, "p")].needs_grad);   /* fused softmax + cross_entropy */
+    CHECK(model_loss_start(m) == index_of(m, "r"));
     CHECK(model_classes(m) == 5);
     done(&c);
 }
@@ -89,10 +90,10 @@ TEST(shapes_are_inferred)
         "layer p = maxpool(k, 2);\nlayer f = flatten(p);\nlayer q = concat(f, f);\n"
         "layer s = reshape(q, [2, 16]);\noutput y = dense(s, 1);\nloss mse(y);\n");
     if (!m) { CHECK(0); return; }
-    const Layer *k = &m->layers[layer_index(m, "k")], *p = &m->layers[layer_index(m, "p")];
+    const Layer *k = &m->layers[index_of(m, "k")], *p = &m->layers[index_of(m, "p")];
     CHECK(k->shape.rank == 3 && k->shape.dims[0] == 4 && k->shape.dims[1] == 5 && k->shape.dims[2] == 4);
     CHECK(p->shape.dims[1] == 2 && p->shape.dims[2] == 2);
-    CHECK(m->layers[layer_index(m, "q")].size == 32);
+    CHECK(m->layers[index_of(m, "q")].size == 32);
     CHECK(m->weights[0].shape.rank == 4 && m->weights[0].shape.dims[1] == 2);
     CHECK(m->weights[0].fan_in == 18);
     done(&c);
@@ -105,8 +106,8 @@ TEST(dead_layers_are_not_live_and_warned)
         "model d;\ninput x[3];\nlayer unused = relu(x);\nweight w[2, 3];\n"
         "output y = dense(x, 1);\nloss mse(y);\n");
     if (!m) { CHECK(0); return; }
-    CHECK(!m->layers[layer_index(m, "unused")].live);
-    CHECK(m->layers[layer_index(m, "y")].live);
+    CHECK(!m->layers[index_of(m, "unused")].live);
+    CHECK(m->layers[index_of(m, "y")].live);
     CHECK(c.diags.nwarnings == 2);   /* the layer, and the weight never used */
     done(&c);
 }
@@ -118,15 +119,15 @@ TEST(constant_expressions_in_train_block)
         "model t;\ninput x[3];\noutput y = dense(x, 1);\nloss mse(y);\n"
         "train { optimizer = adam(lr=1/1000, beta2=1-1/1000); batch = 2*8; epochs = 3; seed = 42; shuffle = 0; }\n");
     if (!m) { CHECK(0); return; }
-    CHECK(m->train.opt.kind == OPT_ADAM);
-    CHECK_NEAR(m->train.opt.lr, 0.001, 1e-15);
-    CHECK_NEAR(m->train.opt.beta2, 0.999, 1e-15);
+    CHECK_STR(m->train.opt.def->name, "adam");
+    CHECK_NEAR(m->train.opt.hp[optim_param(m->train.opt.def, "lr")], 0.001, 1e-15);
+    CHECK_NEAR(m->train.opt.hp[optim_param(m->train.opt.def, "beta2")], 0.999, 1e-15);
     CHECK(m->train.batch == 16 && m->train.epochs == 3 && m->train.seed == 42 && !m->train.shuffle);
     TrainOverrides o = { 0.5, 4, 7, 9 };
     char err[128];
     CHECK(apply_overrides(m, &o, err, sizeof err));
     CHECK(m->train.batch == 4 && m->train.epochs == 7 && m->train.seed == 9);
-    CHECK_NEAR(m->train.opt.lr, 0.5, 0);
+    CHECK_NEAR(optim_lr(&m->train.opt), 0.5, 0);
     done(&c);
 }
 
@@ -137,15 +138,16 @@ TEST(inference_buffers_are_shared_but_never_with_a_live_input)
         "model b;\ninput x[8];\nlayer a = relu(x);\nlayer b = tanh(a);\nlayer s = add(a, b);\n"
         "layer c = sigmoid(s);\nlayer d = relu(c);\noutput y = dense(d, 2);\nloss mse(y);\n");
     if (!m) { CHECK(0); return; }
-    BufferPlan p;
-    plan_buffers(m, &p);
+    Build inference = { 0, 4, 1 };
+    Plan p;
+    plan_make(m, &inference, &p);
     CHECK(p.nbuffers < m->nlayers);
     /* every layer's buffer differs from each of its inputs' */
     for (int i = 1; i < m->nlayers; i++)
         for (int k = 0; k < m->layers[i].nin; k++)
             CHECK(p.buffer_of[i] != p.buffer_of[m->layers[i].in[k]]);
     /* a is read by s, so b (computed between them) may not take a's buffer */
-    CHECK(p.buffer_of[layer_index(m, "b")] != p.buffer_of[layer_index(m, "a")]);
+    CHECK(p.buffer_of[index_of(m, "b")] != p.buffer_of[index_of(m, "a")]);
     plan_free(&p);
     done(&c);
 }
