@@ -140,42 +140,33 @@ Build emit_build(const Model *m, const EmitOptions *o)
 }
 
 /* Line starts of the model's source, for the comment above each block. */
-typedef struct {
-    const Source *src;
-    size_t *starts;
-    int nlines;
-} Lines;
-
-static void lines_index(Lines *x, const Source *src)
+static void index_lines(Emit *e)
 {
+    const Source *src = e->m->src;
     int cap = 0;
-    memset(x, 0, sizeof *x);
-    x->src = src;
     if (!src || !src->text) return;
     size_t pos = src->len >= 3 && memcmp(src->text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
     for (;;) {
-        if (x->nlines == cap) {
+        if (e->nlines == cap) {
             cap = cap ? 2 * cap : 1024;
-            x->starts = xrealloc(x->starts, sizeof *x->starts * (size_t)cap);
+            e->line_starts = xrealloc(e->line_starts, sizeof *e->line_starts * (size_t)cap);
         }
-        x->starts[x->nlines++] = pos;
+        e->line_starts[e->nlines++] = pos;
         const char *nl = memchr(src->text + pos, '\n', src->len - pos);
         if (!nl) break;
         pos = (size_t)(nl - src->text) + 1;
     }
 }
 
-static Lines emit_lines;   /* of the model being emitted: emitting is single-threaded */
-
-static const char *indexed_line(int line, size_t *n)
+static const char *indexed_line(const Emit *e, int line, size_t *n)
 {
-    const Lines *x = &emit_lines;
+    const Source *src = e->m->src;
     *n = 0;
-    if (line < 1 || line > x->nlines) return NULL;
-    size_t pos = x->starts[line - 1];
-    if (pos == x->src->len && line > 1) return NULL;   /* past the final newline */
-    const char *start = x->src->text + pos, *nl = memchr(start, '\n', x->src->len - pos);
-    size_t len = nl ? (size_t)(nl - start) : x->src->len - pos;
+    if (line < 1 || line > e->nlines) return NULL;
+    size_t pos = e->line_starts[line - 1];
+    if (pos == src->len && line > 1) return NULL;   /* past the final newline */
+    const char *start = src->text + pos, *nl = memchr(start, '\n', src->len - pos);
+    size_t len = nl ? (size_t)(nl - start) : src->len - pos;
     if (len > 0 && start[len - 1] == '\r') len--;
     *n = len;
     return start;
@@ -189,23 +180,22 @@ static void emit_begin(Emit *e, const Model *m, const EmitOptions *o, Plan *plan
     e->build = emit_build(m, o);
     plan_make(m, &e->build, plan);
     e->plan = plan;
-    lines_index(&emit_lines, m->src);
+    index_lines(e);
 }
 
 static char *emit_end(Emit *e, Plan *plan)
 {
     plan_free(plan);
     arena_free(&e->names);
-    free(emit_lines.starts);
-    memset(&emit_lines, 0, sizeof emit_lines);
+    free(e->line_starts);
     return e->buf;
 }
 
 /* The first line of a statement, safe inside a C comment. */
-static void source_excerpt(int line, char *out, size_t len)
+static void source_excerpt(const Emit *e, int line, char *out, size_t len)
 {
     size_t n = 0, k = 0;
-    const char *s = indexed_line(line, &n);
+    const char *s = indexed_line(e, line, &n);
     while (n && isspace((unsigned char)*s)) s++, n--;
     while (n && isspace((unsigned char)s[n - 1])) n--;
     for (size_t i = 0; i < n && k + 2 < len; i++) {
@@ -221,7 +211,7 @@ static void source_excerpt(int line, char *out, size_t len)
 static void layer_comment(Emit *e, const Layer *l)
 {
     char text[200], shape[64];
-    source_excerpt(l->loc.line, text, sizeof text);
+    source_excerpt(e, l->loc.line, text, sizeof text);
     emitf(e, "\n    /* %s:%d  %s  -> %s */\n", e->o->source_name, l->loc.line, text,
           shape_str(&l->shape, shape, sizeof shape));
 }
@@ -548,7 +538,7 @@ static void emit_forward_pass(Emit *e, Mode mode)
     if (modal) emitf(e, "    m->training = %d;\n", mode == MODE_TRAIN);
     const Layer *in = &m->layers[0];
     char text[200];
-    source_excerpt(in->loc.line, text, sizeof text);
+    source_excerpt(e, in->loc.line, text, sizeof text);
     emitf(e, "    /* %s:%d  %s */\n", e->o->source_name, in->loc.line, text);
     emitf(e, "    memcpy(%s, x, sizeof(%s) * n * %ld);\n", e_out(e, 0), R, in->size);
     for (int i = 1; i < m->nlayers; i++) {

@@ -42,6 +42,8 @@ struct Emit {
     Build build;
     const Plan *plan;
     Arena names;          /* the strings the helpers below return live here */
+    size_t *line_starts;  /* of the model's source, for the comment above each block */
+    int nlines;
     char *buf;
     size_t len, cap;
 };

@@ -13,6 +13,22 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+# Elementwise ops, s -> s: op name -> f(x, opts) in torch.  A test case of
+# a new elementwise op registers its twin with elementwise() beside the case.
+ELEMENTWISE = {
+    "identity": lambda x, o: x,
+    "relu": lambda x, o: F.relu(x),
+    "sigmoid": lambda x, o: torch.sigmoid(x),
+    "tanh": lambda x, o: torch.tanh(x),
+    "leaky_relu": lambda x, o: F.leaky_relu(x, float(o.get("alpha", 0.01))),
+}
+
+
+def elementwise(op, fn):
+    """Registers the PyTorch twin fn(x, opts) of the elementwise op `op`."""
+    ELEMENTWISE[op] = fn
+
+
 def prod(s):
     return int(np.prod(s)) if len(s) else 1
 
@@ -82,7 +98,7 @@ class Net:
     # ---- shapes (SPEC §1, Operations)
     def _infer(self, op, a, o):
         S = self.shapes
-        if op in ("identity", "relu", "sigmoid", "tanh", "leaky_relu", "dropout"):
+        if op in ELEMENTWISE or op == "dropout":
             return S[a[0]]
         if op == "softmax":
             assert len(S[a[0]]) == 1
@@ -231,20 +247,12 @@ class Twin:
         for L in self.net.layers:
             a = L.args
             op = L.op
-            if op == "identity":
-                y = v[a[0]]
+            if op in ELEMENTWISE:
+                y = ELEMENTWISE[op](v[a[0]], L.opts)
             elif op == "linear":
                 y = F.linear(v[a[0]], self.tensors[a[1]], self.tensors[a[2]] if len(a) > 2 else None)
             elif op == "dense":
                 y = self.mods[L.name](v[a[0]].flatten(1))
-            elif op == "relu":
-                y = F.relu(v[a[0]])
-            elif op == "sigmoid":
-                y = torch.sigmoid(v[a[0]])
-            elif op == "tanh":
-                y = torch.tanh(v[a[0]])
-            elif op == "leaky_relu":
-                y = F.leaky_relu(v[a[0]], float(L.opts.get("alpha", 0.01)))
             elif op == "softmax":
                 y = F.softmax(v[a[0]], -1)
             elif op == "add":
