@@ -1,5 +1,5 @@
 /* ops/activation.c: elementwise activations, s -> s: relu, leaky_relu,
- * sigmoid, tanh. */
+ * sigmoid, tanh, elu. */
 #include "common.h"
 
 #include <stdio.h>
@@ -101,5 +101,35 @@ const OpDef lc_op_tanh = {
     .name = "tanh", .doc = "tanh(x)", ACTIVATION_PARAMS,
     .backward_reads = READS_OUTPUT,
     .shape = op_same_shape, .forward = tanh_forward, .backward = tanh_backward,
+    .flops = op_flops_elementwise,
+};
+
+/* ---- elu(x, alpha=1) = x if x > 0 else alpha (exp(x) - 1), as F.elu ---- */
+
+enum { ELU_X, ELU_ALPHA };
+
+static void elu_forward(Emit *e, const Layer *l, Mode mode)
+{
+    (void)mode;
+    char expr[160];
+    snprintf(expr, sizeof expr, "x > 0 ? x : (%s)%.17g * (%s(x) - 1)", e_real(e),
+             l->arg[ELU_ALPHA].num, e->o->real_double ? "exp" : "expf");
+    op_elementwise_forward(e, l, expr);
+}
+
+/* d/dx = 1 for x > 0, else alpha exp(x) = y + alpha */
+static void elu_backward(Emit *e, const Layer *l, Mode mode)
+{
+    (void)mode;
+    char expr[160];
+    snprintf(expr, sizeof expr, "x > 0 ? dy : dy * (y + (%s)%.17g)", e_real(e), l->arg[ELU_ALPHA].num);
+    op_elementwise_backward(e, l, 1, 1, expr);
+}
+
+const OpDef lc_op_elu = {
+    .name = "elu", .doc = "x if x > 0 else alpha (exp(x) - 1)",
+    .params = { [ELU_X] = P_LAYER_ARG("x"), [ELU_ALPHA] = P_REAL_ARG("alpha", 1, -OP_BIG, OP_BIG) },
+    .nparams = 2, .backward_reads = READS_INPUTS | READS_OUTPUT,
+    .shape = op_same_shape, .forward = elu_forward, .backward = elu_backward,
     .flops = op_flops_elementwise,
 };

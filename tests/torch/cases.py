@@ -11,7 +11,9 @@ import zlib
 
 import numpy as np
 
-from netdef import Net, prod
+import torch.nn.functional as F
+
+from netdef import Net, elementwise, prod
 
 
 class Case:
@@ -168,6 +170,9 @@ def op_cases():
     C.append(case("leaky_relu_-1.5", "leaky_relu with a negative alpha (-1.5)", act("leaky_relu", alpha=-1.5), 5))
     C.append(case("sigmoid", "sigmoid inside the graph (not fused with a loss)", act("sigmoid"), 5, quick=True))
     C.append(case("tanh", "tanh", act("tanh"), 5, quick=True))
+    elementwise("elu", lambda x, o: F.elu(x, float(o.get("alpha", 1.0))))
+    C.append(case("elu", "elu with the default alpha=1", act("elu"), 6, quick=True))
+    C.append(case("elu_0.5", "elu(alpha=0.5)", act("elu", alpha=0.5), 5))
 
     def softmax_mse():
         net = mk("m_softmax_mse", [5], lr=0.5)
