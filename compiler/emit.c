@@ -634,14 +634,15 @@ static void emit_backward(Emit *e)
           pass_name(e, "backward", MODE_TRAIN), pass_name(e, "backward", MODE_EVAL));
 }
 
-/* Runs of consecutive weights to update, so the update loops skip frozen
- * ones and those that do not reach the loss. */
-static int next_trainable_run(const Model *m, int i, long *from, long *to)
+/* Runs of consecutive weights to update with the same decay, so the update
+ * loops skip frozen ones and those that do not reach the loss. */
+static int next_trainable_run(const Model *m, int i, long *from, long *to, double *decay)
 {
     while (i < m->nweights && !m->weights[i].updated) i++;
     if (i == m->nweights) return -1;
     *from = m->weights[i].offset;
-    while (i < m->nweights && m->weights[i].updated) i++;
+    *decay = m->weights[i].decay;
+    while (i < m->nweights && m->weights[i].updated && m->weights[i].decay == *decay) i++;
     *to = m->weights[i - 1].offset + m->weights[i - 1].size;
     return i;
 }
@@ -652,14 +653,15 @@ static void emit_update(Emit *e)
     const char *N = m->name;
     const Optimizer *o = &m->train.opt;
     long from, to;
+    double decay;
     emitf(e, "\nvoid %s_update(%s_t *m)\n{\n", N, N);
-    if (next_trainable_run(m, 0, &from, &to) < 0) {
+    if (next_trainable_run(m, 0, &from, &to, &decay) < 0) {
         emitf(e, "    (void)m;   /* no weight to train */\n}\n");
         return;
     }
     o->def->emit_prologue(e, o);
-    for (int i = 0; (i = next_trainable_run(m, i, &from, &to)) >= 0;)
-        o->def->emit_run(e, o, from, to - from);
+    for (int i = 0; (i = next_trainable_run(m, i, &from, &to, &decay)) >= 0;)
+        o->def->emit_run(e, o, from, to - from, decay);
     emitf(e, "}\n");
 }
 

@@ -28,14 +28,20 @@ static void sgd_prologue(Emit *e, const Optimizer *o)
     if (v) emitf(e, "    const %s momentum = (%s)m->momentum;\n", R, R);
 }
 
-static void sgd_run(Emit *e, const Optimizer *o, long from, long n)
+/* "decay", or "decay + 0.001f" for weights with a decay of their own */
+static const char *decay_of(Emit *e, double extra)
+{
+    return extra ? arena_printf(&e->names, "decay + %s", e_num(e, extra)) : "decay";
+}
+
+static void sgd_run(Emit *e, const Optimizer *o, long from, long n, double extra_decay)
 {
     if (optim_has_slot(o, 0))
-        emitf(e, "    lc_sgd_update(m->params + %ld, m->grads + %ld, m->velocity + %ld, %ld, lr, momentum, decay);\n",
-              from, from, from, n);
+        emitf(e, "    lc_sgd_update(m->params + %ld, m->grads + %ld, m->velocity + %ld, %ld, lr, momentum, %s);\n",
+              from, from, from, n, decay_of(e, extra_decay));
     else
-        emitf(e, "    lc_sgd_update(m->params + %ld, m->grads + %ld, NULL, %ld, lr, 0, decay);\n",
-              from, from, n);
+        emitf(e, "    lc_sgd_update(m->params + %ld, m->grads + %ld, NULL, %ld, lr, 0, %s);\n",
+              from, from, n, decay_of(e, extra_decay));
 }
 
 static void adam_prologue(Emit *e, const Optimizer *o)
@@ -53,12 +59,12 @@ static void adam_prologue(Emit *e, const Optimizer *o)
           R, R, R, R, R, R, R, R, R, R, R, R);
 }
 
-static void adam_run(Emit *e, const Optimizer *o, long from, long n)
+static void adam_run(Emit *e, const Optimizer *o, long from, long n, double extra_decay)
 {
     (void)o;
     emitf(e, "    lc_adam_update(m->params + %ld, m->grads + %ld, m->adam_m + %ld, m->adam_v + %ld, %ld,\n"
-             "                   step_size, bias2_sqrt, beta1, beta2, one_beta1, one_beta2, eps, decay);\n",
-          from, from, from, from, n);
+             "                   step_size, bias2_sqrt, beta1, beta2, one_beta1, one_beta2, eps, %s);\n",
+          from, from, from, from, n, decay_of(e, extra_decay));
 }
 
 static const OptimDef optimizers[] = {

@@ -17,6 +17,9 @@
 #define P_REAL_ARG(nm, d, lo, hi) { nm, P_REAL, 0, d, lo, hi, 0, NULL }
 #define P_REQ_REAL(nm, lo, hi)    { nm, P_REAL, 1, 0, lo, hi, 0, NULL }
 #define P_KW_INIT(nm)             { nm, P_INIT, 0, 0, 0, 0, 1, NULL }
+#define P_KW_REAL(nm, d, lo, hi)  { nm, P_REAL, 0, d, lo, hi, 1, NULL }
+/* decay=: weight decay of the layer's kernel (not its bias), on top of the optimizer's */
+#define P_DECAY                   P_KW_REAL("decay", 0, 0, 1e6)
 
 /* ---- shape functions ---- */
 /* s -> s */

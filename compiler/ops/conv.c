@@ -8,7 +8,7 @@
 #include "kernels.h"
 
 enum { W, B };   /* weight slots */
-enum { X, FILTERS, KERNEL, STRIDE, PAD, BIAS, INIT };
+enum { X, FILTERS, KERNEL, STRIDE, PAD, BIAS, INIT, DECAY };
 
 static int conv2d_shape(OpCtx *c, Layer *l)
 {
@@ -22,6 +22,7 @@ static int conv2d_shape(OpCtx *c, Layer *l)
     const Init *init = l->arg[INIT].given ? &l->arg[INIT].init : NULL;
     Init zeros = { INIT_ZEROS, 0, 0, NULL };
     if (!op_weight(c, l, W, ws, ch * k * k, f * k * k, init)) return 0;
+    c->m->weights[l->w[W]].decay = l->arg[DECAY].num;
     if (l->arg[BIAS].num != 0 && !op_weight(c, l, B, bs, ch * k * k, f * k * k, init ? &zeros : NULL))
         return 0;
     l->shape = (Shape){ 3, { f, oh, ow } };
@@ -74,8 +75,8 @@ const OpDef lc_op_conv2d = {
     .params = { [X] = P_LAYER_ARG("x"), [FILTERS] = P_REQ_INT("filters", 1, OP_BIG),
                 [KERNEL] = P_REQ_INT("kernel", 1, 1024), [STRIDE] = P_INT_ARG("stride", 1, 1, 1024),
                 [PAD] = P_INT_ARG("pad", 0, 0, 1024), [BIAS] = P_KW_INT("bias", 1, 0, 1),
-                [INIT] = P_KW_INIT("init") },
-    .nparams = 7,
+                [INIT] = P_KW_INIT("init"), [DECAY] = P_DECAY },
+    .nparams = 8,
     .weights = { [W] = { "W", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } },
                  [B] = { "b", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } } }, .nweights = 2,
     .scratch = conv2d_scratch,

@@ -75,7 +75,7 @@ const OpDef lc_op_linear = {
 
 /* ---- dense(x, m): any s (flattened to n) -> [m]; creates NAME.W [m, n], NAME.b [m] ---- */
 
-enum { DENSE_X, DENSE_UNITS, DENSE_BIAS, DENSE_INIT };
+enum { DENSE_X, DENSE_UNITS, DENSE_BIAS, DENSE_INIT, DENSE_DECAY };
 
 static int dense_shape(OpCtx *c, Layer *l)
 {
@@ -85,6 +85,7 @@ static int dense_shape(OpCtx *c, Layer *l)
     /* with an init= for W, the bias starts at 0 */
     Init zeros = { INIT_ZEROS, 0, 0, NULL };
     if (!op_weight(c, l, W, ws, n, m, init)) return 0;
+    c->m->weights[l->w[W]].decay = l->arg[DENSE_DECAY].num;
     if (l->arg[DENSE_BIAS].num != 0 && !op_weight(c, l, B, bs, n, m, init ? &zeros : NULL)) return 0;
     l->shape.rank = 1;
     l->shape.dims[0] = m;
@@ -94,8 +95,9 @@ static int dense_shape(OpCtx *c, Layer *l)
 const OpDef lc_op_dense = {
     .name = "dense", .doc = "fully connected layer with its own weights NAME.W [m, n], NAME.b [m]",
     .params = { [DENSE_X] = P_LAYER_ARG("x"), [DENSE_UNITS] = P_REQ_INT("units", 1, OP_BIG),
-                [DENSE_BIAS] = P_KW_INT("bias", 1, 0, 1), [DENSE_INIT] = P_KW_INIT("init") },
-    .nparams = 4,
+                [DENSE_BIAS] = P_KW_INT("bias", 1, 0, 1), [DENSE_INIT] = P_KW_INIT("init"),
+                [DENSE_DECAY] = P_DECAY },
+    .nparams = 5,
     .weights = { [W] = { "W", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } },
                  [B] = { "b", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } } }, .nweights = 2,
     .kernels = { LC_KERNEL_REF(lc_matmul_forward), LC_KERNEL_REF(lc_matmul_backward_into) },

@@ -229,14 +229,23 @@ class Twin:
     def trainable(self):
         return [t for t in self.tensors.values() if t.requires_grad]
 
+    def param_groups(self, decay):
+        """One group per weight decay: a layer's decay= adds to its kernel's (not its bias's)."""
+        own = {L.name + ".W": float(L.opts["decay"]) for L in self.net.layers if "decay" in L.opts}
+        groups = {}
+        for name, t in self.tensors.items():
+            if t.requires_grad:
+                groups.setdefault(decay + own.get(name, 0.0), []).append(t)
+        return [{"params": ts, "weight_decay": d} for d, ts in groups.items()]
+
     def optimizer(self):
         opt, hp = self.net.optimizer
+        groups = self.param_groups(hp.get("weight_decay", 0))
         if opt == "sgd":
-            return torch.optim.SGD(self.trainable(), lr=hp.get("lr", 0.01), momentum=hp.get("momentum", 0),
-                                   weight_decay=hp.get("weight_decay", 0))
-        return torch.optim.Adam(self.trainable(), lr=hp.get("lr", 0.001),
+            return torch.optim.SGD(groups, lr=hp.get("lr", 0.01), momentum=hp.get("momentum", 0))
+        return torch.optim.Adam(groups, lr=hp.get("lr", 0.001),
                                 betas=(hp.get("beta1", 0.9), hp.get("beta2", 0.999)),
-                                eps=hp.get("eps", 1e-8), weight_decay=hp.get("weight_decay", 0))
+                                eps=hp.get("eps", 1e-8))
 
     def forward(self, x, training=False, masks=None):
         """x: [B, *input shape].  Returns every layer's output by name.
