@@ -140,7 +140,7 @@ static void unknown_name(Check *c, const Value *v, int want_layer, int stmt_line
 static int add_weight(Check *c, const char *name, Loc loc, Shape shape, WeightRole role, Init init,
                       long fan_in, long fan_out)
 {
-    Weight w = { name, name, loc, shape, 0, 0, role, init, fan_in, fan_out, 0, 0, 0 };
+    Weight w = { name, name, loc, shape, 0, 0, -1, role, init, fan_in, fan_out, 0, 0, 0 };
     int i = model_add_weight(c->m, c->a, &w);
     if (i < 0) {
         check_error(c, loc, "the weights of the model are too large: over %ld floats in all",
@@ -659,7 +659,7 @@ static void check_output_and_loss(Check *c)
 /* sizeof(NAME_t) of a training build at the model's batch. */
 static double state_size(const Model *m)
 {
-    Build b = { 1, 4, 1 };
+    Build b = { 1, 4, 1, 0, 0 };
     Plan p;
     StateLayout s;
     plan_make(m, &b, &p);

@@ -210,13 +210,13 @@ static int dist_step(LcNet *net, const LcData *train, const int *rows, int n, in
         *total += (double)net->loss(net->state, y, k) * k;
         net->backward(net->state, y, k);
         float scale = (float)((double)k / n);
-        for (long i = 0; i < net->nparams; i++) net->grads[i] *= scale;
+        for (long i = 0; i < net->ngrads; i++) net->grads[i] *= scale;
         if (net->metric != LC_METRIC_NONE) *correct += count_correct(net, net->output, train, rows + lo, k, NULL);
     } else {
         /* fewer rows than ranks: this rank adds nothing */
-        memset(net->grads, 0, sizeof(float) * (size_t)net->nparams);
+        memset(net->grads, 0, sizeof(float) * (size_t)net->ngrads);
     }
-    lc_dist_allreduce_sum_float(net->grads, net->nparams);
+    lc_dist_allreduce_sum_float(net->grads, net->ngrads);
     net->update(net->state);
     return k;
 }

@@ -19,7 +19,7 @@ typedef struct {
     void *state;                 /* the model's NAME_t */
     int in, out, batch;
     LcMetric metric;
-    long nparams;
+    long nparams, ngrads;        /* floats of params (every weight) and grads (the trainable ones) */
     float *params, *grads;
     const float *output;         /* the output layer's stored outputs, [batch, out] */
     void (*init)(void *m, uint64_t seed);
