@@ -5,6 +5,7 @@
  * written through a temporary file and renamed into place, so it is complete
  * or absent.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -49,7 +50,8 @@ static const char usage[] =
     "options:\n"
     "  -o FILE             output file ('-' = standard output)\n"
     "  -H FILE             header path (default: the -o path with .h)\n"
-    "  --inference         emit the forward pass only (no training state)\n"
+    "  --inference         emit the forward pass only (no training state; batch 1 unless --batch)\n"
+    "  --prefix P          C symbols start with P instead of the model's name\n"
     "  --weights FILE      load trained weights (.lyw or .npz); when writing C, bake them in\n"
     "  --npz FILE          export: the NumPy archive to write\n"
     "  --save FILE         save the weights after training\n"
@@ -70,6 +72,7 @@ static const char usage[] =
 typedef struct {
     const char *cmd;           /* compile, train, eval, predict, check, graph, summary */
     const char *model, *data, *out, *header, *weights, *save, *labels, *test, *test_labels, *log, *npz;
+    const char *prefix;        /* --prefix P: the C symbols' prefix */
     int inference, quiet, save_every;
     int threads;               /* [threads] --threads N, 0 = not given */
     TrainOverrides over;
@@ -94,6 +97,16 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     long v = strtol(s, &end, 10);
     if (errno || end == s || *end || v < lo || v > hi) return 0;
     *out = v;
+    return 1;
+}
+
+/* [A-Za-z_][A-Za-z0-9_]*, at most 64 characters */
+static int is_c_identifier(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || (!isalpha((unsigned char)s[0]) && s[0] != '_')) return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_') return 0;
     return 1;
 }
 
@@ -135,7 +148,7 @@ static int parse_args(int argc, char **argv, Options *o)
         const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         static const char *const valued[] = { "-o", "-H", "--weights", "--save", "--save-every",
             "--epochs", "--batch", "--lr", "--seed", "--labels", "--test", "--test-labels", "--log", "--npz",
-            "--threads" };
+            "--threads", "--prefix" };
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= !strcmp(name, valued[k]);
         if (!known) return usage_error("unknown option '%s'", a);
@@ -150,6 +163,11 @@ static int parse_args(int argc, char **argv, Options *o)
         else if (!strcmp(name, "--test-labels")) o->test_labels = val;
         else if (!strcmp(name, "--log")) o->log = val;
         else if (!strcmp(name, "--npz")) o->npz = val;
+        else if (!strcmp(name, "--prefix")) {
+            if (!is_c_identifier(val))
+                return usage_error("--prefix takes a C identifier (letters, digits, _; at most 64), not '%s'", val);
+            o->prefix = val;
+        }
         else if (!strcmp(name, "--threads")) {   /* [threads] */
             if (!parse_long(val, 1, LC_POOL_MAX, &n)) return usage_error("--threads takes a whole number from 1 to 64, not '%s'", val);
             o->threads = (int)n;
@@ -450,6 +468,9 @@ int main(int argc, char **argv)
         front_free(&f);
         return lc_dist_exit(EXIT_USAGE);   /* [MPI] */
     }
+    /* an inference build holds one sample unless --batch says otherwise */
+    if (o.inference && !o.over.batch) f.model->train.batch = 1;
+    if (o.prefix) f.model->name = o.prefix;
     if (!strcmp(o.cmd, "compile")) status = cmd_compile(&o, &f);
     else if (!strcmp(o.cmd, "check")) {
         int r = run_gradient_check(f.model, f.src.path, f.model->train.seed, stdout, err, sizeof err);

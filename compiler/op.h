@@ -105,6 +105,8 @@ struct OpDef {
     /* 1 when the output is the input's storage (no copy) in a build that
      * trains (training = 1) or not; NULL: never */
     int (*aliases)(const Layer *l, int training);
+    int inplace;                         /* the forward pass may write its output over
+                                            its first input (elementwise ops) */
     int modal;                           /* forward and backward differ in training */
     int random;                          /* the training forward draws from m->rng */
     const char *fused_loss;              /* the loss whose backward starts at this op's

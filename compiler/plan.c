@@ -150,7 +150,18 @@ static int new_buffer(Plan *p, const PlanTensor *t)
 /* Interval colouring: tensors in order of birth take a buffer whose last
  * tenant died before they are born.  Tensors that are not per sample
  * (batch statistics) and every tensor of a keep_all build get their own. */
-static void share_buffers(const Build *b, Plan *p)
+/* An elementwise op may write over its input when nothing reads the input
+ * after it: the input's buffer, or -1. */
+static int inplace_input(const Model *m, const Plan *p, const PlanTensor *t)
+{
+    const Layer *l = &m->layers[t->layer];
+    if (t->kind != PT_OUT || !l->op || !l->op->inplace) return -1;
+    const PlanTensor *x = &p->tensors[p->out_tensor[p->root[l->in[0]]]];
+    if (x->buffer < 0 || x->death != t->birth || p->buffers[x->buffer].free_after != t->birth) return -1;
+    return x->buffer;
+}
+
+static void share_buffers(const Model *m, const Build *b, Plan *p)
 {
     PlanTensor **order = xmalloc(sizeof *order * (size_t)(p->ntensors + 1));
     int *free_list = xmalloc(sizeof(int) * (size_t)(p->ntensors + 1)), nfree = 0;
@@ -169,9 +180,11 @@ static void share_buffers(const Build *b, Plan *p)
                 j++;
             }
         }
-        int bf;
+        int bf, in = inplace_input(m, p, t);
         if (!t->per_sample || b->keep_all) {
             bf = new_buffer(p, t);
+        } else if (in >= 0) {
+            bf = in;   /* still busy: it stays on the busy list */
         } else {
             int f = pick_buffer(p, free_list, nfree, t->size);
             if (f >= 0) {
@@ -234,7 +247,7 @@ void plan_make(const Model *m, const Build *b, Plan *p)
     place_weights(m, b, p);
     make_tensors(m, b, p);
     find_lifetimes(m, b, p);
-    share_buffers(b, p);
+    share_buffers(m, b, p);
     if (b->trains) plan_gradient_writes(m, p);
 }
 

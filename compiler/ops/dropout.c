@@ -52,7 +52,7 @@ const OpDef lc_op_dropout = {
     .params = { [X] = P_LAYER_ARG("x"), [RATE] = { "rate", P_REAL, 1, 0, 0, 0.999999, 0, NULL } },
     .nparams = 2,
     .saved = { [MASK] = { "mask", mask_size, 1, 1 } }, .nsaved = 1,
-    .aliases = dropout_aliases, .modal = 1, .random = 1,
+    .aliases = dropout_aliases, .inplace = 1, .modal = 1, .random = 1,
     .shape = op_same_shape, .forward = dropout_forward, .backward = dropout_backward,
     .flops = op_flops_elementwise,
 };
