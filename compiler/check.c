@@ -281,6 +281,30 @@ static const char *op_usage(Arena *a, const OpDef *op)
 }
 
 /* OP(ARGS): resolves the op, binds the arguments, infers the shape. */
+/* frozen layer NAME = OP(...): the weights the op created (NAME.W, NAME.b)
+ * are never trained.  Declared weights are frozen where they are declared. */
+static int freeze_layer_weights(Check *c, Layer *l, Loc loc)
+{
+    size_t n = strlen(l->name);
+    int own = 0;
+    for (int k = 0; k < l->nw; k++) {
+        const char *w = c->m->weights[l->w[k]].name;
+        own += strncmp(w, l->name, n) == 0 && w[n] == '.';
+    }
+    if (own == 0 || own < l->nw) {
+        check_error(c, loc, "'frozen' applies to a layer that creates its weights (dense, conv2d), "
+                    "and %s %s", l->op->name, l->nw ? "uses declared weights: declare them "
+                    "`frozen weight` instead" : "has no weights");
+        return 0;
+    }
+    for (int k = 0; k < l->nw; k++) {
+        Weight *w = &c->m->weights[l->w[k]];
+        w->trainable = 0;
+        c->m->ntrainable -= w->size;
+    }
+    return 1;
+}
+
 static void check_layer_call(Check *c, const Stmt *s, const char *name)
 {
     const Value *call = s->call;
@@ -347,6 +371,7 @@ static void check_layer_call(Check *c, const Stmt *s, const char *name)
             ok = 0;
         }
         if (ok) ok = op->shape(c, &l, call->loc);
+        if (ok && s->frozen) ok = freeze_layer_weights(c, &l, s->loc);
     }
     if (!ok) memset(&l.shape, 0, sizeof l.shape);
     if (ok) {
