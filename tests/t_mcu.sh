@@ -118,6 +118,10 @@ result $? "fine-tuning builds for the M4F: $(cat "$tmp/finetune/m4f"*.log | head
 result $? "fine-tuning runs to the end on the M4F, exit status $mcu_status: $(tail -2 "$mcu_out")"
 before=$(awk '$1 == "accuracy" && $2 == "before" { print $3 }' "$mcu_out")
 after=$(awk '$1 == "accuracy" && $2 == "after" { print $3 }' "$mcu_out")
+# a zero last layer gives equal outputs, whose argmax is the first: class 0
+zeros=$(tail -c +9 "$tmp/held-labels" | od -An -v -tu1 | tr -s ' ' '\n' | grep -c '^0$')
+[ "$before" = "$zeros" ]
+result $? "fine-tuning starts from a zero last layer: class 0 for every held-out image ($before right, $zeros are class 0)"
 awk -v b="$before" -v a="$after" 'BEGIN { exit !(b != "" && a != "" && a - b >= 50) }'
 result $? "fine-tuning on the device: held-out accuracy rises by at least 50 of 200 images (before $before, after $after)"
 loss=$(awk '$1 == "epoch" { print "out 0 0 " $3 }' "$mcu_out" | awk -f tests/mcu/floats.awk)

@@ -18,11 +18,18 @@ uint32_t board_instructions(void);
 extern const uint32_t board_instruction_step;
 
 /* Stack metering: board_stack_paint() fills the free stack below the
- * caller's frame with a pattern; board_stack_used(sp) gives the bytes below
- * sp (taken with board_sp() before painting) written since, or -1 when the
- * pattern is gone down to the end of RAM (the stack overflowed). 0 on the host. */
+ * caller's frame with a pattern (256 KiB deep at most); board_stack_used(sp)
+ * gives the bytes below sp (taken with board_sp() before painting) written
+ * since, or -1 when the pattern is gone down to its bottom (the stack
+ * overflowed, or went deeper than the paint).  A frame that leaves its
+ * lowest words unwritten hides how deep it went, so a deep call measured
+ * where RAM runs out can look shallow: measure where there is room (the big
+ * layout of tests/mcu/common.sh).  0 on the host. */
 void board_stack_paint(void);
 long board_stack_used(uintptr_t sp);
+/* The top of the stack (the end of RAM): top - sp is what the program holds
+ * when it makes a call.  0 on the host. */
+uintptr_t board_stack_top(void);
 static inline uintptr_t board_sp(void)
 {
 #if defined(__arm__)

@@ -75,37 +75,51 @@ mcu_generate() {
 # mcu_overflowed LOG: the link failed because the program does not fit.
 mcu_overflowed() { grep -q "overflowed by\|will not fit in region\|no room left in RAM" "$1"; }
 
+# mcu_bytes SIZE: 128K, 1M or 4096 in bytes.
+mcu_bytes() {
+    case $1 in
+    *K) echo $((${1%K} * 1024)) ;;
+    *M) echo $((${1%M} * 1048576)) ;;
+    *) echo $(($1)) ;;
+    esac
+}
+
 # mcu_build_run NAME DRIVER MODELDIR INCDIR: builds (tests/mcu/build.sh,
-# with MCU_CPU and MCU_OPT) and runs a program, first in the part's layout
-# (NAME.elf, NAME.out) and, when it does not fit there, in the big one
-# (NAME-big.elf, NAME-big.out).  It does not fit when the link overflows, or
-# when the run overflows the stack (the stack meter says so, or the program
-# faults where the big layout's run passes).  Sets mcu_fit (yes/no), mcu_why,
-# mcu_layout, mcu_elf and mcu_out (the program that ran to the end, or the
-# last one tried), mcu_status (its exit status).  Returns 1 when no build
-# succeeds (NAME.log, NAME-big.log say why).
+# with MCU_CPU and MCU_OPT) and runs a program, first in the big layout
+# (NAME-big.elf, NAME-big.out), where the stack has room and the stack meter
+# is right, then, when it fits, in the part's (NAME.elf, NAME.out).  It fits
+# when it links there and the most stack the big run used (its stack_total
+# line), plus 256 bytes for the console calls, is free above .bss.  Sets
+# mcu_fit (yes/no), mcu_why (why not), mcu_layout, mcu_elf and mcu_out (the
+# run whose outputs count: the part's when it fits), mcu_status (its exit
+# status).  Returns 1 when a build fails other than by not fitting (NAME.log,
+# NAME-big.log say why).
 mcu_build_run() {
     _name=$1
     shift
-    mcu_fit=yes mcu_why="" mcu_layout="$MCU_FLASH flash, $MCU_RAM RAM"
-    mcu_elf=$_name.elf mcu_out=$_name.out
-    if MCU_FLASH=$MCU_FLASH MCU_RAM=$MCU_RAM sh tests/mcu/build.sh "$mcu_elf" "$@"; then
-        sh tests/mcu/run.sh "$mcu_elf" > "$mcu_out"
-        mcu_status=$?
-        [ $mcu_status -eq 0 ] && return 0
-        grep -q "^stack overflow\|^fault:" "$mcu_out" || return 0
-        mcu_why="the stack overflows at run time"
+    mcu_fit=no mcu_why="" mcu_layout="$MCU_BIG_FLASH flash, $MCU_BIG_RAM RAM"
+    mcu_elf=$_name-big.elf mcu_out=$_name-big.out
+    MCU_FLASH=$MCU_BIG_FLASH MCU_RAM=$MCU_BIG_RAM sh tests/mcu/build.sh "$mcu_elf" "$@" || return 1
+    sh tests/mcu/run.sh "$mcu_elf" > "$mcu_out"
+    mcu_status=$?
+    if MCU_FLASH=$MCU_FLASH MCU_RAM=$MCU_RAM sh tests/mcu/build.sh "$_name.elf" "$@"; then
+        _need=$(awk '$1 == "stack_total" { print $2 }' "$mcu_out")
+        _free=$(arm-none-eabi-size -A "$_name.elf" |
+                awk -v ram="$(mcu_bytes "$MCU_RAM")" '$1 == ".data" || $1 == ".bss" { ram -= $2 } END { print ram }')
+        if [ -n "$_need" ] && [ $((_need + 256)) -le "$_free" ]; then
+            mcu_fit=yes mcu_layout="$MCU_FLASH flash, $MCU_RAM RAM"
+            mcu_elf=$_name.elf mcu_out=$_name.out
+            sh tests/mcu/run.sh "$mcu_elf" > "$mcu_out"
+            mcu_status=$?
+        else
+            mcu_why="the stack needs ${_need:-?} bytes, and $_free are free above .bss"
+        fi
     elif mcu_overflowed "$_name.log"; then
         mcu_why=$(grep -o "region .* overflowed by [0-9]* bytes\|no room left in RAM for the stack" \
                   "$_name.log" | tr -d '\140\047' | sort -u | tr '\n' ';' | sed 's/;$//; s/;/; /g')
     else
         return 1
     fi
-    mcu_fit=no mcu_layout="$MCU_BIG_FLASH flash, $MCU_BIG_RAM RAM"
-    mcu_elf=$_name-big.elf mcu_out=$_name-big.out
-    MCU_FLASH=$MCU_BIG_FLASH MCU_RAM=$MCU_BIG_RAM sh tests/mcu/build.sh "$mcu_elf" "$@" || return 1
-    sh tests/mcu/run.sh "$mcu_elf" > "$mcu_out"
-    mcu_status=$?
     return 0
 }
 

@@ -7,6 +7,7 @@
  *     accuracy before|after RIGHT OF
  *     epoch E MEAN_LOSS_BITS
  *     step INSTRUCTIONS STACK_BYTES        of one train_step (the costliest seen)
+ *     stack_total BYTES                    the most stack in use, from the top of RAM
  *     end
  * FINETUNE_EPOCHS passes over the training images (default 1). */
 #include "board.h"
@@ -21,6 +22,16 @@
 typedef char input_size_matches[MODEL_IN == train_BYTES && MODEL_IN == held_BYTES ? 1 : -1];
 
 static model_t model;
+static long stack_total;
+
+/* the stack below sp a call used, and the most in use from the top of RAM */
+static long metered(uintptr_t sp)
+{
+    long used = board_stack_used(sp);
+    if (used >= 0 && (long)(board_stack_top() - sp) + used > stack_total)
+        stack_total = (long)(board_stack_top() - sp) + used;
+    return used;
+}
 
 static void pixels(const unsigned char *p, float *x)
 {
@@ -33,7 +44,13 @@ static int accuracy(const char *when)
     int right = 0;
     for (int i = 0; i < held_N; i++) {
         pixels(held_x[i], x);
+        uintptr_t sp = board_sp();
+        board_stack_paint();
         model_forward(&model, x, y, 1);
+        if (metered(sp) < 0) {
+            out_str("stack overflow: forward reached the end of RAM or of the paint\n");
+            board_exit(3);
+        }
         int best = 0;
         for (int j = 1; j < MODEL_OUT; j++)
             if (y[j] > y[best]) best = j;
@@ -73,9 +90,9 @@ int main(void)
             uint32_t t0 = board_instructions();
             total += model_train_step(&model, x, truth, 1);
             uint32_t t1 = board_instructions();
-            long stack = board_stack_used(sp);
+            long stack = metered(sp);
             if (stack < 0) {
-                out_str("stack overflow: train_step used all the RAM above .bss\n");
+                out_str("stack overflow: train_step reached the end of RAM or of the paint\n");
                 return 3;
             }
             if (t1 - t0 > worst) worst = t1 - t0;
@@ -93,6 +110,8 @@ int main(void)
     out_int(worst_stack);
     out_str("\n");
     accuracy("after");
-    out_str("end\n");
+    out_str("stack_total ");
+    out_int(stack_total);
+    out_str("\nend\n");
     return 0;
 }

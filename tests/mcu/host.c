@@ -18,3 +18,4 @@ void board_exit(int status)
 uint32_t board_instructions(void) { return 0; }
 void board_stack_paint(void) {}
 long board_stack_used(uintptr_t sp) { (void)sp; return 0; }
+uintptr_t board_stack_top(void) { return 0; }

@@ -5,6 +5,7 @@
  *     state BYTES                        sizeof the model's state
  *     out I LABEL BITS...                the outputs of image I
  *     cost I INSTRUCTIONS STACK_BYTES    of the forward call on image I
+ *     stack_total BYTES                  the most stack in use, from the top of RAM
  *     end
  * Exit status 0, or 3 when a call overflowed the stack. */
 #include "board.h"
@@ -26,6 +27,7 @@ static void record(const char *tag, long i)
 int main(void)
 {
     float x[MODEL_IN], y[MODEL_OUT];
+    long total = 0;
     out_str("model " MODEL_NAME " ");
     out_uint(MODEL_IN);
     out_str(" ");
@@ -57,10 +59,13 @@ int main(void)
         out_int(stack);
         out_str("\n");
         if (stack < 0) {
-            out_str("stack overflow: the forward call used all the RAM above .bss\n");
+            out_str("stack overflow: the forward call reached the end of RAM or of the paint\n");
             return 3;
         }
+        if ((long)(board_stack_top() - sp) + stack > total) total = (long)(board_stack_top() - sp) + stack;
     }
-    out_str("end\n");
+    out_str("stack_total ");
+    out_int(total);
+    out_str("\nend\n");
     return 0;
 }

@@ -10,6 +10,6 @@ m4f) board=mps2-an386 ;;
 m0plus) board=mps2-an385 ;;
 *) echo "run.sh: MCU_CPU is m4f or m0plus, not '$MCU_CPU'" >&2; exit 2 ;;
 esac
-exec timeout "${MCU_TIMEOUT:-300}" qemu-system-arm -M $board -display none -monitor none \
+exec timeout "${MCU_TIMEOUT:-120}" qemu-system-arm -M $board -display none -monitor none \
     -serial none -semihosting-config enable=on,target=native -icount shift=0 \
     -kernel "$1" 2>&1
