@@ -129,7 +129,7 @@ awk -v l="$loss" 'BEGIN { exit !(l != "" && l + 0 > 0 && l + 0 < 2.302585) }'
 result $? "fine-tuning: the mean training loss ($loss) is below the start's log(10)"
 # the same driver on the host: the same arithmetic, within rounding
 cc -std=c99 -O2 -ffp-contract=off -Itests/mcu -I"$tmp/finetune" -I"$tmp" \
-    -DMODEL=fashion_cnn_finetune tests/mcu/finetune.c tests/mcu/host.c tests/mcu/out.c \
+    -DMODEL="$(mcu_prefix "$tmp/finetune")" tests/mcu/finetune.c tests/mcu/host.c tests/mcu/out.c \
     "$tmp/finetune/model.c" -lm -o "$tmp/finetune/host" && "$tmp/finetune/host" > "$tmp/finetune/host.out"
 result $? "fine-tuning builds and runs on the host"
 host_after=$(awk '$1 == "accuracy" && $2 == "after" { print $3 }' "$tmp/finetune/host.out")

@@ -41,6 +41,9 @@ static inline uintptr_t board_sp(void)
 #endif
 }
 
+/* startup.c starts the instruction timer (meter.c) before main. */
+void board_timer_start(void);
+
 /* out.c: formatted output on top of board_write, without printf (newlib's
  * needs a heap for floats).  Floats are written as their IEEE bits in hex,
  * "0x3f800000", which loses nothing; tests/mcu/floats.awk turns them back. */

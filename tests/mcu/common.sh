@@ -146,6 +146,9 @@ mcu_costs() {
                      s, n ? t / n : 0, lo, hi, st }' "$1")"
 }
 
+# mcu_prefix DIR: the C prefix of DIR/model.h (the model's name, or --prefix).
+mcu_prefix() { sed -n 's/^#define \([A-Za-z_][A-Za-z0-9_]*\)_IN[ 	].*/\1/p' "$1/model.h" | head -1; }
+
 # mcu_state_define DIR: the NAME_STATE_BYTES the header states, if any.
 mcu_state_define() {
     sed -n 's/^#define [A-Za-z_][A-Za-z0-9_]*_STATE_BYTES[ 	]*\([0-9][0-9]*\).*/\1/p' "$1/model.h" | head -1

@@ -15,7 +15,6 @@ enum { TIMER_CTRL, TIMER_VALUE, TIMER_RELOAD };
 
 const uint32_t board_instruction_step = BOARD_NS_PER_TICK;
 
-void board_timer_start(void);
 void board_timer_start(void)
 {
     TIMER0[TIMER_CTRL] = 0;

@@ -6,7 +6,6 @@
 
 int main(void);
 void mcu_reset(void) __attribute__((noreturn));
-void board_timer_start(void);
 void mcu_fault_report(const uint32_t *frame);
 
 extern uint32_t __data_start[], __data_end[], __data_load[], __bss_start[], __bss_end[];
