@@ -297,6 +297,31 @@ static const char *op_usage(Arena *a, const OpDef *op)
 }
 
 /* OP(ARGS): resolves the op, binds the arguments, infers the shape. */
+/* frozen layer NAME = OP(...): the weights the op created (NAME.W, NAME.b)
+ * are never trained.  Declared weights are frozen where they are declared. */
+/* frozen layer NAME = OP(...): the trainable weights the op has just made
+ * (index first_weight on) are frozen, so they are the last ones of the
+ * model and no later gradient offset moves. */
+static int freeze_layer_weights(Check *c, Layer *l, int first_weight, Loc loc)
+{
+    int own = c->m->nweights - first_weight, declared = 0;
+    for (int k = 0; k < l->op->nweights; k++) declared += l->w[k] >= 0 && l->w[k] < first_weight;
+    if (own == 0 || declared) {
+        check_error(c, loc, "'frozen' applies to a layer that creates its own weights, and %s %s",
+                    l->op->name, declared ? "uses declared weights: declare them `frozen weight` "
+                    "instead" : "has no weights");
+        return 0;
+    }
+    for (int i = first_weight; i < c->m->nweights; i++) {
+        Weight *w = &c->m->weights[i];
+        if (w->role != ROLE_TRAINABLE) continue;
+        w->role = ROLE_FROZEN;
+        w->grad_offset = -1;
+        c->m->ntrainable -= w->size;
+    }
+    return 1;
+}
+
 static void check_layer_call(Check *c, const Stmt *s, const char *name)
 {
     const Value *call = s->call;
@@ -372,6 +397,7 @@ static void check_layer_call(Check *c, const Stmt *s, const char *name)
             OpCtx ctx = { c->m, c->a, c->d, call->loc };
             ok = op->shape(&ctx, &l);
         }
+        if (ok && s->frozen) ok = freeze_layer_weights(c, &l, first_weight, s->loc);
     }
     if (!ok) memset(&l.shape, 0, sizeof l.shape);
     if (ok) {

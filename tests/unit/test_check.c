@@ -87,6 +87,38 @@ TEST(gradients_only_where_a_trainable_weight_lies_upstream)
     done(&c);
 }
 
+TEST(frozen_layer_freezes_the_weights_it_creates)
+{
+    Checked c;
+    Model *m = check_text(&c,
+        "model f;\ninput x[1, 6, 6];\nfrozen layer k = conv2d(x, 2, kernel=3);\n"
+        "layer g = flatten(k);\nlayer h = dense(g, 3);\noutput p = softmax(h);\n"
+        "loss cross_entropy(p);\n");
+    if (!m) { CHECK(0); return; }
+    CHECK(m->nweights == 4);
+    CHECK(m->weights[0].role == ROLE_FROZEN && m->weights[1].role == ROLE_FROZEN);   /* k.W, k.b */
+    CHECK(weight_trainable(&m->weights[2]) && weight_trainable(&m->weights[3]));    /* h.W, h.b */
+    CHECK(m->ntrainable == 3 * 32 + 3);
+    CHECK(!m->layers[index_of(m, "k")].needs_grad);             /* nothing below trains */
+    CHECK(m->layers[index_of(m, "h")].needs_grad);
+    done(&c);
+}
+
+TEST(frozen_layer_without_weights_of_its_own_is_an_error)
+{
+    static const char *const models[] = {
+        "model f;\ninput x[4];\nfrozen layer r = relu(x);\noutput y = dense(r, 1);\nloss mse(y);\n",
+        "model f;\ninput x[4];\nweight w[2, 4];\nfrozen layer a = linear(x, w);\n"
+        "output y = dense(a, 1);\nloss mse(y);\n",
+    };
+    for (int i = 0; i < 2; i++) {
+        Checked c;
+        CHECK(check_text(&c, models[i]) == NULL);
+        CHECK(c.diags.nerrors == 1);
+        done(&c);
+    }
+}
+
 TEST(shapes_are_inferred)
 {
     Checked c;
@@ -172,6 +204,8 @@ int main(void)
 {
     RUN(offsets_follow_declaration_order);
     RUN(gradients_only_where_a_trainable_weight_lies_upstream);
+    RUN(frozen_layer_freezes_the_weights_it_creates);
+    RUN(frozen_layer_without_weights_of_its_own_is_an_error);
     RUN(shapes_are_inferred);
     RUN(dead_layers_are_not_live_and_warned);
     RUN(constant_expressions_in_train_block);
