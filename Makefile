@@ -58,7 +58,11 @@ $(BUILD)/%.o: %.c $(wildcard compiler/*.h compiler/ops/*.h runtime/*.h) $(BUILD)
 
 # The kernel units, in paste order (runtime/kernels/*.c; kernels.c includes them all).
 KERNEL_UNITS = common gemm conv pool elementwise optim
+# Small-core versions of some units (--target mcu), pasted in their place, never compiled into layerc.
+MCU_UNITS    = gemm_mcu
+PASTE_UNITS  = $(KERNEL_UNITS) $(MCU_UNITS)
 KERNEL_SRC   = $(KERNEL_UNITS:%=runtime/kernels/%.c)
+PASTE_SRC    = $(PASTE_UNITS:%=runtime/kernels/%.c)
 
 # [threads] -DLC_POOL: the kernels split their work over runtime/threads.c's pool.
 $(BUILD)/runtime/kernels.o: runtime/kernels.c runtime/kernels.h $(KERNEL_SRC)
@@ -67,14 +71,14 @@ $(BUILD)/runtime/kernels.o: runtime/kernels.c runtime/kernels.h $(KERNEL_SRC)
 
 # Each kernel unit's source as a string, for pasting into generated C, with
 # the table of units; and the pool's ([threads], pasted by `layerc --threads N -o m.c`).
-$(BUILD)/kernels_src.c: $(KERNEL_SRC) runtime/kernels.h runtime/threads.c Makefile
+$(BUILD)/kernels_src.c: $(PASTE_SRC) runtime/kernels.h runtime/threads.c Makefile
 	@mkdir -p $(BUILD)
-	{ for u in $(KERNEL_UNITS); do echo "static const char unit_$$u[] ="; \
+	{ for u in $(PASTE_UNITS); do echo "static const char unit_$$u[] ="; \
 	      $(EMBED) runtime/kernels/$$u.c; echo ';'; done; \
 	  echo 'const char *const lc_kernel_unit_names[] = {'; \
-	  for u in $(KERNEL_UNITS); do echo "    \"$$u\","; done; echo '    0 };'; \
+	  for u in $(PASTE_UNITS); do echo "    \"$$u\","; done; echo '    0 };'; \
 	  echo 'const char *const lc_kernel_unit_sources[] = {'; \
-	  for u in $(KERNEL_UNITS); do echo "    unit_$$u,"; done; echo '    0 };'; \
+	  for u in $(PASTE_UNITS); do echo "    unit_$$u,"; done; echo '    0 };'; \
 	  echo 'const char lc_kernels_header[] ='; $(EMBED) runtime/kernels.h; echo ';'; \
 	  echo 'const char lc_threads_source[] ='; $(EMBED) runtime/threads.c; echo ';'; } > $@.tmp && mv $@.tmp $@
 

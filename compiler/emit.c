@@ -148,7 +148,8 @@ static int emit_threads(const EmitOptions *o)
 Build emit_build(const Model *m, const EmitOptions *o)
 {
     (void)m;
-    return (Build){ !o->inference, o->real_double ? 8 : 4, emit_threads(o), o->baked != NULL, 0 };
+    return (Build){ !o->inference, o->real_double ? 8 : 4, emit_threads(o), o->baked != NULL, 0,
+                    o->jit ? TARGET_HOST : o->target };
 }
 
 /* Line starts of the model's source, for the comment above each block. */
@@ -375,6 +376,21 @@ static int unit_needed(const Emit *e, const char *name)
     return e->build.trains && needs_unit(m->train.opt.def->units, name);
 }
 
+/* The unit pasted for unit u: its small-core version ("gemm_mcu") when the
+ * target is TARGET_MCU and there is one, -1 when u is itself such a version
+ * (pasted in place of its host unit, never beside it). */
+static int unit_for_target(const Emit *e, int u)
+{
+    const char *name = lc_kernel_unit_names[u];
+    size_t n = strlen(name);
+    if (n > 4 && !strcmp(name + n - 4, "_mcu")) return -1;
+    if (e->build.target != TARGET_MCU) return u;
+    for (int v = 0; lc_kernel_unit_names[v]; v++)
+        if (!strncmp(lc_kernel_unit_names[v], name, n) && !strcmp(lc_kernel_unit_names[v] + n, "_mcu"))
+            return v;
+    return u;
+}
+
 static void emit_kernels(Emit *e)
 {
     int any = 0;
@@ -395,8 +411,11 @@ static void emit_kernels(Emit *e)
              "#else\n#define LC_KERNEL static\n#endif\n");
     emitf(e, "#if defined(__GNUC__)\n#pragma GCC diagnostic push\n"
              "#pragma GCC diagnostic ignored \"-Wunused-function\"\n#endif\n");
-    for (int u = 0; lc_kernel_unit_names[u]; u++)
-        if (u == 0 || unit_needed(e, lc_kernel_unit_names[u])) emitf(e, "%s", lc_kernel_unit_sources[u]);
+    for (int u = 0; lc_kernel_unit_names[u]; u++) {
+        int v = unit_for_target(e, u);
+        if (v >= 0 && (u == 0 || unit_needed(e, lc_kernel_unit_names[u])))
+            emitf(e, "%s", lc_kernel_unit_sources[v]);
+    }
     emitf(e, "#if defined(__GNUC__)\n#pragma GCC diagnostic pop\n#endif\n");
     emitf(e, "/* ---- end of kernels ---- */\n");
 }

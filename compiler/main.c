@@ -52,6 +52,8 @@ static const char usage[] =
     "  -H FILE             header path (default: the -o path with .h)\n"
     "  --inference         emit the forward pass only (no training state; batch 1 unless --batch)\n"
     "  --prefix P          C symbols start with P instead of the model's name\n"
+    "  --target T          host (default): kernels for desktop CPUs; mcu: for small cores\n"
+    "                      (plain loops, no packing, no scratch, small stack)\n"
     "  --weights FILE      load trained weights (.lyw or .npz); when writing C, bake them in\n"
     "  --npz FILE          export: the NumPy archive to write\n"
     "  --save FILE         save the weights after training\n"
@@ -73,6 +75,7 @@ typedef struct {
     const char *cmd;           /* compile, train, eval, predict, check, graph, summary */
     const char *model, *data, *out, *header, *weights, *save, *labels, *test, *test_labels, *log, *npz;
     const char *prefix;        /* --prefix P: the C symbols' prefix */
+    Target target;             /* --target host|mcu */
     int inference, quiet, save_every;
     int threads;               /* [threads] --threads N, 0 = not given */
     TrainOverrides over;
@@ -148,7 +151,7 @@ static int parse_args(int argc, char **argv, Options *o)
         const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         static const char *const valued[] = { "-o", "-H", "--weights", "--save", "--save-every",
             "--epochs", "--batch", "--lr", "--seed", "--labels", "--test", "--test-labels", "--log", "--npz",
-            "--threads", "--prefix" };
+            "--threads", "--prefix", "--target" };
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= !strcmp(name, valued[k]);
         if (!known) return usage_error("unknown option '%s'", a);
@@ -163,7 +166,11 @@ static int parse_args(int argc, char **argv, Options *o)
         else if (!strcmp(name, "--test-labels")) o->test_labels = val;
         else if (!strcmp(name, "--log")) o->log = val;
         else if (!strcmp(name, "--npz")) o->npz = val;
-        else if (!strcmp(name, "--prefix")) {
+        else if (!strcmp(name, "--target")) {
+            if (!strcmp(val, "host")) o->target = TARGET_HOST;
+            else if (!strcmp(val, "mcu")) o->target = TARGET_MCU;
+            else return usage_error("--target takes host or mcu, not '%s'", val);
+        } else if (!strcmp(name, "--prefix")) {
             if (!is_c_identifier(val))
                 return usage_error("--prefix takes a C identifier (letters, digits, _; at most 64), not '%s'", val);
             o->prefix = val;
@@ -201,6 +208,8 @@ static int parse_args(int argc, char **argv, Options *o)
     if (!strcmp(o->cmd, "graph") && !o->out)
         return usage_error("%s", "no output: give -o graph.dot (or .svg, .png)");
     if (o->test_labels && !o->test) return usage_error("%s", "--test-labels goes with --test");
+    if (o->target == TARGET_MCU && o->threads > 1)
+        return usage_error("%s", "--target mcu kernels run on one thread: drop --threads");
     if (!strcmp(o->cmd, "export") && (!o->weights || !o->npz))
         return usage_error("%s", "'layerc export' needs --weights FILE and --npz FILE");
     if (strcmp(o->cmd, "export") && o->npz) return usage_error("%s", "--npz goes with 'layerc export'");
@@ -355,7 +364,7 @@ static int cmd_compile(const Options *o, Front *f)
     int to_stdout = !strcmp(o->out, "-");
     char *hpath = o->header ? xstrdup(o->header) : header_path(o->out);
     EmitOptions eo = { .inference = o->inference, .baked = baked, .header = base_name(hpath),
-                       .source_name = f->src.path, .threads = o->threads /* [threads] */ };
+                       .source_name = f->src.path, .threads = o->threads, .target = o->target };
     int status = 0;
     if (!to_stdout && (same_file(o->out, o->model) || same_file(hpath, o->model))) {
         fprintf(stderr, "layerc: error: the output would overwrite the model file %s\n", o->model);

@@ -28,6 +28,7 @@
 
 #include "arena.h"
 #include "ir.h"
+#include "plan.h"
 
 typedef enum {
     P_LAYER,    /* a layer name */
@@ -96,9 +97,9 @@ struct OpDef {
     int nweights;
     SavedDef saved[LC_MAX_SAVED];
     int nsaved;
-    /* floats of scratch (m->work, shared by every layer) a call needs, with
-     * `threads` threads; NULL for none */
-    long (*scratch)(const Model *m, const Layer *l, int threads);
+    /* floats of scratch (m->work, shared by every layer) a call needs in
+     * build b (its threads and target); NULL for none */
+    long (*scratch)(const Model *m, const Layer *l, const Build *b);
     KernelRef kernels[LC_MAX_OP_KERNELS];   /* ends at the first empty name */
     const char *units;                   /* kernel units to paste: "gemm conv" */
     int backward_reads;                  /* READS_INPUTS | READS_OUTPUT */

@@ -22,6 +22,11 @@
 #include "arena.h"
 #include "ir.h"
 
+typedef enum {
+    TARGET_HOST,      /* desktop CPUs: packed, blocked, threaded kernels */
+    TARGET_MCU        /* small cores: plain loops, no packing, no scratch, small stack */
+} Target;
+
 /* What of a build decides its memory. */
 typedef struct {
     int trains;       /* backward and update exist (not --inference) */
@@ -29,6 +34,7 @@ typedef struct {
     int threads;      /* the kernels split their work over this many */
     int baked;        /* weights are baked in (--weights): the unchanging ones are const */
     int keep_all;     /* no sharing: every tensor keeps its values (trace) */
+    Target target;    /* the kernels pasted into generated C */
 } Build;
 
 typedef enum { PT_OUT, PT_GRAD, PT_SAVED } TensorKind;

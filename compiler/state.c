@@ -23,7 +23,7 @@ static long most_scratch(const Model *m, const Build *b)
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         if (!l->live || !l->op || !l->op->scratch) continue;
-        long w = l->op->scratch(m, l, b->threads);
+        long w = l->op->scratch(m, l, b);
         if (w > most) most = w;
     }
     return most;

@@ -30,13 +30,15 @@ static int conv2d_shape(OpCtx *c, Layer *l)
 }
 
 /* LC_CONV2D_WORK_T of kernels.h: one im2col buffer; with T threads, T
- * slices of one and a partial weight gradient. */
-static long conv2d_scratch(const Model *m, const Layer *l, int threads)
+ * slices of one and a partial weight gradient.  The small-core kernels
+ * convolve directly, with none. */
+static long conv2d_scratch(const Model *m, const Layer *l, const Build *b)
 {
     const Layer *x = layer_input(m, l, 0);
     long k = (long)l->arg[KERNEL].num, c = x->shape.dims[0], oc = l->shape.dims[0];
     long w = c * k * k * l->shape.dims[1] * l->shape.dims[2];
-    return threads > 1 ? threads * (w + oc * c * k * k + oc) : w;
+    if (b->target == TARGET_MCU) return 0;
+    return b->threads > 1 ? b->threads * (w + oc * c * k * k + oc) : w;
 }
 
 static void conv2d_forward(Emit *e, const Layer *l, Mode mode)
