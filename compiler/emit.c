@@ -628,14 +628,14 @@ static void emit_forward_pass(Emit *e, Mode mode)
     const char *N = m->name, *R = e_real(e);
     int modal = e->build.trains && model_is_modal(m);
     emitf(e, "\n/* The %sforward pass: every layer in source order stores its output. */\n"
-             "static void %s(%s_t *m, const %s *x, int n)\n{\n",
+             "static void %s(%s_t *m, const %s *input, int n)\n{\n",
           !modal ? "" : mode == MODE_TRAIN ? "training " : "evaluating ", pass_name(e, "run", mode), N, R);
     if (modal) emitf(e, "    m->training = %d;\n", mode == MODE_TRAIN);
     const Layer *in = &m->layers[0];
     char text[200];
     source_excerpt(e, in->loc.line, text, sizeof text);
     emitf(e, "    /* %s:%d  %s */\n", e->o->source_name, in->loc.line, text);
-    emitf(e, "    memcpy(%s, x, sizeof(%s) * n * %ld);\n", e_out(e, 0), R, in->size);
+    emitf(e, "    memcpy(%s, input, sizeof(%s) * (size_t)n * %ld);\n", e_out(e, 0), R, in->size);
     for (int i = 1; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         if (!l->live) continue;
@@ -659,7 +659,7 @@ static void emit_forward(Emit *e)
     emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;   /* the state holds at most BATCH samples */\n"
              "    if (n < 1) return;\n", N, N);
     emitf(e, "    %s(m, x, n);\n", pass_name(e, "run", MODE_EVAL));
-    emitf(e, "    if (y) memcpy(y, %s, sizeof(%s) * n * %s_OUT);\n}\n", e_out(e, m->output), R, N);
+    emitf(e, "    if (y) memcpy(y, %s, sizeof(%s) * (size_t)n * %s_OUT);\n}\n", e_out(e, m->output), R, N);
 }
 
 static void emit_loss(Emit *e)
@@ -667,9 +667,9 @@ static void emit_loss(Emit *e)
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
     emitf(e, "\n%s %s_loss(const %s_t *m, const %s *truth, int n)\n{\n", R, N, N, R);
-    emitf(e, "    double total = 0;\n    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return 0;\n", N, N);
+    emitf(e, "    %s total = 0;\n    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return 0;\n", R, N, N);
     m->loss->emit_loss(e);
-    emitf(e, "    return (%s)(total / n);\n}\n", R);
+    emitf(e, "    return total / (%s)n;\n}\n", R);
 }
 
 static void emit_backward_pass(Emit *e, Mode mode, int public)
@@ -788,7 +788,7 @@ static void emit_jit_glue(Emit *e)
           N, R, N, R, N, e_out(e, m->output), N);
     if (e->build.trains)
         emitf(e, "%s *lc_jit_grads(%s_t *m) { return m->grads; }\n"
-                 "void lc_jit_forward_train(%s_t *m, const %s *x, int n) { %s(m, x, n); }\n"
+                 "void lc_jit_forward_train(%s_t *m, const %s *input, int n) { %s(m, input, n); }\n"
                  "void lc_jit_set_lr(%s_t *m, double lr) { m->lr = lr; }\n",
               R, N, N, R, pass_name(e, "run", MODE_TRAIN), N);
 }

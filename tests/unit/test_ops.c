@@ -183,7 +183,7 @@ TEST(the_state_holds_the_saved_tensor_only_when_training)
     CHECK_CONTAINS(h, "#define t_STATE_BYTES 424");
     CHECK_CONTAINS(h, "float h_keep[t_BATCH * 4];");
     char *src = emit_source(m, &train);
-    CHECK_CONTAINS(src, "static void t_run_train(t_t *m, const float *x, int n)");
+    CHECK_CONTAINS(src, "static void t_run_train(t_t *m, const float *input, int n)");
     CHECK_CONTAINS(src, "m->h_keep[b * 4 + j] = m->");
     free(h), free(hi), free(src);
     done(&c);
