@@ -680,6 +680,25 @@ static void emit_train_step(Emit *e)
              "    %s_backward(m, truth, n);\n    %s_update(m);\n    return loss;\n}\n", N, R, N, N, N);
 }
 
+/* For a diverged training step: the first layer, in forward order, whose
+ * stored output of the n samples is not all finite (x - x is 0 only for a
+ * finite x), or NULL.  Training builds store every live layer's output. */
+static void emit_jit_nonfinite_layer(Emit *e)
+{
+    const Model *m = e->m;
+    const char *R = e_real(e);
+    emitf(e, "static int lc_jit_finite(const %s *p, long k)\n{\n"
+             "    for (long i = 0; i < k; i++) if (!(p[i] - p[i] == 0)) return 0;\n"
+             "    return 1;\n}\n"
+             "const char *lc_jit_nonfinite_layer(%s_t *m, int n)\n{\n", R, m->name);
+    for (int i = 1; i < m->nlayers; i++) {
+        const Layer *l = &m->layers[i];
+        if (!l->live) continue;
+        emitf(e, "    if (!lc_jit_finite(%s, (long)n * %ld)) return \"%s\";\n", e_out(e, i), l->size, l->name);
+    }
+    emitf(e, "    (void)m, (void)n;\n    return 0;\n}\n");
+}
+
 /* What the JIT runner needs beyond the public API: the state's size and
  * where params, grads and the output live inside it. */
 static void emit_jit_glue(Emit *e)
@@ -697,6 +716,7 @@ static void emit_jit_glue(Emit *e)
                  "void lc_jit_forward_train(%s_t *m, const %s *x, int n) { %s_run(m, x, n, 1); }\n"
                  "void lc_jit_set_lr(%s_t *m, double lr) { m->lr = lr; }\n",
               R, N, N, R, N, N);
+    if (!e->o->inference) emit_jit_nonfinite_layer(e);
 }
 
 char *emit_source(const Model *m, const EmitOptions *o)
