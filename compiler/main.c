@@ -17,10 +17,10 @@
 #include <unistd.h>
 
 #include "arena.h"
-#include "diag.h"
 #include "ast.h"
 #include "check.h"
 #include "data.h"
+#include "diag.h"
 #include "dist.h"   /* [MPI] */
 #include "emit.h"
 #include "npz.h"
@@ -114,7 +114,6 @@ static int stdout_failed(void)
     char name[512];
     int e = errno;
     stdout_name(name, sizeof name);
-    errno = e;
     fprintf(stderr, "layerc: error: %s: cannot write the output: %s\n", name, strerror(e ? e : EIO));
     return EXIT_INPUT;
 }

@@ -63,11 +63,12 @@ typedef struct {
 } LcEval;
 
 /* Returns 0 with a message in err when saving, logging or writing to out
- * fails, or when training diverges: the loss of a step, or a weight after
- * it, is NaN or infinite.  Training then stops at once (the message names
- * the epoch, the step and the layer or weight); non-finite weights are never
- * saved, so the save path keeps its old file or the last checkpoint, whose
- * weights were finite.
+ * fails, or when training diverges: the loss of a step (checked after every
+ * step; under MPI, the epoch's) or a weight (checked after every epoch) is
+ * NaN or infinite.  Training then stops (the message names the epoch, the
+ * step and the layer, or the weight); non-finite weights are never saved,
+ * so the save path keeps its old file or the last checkpoint, whose weights
+ * were finite.
  *
  * Under MPI (runtime/dist.h, `make MPI=1`, run with mpirun) lc_train and
  * lc_evaluate are collective: every rank calls them with the same data and
