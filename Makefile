@@ -108,11 +108,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/liblayerc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -Itests/unit -o $@ $< $(BUILD)/liblayerc.a $(LDLIBS)
 
+# The suite's own packages first (PyTorch, NumPy, Open MPI, ...: tests/deps.sh
+# test), so that a fresh machine runs every group; a group that cannot run fails.
 test: all $(UNIT_TESTS)
+	@sh tests/deps.sh test
 	@BUILD=$(BUILD) sh tests/run.sh
 
 # The same suite, built and run under AddressSanitizer + UBSan.
 test-asan: deps
+	@sh tests/deps.sh test
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" CFLAGS="-O1 -g" build-asan/layerc-asan-tests
 	@BUILD=build-asan LAYERC=build-asan/layerc ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh
 

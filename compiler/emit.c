@@ -622,14 +622,20 @@ static const char *pass_name(Emit *e, const char *pass, Mode mode)
     return arena_printf(&e->names, "%s_%s_%s", e->m->name, pass, mode == MODE_TRAIN ? "train" : "eval");
 }
 
-static void emit_forward_pass(Emit *e, Mode mode)
+/* checked: the JIT's lc_jit_nonfinite_layer, which returns the name of the
+ * first layer whose output is not finite */
+static void emit_forward_pass(Emit *e, Mode mode, int checked)
 {
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
     int modal = e->build.trains && model_is_modal(m);
-    emitf(e, "\n/* The %sforward pass: every layer in source order stores its output. */\n"
-             "static void %s(%s_t *m, const %s *input, int n)\n{\n",
-          !modal ? "" : mode == MODE_TRAIN ? "training " : "evaluating ", pass_name(e, "run", mode), N, R);
+    if (checked)
+        emitf(e, "const char *lc_jit_nonfinite_layer(%s_t *m, const %s *input, int n)\n{\n"
+                 "    if (n > %s_BATCH) n = %s_BATCH;\n", N, R, N, N);
+    else
+        emitf(e, "\n/* The %sforward pass: every layer in source order stores its output. */\n"
+                 "static void %s(%s_t *m, const %s *input, int n)\n{\n",
+              !modal ? "" : mode == MODE_TRAIN ? "training " : "evaluating ", pass_name(e, "run", mode), N, R);
     if (modal) emitf(e, "    m->training = %d;\n", mode == MODE_TRAIN);
     const Layer *in = &m->layers[0];
     char text[200];
@@ -645,16 +651,19 @@ static void emit_forward_pass(Emit *e, Mode mode)
                   m->layers[e->plan->root[i]].name);
         else
             l->op->forward(e, l, mode);
+        if (checked)
+            emitf(e, "    if (!lc_jit_finite(%s, (long)n * %ld)) return \"%s\";\n", e_out(e, i), l->size,
+                  l->name);
     }
-    emitf(e, "}\n");
+    emitf(e, checked ? "    return 0;\n}\n" : "}\n");
 }
 
 static void emit_forward(Emit *e)
 {
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
-    emit_forward_pass(e, MODE_EVAL);
-    if (e->build.trains && model_is_modal(m)) emit_forward_pass(e, MODE_TRAIN);
+    emit_forward_pass(e, MODE_EVAL, 0);
+    if (e->build.trains && model_is_modal(m)) emit_forward_pass(e, MODE_TRAIN, 0);
     emitf(e, "\nvoid %s_forward(%s_t *m, const %s *x, %s *y, int n)\n{\n", N, N, R, R);
     emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;   /* the state holds at most BATCH samples */\n"
              "    if (n < 1) return;\n", N, N);
@@ -774,6 +783,22 @@ static void emit_train_step(Emit *e)
           pass_name(e, "run", MODE_TRAIN), R, N, N, N);
 }
 
+/* For a diverged training step: the first layer, in forward order, whose
+ * stored output of the n samples is not all finite (x - x is 0 only for a
+ * finite x), or NULL.  Training builds store every live layer's output. */
+/* lc_jit_nonfinite_layer(m, input, n): the training forward pass again, each
+ * layer's output checked as soon as it is computed (a buffer shared by
+ * lifetime holds it only until a later tensor takes it): the first layer
+ * whose output is not finite, or NULL.  The runner asks after a step whose
+ * loss was not finite. */
+static void emit_jit_nonfinite_layer(Emit *e)
+{
+    emitf(e, "\nstatic int lc_jit_finite(const %s *p, long k)\n{\n"
+             "    for (long i = 0; i < k; i++) if (!(p[i] - p[i] == 0)) return 0;\n"
+             "    return 1;\n}\n", e_real(e));
+    emit_forward_pass(e, MODE_TRAIN, 1);
+}
+
 /* What the JIT runner needs beyond the public API: the state's size and
  * where params, grads and the output live inside it. */
 static void emit_jit_glue(Emit *e)
@@ -791,6 +816,7 @@ static void emit_jit_glue(Emit *e)
                  "void lc_jit_forward_train(%s_t *m, const %s *input, int n) { %s(m, input, n); }\n"
                  "void lc_jit_set_lr(%s_t *m, double lr) { m->lr = lr; }\n",
               R, N, N, R, pass_name(e, "run", MODE_TRAIN), N);
+    if (e->build.trains) emit_jit_nonfinite_layer(e);
 }
 
 char *emit_source(const Model *m, const EmitOptions *o)

@@ -1,9 +1,11 @@
 /* main.c: the command line (SPEC section 2).
  *
  * Exit status: 0 success, 1 a problem with an input (model, data, weights,
- * an output that cannot be written), 2 a usage error.  Every output file is
+ * an output that cannot be written, a write to standard output that
+ * failed, training that diverged), 2 a usage error (an output that would
+ * replace an input or another output among them).  Every output file is
  * written through a temporary file and renamed into place, so it is complete
- * or absent.
+ * or absent; a device or FIFO is written in place.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -19,10 +21,12 @@
 #include "ast.h"
 #include "check.h"
 #include "data.h"
+#include "diag.h"
 #include "dist.h"   /* [MPI] */
 #include "emit.h"
 #include "npz.h"
 #include "optim.h"
+#include "paths.h"
 #include "run.h"
 #include "threads.h"   /* [threads] */
 #include "tools.h"
@@ -93,6 +97,49 @@ static int usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* The name of standard output for messages: its file, when there is one. */
+static void stdout_name(char *buf, size_t n)
+{
+    ssize_t k = readlink("/proc/self/fd/1", buf, n - 1);
+    if (k > 0 && buf[0] == '/') buf[k] = '\0';
+    else snprintf(buf, n, "standard output");
+}
+
+/* The errno of a failed write to standard output seen where it happened
+ * (a large fputs fails there, leaving fflush nothing to report). */
+static int stdout_errno;
+
+static void put_stdout(const char *s)
+{
+    if (fputs(s, stdout) < 0 && !stdout_errno) stdout_errno = errno;
+}
+
+/* A write to standard output failed (a full disk, /dev/full, a closed pipe
+ * with SIGPIPE ignored): said once, exit status 1. */
+static int stdout_failed(void)
+{
+    char name[512];
+    int e = errno;
+    stdout_name(name, sizeof name);
+    fprintf(stderr, "layerc: error: %s: cannot write the output: %s\n", name, strerror(e ? e : EIO));
+    return EXIT_INPUT;
+}
+
+/* Everything written to standard output has reached it: flushed, and the
+ * stream closed without error. */
+static int finish_stdout(int status)
+{
+    char name[512];
+    stdout_name(name, sizeof name);
+    int failed = fflush(stdout) != 0, e = errno;
+    if (!failed && ferror(stdout)) failed = 1, e = stdout_errno;
+    if (fclose(stdout) != 0 && !failed) failed = 1, e = errno;
+    if (!failed || status != 0) return status;
+    if (e) fprintf(stderr, "layerc: error: %s: cannot write the output: %s\n", name, strerror(e));
+    else fprintf(stderr, "layerc: error: %s: cannot write the output\n", name);
+    return EXIT_INPUT;
+}
+
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end;
@@ -113,6 +160,17 @@ static int is_c_identifier(const char *s)
     return 1;
 }
 
+/* `layerc trian m.lyr d.csv`: a first word that is no file and no path, and
+ * is followed by more arguments, was meant as a command. */
+static int looks_like_command(const char *a)
+{
+    struct stat st;
+    if (!*a || stat(a, &st) == 0) return 0;
+    for (const char *p = a; *p; p++)
+        if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && *p != '-' && *p != '_') return 0;
+    return a[0] != '-';
+}
+
 static int parse_args(int argc, char **argv, Options *o)
 {
     static const char *const cmds[] = { "train", "eval", "predict", "check", "graph", "summary", "export", "compile" };
@@ -123,6 +181,12 @@ static int parse_args(int argc, char **argv, Options *o)
     if (argc > 1)
         for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++)
             if (!strcmp(argv[1], cmds[k])) o->cmd = cmds[k], i = 2;
+    if (i == 1 && argc > 1 && looks_like_command(argv[1])) {
+        const char *s = closest_name(argv[1], cmds, (int)(sizeof cmds / sizeof *cmds));
+        if (s) return usage_error("unknown command '%s'; did you mean '%s'?", argv[1], s);
+        return usage_error("unknown command '%s' (the commands: train, eval, predict, check, graph, "
+                           "summary, export; or a model file to compile)", argv[1]);
+    }
     for (; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || !strcmp(a, "-")) {
@@ -133,11 +197,11 @@ static int parse_args(int argc, char **argv, Options *o)
         }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(usage, stdout);
-            exit(0);
+            exit(finish_stdout(0));
         }
         if (!strcmp(a, "--version")) {
             printf("layerc %s\n", LAYERC_VERSION);
-            exit(0);
+            exit(finish_stdout(0));
         }
         if (!strcmp(a, "--inference")) { o->inference = 1; continue; }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; continue; }
@@ -213,6 +277,8 @@ static int parse_args(int argc, char **argv, Options *o)
     if (!strcmp(o->cmd, "export") && (!o->weights || !o->npz))
         return usage_error("%s", "'layerc export' needs --weights FILE and --npz FILE");
     if (strcmp(o->cmd, "export") && o->npz) return usage_error("%s", "--npz goes with 'layerc export'");
+    if (!strcmp(o->cmd, "train") && o->save_every && !o->save)
+        return usage_error("%s", "--save-every goes with --save FILE");
     return 0;
 }
 
@@ -249,11 +315,18 @@ static void front_free(Front *f)
 
 /* ---- commands ---- */
 
-/* The -o path must not be the model itself: nothing the user had is lost. */
-static int same_file(const char *a, const char *b)
+/* `-o -`, and -o naming a device or FIFO (/dev/stdout, /dev/null) without
+ * -H: header and source go out as one stream, as a C file that stands alone
+ * (there is no "beside it" for a device's header). */
+static int compile_to_one_stream(const Options *o)
 {
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    struct stat st;
+    if (!strcmp(o->out, "-")) return 1;
+    if (o->header) return 0;
+    char *target = lc_output_target(o->out);
+    int device = target && stat(target, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+    free(target);
+    return device;
 }
 
 static char *header_path(const char *out)
@@ -272,37 +345,26 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-/* A .npz is a ZIP archive: it starts with "PK".  Anything else is read as
- * .lyw, whose loader says what is wrong with it. */
-static int is_npz(const char *path)
-{
-    char magic[2] = { 0, 0 };
-    FILE *f = fopen(path, "rb");
-    if (f) {
-        if (fread(magic, 1, 2, f) != 2) magic[0] = 0;
-        fclose(f);
-    }
-    return magic[0] == 'P' && magic[1] == 'K';
-}
-
 static int load_weights_into(const char *path, const Model *m, float *params)
 {
     char err[1024];
     LcTensorInfo *t = model_tensor_table(m);
-    int ok = is_npz(path) ? lc_npz_load(path, t, m->nweights, params, err, sizeof err)
-                          : lc_weights_load(path, t, m->nweights, params, m->nparams, err, sizeof err);
+    int ok = lc_params_load(path, t, m->nweights, params, m->nparams, err, sizeof err);
     free(t);
     if (!ok) fprintf(stderr, "%s\n", err);
     return ok;
 }
 
-/* The whole of a file that exists, or NULL (*n = 0) when there is none. */
+/* The whole of a regular file that exists, or NULL (*n = 0) when there is
+ * none (a device or a FIFO is not read: there is nothing to put back). */
 static char *read_whole(const char *path, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
+    struct stat st;
     char *b = NULL;
     size_t cap = 0;
     *n = 0;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return NULL;
+    FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     for (;;) {
         if (*n == cap) b = xrealloc(b, cap = cap ? 2 * cap : 65536);
@@ -321,14 +383,19 @@ static int write_pair(const char *hpath, const char *h, const char *cpath, const
                       char *err, size_t errlen)
 {
     size_t old_len;
-    char *old = read_whole(hpath, &old_len), ignored[256];
+    char *old = read_whole(hpath, &old_len), ignored[256], *target = lc_output_target(hpath);
+    struct stat st;
+    int existed = target && lstat(target, &st) == 0;
+    lc_signals_hold();   /* a signal between the two files waits for the second */
     int ok = lc_write_atomic(hpath, h, strlen(h), err, errlen);
     if (ok && !lc_write_atomic(cpath, c, strlen(c), err, errlen)) {
         if (old) lc_write_atomic(hpath, old, old_len, ignored, sizeof ignored);
-        else unlink(hpath);
+        else if (!existed && target) unlink(target);
         ok = 0;
     }
+    lc_signals_release();
     free(old);
+    free(target);
     return ok;
 }
 
@@ -361,22 +428,31 @@ static int cmd_compile(const Options *o, Front *f)
             return EXIT_INPUT;
         }
     }
-    int to_stdout = !strcmp(o->out, "-");
+    int stream = compile_to_one_stream(o);
     char *hpath = o->header ? xstrdup(o->header) : header_path(o->out);
     EmitOptions eo = { .inference = o->inference, .baked = baked, .header = base_name(hpath),
                        .source_name = f->src.path, .threads = o->threads, .target = o->target };
     int status = 0;
-    if (!to_stdout && (same_file(o->out, o->model) || same_file(hpath, o->model))) {
-        fprintf(stderr, "layerc: error: the output would overwrite the model file %s\n", o->model);
-        status = EXIT_USAGE;
-    } else if (to_stdout) {
+    if (stream) {
         char *h = emit_header(m, &eo);
         eo.jit = 0;
         char *c = emit_source(m, &eo);
         /* one stream: the header, then the source without its #include */
         const char *body = strstr(c, "\n#include <math.h>");
-        fputs(h, stdout);
-        fputs(body ? body : c, stdout);
+        if (!strcmp(o->out, "-")) {
+            put_stdout(h);
+            put_stdout(body ? body : c);
+        } else {
+            size_t hl = strlen(h), bl = strlen(body ? body : c);
+            char *all = xmalloc(hl + bl + 1);
+            memcpy(all, h, hl);
+            memcpy(all + hl, body ? body : c, bl + 1);
+            if (!lc_write_atomic(o->out, all, hl + bl, err, sizeof err)) {
+                fprintf(stderr, "%s\n", err);
+                status = EXIT_INPUT;
+            }
+            free(all);
+        }
         free(h), free(c);
     } else {
         char *h = emit_header(m, &eo), *c = emit_source(m, &eo);
@@ -391,11 +467,12 @@ static int cmd_compile(const Options *o, Front *f)
     return status;
 }
 
-static int load_data(const char *path, const char *labels, const Model *m, int truth_optional, LcData *d)
+static int load_data(const char *path, const char *labels, const char *labels_option, const Model *m,
+                     int truth_optional, LcData *d)
 {
     char err[1024];
     LcDataSpec spec = { (int)m->layers[0].size, (int)m->layers[m->output].size, model_classes(m),
-                        truth_optional };
+                        truth_optional, labels_option };
     if (!lc_load_data(path, labels, &spec, d, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return 0;
@@ -413,9 +490,9 @@ static int cmd_run(const Options *o, Front *f)
     memset(&data, 0, sizeof data);
     memset(&test, 0, sizeof test);
     int predict = !strcmp(o->cmd, "predict");
-    if (!load_data(o->data, o->labels, m, predict, &data)) return EXIT_INPUT;
+    if (!load_data(o->data, o->labels, "--labels", m, predict, &data)) return EXIT_INPUT;
     if (o->test) {
-        if (!load_data(o->test, o->test_labels, m, 0, &test)) {
+        if (!load_data(o->test, o->test_labels, "--test-labels", m, 0, &test)) {
             lc_data_free(&data);
             return EXIT_INPUT;
         }
@@ -428,9 +505,11 @@ static int cmd_run(const Options *o, Front *f)
     }
     if (o->weights && !load_weights_into(o->weights, m, r.net.params)) status = EXIT_INPUT;
     else if (!strcmp(o->cmd, "train")) {
+        char out_name[512];
+        stdout_name(out_name, sizeof out_name);
         LcTrainOptions t = { m->train.epochs, m->train.seed, m->train.shuffle, have_test ? &test : NULL,
                              o->log, o->save, o->save_every, r.tensors, r.ntensors,
-                             !o->quiet && isatty(2), stdout };
+                             !o->quiet && isatty(2), stdout, out_name };
         if (lc_dist_rank() == 0)   /* [MPI] rank 0 alone prints */
             fprintf(stdout, "training %s on %d samples: %d epochs, batch %d, %s lr %g\n", m->name,
                     data.n, t.epochs, m->train.batch, m->train.opt.def->name,
@@ -451,12 +530,31 @@ static int cmd_run(const Options *o, Front *f)
             if (lc_dist_rank() == 0) lc_print_eval(stdout, &ev, r.net.metric);   /* [MPI] */
             free(ev.confusion);
         }
-    } else {
-        lc_predict(&r.net, &data, stdout);
+    } else if (!lc_predict(&r.net, &data, stdout)) {
+        status = stdout_failed();
     }
     run_model_close(&r);
     lc_data_free(&data);
     lc_data_free(&test);
+    return status;
+}
+
+/* Every input and output of the command line, before anything is read or
+ * written: an output never replaces an input or another output, and every
+ * output can be written before hours of training. */
+static int check_paths(const Options *o)
+{
+    int compile = !strcmp(o->cmd, "compile"), graph = !strcmp(o->cmd, "graph");
+    const char *out = (compile || graph) && o->out && strcmp(o->out, "-") ? o->out : NULL;
+    char *header = compile && out && !compile_to_one_stream(o) ? (o->header ? xstrdup(o->header) : header_path(out))
+                                                                : NULL;
+    PathUse in[] = { { "the model file", o->model }, { "the data file", o->data },
+                     { "the labels file (--labels)", o->labels }, { "the test data (--test)", o->test },
+                     { "the test labels (--test-labels)", o->test_labels }, { "the weights (--weights)", o->weights } };
+    PathUse outs[] = { { "-o", out }, { o->header ? "-H" : "the header", header }, { "--save", o->save },
+                       { "--log", o->log }, { "--npz", o->npz } };
+    int status = paths_check(in, (int)(sizeof in / sizeof *in), outs, (int)(sizeof outs / sizeof *outs));
+    free(header);
     return status;
 }
 
@@ -466,6 +564,9 @@ int main(int argc, char **argv)
     int status = parse_args(argc, argv, &o);
     if (status) return status;
     lc_dist_init(&argc, &argv);   /* [MPI] under mpirun (make MPI=1); else nothing */
+    lc_catch_signals();
+    status = check_paths(&o);
+    if (status) return lc_dist_exit(status);
     Front f;
     if (!front_load(&f, o.model)) {
         front_free(&f);
@@ -496,5 +597,6 @@ int main(int argc, char **argv)
         status = cmd_run(&o, &f);
     }
     front_free(&f);
+    status = finish_stdout(status);
     return lc_dist_exit(status);   /* [MPI] finalize; a non-zero status aborts every rank */
 }

@@ -59,6 +59,7 @@ int run_model_open(RunModel *r, const Model *m, const char *source_name, char *e
     *(void **)&net->backward = symbol(r->jit, N, "backward", err, errlen);
     *(void **)&net->update = symbol(r->jit, N, "update", err, errlen);
     *(void **)&net->set_rng = symbol(r->jit, "lc_jit", "set_rng", err, errlen);
+    *(void **)&net->nonfinite_layer = jit_symbol(r->jit, "lc_jit_nonfinite_layer");   /* optional */
     *(void **)&net->init = symbol(r->jit, N, "init", err, errlen);
     *(void **)&net->forward = symbol(r->jit, N, "forward", err, errlen);
     *(void **)&net->loss = symbol(r->jit, N, "loss", err, errlen);
@@ -194,6 +195,12 @@ int run_gradient_check(const Model *m, const char *source_name, uint64_t seed, F
     int all_ok = 1, compared = 0, kinks = 0;
     fprintf(out, "%s: gradient check, %d samples, central differences in double precision\n",
             source_name, n);
+    /* a NaN compares false with every tolerance: a non-finite loss or
+     * gradient would pass for agreement */
+    if (!isfinite(base)) {
+        fprintf(out, "the loss is %s at the starting point: nothing can be compared\n", isnan(base) ? "nan" : "infinite");
+        all_ok = 0;
+    }
     for (int w = 0; w < m->nweights; w++) {
         const Weight *wt = &m->weights[w];
         char shape[64];
@@ -214,6 +221,11 @@ int run_gradient_check(const Model *m, const char *source_name, uint64_t seed, F
             double down = check_loss(&c);
             params[i] = saved;
             double fd = (up - down) / (2 * h), a = analytic[wt->grad_offset + j];
+            if (!isfinite(fd) || !isfinite(a)) {
+                worst = INFINITY;
+                compared++;
+                continue;
+            }
             /* At a kink (relu at 0, a max changing hands) the one-sided
              * slopes differ and no finite difference is the derivative:
              * such a point says nothing about the backward pass. */
