@@ -333,9 +333,17 @@ int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err
             w.step = start / B + 1;
             if (P == 1) {
                 gather(train, order + start, n, x, y);
-                double loss = (double)net->train_step(net->state, x, y, n);
+                /* train_step's parts, so that a step whose loss is not finite
+                 * is diagnosed before it changes the weights */
+                net->forward_train(net->state, x, n);
+                double loss = (double)net->loss(net->state, y, n);
                 total += loss * n;
-                if (!isfinite(loss)) ok = diverged(net, o, &w, loss, x, n, err, errlen);
+                if (!isfinite(loss)) {
+                    ok = diverged(net, o, &w, loss, x, n, err, errlen);
+                    break;
+                }
+                net->backward(net->state, y, n);
+                net->update(net->state);
                 if (net->metric != LC_METRIC_NONE)
                     correct += count_correct(net, net->output, train, order + start, n, NULL);
                 seen += n;
