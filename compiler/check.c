@@ -659,7 +659,7 @@ static void check_output_and_loss(Check *c)
 /* sizeof(NAME_t) of a training build at the model's batch. */
 static double state_size(const Model *m)
 {
-    Build b = { 1, 4, 1 };
+    Build b = { .trains = 1, .real_size = 4, .threads = 1 };
     Plan p;
     StateLayout s;
     plan_make(m, &b, &p);

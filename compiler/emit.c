@@ -136,7 +136,7 @@ static int emit_threads(const EmitOptions *o)
 Build emit_build(const Model *m, const EmitOptions *o)
 {
     (void)m;
-    return (Build){ !o->inference, o->real_double ? 8 : 4, emit_threads(o) };
+    return (Build){ !o->inference, o->real_double ? 8 : 4, emit_threads(o), o->keep_all };
 }
 
 /* Line starts of the model's source, for the comment above each block. */
@@ -675,6 +675,44 @@ static void emit_train_step(Emit *e)
           pass_name(e, "run", MODE_TRAIN), R, N, N, N);
 }
 
+/* Layer i's output still holds the last forward pass: it is computed, and
+ * no later layer reuses its buffer. */
+static int output_kept(const Emit *e, int i)
+{
+    const Plan *p = e->plan;
+    int r = p->root[i];
+    if (!e->m->layers[i].live) return 0;
+    for (int j = r + 1; p->nbuffers && j < e->m->nlayers; j++)
+        if (plan_stores(p, e->m, j) && p->buffer_of[j] == p->buffer_of[r]) return 0;
+    return 1;
+}
+
+/* The backward pass writes the gradient of layer i's output: it needs one,
+ * and it is not the output of a loss fused with its op (whose backward
+ * starts at the layer before). */
+static int gradient_kept(const Emit *e, int i)
+{
+    const Model *m = e->m;
+    return e->build.trains && m->layers[i].live && m->layers[i].needs_grad &&
+           !(i == m->output && model_loss_start(m) != m->output);
+}
+
+/* For layerc trace: each layer's output and gradient by layer index, NULL
+ * where the build keeps none; an alias gives its input's storage. */
+static void emit_layer_accessors(Emit *e)
+{
+    const Model *m = e->m;
+    const char *N = m->name, *R = e_real(e);
+    emitf(e, "%s *lc_jit_layer_out(%s_t *m, int i)\n{\n    switch (i) {\n", R, N);
+    for (int i = 0; i < m->nlayers; i++)
+        if (output_kept(e, i)) emitf(e, "    case %d: return %s;\n", i, e_out(e, i));
+    emitf(e, "    }\n    return NULL;\n}\n");
+    emitf(e, "%s *lc_jit_layer_grad(%s_t *m, int i)\n{\n    (void)m;\n    switch (i) {\n", R, N);
+    for (int i = 0; i < m->nlayers; i++)
+        if (gradient_kept(e, i)) emitf(e, "    case %d: return %s;\n", i, e_grad(e, i));
+    emitf(e, "    }\n    return NULL;\n}\n");
+}
+
 /* What the JIT runner needs beyond the public API: the state's size and
  * where params, grads and the output live inside it. */
 static void emit_jit_glue(Emit *e)
@@ -692,6 +730,7 @@ static void emit_jit_glue(Emit *e)
                  "void lc_jit_forward_train(%s_t *m, const %s *x, int n) { %s(m, x, n); }\n"
                  "void lc_jit_set_lr(%s_t *m, double lr) { m->lr = lr; }\n",
               R, N, N, R, pass_name(e, "run", MODE_TRAIN), N);
+    emit_layer_accessors(e);
 }
 
 char *emit_source(const Model *m, const EmitOptions *o)

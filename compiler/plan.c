@@ -40,7 +40,7 @@ static int pick_buffer(const Plan *p, const int *free_list, int nfree, long size
 
 /* Inference: a stored output is dead once the last layer that reads it (or
  * an alias of it) has run; its buffer then serves the layers after. */
-static void share_buffers(const Model *m, Plan *p)
+static void share_buffers(const Model *m, const Build *build, Plan *p)
 {
     int n = m->nlayers;
     int *last = xmalloc(sizeof(int) * (size_t)n), *free_list = xmalloc(sizeof(int) * (size_t)n);
@@ -68,7 +68,7 @@ static void share_buffers(const Model *m, Plan *p)
         for (int k = 0; k < l->nin; k++) {
             int r = p->root[l->in[k]], seen = 0;
             for (int j = 0; j < k; j++) seen |= p->root[l->in[j]] == r;
-            if (!seen && last[r] == i) free_list[nfree++] = p->buffer_of[r];
+            if (!seen && last[r] == i && !build->keep_all) free_list[nfree++] = p->buffer_of[r];
         }
     }
     for (int i = 0; i < n; i++)
@@ -110,7 +110,7 @@ void plan_make(const Model *m, const Build *b, Plan *p)
     p->nbuffers = 0;
     for (int i = 0; i < n; i++) p->buffer_of[i] = -1;
     find_roots(m, b, p);
-    if (!b->trains) share_buffers(m, p);
+    if (!b->trains) share_buffers(m, b, p);
     else plan_gradient_writes(m, p);
 }
 

@@ -20,6 +20,7 @@ typedef struct {
     int trains;       /* backward and update exist (not --inference) */
     int real_size;    /* bytes of lc_real: 4, or 8 for the gradient check */
     int threads;      /* the kernels split their work over this many */
+    int keep_all;     /* every live output keeps its own storage (layerc trace reads them all) */
 } Build;
 
 typedef struct {

@@ -161,7 +161,7 @@ int tool_summary(const Model *m, FILE *out)
     char s[64], mem[32];
     int batch = m->train.batch;
     double fwd_total = 0, bwd_total = 0;
-    Build train = { 1, 4, 1 }, infer = { 0, 4, 1 };
+    Build train = { .trains = 1, .real_size = 4, .threads = 1 }, infer = { .trains = 0, .real_size = 4, .threads = 1 };
     Plan tp, ip;
     StateLayout ts, is;
     plan_make(m, &train, &tp);

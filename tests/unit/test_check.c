@@ -138,7 +138,7 @@ TEST(inference_buffers_are_shared_but_never_with_a_live_input)
         "model b;\ninput x[8];\nlayer a = relu(x);\nlayer b = tanh(a);\nlayer s = add(a, b);\n"
         "layer c = sigmoid(s);\nlayer d = relu(c);\noutput y = dense(d, 2);\nloss mse(y);\n");
     if (!m) { CHECK(0); return; }
-    Build inference = { 0, 4, 1 };
+    Build inference = { .trains = 0, .real_size = 4, .threads = 1 };
     Plan p;
     plan_make(m, &inference, &p);
     CHECK(p.nbuffers < m->nlayers);
