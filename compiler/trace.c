@@ -230,7 +230,7 @@ static void trace_batch(Tracer *t, const Rows *d, const double *outs, const doub
 {
     const Model *m = t->m;
     int n = d->n, k = d->out, metric = t->metric != LC_METRIC_NONE;
-    heading(t, "the %d samples", n);
+    heading(t, "the samples side by side");
     Table tb;
     if (metric) table_init(&tb, "sample", "output", "truth", "loss", "correct", NULL);
     else table_init(&tb, "sample", "output", "truth", "loss", NULL);
@@ -254,8 +254,12 @@ static void trace_batch(Tracer *t, const Rows *d, const double *outs, const doub
             for (long i = 0; i < m->nparams; i++) g[i] += t->grads[i] * c / n;
         }
     }
-    fprintf(t->out, "%sbatch loss%s %s: %s_loss of the %d samples, the mean of their losses\n\n",
-            t->o->markdown ? "**" : "", t->o->markdown ? "**" : "", num(t, loss), m->name, n);
+    if (n == 1)
+        fprintf(t->out, "%sbatch loss%s %s: %s_loss of sample 1\n\n", t->o->markdown ? "**" : "",
+                t->o->markdown ? "**" : "", num(t, loss), m->name);
+    else
+        fprintf(t->out, "%sbatch loss%s %s: %s_loss of samples 1 to %d, the mean of their losses\n\n",
+                t->o->markdown ? "**" : "", t->o->markdown ? "**" : "", num(t, loss), m->name, n);
     if (t->o->backward) {
         heading(t, "the batch: the gradients of its loss (what one training step uses)");
         weight_gradients(t, "d batch loss / d weight", g);
@@ -339,8 +343,8 @@ int trace_model(const Model *m, const char *source_name, const LcData *d, const 
         rows.y = xmalloc(sizeof(double) * (size_t)n * (size_t)d->out);
         for (size_t i = 0; i < (size_t)n * (size_t)d->out; i++) rows.y[i] = d->y[i];
     }
-    fprintf(out, "%strace of %s on %s: samples 1 to %d of %d; weights %s%s\n%s",
-            o->markdown ? "## " : "", source_name, o->data_name, n, d->n,
+    fprintf(out, "%strace of %s on %s: %s%d of %d; weights %s%s\n%s",
+            o->markdown ? "## " : "", source_name, o->data_name, n == 1 ? "sample " : "samples 1 to ", n, d->n,
             o->weights_name ? "from " : "from the model's initialisers",
             o->weights_name ? o->weights_name : "", o->markdown ? "\n" : "");
     fprintf(out, "computed in double precision%s; values to 6 significant digits, below 5e-7 in magnitude 0\n\n",
