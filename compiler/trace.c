@@ -47,6 +47,7 @@ typedef struct {
     void (*backward)(void *state, const double *truth, int n);
     double *(*layer_out)(void *state, int layer);
     double *(*layer_grad)(void *state, int layer);
+    int after_heading;   /* what comes next follows a heading: no blank line before it */
     Arena a;   /* the strings of the tables */
 } Tracer;
 
@@ -101,20 +102,24 @@ static const char *computes(Tracer *t, const Layer *l)
 }
 
 static void heading(Tracer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Blocks (headings, tables, lines) are separated by a blank line, and a
+ * heading from what it heads only in Markdown. */
 static void heading(Tracer *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs(t->o->markdown ? "### " : "", t->out);
+    fputs(t->o->markdown ? "\n### " : "\n", t->out);
     vfprintf(t->out, fmt, ap);
     fputs(t->o->markdown ? "\n\n" : "\n", t->out);
     va_end(ap);
+    t->after_heading = 1;
 }
 
 static void print_table(Tracer *t, Table *tb)
 {
+    if (!t->after_heading) fputc('\n', t->out);
+    t->after_heading = 0;
     table_print(tb, t->o->markdown, t->out);
-    fputc('\n', t->out);
     table_free(tb);
 }
 
@@ -255,10 +260,10 @@ static void trace_batch(Tracer *t, const Rows *d, const double *outs, const doub
         }
     }
     if (n == 1)
-        fprintf(t->out, "%sbatch loss%s %s: %s_loss of sample 1\n\n", t->o->markdown ? "**" : "",
+        fprintf(t->out, "\n%sbatch loss%s %s: %s_loss of sample 1\n", t->o->markdown ? "**" : "",
                 t->o->markdown ? "**" : "", num(t, loss), m->name);
     else
-        fprintf(t->out, "%sbatch loss%s %s: %s_loss of samples 1 to %d, the mean of their losses\n\n",
+        fprintf(t->out, "\n%sbatch loss%s %s: %s_loss of samples 1 to %d, the mean of their losses\n",
                 t->o->markdown ? "**" : "", t->o->markdown ? "**" : "", num(t, loss), m->name, n);
     if (t->o->backward) {
         heading(t, "the batch: the gradients of its loss (what one training step uses)");
@@ -347,7 +352,7 @@ int trace_model(const Model *m, const char *source_name, const LcData *d, const 
             o->markdown ? "## " : "", source_name, o->data_name, n == 1 ? "sample " : "samples 1 to ", n, d->n,
             o->weights_name ? "from " : "from the model's initialisers",
             o->weights_name ? o->weights_name : "", o->markdown ? "\n" : "");
-    fprintf(out, "computed in double precision%s; values to 6 significant digits, below 5e-7 in magnitude 0\n\n",
+    fprintf(out, "computed in double precision%s; values to 6 significant digits, below 5e-7 in magnitude 0\n",
             model_is_modal(m) ? ", by the evaluating forward pass (as eval and predict)" : "");
     double *outs = xmalloc(sizeof(double) * (size_t)n * (size_t)t.out_size);
     double *losses = xcalloc((size_t)n, sizeof(double));
