@@ -38,7 +38,7 @@ typedef struct {
     FILE *out;
     Jit *jit;
     void *state;
-    int in, out_size, batch;
+    int out_size, batch;
     LcMetric metric;
     double *params, *grads;
     void (*init)(void *state, uint64_t seed);
@@ -318,7 +318,7 @@ static int open_tracer(Tracer *t, const Model *m, const char *source_name, const
     t->params = params(t->state), t->grads = grads(t->state);
     if (weights)
         for (long i = 0; i < m->nparams; i++) t->params[i] = weights[i];
-    t->in = (int)m->layers[0].size, t->out_size = (int)m->layers[m->output].size;
+    t->out_size = (int)m->layers[m->output].size;
     t->batch = m->train.batch, t->metric = model_metric(m);
     return 1;
 }
