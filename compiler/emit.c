@@ -148,8 +148,8 @@ static int emit_threads(const EmitOptions *o)
 Build emit_build(const Model *m, const EmitOptions *o)
 {
     (void)m;
-    return (Build){ !o->inference, o->real_double ? 8 : 4, emit_threads(o), o->baked != NULL, 0,
-                    o->jit ? TARGET_HOST : o->target };
+    return (Build){ !o->inference, o->real_double ? 8 : 4, emit_threads(o), o->baked != NULL,
+                    o->keep_all, o->jit ? TARGET_HOST : o->target };
 }
 
 /* Line starts of the model's source, for the comment above each block. */
@@ -783,9 +783,6 @@ static void emit_train_step(Emit *e)
           pass_name(e, "run", MODE_TRAIN), R, N, N, N);
 }
 
-/* For a diverged training step: the first layer, in forward order, whose
- * stored output of the n samples is not all finite (x - x is 0 only for a
- * finite x), or NULL.  Training builds store every live layer's output. */
 /* lc_jit_nonfinite_layer(m, input, n): the training forward pass again, each
  * layer's output checked as soon as it is computed (a buffer shared by
  * lifetime holds it only until a later tensor takes it): the first layer
@@ -797,6 +794,44 @@ static void emit_jit_nonfinite_layer(Emit *e)
              "    for (long i = 0; i < k; i++) if (!(p[i] - p[i] == 0)) return 0;\n"
              "    return 1;\n}\n", e_real(e));
     emit_forward_pass(e, MODE_TRAIN, 1);
+}
+
+/* Layer i's output still holds the last forward pass: it is computed, and
+ * no other tensor takes its buffer. */
+static int output_kept(const Emit *e, int i)
+{
+    const Plan *p = e->plan;
+    int t = p->out_tensor[p->root[i]];
+    return e->m->layers[i].live && t >= 0 && p->buffers[p->tensors[t].buffer].ntenants == 1;
+}
+
+/* The backward pass writes the gradient of layer i's output: it needs one,
+ * and it is not the output of a loss fused with its op (whose backward
+ * starts at the layer before). */
+static int gradient_kept(const Emit *e, int i)
+{
+    const Model *m = e->m;
+    const Plan *p = e->plan;
+    int t = p->grad_tensor[p->root[i]];
+    return e->build.trains && m->layers[i].live && m->layers[i].needs_grad && t >= 0 &&
+           p->buffers[p->tensors[t].buffer].ntenants == 1 &&
+           !(i == m->output && model_loss_start(m) != m->output);
+}
+
+/* For layerc trace: each layer's output and gradient by layer index, NULL
+ * where the build keeps none; an alias gives its input's storage. */
+static void emit_layer_accessors(Emit *e)
+{
+    const Model *m = e->m;
+    const char *N = m->name, *R = e_real(e);
+    emitf(e, "%s *lc_jit_layer_out(%s_t *m, int i)\n{\n    switch (i) {\n", R, N);
+    for (int i = 0; i < m->nlayers; i++)
+        if (output_kept(e, i)) emitf(e, "    case %d: return %s;\n", i, e_out(e, i));
+    emitf(e, "    }\n    return NULL;\n}\n");
+    emitf(e, "%s *lc_jit_layer_grad(%s_t *m, int i)\n{\n    (void)m;\n    switch (i) {\n", R, N);
+    for (int i = 0; i < m->nlayers; i++)
+        if (gradient_kept(e, i)) emitf(e, "    case %d: return %s;\n", i, e_grad(e, i));
+    emitf(e, "    }\n    return NULL;\n}\n");
 }
 
 /* What the JIT runner needs beyond the public API: the state's size and
@@ -817,6 +852,7 @@ static void emit_jit_glue(Emit *e)
                  "void lc_jit_set_lr(%s_t *m, double lr) { m->lr = lr; }\n",
               R, N, N, R, pass_name(e, "run", MODE_TRAIN), N);
     if (e->build.trains) emit_jit_nonfinite_layer(e);
+    emit_layer_accessors(e);
 }
 
 char *emit_source(const Model *m, const EmitOptions *o)

@@ -27,9 +27,11 @@
 #include "npz.h"
 #include "optim.h"
 #include "paths.h"
+#include "plot.h"
 #include "run.h"
 #include "threads.h"   /* [threads] */
 #include "tools.h"
+#include "trace.h"
 #include "files.h"
 #include "train.h"
 #include "version.h"
@@ -47,6 +49,8 @@ static const char usage[] =
     "       layerc graph MODEL.lyr -o g.dot      the layer graph for Graphviz (.dot/.svg/.png)\n"
     "       layerc summary MODEL.lyr             layers, shapes, weights, FLOPs, memory\n"
     "       layerc export MODEL.lyr --weights W --npz W.npz   weights as a NumPy archive\n"
+    "       layerc trace MODEL.lyr DATA          each layer's output (and gradient) per sample\n"
+    "       layerc plot LOG.csv... -o c.svg      loss and accuracy per epoch (gnuplot; .svg/.png)\n"
     "\n"
     "DATA is a CSV file (inputs then truth on each row) or IDX images (.gz too)\n"
     "with --labels.\n"
@@ -70,6 +74,10 @@ static const char usage[] =
     "  --test DATA         evaluate on held-out data after every epoch\n"
     "  --test-labels FILE  IDX labels for --test\n"
     "  --log FILE          metrics per epoch, CSV\n"
+    "  --plot FILE         train: draw the log's curves at the end (.svg or .png)\n"
+    "  --rows N            trace: the first N samples (default 3)\n"
+    "  --backward          trace: the gradients too, from the loss back to every weight\n"
+    "  --format md         trace: Markdown tables instead of aligned text\n"
     "  -q, --quiet         no progress bar\n"
     "  --threads N         threads for train, eval, predict (default: all cores); with -o,\n"
     "                      write C that runs N threads (build it with -pthread)\n"
@@ -81,6 +89,8 @@ typedef struct {
     const char *prefix;        /* --prefix P: the C symbols' prefix */
     Target target;             /* --target host|mcu */
     int inference, quiet, save_every;
+    const char *plot;          /* train --plot */
+    int rows, markdown, backward, trace_opts;   /* trace; trace_opts: one of them was given */
     int threads;               /* [threads] --threads N, 0 = not given */
     TrainOverrides over;
 } Options;
@@ -173,10 +183,11 @@ static int looks_like_command(const char *a)
 
 static int parse_args(int argc, char **argv, Options *o)
 {
-    static const char *const cmds[] = { "train", "eval", "predict", "check", "graph", "summary", "export", "compile" };
+    static const char *const cmds[] = { "train", "eval", "predict", "check", "graph", "summary", "export", "trace", "compile" };
     memset(o, 0, sizeof *o);
     o->cmd = "compile";
     o->over = (TrainOverrides){ -1, 0, -1, -1 };
+    o->rows = 3;
     int i = 1;
     if (argc > 1)
         for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++)
@@ -205,6 +216,7 @@ static int parse_args(int argc, char **argv, Options *o)
         }
         if (!strcmp(a, "--inference")) { o->inference = 1; continue; }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; continue; }
+        if (!strcmp(a, "--backward")) { o->backward = o->trace_opts = 1; continue; }
         /* options with a value: "--opt VALUE" or "--opt=VALUE" */
         const char *eq = strchr(a, '=');
         char name[64];
@@ -215,7 +227,7 @@ static int parse_args(int argc, char **argv, Options *o)
         const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         static const char *const valued[] = { "-o", "-H", "--weights", "--save", "--save-every",
             "--epochs", "--batch", "--lr", "--seed", "--labels", "--test", "--test-labels", "--log", "--npz",
-            "--threads", "--prefix", "--target" };
+            "--threads", "--prefix", "--target", "--plot", "--rows", "--format" };
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= !strcmp(name, valued[k]);
         if (!known) return usage_error("unknown option '%s'", a);
@@ -238,6 +250,13 @@ static int parse_args(int argc, char **argv, Options *o)
             if (!is_c_identifier(val))
                 return usage_error("--prefix takes a C identifier (letters, digits, _; at most 64), not '%s'", val);
             o->prefix = val;
+        } else if (!strcmp(name, "--plot")) o->plot = val;
+        else if (!strcmp(name, "--format")) {
+            if (strcmp(val, "md") && strcmp(val, "text")) return usage_error("--format takes md or text, not '%s'", val);
+            o->markdown = !strcmp(val, "md"), o->trace_opts = 1;
+        } else if (!strcmp(name, "--rows")) {
+            if (!parse_long(val, 1, 1000000, &n)) return usage_error("--rows takes a whole number >= 1, not '%s'", val);
+            o->rows = (int)n, o->trace_opts = 1;
         }
         else if (!strcmp(name, "--threads")) {   /* [threads] */
             if (!parse_long(val, 1, LC_POOL_MAX, &n)) return usage_error("--threads takes a whole number from 1 to 64, not '%s'", val);
@@ -264,7 +283,8 @@ static int parse_args(int argc, char **argv, Options *o)
         }
     }
     if (!o->model) return usage_error("%s", "no model file given");
-    int needs_data = !strcmp(o->cmd, "train") || !strcmp(o->cmd, "eval") || !strcmp(o->cmd, "predict");
+    int needs_data = !strcmp(o->cmd, "train") || !strcmp(o->cmd, "eval") || !strcmp(o->cmd, "predict") ||
+                     !strcmp(o->cmd, "trace");
     if (needs_data && !o->data) return usage_error("'layerc %s' needs a data file: layerc %s MODEL.lyr DATA", o->cmd, o->cmd);
     if (!needs_data && o->data) return usage_error("unexpected argument '%s'", o->data);
     if (!strcmp(o->cmd, "compile") && !o->out)
@@ -279,6 +299,12 @@ static int parse_args(int argc, char **argv, Options *o)
     if (strcmp(o->cmd, "export") && o->npz) return usage_error("%s", "--npz goes with 'layerc export'");
     if (!strcmp(o->cmd, "train") && o->save_every && !o->save)
         return usage_error("%s", "--save-every goes with --save FILE");
+    if (strcmp(o->cmd, "trace") && o->trace_opts)
+        return usage_error("%s", "--rows, --backward and --format go with 'layerc trace'");
+    if (o->plot && strcmp(o->cmd, "train")) return usage_error("%s", "--plot goes with 'layerc train'");
+    if (o->plot && !plot_format_known(o->plot))
+        return usage_error("cannot draw '%s': the picture is a .svg or a .png", o->plot);
+    if (o->plot && o->log && !strcmp(o->plot, o->log)) return usage_error("%s", "--plot and --log name the same file");
     return 0;
 }
 
@@ -480,6 +506,24 @@ static int load_data(const char *path, const char *labels, const char *labels_op
     return 1;
 }
 
+/* `layerc trace`: the first rows of DATA through every layer (trace.h). */
+static int cmd_trace(const Options *o, Front *f)
+{
+    const Model *m = f->model;
+    LcData data;
+    float *w = NULL;
+    int status = EXIT_INPUT;
+    if (!load_data(o->data, o->labels, "--labels", m, 1, &data)) return EXIT_INPUT;
+    if (o->weights) w = xcalloc((size_t)(m->nparams ? m->nparams : 1), sizeof(float));
+    if (!w || load_weights_into(o->weights, m, w)) {
+        TraceOptions t = { o->rows, o->markdown, o->backward, o->data, o->weights };
+        status = trace_model(m, f->src.path, &data, w, &t, stdout);
+    }
+    free(w);
+    lc_data_free(&data);
+    return status;
+}
+
 static int cmd_run(const Options *o, Front *f)
 {
     Model *m = f->model;
@@ -503,12 +547,17 @@ static int cmd_run(const Options *o, Front *f)
         lc_data_free(&data), lc_data_free(&test);
         return EXIT_INPUT;
     }
+    char *temp_log = o->plot && !o->log ? plot_temp_log() : NULL;   /* --plot draws a log */
+    const char *log = temp_log ? temp_log : o->log;
     if (o->weights && !load_weights_into(o->weights, m, r.net.params)) status = EXIT_INPUT;
-    else if (!strcmp(o->cmd, "train")) {
+    else if (o->plot && !log) {
+        fprintf(stderr, "layerc: error: --plot needs a log, and no temporary file can be made: give --log FILE\n");
+        status = EXIT_INPUT;
+    } else if (!strcmp(o->cmd, "train")) {
         char out_name[512];
         stdout_name(out_name, sizeof out_name);
         LcTrainOptions t = { m->train.epochs, m->train.seed, m->train.shuffle, have_test ? &test : NULL,
-                             o->log, o->save, o->save_every, r.tensors, r.ntensors,
+                             log, o->save, o->save_every, r.tensors, r.ntensors,
                              !o->quiet && isatty(2), stdout, out_name };
         if (lc_dist_rank() == 0)   /* [MPI] rank 0 alone prints */
             fprintf(stdout, "training %s on %d samples: %d epochs, batch %d, %s lr %g\n", m->name,
@@ -519,6 +568,10 @@ static int cmd_run(const Options *o, Front *f)
             status = EXIT_INPUT;
         } else if (o->save && lc_dist_rank() == 0) {   /* [MPI] */
             printf("saved the weights to %s\n", o->save);
+        }
+        if (!status && o->plot && lc_dist_rank() == 0) {
+            status = plot_logs(&log, 1, o->plot);
+            if (!status) printf("drew the curves in %s\n", o->plot);
         }
     } else if (!strcmp(o->cmd, "eval")) {
         LcEval ev;
@@ -533,6 +586,8 @@ static int cmd_run(const Options *o, Front *f)
     } else if (!lc_predict(&r.net, &data, stdout)) {
         status = stdout_failed();
     }
+    if (temp_log) unlink(temp_log);
+    free(temp_log);
     run_model_close(&r);
     lc_data_free(&data);
     lc_data_free(&test);
@@ -561,6 +616,7 @@ static int check_paths(const Options *o)
 int main(int argc, char **argv)
 {
     Options o;
+    if (argc > 1 && !strcmp(argv[1], "plot")) return plot_command(argc - 2, argv + 2);
     int status = parse_args(argc, argv, &o);
     if (status) return status;
     lc_dist_init(&argc, &argv);   /* [MPI] under mpirun (make MPI=1); else nothing */
@@ -589,6 +645,7 @@ int main(int argc, char **argv)
     } else if (!strcmp(o.cmd, "graph")) status = tool_graph(f.model, f.src.path, o.out);
     else if (!strcmp(o.cmd, "summary")) status = tool_summary(f.model, stdout);
     else if (!strcmp(o.cmd, "export")) status = cmd_export(&o, &f);
+    else if (!strcmp(o.cmd, "trace")) status = cmd_trace(&o, &f);   /* one thread: no pool */
     else {
         /* [threads] the kernels' pool, before any code is emitted: all the cores
          * (shared among the ranks under MPI) unless --threads says otherwise */

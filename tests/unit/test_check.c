@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "emit.h"
 #include "optim.h"
 #include "plan.h"
 #include "test.h"
@@ -192,6 +193,54 @@ TEST(inference_buffers_are_shared_but_never_with_a_live_input)
     done(&c);
 }
 
+/* layerc trace reads every layer's output after the forward pass: a
+ * keep_all build shares no buffer, and the JIT accessor gives no layer
+ * whose buffer a later layer reused. */
+TEST(keep_all_keeps_every_output)
+{
+    static const char chain[] =
+        "model k;\ninput x[8];\nlayer a = relu(x);\nlayer b = tanh(a);\nlayer c = sigmoid(b);\n"
+        "layer f = flatten(c);\noutput y = dense(f, 2);\nloss mse(y);\n";
+    Checked c;
+    Model *m = check_text(&c, chain);
+    if (!m) { CHECK(0); return; }
+    Build shared = { .trains = 0, .real_size = 4, .threads = 1 }, kept = shared;
+    kept.keep_all = 1;
+    Plan p, q;
+    plan_make(m, &shared, &p);
+    plan_make(m, &kept, &q);
+    int stored = 0;
+    for (int i = 0; i < m->nlayers; i++) stored += plan_stores(&q, m, i);
+    CHECK(p.nbuffers < stored);
+    CHECK(q.nbuffers == stored);
+    for (int i = 0; i < m->nlayers; i++)
+        for (int j = 0; j < i; j++)
+            if (plan_stores(&q, m, i) && plan_stores(&q, m, j)) CHECK(buffer_of(&q, i) != buffer_of(&q, j));
+    /* the alias f is c's storage in both */
+    CHECK(buffer_of(&q, index_of(m, "f")) == buffer_of(&q, index_of(m, "c")));
+    plan_free(&p);
+    plan_free(&q);
+
+    EmitOptions o = { .jit = 1, .inference = 1, .source_name = "t.lyr" };
+    char *src = emit_source(m, &o);
+    const char *acc = strstr(src, "lc_jit_layer_out");
+    CHECK(acc != NULL);
+    /* a's buffer is taken by a later layer: no case for it; y (the last) has one */
+    CHECK(acc && !strstr(acc, "case 1:") && strstr(acc, "case 5:"));
+    free(src);
+    o.keep_all = 1;
+    src = emit_source(m, &o);
+    acc = strstr(src, "lc_jit_layer_out");
+    CHECK(acc != NULL);
+    for (int i = 0; acc && i < m->nlayers; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "case %d:", i);
+        CHECK(strstr(acc, want) != NULL);
+    }
+    free(src);
+    done(&c);
+}
+
 TEST(errors_leave_no_model)
 {
     Checked c;
@@ -210,6 +259,7 @@ int main(void)
     RUN(dead_layers_are_not_live_and_warned);
     RUN(constant_expressions_in_train_block);
     RUN(inference_buffers_are_shared_but_never_with_a_live_input);
+    RUN(keep_all_keeps_every_output);
     RUN(errors_leave_no_model);
     return test_report("checker");
 }

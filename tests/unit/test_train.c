@@ -25,18 +25,34 @@ typedef struct {
     float params[2];
 } Fake;
 
-static float fake_step(void *m, const float *x, const float *truth, int n)
+/* The training loop calls a step's parts: forward, loss, backward, update. */
+static void fake_forward(void *m, const float *x, int n)
 {
     Fake *f = m;
-    (void)truth;
     f->step++;
     for (int b = 0; b < n; b++) {
         if (f->nseen == f->cap) f->seen = realloc(f->seen, sizeof *f->seen * (size_t)(f->cap = 2 * f->cap + 64));
         f->seen[f->nseen++] = (int)x[b];
     }
+}
+
+static float fake_loss(const void *m, const float *truth, int n)
+{
+    const Fake *f = m;
+    (void)truth, (void)n;
+    return f->step == f->nan_at ? NAN : 0.5f;
+}
+
+static void fake_backward(void *m, const float *truth, int n)
+{
+    (void)m, (void)truth, (void)n;
+}
+
+static void fake_update(void *m)
+{
+    Fake *f = m;
     f->params[0] += 0.25f;
     if (f->step == f->inf_weight_at) f->params[1] = INFINITY;
-    return f->step == f->nan_at ? NAN : 0.5f;
 }
 
 static const char *fake_layer(void *m, const float *x, int n)
@@ -54,7 +70,10 @@ static LcNet fake_net(Fake *f, int batch)
     net.metric = LC_METRIC_NONE;
     net.nparams = 2;
     net.params = f->params;
-    net.train_step = fake_step;
+    net.forward_train = fake_forward;
+    net.loss = fake_loss;
+    net.backward = fake_backward;
+    net.update = fake_update;
     return net;
 }
 
