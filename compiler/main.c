@@ -21,6 +21,8 @@
 #include "dist.h"   /* [MPI] */
 #include "emit.h"
 #include "npz.h"
+#include "onnx/export.h"
+#include "onnx/import.h"
 #include "run.h"
 #include "threads.h"   /* [threads] */
 #include "tools.h"
@@ -41,6 +43,8 @@ static const char usage[] =
     "       layerc graph MODEL.lyr -o g.dot      the layer graph for Graphviz (.dot/.svg/.png)\n"
     "       layerc summary MODEL.lyr             layers, shapes, weights, FLOPs, memory\n"
     "       layerc export MODEL.lyr --weights W --npz W.npz   weights as a NumPy archive\n"
+    "       layerc export MODEL.lyr --weights W --onnx m.onnx  the model and weights as ONNX\n"
+    "       layerc import model.onnx -o model.lyr  an ONNX model as .lyr, its weights as model.lyw\n"
     "\n"
     "DATA is a CSV file (inputs then truth on each row) or IDX images (.gz too)\n"
     "with --labels.\n"
@@ -50,7 +54,8 @@ static const char usage[] =
     "  -H FILE             header path (default: the -o path with .h)\n"
     "  --inference         emit the forward pass only (no training state)\n"
     "  --weights FILE      load trained weights (.lyw or .npz); when writing C, bake them in\n"
-    "  --npz FILE          export: the NumPy archive to write\n"
+    "  --npz FILE          export: the NumPy archive to write; import: write the weights there\n"
+    "  --onnx FILE         export: the ONNX file to write\n"
     "  --save FILE         save the weights after training\n"
     "  --save-every N      also save every N epochs\n"
     "  --epochs N          passes over the data (default: the train block, else 1)\n"
@@ -68,7 +73,7 @@ static const char usage[] =
 
 typedef struct {
     const char *cmd;           /* compile, train, eval, predict, check, graph, summary */
-    const char *model, *data, *out, *header, *weights, *save, *labels, *test, *test_labels, *log, *npz;
+    const char *model, *data, *out, *header, *weights, *save, *labels, *test, *test_labels, *log, *npz, *onnx;
     int inference, quiet, save_every;
     int threads;               /* [threads] --threads N, 0 = not given */
     TrainOverrides over;
@@ -98,7 +103,8 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 
 static int parse_args(int argc, char **argv, Options *o)
 {
-    static const char *const cmds[] = { "train", "eval", "predict", "check", "graph", "summary", "export", "compile" };
+    static const char *const cmds[] = { "train", "eval", "predict", "check", "graph", "summary", "export", "import",
+                                        "compile" };
     memset(o, 0, sizeof *o);
     o->cmd = "compile";
     o->over = (TrainOverrides){ -1, 0, -1, -1 };
@@ -134,7 +140,7 @@ static int parse_args(int argc, char **argv, Options *o)
         const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         static const char *const valued[] = { "-o", "-H", "--weights", "--save", "--save-every",
             "--epochs", "--batch", "--lr", "--seed", "--labels", "--test", "--test-labels", "--log", "--npz",
-            "--threads" };
+            "--threads", "--onnx" };
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= !strcmp(name, valued[k]);
         if (!known) return usage_error("unknown option '%s'", a);
@@ -149,6 +155,7 @@ static int parse_args(int argc, char **argv, Options *o)
         else if (!strcmp(name, "--test-labels")) o->test_labels = val;
         else if (!strcmp(name, "--log")) o->log = val;
         else if (!strcmp(name, "--npz")) o->npz = val;
+        else if (!strcmp(name, "--onnx")) o->onnx = val;
         else if (!strcmp(name, "--threads")) {   /* [threads] */
             if (!parse_long(val, 1, LC_POOL_MAX, &n)) return usage_error("--threads takes a whole number from 1 to 64, not '%s'", val);
             o->threads = (int)n;
@@ -182,9 +189,13 @@ static int parse_args(int argc, char **argv, Options *o)
     if (!strcmp(o->cmd, "graph") && !o->out)
         return usage_error("%s", "no output: give -o graph.dot (or .svg, .png)");
     if (o->test_labels && !o->test) return usage_error("%s", "--test-labels goes with --test");
-    if (!strcmp(o->cmd, "export") && (!o->weights || !o->npz))
-        return usage_error("%s", "'layerc export' needs --weights FILE and --npz FILE");
-    if (strcmp(o->cmd, "export") && o->npz) return usage_error("%s", "--npz goes with 'layerc export'");
+    if (!strcmp(o->cmd, "export") && (!o->weights || (!o->npz && !o->onnx)))
+        return usage_error("%s", "'layerc export' needs --weights FILE and --npz FILE or --onnx FILE");
+    if (strcmp(o->cmd, "export") && strcmp(o->cmd, "import") && o->npz)
+        return usage_error("%s", "--npz goes with 'layerc export' or 'layerc import'");
+    if (strcmp(o->cmd, "export") && o->onnx) return usage_error("%s", "--onnx goes with 'layerc export'");
+    if (!strcmp(o->cmd, "import") && !o->out)
+        return usage_error("%s", "no output: give -o model.lyr (or -o - for standard output)");
     return 0;
 }
 
@@ -304,7 +315,8 @@ static int write_pair(const char *hpath, const char *h, const char *cpath, const
     return ok;
 }
 
-/* `layerc export`: the weights of --weights as the NumPy archive --npz. */
+/* `layerc export`: the weights of --weights as the NumPy archive --npz,
+ * and/or the model with them as the ONNX file --onnx. */
 static int cmd_export(const Options *o, Front *f)
 {
     const Model *m = f->model;
@@ -313,8 +325,10 @@ static int cmd_export(const Options *o, Front *f)
     int status = EXIT_INPUT;
     if (load_weights_into(o->weights, m, params)) {
         LcTensorInfo *t = model_tensor_table(m);
-        if (lc_npz_save(o->npz, t, m->nweights, params, err, sizeof err)) status = 0;
-        else fprintf(stderr, "%s\n", err);
+        status = 0;
+        if (o->npz && !lc_npz_save(o->npz, t, m->nweights, params, err, sizeof err)) status = EXIT_INPUT;
+        else if (o->onnx && !onnx_export(m, params, f->src.path, o->onnx, err, sizeof err)) status = EXIT_INPUT;
+        if (status) fprintf(stderr, "%s\n", err);
         free(t);
     }
     free(params);
@@ -437,6 +451,13 @@ int main(int argc, char **argv)
     Options o;
     int status = parse_args(argc, argv, &o);
     if (status) return status;
+    if (!strcmp(o.cmd, "import")) {
+        if (strcmp(o.out, "-") && same_file(o.out, o.model)) {
+            fprintf(stderr, "layerc: error: the output would overwrite the model file %s\n", o.model);
+            return EXIT_USAGE;
+        }
+        return onnx_import(o.model, o.out, o.npz);
+    }
     lc_dist_init(&argc, &argv);   /* [MPI] under mpirun (make MPI=1); else nothing */
     Front f;
     if (!front_load(&f, o.model)) {

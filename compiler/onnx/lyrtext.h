@@ -1,0 +1,24 @@
+/* lyrtext.h: the imported model as .lyr text, written as a person would:
+ * one statement a line, the layer's shape and ONNX origin in a comment. */
+#ifndef LC_ONNX_LYRTEXT_H
+#define LC_ONNX_LYRTEXT_H
+
+#include "impctx.h"
+
+typedef struct {
+    const char *name;            /* model NAME */
+    const char *header;          /* comment lines at the top ("# ...\n"), or NULL */
+    ImpLayer *layers;            /* layer 0 is the input */
+    int nlayers;
+    const ImpDeclared *declared;
+    int ndeclared;
+    int output;
+    const char *loss;            /* mse, cross_entropy, bce */
+    const char *loss_comment;    /* or NULL */
+    const char *train;           /* "optimizer = sgd(lr=0.1); batch = 64;" or NULL */
+} LyrModel;
+
+/* malloc'd text; sets each layer's line. */
+char *lyrtext_write(LyrModel *m);
+
+#endif
