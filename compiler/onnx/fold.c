@@ -456,6 +456,21 @@ static int fold_constant_of_shape(ImpCtx *cx)
     return 1;
 }
 
+static int fold_flatten(ImpCtx *cx)
+{
+    int64_t axis, dims[2] = { 1, 1 };
+    const OxTensor *s = in_t(cx, 0);
+    if (!imp_attr_check(cx, "axis") || imp_attr_int(cx, "axis", 1, &axis) < 0) return -1;
+    if (axis < 0) axis += s->rank;
+    if (axis < 0 || axis > s->rank) return imp_refuse(cx, "axis %lld is out of range", (long long)axis) - 1;
+    for (int k = 0; k < s->rank; k++) dims[k >= axis] *= s->dims[k];
+    OxTensor *t = new_t(cx, s->kind, 2, dims);
+    if (!t) return -1;
+    for (long k = 0; k < s->n; k++) copy_elem(t, k, s, k);
+    imp_out_const(cx, 0, t);
+    return 1;
+}
+
 static const struct { const char *op; FoldFn fn; int layer_input; } folds[] = {
     { "Constant", fold_constant, 0 },
     { "Identity", fold_identity, 0 },
@@ -472,7 +487,15 @@ static const struct { const char *op; FoldFn fn; int layer_input; } folds[] = {
     { "Mul", fold_arith, 0 },
     { "Div", fold_arith, 0 },
     { "ConstantOfShape", fold_constant_of_shape, 0 },
+    { "Flatten", fold_flatten, 0 },
 };
+
+int fold_knows(const char *op)
+{
+    for (size_t i = 0; i < sizeof folds / sizeof *folds; i++)
+        if (!strcmp(folds[i].op, op)) return 1;
+    return 0;
+}
 
 int fold_node(ImpCtx *cx)
 {

@@ -15,5 +15,7 @@
  * has is a constant (Shape: known shapes).  Returns 1 when folded, 0 when
  * the node is not for folding, -1 when refused (message in cx). */
 int fold_node(ImpCtx *cx);
+/* op is one fold_node may fold. */
+int fold_knows(const char *op);
 
 #endif

@@ -39,24 +39,29 @@ static int add_value(OxGraph *g, const char *name)
     return g->nvalues - 1;
 }
 
-const char *oxg_node_str(const OxGraph *g, int node, char *buf, size_t len)
+/* The opset the model imports for a domain ("" = ONNX's own), or 0. */
+static int opset_of(const Onnx__ModelProto *m, const char *domain)
 {
-    const Onnx__NodeProto *n = g->g->node[node];
-    const char *name = oxg_s(n->name);
-    if (*name) snprintf(buf, len, "node \"%s\" (%s, opset %d)", name, oxg_s(n->op_type), g->opset);
-    else snprintf(buf, len, "node #%d (%s, opset %d, output \"%s\")", node, oxg_s(n->op_type), g->opset,
-                  n->n_output ? oxg_s(n->output[0]) : "");
-    return buf;
-}
-
-static int find_opset(const Onnx__ModelProto *m)
-{
+    int dflt = !*domain || !strcmp(domain, "ai.onnx");
     for (size_t i = 0; i < m->n_opset_import; i++) {
         const char *d = oxg_s(m->opset_import[i]->domain);
-        if ((!*d || !strcmp(d, "ai.onnx")) && m->opset_import[i]->has_version)
+        if ((dflt ? !*d || !strcmp(d, "ai.onnx") : !strcmp(d, domain)) && m->opset_import[i]->has_version)
             return (int)m->opset_import[i]->version;
     }
     return 0;
+}
+
+const char *oxg_node_str(const OxGraph *g, int node, char *buf, size_t len)
+{
+    const Onnx__NodeProto *n = g->g->node[node];
+    const char *name = oxg_s(n->name), *domain = oxg_s(n->domain);
+    char op[300];
+    int v = opset_of(g->model, domain);
+    if (*domain && strcmp(domain, "ai.onnx")) snprintf(op, sizeof op, "%s, %s opset %d", oxg_s(n->op_type), domain, v);
+    else snprintf(op, sizeof op, "%s, opset %d", oxg_s(n->op_type), v);
+    if (*name) snprintf(buf, len, "node \"%s\" (%s)", name, op);
+    else snprintf(buf, len, "node #%d (%s, output \"%s\")", node, op, n->n_output ? oxg_s(n->output[0]) : "");
+    return buf;
 }
 
 int oxg_build(OxGraph *g, const Onnx__ModelProto *m, const char *path, Arena *a, char *err, size_t errlen)
@@ -67,9 +72,7 @@ int oxg_build(OxGraph *g, const Onnx__ModelProto *m, const char *path, Arena *a,
     g->model = m;
     g->g = gp;
     g->path = path;
-    g->opset = find_opset(m);
-    if (g->opset <= 0 || g->opset > 1000)
-        return lc_fail(err, errlen, "%s: error: the model imports no usable opset of the default ONNX domain", path);
+    g->opset = opset_of(m, "");   /* 0: none (the importer says so once it knows the ops) */
     size_t total = gp->n_initializer + gp->n_input;
     for (size_t i = 0; i < gp->n_node; i++) total += gp->node[i]->n_output;
     if (total > (size_t)1 << 24 || gp->n_node > (size_t)1 << 22)

@@ -28,7 +28,7 @@ typedef struct {
     const Onnx__ModelProto *model;
     const Onnx__GraphProto *g;
     const char *path;         /* the file, for messages */
-    int opset;                /* of the default domain */
+    int opset;                /* of the default domain; 0 when the model imports none */
     OxValue *values;
     int nvalues;
     int *slots, nslots;       /* name hash: value index + 1, 0 = empty */

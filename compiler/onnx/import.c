@@ -118,6 +118,26 @@ static int input_layer(ImpCtx *cx)
 
 /* ---- the nodes ---- */
 
+/* Every node's op is one layerc takes, before anything else is looked at:
+ * "the model uses LSTM" says more than what the LSTM's input lacks. */
+static int known_ops(ImpCtx *cx)
+{
+    const OxGraph *g = cx->g;
+    for (int i = 0; i < (int)g->g->n_node; i++) {
+        cx->node = g->order[i];
+        cx->n = g->g->node[cx->node];
+        const char *domain = oxg_s(cx->n->domain);
+        if (*domain && strcmp(domain, "ai.onnx"))
+            return imp_refuse(cx, "its domain \"%s\" is not ONNX's own; layerc takes only standard ops", domain);
+        if (!fold_knows(cx->n->op_type) && !imp_op_find(cx->n->op_type))
+            return imp_refuse(cx, "layerc has no translation for %s", cx->n->op_type);
+    }
+    if (g->opset <= 0 || g->opset > 1000)
+        return lc_fail(cx->err, cx->errlen, "%s: error: the model imports no usable opset of the default ONNX "
+                       "domain", cx->path);
+    return 1;
+}
+
 static int translate(ImpCtx *cx)
 {
     const OxGraph *g = cx->g;
@@ -126,9 +146,6 @@ static int translate(ImpCtx *cx)
         int node = g->order[i];
         cx->node = node;
         cx->n = g->g->node[node];
-        const char *domain = oxg_s(cx->n->domain);
-        if (*domain && strcmp(domain, "ai.onnx"))
-            return imp_refuse(cx, "its domain \"%s\" is not ONNX's own; layerc takes only standard ops", domain);
         for (size_t k = 0; k < cx->n->n_input; k++) {
             int v = g->in[node][k];
             if (v >= 0 && cx->values[v].kind == IMP_NONE)
@@ -319,7 +336,7 @@ int onnx_import_bytes(const char *onnx_path, const unsigned char *bytes, size_t 
         }
     }
     int out = 0;
-    ok = ok && input_layer(&cx) && translate(&cx) && output_layer(&cx, &out);
+    ok = ok && known_ops(&cx) && input_layer(&cx) && translate(&cx) && output_layer(&cx, &out);
     if (ok) {
         const char *loss = "mse", *why = "ONNX has no loss: layerc import chose mse, as the output is not a softmax";
         if (cx.layers[out].op && !strcmp(cx.layers[out].op, "softmax"))

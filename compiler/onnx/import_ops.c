@@ -223,7 +223,8 @@ static int t_reshape(ImpCtx *cx)
             continue;
         }
         if (d <= 0) return imp_refuse(cx, "its shape has a dimension %lld", (long long)d);
-        if (known > size / d + 1) return imp_refuse(cx, "its shape is too large");
+        if (d > LC_MAX_STATE_FLOATS || known > LC_MAX_STATE_FLOATS / d)
+            return imp_refuse(cx, "its shape is too large (over %ld elements)", LC_MAX_STATE_FLOATS);
         known *= (long)d;
         target.dims[k - 1] = (long)d;
     }
@@ -271,7 +272,7 @@ static ImpValue *vector_in(ImpCtx *cx, long *k)
     if (!v) return NULL;
     if (v->shape.rank != 1) {
         char s[64];
-        imp_refuse(cx, "its first input is [N, %s...]: layerc's dense takes a matrix [N, K] (a vector a sample)",
+        imp_refuse(cx, "its first input is [N, %s: layerc's dense takes a matrix [N, K] (a vector a sample)",
                    imp_shape_str(&v->shape, s, sizeof s) + 1);
         return NULL;
     }
@@ -608,12 +609,13 @@ static int t_conv(ImpCtx *cx)
     int64_t group, ks[MAXS];
     int nks;
     ImpValue *v = layer_in(cx, 0);
-    if (!v || !imp_attr_check(cx, "auto_pad,dilations,group,kernel_shape,pads,strides") ||
-        imp_attr_int(cx, "group", 1, &group) < 0 || imp_attr_ints(cx, "kernel_shape", ks, MAXS, &nks) < 0)
-        return 0;
+    if (!v) return 0;
     int sr = v->shape.rank - 1;
     if (sr < 1 || sr > MAXS)
         return imp_refuse(cx, "it is a %d-D convolution; layerc has conv1d and conv2d", sr < 0 ? 0 : sr);
+    if (!imp_attr_check(cx, "auto_pad,dilations,group,kernel_shape,pads,strides") ||
+        imp_attr_int(cx, "group", 1, &group) < 0 || imp_attr_ints(cx, "kernel_shape", ks, MAXS, &nks) < 0)
+        return 0;
     const OxTensor *W = imp_const_in(cx, 1, "weights");
     if (!W) return 0;
     long C = v->shape.dims[0], F = W->rank ? (long)W->dims[0] : 0;
@@ -663,12 +665,13 @@ static int pool(ImpCtx *cx, int is_max)
     int64_t ks[MAXS], ceil_mode;
     int nks;
     ImpValue *v = layer_in(cx, 0);
-    if (!v || !imp_attr_check(cx, is_max ? "auto_pad,ceil_mode,dilations,kernel_shape,pads,storage_order,strides"
-                                         : "auto_pad,ceil_mode,count_include_pad,kernel_shape,pads,strides") ||
-        imp_attr_ints(cx, "kernel_shape", ks, MAXS, &nks) < 0 || imp_attr_int(cx, "ceil_mode", 0, &ceil_mode) < 0)
-        return 0;
+    if (!v) return 0;
     int sr = v->shape.rank - 1;
     if (sr < 1 || sr > MAXS) return imp_refuse(cx, "it pools over %d axes; layerc pools over 1 or 2", sr < 0 ? 0 : sr);
+    if (!imp_attr_check(cx, is_max ? "auto_pad,ceil_mode,dilations,kernel_shape,pads,storage_order,strides"
+                                   : "auto_pad,ceil_mode,count_include_pad,kernel_shape,pads,strides") ||
+        imp_attr_ints(cx, "kernel_shape", ks, MAXS, &nks) < 0 || imp_attr_int(cx, "ceil_mode", 0, &ceil_mode) < 0)
+        return 0;
     if (nks != sr) return imp_refuse(cx, "its kernel_shape does not have %d axes", sr);
     Window w;
     if (!window(cx, v, ks, &w)) return 0;
