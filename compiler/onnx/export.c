@@ -88,18 +88,19 @@ int onnx_export(const Model *m, const float *params, const char *source_name, co
         g.output[0] = value_info(&a, mv_name(m, mv_output(m)), mv_shape(m, mv_output(m)));
 
         Meta md = { NULL, 0, 0 };
-        char buf[1024], key[LC_MAX_NAME + 32];
+        size_t buflen = 1 << 16;   /* room for a literal initializer's values */
+        char *buf = arena_alloc(&a, buflen), key[LC_MAX_NAME + 32];
         meta_add(&a, &md, "layerc.loss", mv_loss(m));
-        meta_add(&a, &md, "layerc.train", mv_train(m, buf, sizeof buf));
+        meta_add(&a, &md, "layerc.train", mv_train(m, buf, buflen));
         for (int w = 0; w < mv_nweights(m); w++) {
             if (!mv_weight_declared(m, w)) continue;
-            const char *init = mv_weight_init(m, w, buf, sizeof buf);
+            const char *init = mv_weight_init(m, w, buf, buflen);
             snprintf(key, sizeof key, "layerc.weight.%s", mv_weight_name(m, w));
             meta_add(&a, &md, key, arena_printf(&a, "%s%s%s", mv_weight_frozen(m, w) ? "frozen" : "trainable",
                                                 init ? " = " : "", init ? init : ""));
         }
         for (int l = 1; l < mv_nlayers(m); l++) {
-            const char *init = mv_layer_init(m, l, buf, sizeof buf);
+            const char *init = mv_layer_init(m, l, buf, buflen);
             if (!init) continue;
             snprintf(key, sizeof key, "layerc.init.%s", mv_name(m, l));
             meta_add(&a, &md, key, init);

@@ -187,15 +187,18 @@ const char *imp_node_name(ImpCtx *cx)
     return names_sanitize(cx->a, out0 >= 0 ? cx->g->values[out0].name : "", n->op_type);
 }
 
-ImpLayer *imp_layer(ImpCtx *cx, const char *op, const int *in, int nin)
+const char *imp_node_label(ImpCtx *cx)
 {
     const Onnx__NodeProto *n = cx->n;
     const char *node_name = oxg_s(n->name);
     int out0 = n->n_output ? cx->g->out[cx->node][0] : -1;
-    const char *comment = *node_name ? arena_printf(cx->a, "%s \"%s\"", n->op_type, node_name)
-                                     : arena_printf(cx->a, "%s (output \"%s\")", n->op_type,
-                                                    out0 >= 0 ? cx->g->values[out0].name : "");
-    return new_layer(cx, op, in, nin, imp_node_name(cx), comment, cx->node);
+    return *node_name ? arena_printf(cx->a, "%s \"%s\"", n->op_type, node_name)
+                      : arena_printf(cx->a, "%s (output \"%s\")", n->op_type, out0 >= 0 ? cx->g->values[out0].name : "");
+}
+
+ImpLayer *imp_layer(ImpCtx *cx, const char *op, const int *in, int nin)
+{
+    return new_layer(cx, op, in, nin, imp_node_name(cx), imp_node_label(cx), cx->node);
 }
 
 ImpLayer *imp_layer_extra(ImpCtx *cx, const char *op, const int *in, int nin, const char *base)
@@ -236,7 +239,7 @@ void imp_arg_pair(ImpCtx *cx, ImpLayer *l, const char *key, long h, long w)
 void imp_weight(ImpCtx *cx, ImpLayer *l, const char *suffix, OxTensor *t)
 {
     if (l->nw == IMP_MAX_WEIGHTS) return;
-    l->w[l->nw++] = (ImpWeight){ arena_printf(cx->a, "%s.%s", l->name, suffix), t };
+    l->w[l->nw++] = (ImpWeight){ arena_strdup(cx->a, suffix), t };
 }
 
 ImpLayer *imp_layer_at(ImpCtx *cx, int i) { return &cx->layers[i]; }
@@ -292,7 +295,7 @@ int imp_want(ImpCtx *cx, const ImpValue *v, const Shape *want)
     ImpLayer *r = imp_layer_extra(cx, "reshape", &l, 1, cx->layers[l].name);
     imp_arg(cx, r, NULL, "%s", dims);
     r->shape = target;
-    r->comment = arena_printf(cx->a, "added: %s \"%s\" takes %s", cx->n->op_type, oxg_s(cx->n->name), dims);
+    r->comment = arena_printf(cx->a, "added: %s takes %s", imp_node_label(cx), dims);
     return imp_index(cx, r);
 }
 

@@ -43,7 +43,7 @@ typedef struct {
 #define IMP_MAX_WEIGHTS 4
 
 typedef struct {
-    const char *name;     /* the table name: "c1.W" (a layer's) or "w2" (declared) */
+    const char *suffix;   /* the layer's weight LAYER.suffix ("W", "b", "gamma", ...) */
     OxTensor *t;          /* the values, in layerc's layout */
 } ImpWeight;
 
@@ -135,6 +135,8 @@ int imp_attr_has(const ImpCtx *cx, const char *name);
 ImpLayer *imp_layer(ImpCtx *cx, const char *op, const int *in, int nin);
 /* The .lyr name for a layer made from the current node (not yet taken). */
 const char *imp_node_name(ImpCtx *cx);
+/* The node for comments: Conv "/c1/Conv", or Conv (output "y") when unnamed. */
+const char *imp_node_label(ImpCtx *cx);
 /* A layer the importer adds (a reshape), named after base. */
 ImpLayer *imp_layer_extra(ImpCtx *cx, const char *op, const int *in, int nin, const char *base);
 void imp_arg(ImpCtx *cx, ImpLayer *l, const char *key, const char *fmt, ...)

@@ -21,7 +21,6 @@
 #include "model_view.h"
 #include "npz.h"
 #include "protofile.h"
-#include "run.h"
 #include "weights.h"
 
 typedef struct {
@@ -266,9 +265,14 @@ static int check_text(ImpCtx *cx, const char *lyr_path, const char *text, Front 
     return lc_fail(cx->err, cx->errlen, "%s: error: layerc could not import it (an internal error, above)", cx->path);
 }
 
+typedef struct {
+    const char *name;
+    const OxTensor *t;
+} Named;
+
 static int by_name(const void *a, const void *b)
 {
-    return strcmp(((const ImpWeight *)a)->name, ((const ImpWeight *)b)->name);
+    return strcmp(((const Named *)a)->name, ((const Named *)b)->name);
 }
 
 /* The importer's tensors into params[], by the checked model's table. */
@@ -276,17 +280,19 @@ static int fill_params(ImpCtx *cx, const Model *m, float *params)
 {
     int n = cx->ndeclared;
     for (int l = 0; l < cx->nlayers; l++) n += cx->layers[l].nw;
-    ImpWeight *all = arena_alloc(cx->a, sizeof(ImpWeight) * (size_t)(n + 1));
+    Named *all = arena_alloc(cx->a, sizeof(Named) * (size_t)(n + 1));
     int k = 0;
-    for (int i = 0; i < cx->ndeclared; i++) all[k++] = (ImpWeight){ cx->declared[i].name, cx->declared[i].t };
+    for (int i = 0; i < cx->ndeclared; i++) all[k++] = (Named){ cx->declared[i].name, cx->declared[i].t };
     for (int l = 0; l < cx->nlayers; l++)
-        for (int j = 0; j < cx->layers[l].nw; j++) all[k++] = cx->layers[l].w[j];
+        for (int j = 0; j < cx->layers[l].nw; j++)
+            all[k++] = (Named){ arena_printf(cx->a, "%s.%s", cx->layers[l].name, cx->layers[l].w[j].suffix),
+                                cx->layers[l].w[j].t };
     qsort(all, (size_t)n, sizeof *all, by_name);
-    LcTensorInfo *t = model_tensor_table(m);
-    int ok = n == m->nweights;
-    for (int i = 0; ok && i < m->nweights; i++) {
-        ImpWeight key = { t[i].name, NULL };
-        const ImpWeight *w = bsearch(&key, all, (size_t)n, sizeof *all, by_name);
+    LcTensorInfo *t = mv_tensor_table(m);
+    int ok = n == mv_nweights(m);
+    for (int i = 0; ok && i < mv_nweights(m); i++) {
+        Named key = { t[i].name, NULL };
+        const Named *w = bsearch(&key, all, (size_t)n, sizeof *all, by_name);
         ok = w && w->t->n == t[i].size && w->t->rank == t[i].rank;
         for (int d = 0; ok && d < t[i].rank; d++) ok = w->t->dims[d] == t[i].dims[d];
         if (ok) memcpy(params + t[i].offset, w->t->f, sizeof(float) * (size_t)t[i].size);
@@ -361,8 +367,8 @@ int onnx_import_bytes(const char *onnx_path, const unsigned char *bytes, size_t 
         ok = check_text(&cx, lyr_path, r->lyr, &pv->front, &m, needs);
         if (ok) {
             r->model = m;
-            r->nparams = m->nparams;
-            r->params = xcalloc((size_t)(m->nparams ? m->nparams : 1), sizeof(float));
+            r->nparams = mv_nparams(m);
+            r->params = xcalloc((size_t)(r->nparams ? r->nparams : 1), sizeof(float));
             ok = fill_params(&cx, m, r->params);
         }
     }
@@ -445,13 +451,13 @@ int onnx_import(const char *onnx_path, const char *lyr_path, const char *npz_pat
     if (bytes && onnx_import_bytes(onnx_path, (const unsigned char *)bytes, n, lyr_path,
                                    wpath ? (wbase ? wbase + 1 : wpath) : NULL, &r, &needs, err, sizeof err)) {
         const Model *m = r.model;
-        LcTensorInfo *t = model_tensor_table(m);
+        LcTensorInfo *t = mv_tensor_table(m);
         int ok = 1;
         size_t old_len = 0;
         char *old = wpath && !to_stdout && access(wpath, F_OK) == 0 ? read_all(wpath, &old_len, err, sizeof err) : NULL;
         if (wpath)
-            ok = npz_path ? lc_npz_save(wpath, t, m->nweights, r.params, err, sizeof err)
-                          : lc_weights_save(wpath, t, m->nweights, r.params, m->nparams, err, sizeof err);
+            ok = npz_path ? lc_npz_save(wpath, t, mv_nweights(m), r.params, err, sizeof err)
+                          : lc_weights_save(wpath, t, mv_nweights(m), r.params, mv_nparams(m), err, sizeof err);
         if (ok && to_stdout) fputs(r.lyr, stdout);
         else if (ok && !(ok = lc_write_atomic(lyr_path, r.lyr, strlen(r.lyr), err, sizeof err)) && wpath) {
             /* both files or neither: the weights go back to what they were */

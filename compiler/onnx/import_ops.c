@@ -248,6 +248,31 @@ static int t_reshape(ImpCtx *cx)
     return out_value(cx, l, &onnx);
 }
 
+/* torch writes a Pad of zeros before some pools: nothing to compute.
+ * Real padding is refused (layerc pads only inside its convolutions). */
+static int t_pad(ImpCtx *cx)
+{
+    int64_t pads[2 * (LC_MAX_RANK + 1)];
+    int n;
+    ImpValue *v = layer_in(cx, 0);
+    if (!v || !imp_attr_check(cx, "mode,pads,value")) return 0;
+    if (imp_opset(cx) < 11) {
+        if (imp_attr_ints(cx, "pads", pads, 2 * (LC_MAX_RANK + 1), &n) < 0) return 0;
+    } else {
+        const OxTensor *t = imp_const_in(cx, 1, "pads");
+        if (!t) return 0;
+        if (t->kind != OXT_INT || t->n > 2 * (LC_MAX_RANK + 1)) return imp_refuse(cx, "its pads are not a list of integers");
+        n = (int)t->n;
+        for (int k = 0; k < n; k++) pads[k] = t->i[k];
+        if (imp_in(cx, 3)) return imp_refuse(cx, "it pads only some axes; layerc pads only inside conv2d");
+    }
+    for (int k = 0; k < n; k++)
+        if (pads[k]) return imp_refuse(cx, "it pads its input; layerc pads only inside its convolutions");
+    Shape s = v->shape;
+    imp_out_layer(cx, 0, v->layer, &s);
+    return 1;
+}
+
 /* ---- matrix products ---- */
 
 /* A dense layer for x . W^T (+ b): W [m, n], b [m] or NULL. */
@@ -320,7 +345,7 @@ static void declare(ImpCtx *cx, const char *name, OxTensor *t)
     const char *eq = strstr(spec, " = ");
     d->init = NULL;
     /* only an initializer's own characters: a crafted file cannot add statements */
-    if (eq && strspn(eq + 3, "abcdefghijklmnopqrstuvwxyz0123456789_.,()+-eE ") == strlen(eq + 3))
+    if (eq && strspn(eq + 3, "abcdefghijklmnopqrstuvwxyz0123456789_.,()[]+-eE ") == strlen(eq + 3))
         d->init = arena_strdup(cx->a, eq + 3);
     d->t = t;
 }
@@ -445,7 +470,10 @@ static int fuse_bias(ImpCtx *cx, ImpValue *x, const OxTensor *c, int xin)
         }
     imp_weight(cx, l, "b", b);
     l->fuse = 0;
-    l->comment = arena_printf(cx->a, "%s + Add \"%s\"", l->comment, oxg_s(cx->n->name));
+    l->comment = arena_printf(cx->a, "%s + %s", l->comment, imp_node_label(cx));
+    int out0 = cx->n->n_output ? cx->g->out[cx->node][0] : -1;
+    if (out0 >= 0 && cx->g->values[out0].graph_output)   /* the model's output takes the graph output's name */
+        l->name = names_take(&cx->names, imp_node_name(cx));
     Shape s = x->shape;
     imp_out_layer(cx, 0, x->layer, &s);
     return 1;
@@ -477,7 +505,7 @@ static int fuse_silu(ImpCtx *cx, ImpValue *x, ImpValue *s, int sin)
     sl->fuse = 0;
     sl->name = names_take(&cx->names, imp_node_name(cx));   /* the Mul's: the sigmoid was a part */
     sl->node = cx->node;
-    sl->comment = arena_printf(cx->a, "%s * Mul \"%s\"", sl->comment, oxg_s(cx->n->name));
+    sl->comment = arena_printf(cx->a, "%s * %s", sl->comment, imp_node_label(cx));
     Shape sh = s->shape;
     imp_out_layer(cx, 0, s->layer, &sh);
     return 1;
@@ -825,6 +853,7 @@ const ImpOp imp_ops[] = {
     { "Mul", t_mul },
     { "Concat", t_concat },
     { "Dropout", t_dropout },
+    { "Pad", t_pad },
     { "Identity", t_identity },
 };
 const int imp_nops = (int)(sizeof imp_ops / sizeof imp_ops[0]);

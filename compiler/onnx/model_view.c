@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "ops.h"
 
 int mv_have(const char *op, const char *key)
@@ -57,6 +58,21 @@ int mv_window(const Model *m, int l, MvWindow *w)
     return 1;
 }
 
+LcTensorInfo *mv_tensor_table(const Model *m)
+{
+    LcTensorInfo *t = xcalloc((size_t)(m->nweights ? m->nweights : 1), sizeof *t);
+    for (int i = 0; i < m->nweights; i++) {
+        const Weight *w = &m->weights[i];
+        t[i].name = w->name;
+        t[i].rank = w->shape.rank;
+        for (int d = 0; d < w->shape.rank; d++) t[i].dims[d] = (int)w->shape.dims[d];
+        t[i].offset = w->offset;
+        t[i].size = w->size;
+    }
+    return t;
+}
+
+long mv_nparams(const Model *m) { return m->nparams; }
 int mv_nweights(const Model *m) { return m->nweights; }
 int mv_layer_nweights(const Model *m, int l) { return m->layers[l].nw; }
 int mv_layer_weight(const Model *m, int l, int k) { return m->layers[l].w[k]; }
@@ -103,9 +119,38 @@ static const char *init_text(const Init *i, char *buf, size_t len)
     return buf;
 }
 
+/* The nested literal [[a, b], [c, d]] of values in shape, or 0 when it does not fit. */
+static int literal_text(const double *v, const Shape *s, int axis, long *k, char *buf, size_t len, size_t *at)
+{
+    char num_buf[40];
+    if (*at + 2 >= len) return 0;
+    buf[(*at)++] = '[';
+    for (long i = 0; i < s->dims[axis]; i++) {
+        if (i) {
+            if (*at + 3 >= len) return 0;
+            buf[(*at)++] = ',', buf[(*at)++] = ' ';
+        }
+        if (axis + 1 < s->rank) {
+            if (!literal_text(v, s, axis + 1, k, buf, len, at)) return 0;
+        } else {
+            size_t n = strlen(num(v[(*k)++], num_buf, sizeof num_buf));
+            if (*at + n + 2 >= len) return 0;
+            memcpy(buf + *at, num_buf, n);
+            *at += n;
+        }
+    }
+    buf[(*at)++] = ']';
+    buf[*at] = '\0';
+    return 1;
+}
+
 const char *mv_weight_init(const Model *m, int w, char *buf, size_t len)
 {
-    return init_text(&m->weights[w].init, buf, len);
+    const Weight *W = &m->weights[w];
+    long k = 0;
+    size_t at = 0;
+    if (W->init.kind == INIT_LITERAL && literal_text(W->init.values, &W->shape, 0, &k, buf, len, &at)) return buf;
+    return init_text(&W->init, buf, len);
 }
 
 const char *mv_layer_init(const Model *m, int l, char *buf, size_t len)
@@ -115,20 +160,22 @@ const char *mv_layer_init(const Model *m, int l, char *buf, size_t len)
 
 const char *mv_loss(const Model *m) { return loss_name(m->loss); }
 
+/* The train block, leaving out what SPEC section 1 gives as defaults. */
 const char *mv_train(const Model *m, char *buf, size_t len)
 {
     const Optimizer *o = &m->train.opt;
-    char a[40], b[40], c[40], d[40], e[40];
-    int k;
-    if (o->kind == OPT_SGD)
-        k = snprintf(buf, len, "optimizer = sgd(lr=%s, momentum=%s, weight_decay=%s);", num(o->lr, a, sizeof a),
-                     num(o->momentum, b, sizeof b), num(o->weight_decay, c, sizeof c));
-    else
-        k = snprintf(buf, len, "optimizer = adam(lr=%s, beta1=%s, beta2=%s, eps=%s, weight_decay=%s);",
-                     num(o->lr, a, sizeof a), num(o->beta1, b, sizeof b), num(o->beta2, c, sizeof c),
-                     num(o->eps, d, sizeof d), num(o->weight_decay, e, sizeof e));
-    if (k > 0 && (size_t)k < len)
-        snprintf(buf + k, len - (size_t)k, " batch = %d; epochs = %d; seed = %llu; shuffle = %d;", m->train.batch,
-                 m->train.epochs, (unsigned long long)m->train.seed, m->train.shuffle);
-    return buf;
+    char v[40];
+    size_t k = 0;
+#define ADD(...) (k += (size_t)snprintf(buf + k, k < len ? len - k : 0, __VA_ARGS__))
+    ADD("optimizer = %s(lr=%s", o->kind == OPT_SGD ? "sgd" : "adam", num(o->lr, v, sizeof v));
+    if (o->kind == OPT_SGD && o->momentum != 0) ADD(", momentum=%s", num(o->momentum, v, sizeof v));
+    if (o->kind == OPT_ADAM && o->beta1 != 0.9) ADD(", beta1=%s", num(o->beta1, v, sizeof v));
+    if (o->kind == OPT_ADAM && o->beta2 != 0.999) ADD(", beta2=%s", num(o->beta2, v, sizeof v));
+    if (o->kind == OPT_ADAM && o->eps != 1e-8) ADD(", eps=%s", num(o->eps, v, sizeof v));
+    if (o->weight_decay != 0) ADD(", weight_decay=%s", num(o->weight_decay, v, sizeof v));
+    ADD("); batch = %d; epochs = %d; seed = %llu;", m->train.batch, m->train.epochs,
+        (unsigned long long)m->train.seed);
+    if (!m->train.shuffle) ADD(" shuffle = 0;");
+#undef ADD
+    return k < len ? buf : "";
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "ir.h"
+#include "weights.h"
 
 /* This build has op (and, when key is not NULL, the op has that option). */
 int mv_have(const char *op, const char *key);
@@ -37,6 +38,11 @@ typedef struct {
 } MvWindow;
 int mv_window(const Model *m, int l, MvWindow *w);
 
+/* The weight table files are saved by (run.c's model_tensor_table, without
+ * the JIT that run.c brings along), malloc'd. */
+LcTensorInfo *mv_tensor_table(const Model *m);
+long mv_nparams(const Model *m);
+
 int mv_nweights(const Model *m);
 int mv_layer_nweights(const Model *m, int l);
 int mv_layer_weight(const Model *m, int l, int k);
@@ -50,8 +56,9 @@ int mv_weight_declared(const Model *m, int w);
 int mv_weight_frozen(const Model *m, int w);
 
 /* Text for layerc's metadata in exported files: the initializer of weight w
- * or the init= of layer l ("xavier", "uniform(-1, 1)", "literal"; NULL for
- * the default), the loss, and the train block as "KEY = VALUE; ...". */
+ * or the init= of layer l ("xavier", "uniform(-1, 1)", a literal "[[1, 2]]"
+ * or, when that does not fit in buf, "literal"; NULL for the default), the
+ * loss, and the train block as "KEY = VALUE; ...". */
 const char *mv_weight_init(const Model *m, int w, char *buf, size_t len);
 const char *mv_layer_init(const Model *m, int l, char *buf, size_t len);
 const char *mv_loss(const Model *m);

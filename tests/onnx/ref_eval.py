@@ -126,7 +126,8 @@ def run(model, feeds):
     env = {t.name: numpy_helper.to_array(t).astype(np.float64)
            if numpy_helper.to_array(t).dtype.kind == 'f' else numpy_helper.to_array(t)
            for t in model.graph.initializer}
-    env.update({k: np.asarray(v, dtype=np.float64) for k, v in feeds.items()})
+    env.update({k: np.asarray(v, dtype=np.float64) if np.asarray(v).dtype.kind == 'f' else np.asarray(v)
+                for k, v in feeds.items()})
     for node in model.graph.node:
         ins = [env[i] if i else None for i in node.input]
         a = _attrs(node)
@@ -193,6 +194,15 @@ def run(model, feeds):
             y = (x - mu) / np.sqrt(var + a.get('epsilon', 1e-5)) * ins[1]
             if len(ins) > 2 and ins[2] is not None:
                 y = y + ins[2]
+        elif op == 'Constant':
+            y = numpy_helper.to_array(a['value'])
+        elif op == 'Shape':
+            y = np.array(x.shape, dtype=np.int64)
+        elif op == 'Gather':
+            y = np.take(x, ins[1], axis=a.get('axis', 0))
+        elif op == 'Unsqueeze':
+            axes = a['axes'] if opset < 13 else ins[1]
+            y = np.expand_dims(x, tuple(int(v) for v in axes))
         else:
             raise NotImplementedError(op)
         env[node.output[0]] = y
@@ -201,4 +211,5 @@ def run(model, feeds):
 
 SUPPORTED = {'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Gemm', 'MatMul', 'Relu',
              'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'HardSwish', 'Clip', 'Softmax', 'Add', 'Mul', 'Concat',
-             'Flatten', 'Reshape', 'Identity', 'Dropout', 'BatchNormalization', 'LayerNormalization'}
+             'Flatten', 'Reshape', 'Identity', 'Dropout', 'BatchNormalization', 'LayerNormalization', 'Constant',
+             'Shape', 'Gather', 'Unsqueeze'}
