@@ -18,6 +18,15 @@ static const OxTensor *in_t(ImpCtx *cx, int k)
     return v && v->kind == IMP_CONST ? v->t : NULL;
 }
 
+/* A float as a whole number, saturating (ONNX leaves out-of-range casts undefined; C too). */
+static int64_t to_int(double v)
+{
+    if (v != v) return 0;
+    if (v >= 9.2e18) return INT64_MAX;
+    if (v <= -9.2e18) return INT64_MIN + 1;
+    return (int64_t)v;
+}
+
 static int has_batch(const OxTensor *t)
 {
     if (t->kind != OXT_INT) return 0;
@@ -26,10 +35,15 @@ static int has_batch(const OxTensor *t)
     return 0;
 }
 
+/* Folded results are shapes and small constants: 2^24 elements is plenty,
+ * and keeps a crafted ConstantOfShape from asking for gigabytes. */
+#define FOLD_MAX_ELEMS (1L << 24)
+
 static OxTensor *new_t(ImpCtx *cx, OxtKind kind, int rank, const int64_t *dims)
 {
-    OxTensor *t = oxt_new(cx->a, kind, rank, dims);
-    if (!t) imp_refuse(cx, "its result would be too large");
+    long n = oxt_count(rank, dims);
+    OxTensor *t = n >= 0 && n <= FOLD_MAX_ELEMS ? oxt_new(cx->a, kind, rank, dims) : NULL;
+    if (!t) imp_refuse(cx, "its result would be too large (over %ld elements)", FOLD_MAX_ELEMS);
     return t;
 }
 
@@ -56,7 +70,7 @@ static int int_list(ImpCtx *cx, const OxTensor *t, int64_t *out, int max, int *n
             imp_refuse(cx, "its %s depends on the batch size", what);
             return 0;
         }
-        out[k] = t->kind == OXT_INT ? t->i[k] : (int64_t)v;
+        out[k] = t->kind == OXT_INT ? t->i[k] : to_int(v);
     }
     *n = (int)t->n;
     return 1;
@@ -65,7 +79,7 @@ static int int_list(ImpCtx *cx, const OxTensor *t, int64_t *out, int max, int *n
 static void copy_elem(OxTensor *d, long i, const OxTensor *s, long j)
 {
     if (d->kind == OXT_FLOAT) d->f[i] = (float)oxt_get(s, j);
-    else d->i[i] = s->kind == OXT_INT ? s->i[j] : (int64_t)s->f[j];
+    else d->i[i] = s->kind == OXT_INT ? s->i[j] : to_int(s->f[j]);
 }
 
 static void strides(int rank, const int64_t *dims, long *st)
@@ -322,6 +336,9 @@ static int fold_slice(ImpCtx *cx)
         if (!norm_axis(cx, ax, s->rank, &ax)) return -1;
         if (st == 0) return imp_refuse(cx, "a step is 0") - 1;
         dim = s->dims[ax];
+        /* a step past the whole axis takes one element, as the axis's length + 1 does */
+        if (st > dim) st = dim + 1;
+        if (st < -dim) st = -dim - 1;
         int64_t b = starts[k], e = ends[k];
         if (b < 0) b += dim;
         if (e < 0 && e > INT64_MIN / 2) e += dim;
@@ -417,14 +434,17 @@ static int fold_arith(ImpCtx *cx)
         }
         if (kind == OXT_INT) {
             int64_t x = a->i[ia], y = b->i[ib], r;
+            int over;
             switch (op[0]) {
-            case 'A': r = x + y; break;
-            case 'S': r = x - y; break;
-            case 'M': r = x * y; break;
+            case 'A': over = __builtin_add_overflow(x, y, &r); break;
+            case 'S': over = __builtin_sub_overflow(x, y, &r); break;
+            case 'M': over = __builtin_mul_overflow(x, y, &r); break;
             default:
                 if (y == 0) return imp_refuse(cx, "it divides by zero") - 1;
-                r = x / y;
+                over = x == INT64_MIN && y == -1;
+                r = over ? 0 : x / y;
             }
+            if (over) return imp_refuse(cx, "its result overflows 64 bits") - 1;
             t->i[o] = r;
         } else {
             double x = oxt_get(a, ia), y = oxt_get(b, ib);
@@ -471,23 +491,24 @@ static int fold_flatten(ImpCtx *cx)
     return 1;
 }
 
-static const struct { const char *op; FoldFn fn; int layer_input; } folds[] = {
-    { "Constant", fold_constant, 0 },
-    { "Identity", fold_identity, 0 },
-    { "Cast", fold_cast, 0 },
-    { "Shape", fold_shape, 1 },
-    { "Gather", fold_gather, 0 },
-    { "Unsqueeze", fold_unsqueeze, 0 },
-    { "Squeeze", fold_squeeze, 0 },
-    { "Concat", fold_concat, 0 },
-    { "Slice", fold_slice, 0 },
-    { "Reshape", fold_reshape, 0 },
-    { "Add", fold_arith, 0 },
-    { "Sub", fold_arith, 0 },
-    { "Mul", fold_arith, 0 },
-    { "Div", fold_arith, 0 },
-    { "ConstantOfShape", fold_constant_of_shape, 0 },
-    { "Flatten", fold_flatten, 0 },
+/* op, its folding, the inputs it needs, whether input 0 may be a layer (Shape) */
+static const struct { const char *op; FoldFn fn; int nin; int layer_input; } folds[] = {
+    { "Constant", fold_constant, 0, 0 },
+    { "Identity", fold_identity, 1, 0 },
+    { "Cast", fold_cast, 1, 0 },
+    { "Shape", fold_shape, 1, 1 },
+    { "Gather", fold_gather, 2, 0 },
+    { "Unsqueeze", fold_unsqueeze, 1, 0 },
+    { "Squeeze", fold_squeeze, 1, 0 },
+    { "Concat", fold_concat, 1, 0 },
+    { "Slice", fold_slice, 1, 0 },
+    { "Reshape", fold_reshape, 2, 0 },
+    { "Add", fold_arith, 2, 0 },
+    { "Sub", fold_arith, 2, 0 },
+    { "Mul", fold_arith, 2, 0 },
+    { "Div", fold_arith, 2, 0 },
+    { "ConstantOfShape", fold_constant_of_shape, 1, 0 },
+    { "Flatten", fold_flatten, 1, 0 },
 };
 
 int fold_knows(const char *op)
@@ -510,6 +531,8 @@ int fold_node(ImpCtx *cx)
             if (v->kind != IMP_CONST && !(folds[i].layer_input && k == 0)) return 0;
         }
         if (!present && strcmp(op, "Constant")) return 0;
+        for (int k = 0; k < folds[i].nin; k++)
+            if (!imp_in(cx, k)) return imp_refuse(cx, "its input %d is missing", k) - 1;
         int r = folds[i].fn(cx);
         return r < 0 || cx->failed ? -1 : 1;
     }

@@ -242,7 +242,7 @@ static int needs_layerc(ImpCtx *cx, const ImpLayer *l, char *err, size_t errlen)
     return 0;
 }
 
-static int check_text(ImpCtx *cx, const char *lyr_path, const char *text, Front *f, Model **m, int *needs)
+static int check_text(ImpCtx *cx, const char *lyr_path, const char *text, Front *f, Model **m, int *why)
 {
     source_from_string(&f->src, lyr_path, text);
     diags_init(&f->diags, &f->src);
@@ -256,10 +256,11 @@ static int check_text(ImpCtx *cx, const char *lyr_path, const char *text, Front 
         if (f->diags.items[i].severity != DIAG_ERROR) continue;
         for (int l = 0; l < cx->nlayers; l++)
             if (cx->layers[l].line == f->diags.items[i].loc.line && needs_layerc(cx, &cx->layers[l], cx->err, cx->errlen)) {
-                *needs = 1;
+                *why = IMPORT_NEEDS;
                 return 0;
             }
     }
+    *why = IMPORT_INTERNAL;
     fprintf(stderr, "layerc: internal error: the .lyr written for %s does not check:\n", cx->path);
     diags_print(&f->diags, stderr);
     return lc_fail(cx->err, cx->errlen, "%s: error: layerc could not import it (an internal error, above)", cx->path);
@@ -276,7 +277,7 @@ static int by_name(const void *a, const void *b)
 }
 
 /* The importer's tensors into params[], by the checked model's table. */
-static int fill_params(ImpCtx *cx, const Model *m, float *params)
+static int fill_params(ImpCtx *cx, const Model *m, float *params, int *why)
 {
     int n = cx->ndeclared;
     for (int l = 0; l < cx->nlayers; l++) n += cx->layers[l].nw;
@@ -299,6 +300,7 @@ static int fill_params(ImpCtx *cx, const Model *m, float *params)
         else fprintf(stderr, "layerc: internal error: weight %s does not match the imported tensors\n", t[i].name);
     }
     free(t);
+    if (!ok) *why = IMPORT_INTERNAL;
     return ok ? 1 : lc_fail(cx->err, cx->errlen, "%s: error: layerc could not import it (an internal error, above)",
                             cx->path);
 }
@@ -311,10 +313,10 @@ typedef struct {
 } Priv;
 
 int onnx_import_bytes(const char *onnx_path, const unsigned char *bytes, size_t n, const char *lyr_path,
-                      const char *weights_name, ImportResult *r, int *needs, char *err, size_t errlen)
+                      const char *weights_name, ImportResult *r, int *why, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
-    *needs = 0;
+    *why = IMPORT_REFUSED;
     Onnx__ModelProto *mp = oxp_unpack(onnx_path, bytes, n, err, errlen);
     if (!mp) return 0;
     Priv *pv = xcalloc(1, sizeof *pv);
@@ -344,36 +346,33 @@ int onnx_import_bytes(const char *onnx_path, const unsigned char *bytes, size_t 
     int out = 0;
     ok = ok && known_ops(&cx) && input_layer(&cx) && translate(&cx) && output_layer(&cx, &out);
     if (ok) {
-        const char *loss = "mse", *why = "ONNX has no loss: layerc import chose mse, as the output is not a softmax";
+        const char *loss = "mse", *loss_why = "ONNX has no loss: layerc import chose mse, as the output is not a softmax";
         if (cx.layers[out].op && !strcmp(cx.layers[out].op, "softmax"))
-            loss = "cross_entropy", why = "ONNX has no loss: layerc import chose cross_entropy for the softmax output";
+            loss = "cross_entropy", loss_why = "ONNX has no loss: layerc import chose cross_entropy for the softmax output";
         const char *ml = meta(&cx, "layerc.loss");
         if (ml && (!strcmp(ml, "mse") || (!strcmp(ml, "cross_entropy") && !strcmp(loss, "cross_entropy")) ||
                    (!strcmp(ml, "bce") && cx.layers[out].op && !strcmp(cx.layers[out].op, "sigmoid"))))
-            loss = ml, why = NULL;
+            loss = ml, loss_why = NULL;
         const char *train = meta(&cx, "layerc.train");
         if (!plain(train, "=;")) train = NULL;
         const char *producer = oxg_s(mp->producer_name), *pver = oxg_s(mp->producer_version);
         const char *base = strrchr(onnx_path, '/');
-        LyrModel lm = { model_name(&cx, lyr_path), NULL, cx.layers, cx.nlayers, cx.declared, cx.ndeclared, out,
-                        loss, why, train };
-        lm.header = arena_printf(cx.a, "# Imported by `layerc import` from %s (%s%s%s, ONNX opset %d).\n"
-                                 "# %s\n\n", base ? base + 1 : onnx_path, *producer ? producer : "unknown producer",
-                                 *pver ? " " : "", pver, g.opset,
-                                 weights_name ? arena_printf(cx.a, "The weights are in %s.", weights_name)
-                                              : "The weights were not saved (layerc import -o -).");
+        LyrModel lm = { model_name(&cx, lyr_path), base ? base + 1 : onnx_path,
+                        arena_printf(cx.a, "%s%s%s", *producer ? producer : "unknown producer", *pver ? " " : "", pver),
+                        g.opset, weights_name, cx.layers, cx.nlayers, cx.declared, cx.ndeclared, out, loss, loss_why, train };
         r->lyr = lyrtext_write(&lm);
         Model *m = NULL;
-        ok = check_text(&cx, lyr_path, r->lyr, &pv->front, &m, needs);
+        ok = check_text(&cx, lyr_path, r->lyr, &pv->front, &m, why);
         if (ok) {
             r->model = m;
             r->nparams = mv_nparams(m);
             r->params = xcalloc((size_t)(r->nparams ? r->nparams : 1), sizeof(float));
-            ok = fill_params(&cx, m, r->params);
+            ok = fill_params(&cx, m, r->params, why);
         }
     }
     onnx__model_proto__free_unpacked(mp, NULL);
     if (!ok) onnx_import_free(r);
+    else *why = IMPORT_OK;
     return ok;
 }
 
@@ -446,10 +445,10 @@ int onnx_import(const char *onnx_path, const char *lyr_path, const char *npz_pat
     char *wpath = npz_path ? xstrdup(npz_path) : to_stdout ? NULL : weights_path(lyr_path);
     char *bytes = read_all(onnx_path, &n, err, sizeof err);
     ImportResult r;
-    int needs, status = 1;
+    int why, status = 1;
     const char *wbase = wpath ? strrchr(wpath, '/') : NULL;
     if (bytes && onnx_import_bytes(onnx_path, (const unsigned char *)bytes, n, lyr_path,
-                                   wpath ? (wbase ? wbase + 1 : wpath) : NULL, &r, &needs, err, sizeof err)) {
+                                   wpath ? (wbase ? wbase + 1 : wpath) : NULL, &r, &why, err, sizeof err)) {
         const Model *m = r.model;
         LcTensorInfo *t = mv_tensor_table(m);
         int ok = 1;

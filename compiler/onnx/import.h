@@ -21,13 +21,19 @@ typedef struct {
     void *priv;             /* what the model lives in */
 } ImportResult;
 
+enum {
+    IMPORT_OK,
+    IMPORT_REFUSED,     /* the file is broken, or a node cannot be expressed */
+    IMPORT_NEEDS,       /* the translation uses a layerc op or option this build lacks (SPEC version 2) */
+    IMPORT_INTERNAL     /* the .lyr written does not check: a bug in the importer */
+};
+
 /* Translates and checks the model in memory.  Returns 1, or 0 with a
- * message in err; *needs is set when the refusal is only that this build
- * lacks a layerc op or option the translation uses (SPEC version 2).
+ * message in err and the kind of refusal in *why.
  * lyr_path names the .lyr in its diagnostics and header; weights_name is
  * cited in its header comment. */
 int onnx_import_bytes(const char *onnx_path, const unsigned char *bytes, size_t n, const char *lyr_path,
-                      const char *weights_name, ImportResult *r, int *needs, char *err, size_t errlen);
+                      const char *weights_name, ImportResult *r, int *why, char *err, size_t errlen);
 void onnx_import_free(ImportResult *r);
 
 /* The command: reads onnx_path, writes lyr_path ("-": standard output, and

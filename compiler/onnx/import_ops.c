@@ -583,10 +583,11 @@ static int window(ImpCtx *cx, const ImpValue *x, const int64_t *kernel, Window *
     w->n = x->shape.rank - 1;
     for (int a = 0; a < w->n; a++) {
         w->in[a] = x->shape.dims[a + 1];
+        if (kernel[a] < 1 || kernel[a] > 65536) return imp_refuse(cx, "its kernel size %lld is out of range",
+                                                                  (long long)kernel[a]);
         w->k[a] = (long)kernel[a];
         w->s[a] = w->d[a] = 1;
         w->lo[a] = w->hi[a] = 0;
-        if (w->k[a] < 1) return imp_refuse(cx, "its kernel is empty");
     }
     if (imp_attr_ints(cx, "strides", v, MAXS, &n) < 0) return 0;
     for (int a = 0; a < n; a++) w->s[a] = (long)v[a];

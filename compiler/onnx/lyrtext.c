@@ -34,12 +34,19 @@ static void put(Out *o, const char *fmt, ...)
     o->len += (size_t)n;
 }
 
+/* Comment text: anything but control characters (a newline would end the comment). */
+static void put_text(Out *o, const char *s)
+{
+    for (; *s; s++) put(o, "%c", (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
 /* Ends a statement line with a comment aligned on COMMENT_COLUMN. */
 static void end_line(Out *o, const char *comment)
 {
     if (comment && *comment) {
         size_t col = o->len - o->line_start;
-        put(o, "%*s# %s", col < COMMENT_COLUMN ? (int)(COMMENT_COLUMN - col) : 1, "", comment);
+        put(o, "%*s# ", col < COMMENT_COLUMN ? (int)(COMMENT_COLUMN - col) : 1, "");
+        put_text(o, comment);
     }
     put(o, "\n");
 }
@@ -60,7 +67,18 @@ char *lyrtext_write(LyrModel *m)
 {
     Out o = { NULL, 0, 0, 0, 0 };
     char s[256];
-    if (m->header) put(&o, "%s", m->header);
+    put(&o, "# Imported by `layerc import` from ");
+    put_text(&o, m->source);
+    put(&o, " (");
+    put_text(&o, m->producer);
+    put(&o, ", ONNX opset %d).\n", m->opset);
+    if (m->weights) {
+        put(&o, "# The weights are in ");
+        put_text(&o, m->weights);
+        put(&o, ".\n\n");
+    } else {
+        put(&o, "# The weights were not saved (layerc import -o -).\n\n");
+    }
     put(&o, "model %s;\n\n", m->name);
     const ImpLayer *in = &m->layers[0];
     put(&o, "input  %s%s;", in->name, shape_str(&in->shape, s, sizeof s));

@@ -7,7 +7,10 @@
 
 typedef struct {
     const char *name;            /* model NAME */
-    const char *header;          /* comment lines at the top ("# ...\n"), or NULL */
+    const char *source;          /* the .onnx file, its producer and opset, for the header */
+    const char *producer;
+    int opset;
+    const char *weights;         /* where the weights went, or NULL */
     ImpLayer *layers;            /* layer 0 is the input */
     int nlayers;
     const ImpDeclared *declared;
@@ -18,7 +21,9 @@ typedef struct {
     const char *train;           /* "optimizer = sgd(lr=0.1); batch = 64;" or NULL */
 } LyrModel;
 
-/* malloc'd text; sets each layer's line. */
+/* malloc'd text; sets each layer's line.  Strings from the file go only
+ * into comments, with their control characters replaced: a name holding a
+ * newline cannot start a statement. */
 char *lyrtext_write(LyrModel *m);
 
 #endif

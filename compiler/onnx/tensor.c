@@ -130,21 +130,36 @@ OxTensor *oxt_from_proto(Arena *a, const Onnx__TensorProto *p, char *err, size_t
         lc_fail(err, errlen, "its rank (%zu) is over %d", p->n_dims, OXT_MAX_RANK);
         return NULL;
     }
-    OxTensor *t = oxt_new(a, is_float ? OXT_FLOAT : OXT_INT, (int)p->n_dims, p->dims);
-    if (!t) {
-        lc_fail(err, errlen, "its dimensions are negative or too large (over %ld elements)",
-                OXT_MAX_ELEMS);
+    long count = oxt_count((int)p->n_dims, p->dims);
+    if (count < 0) {
+        lc_fail(err, errlen, "its dimensions are negative or too large (over %ld elements)", OXT_MAX_ELEMS);
         return NULL;
     }
-    size_t n = (size_t)t->n, have;
-    if (p->has_raw_data && p->raw_data.len) {
-        have = p->raw_data.len / (size_t)bytes;
-        if (p->raw_data.len % (size_t)bytes || have != n) goto mismatch;
+    /* the values the file holds, counted before anything is allocated for the dims */
+    size_t n = (size_t)count, have;
+    int raw = p->has_raw_data && p->raw_data.len;
+    if (raw) have = p->raw_data.len % (size_t)bytes ? (size_t)-1 : p->raw_data.len / (size_t)bytes;
+    else switch (type) {
+    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: have = p->n_float_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: have = p->n_double_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: have = p->n_int64_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT32:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT64: have = p->n_uint64_data; break;
+    default: have = p->n_int32_data; break;   /* float16, bfloat16, the small integers, bool */
+    }
+    if (have != n) {
+        char dims[96];
+        OxTensor shape = { OXT_FLOAT, (int)p->n_dims, { 0 }, count, NULL, NULL };
+        if (p->n_dims) memcpy(shape.dims, p->dims, sizeof(int64_t) * p->n_dims);
+        if (have == (size_t)-1) lc_fail(err, errlen, "its raw data (%zu bytes) is not whole values", p->raw_data.len);
+        else lc_fail(err, errlen, "it holds %zu values but its dimensions %s need %zu", have,
+                     oxt_dims_str(&shape, dims, sizeof dims), n);
+        return NULL;
+    }
+    OxTensor *t = oxt_new(a, is_float ? OXT_FLOAT : OXT_INT, (int)p->n_dims, p->dims);
+    if (raw) {
         if (type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 || type == ONNX__TENSOR_PROTO__DATA_TYPE__UINT64) {
-            for (size_t k = 0; k < n; k++) {
-                uint64_t u = lc_get_le(p->raw_data.data + 8 * k, 8);
-                t->i[k] = (int64_t)u;
-            }
+            for (size_t k = 0; k < n; k++) t->i[k] = (int64_t)lc_get_le(p->raw_data.data + 8 * k, 8);
         } else {
             for (size_t k = 0; k < n; k++) put(t, (long)k, raw_elem(type, p->raw_data.data + (size_t)bytes * k));
         }
@@ -152,40 +167,29 @@ OxTensor *oxt_from_proto(Arena *a, const Onnx__TensorProto *p, char *err, size_t
     }
     switch (type) {
     case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
-        if ((have = p->n_float_data) != n) goto mismatch;
         if (n) memcpy(t->f, p->float_data, sizeof(float) * n);
         break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
-        if ((have = p->n_double_data) != n) goto mismatch;
         for (size_t k = 0; k < n; k++) t->f[k] = (float)p->double_data[k];
         break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
-        if ((have = p->n_int64_data) != n) goto mismatch;
         if (n) memcpy(t->i, p->int64_data, sizeof(int64_t) * n);
         break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__UINT32:
     case ONNX__TENSOR_PROTO__DATA_TYPE__UINT64:
-        if ((have = p->n_uint64_data) != n) goto mismatch;
         for (size_t k = 0; k < n; k++) t->i[k] = (int64_t)p->uint64_data[k];
         break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16:
-        if ((have = p->n_int32_data) != n) goto mismatch;
         for (size_t k = 0; k < n; k++) t->f[k] = half_to_float((uint32_t)p->int32_data[k]);
         break;
     case ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16:
-        if ((have = p->n_int32_data) != n) goto mismatch;
         for (size_t k = 0; k < n; k++) t->f[k] = bfloat_to_float((uint32_t)p->int32_data[k]);
         break;
-    default:   /* the small integer types and bool travel in int32_data */
-        if ((have = p->n_int32_data) != n) goto mismatch;
+    default:
         for (size_t k = 0; k < n; k++) t->i[k] = p->int32_data[k];
         break;
     }
     return t;
-mismatch:
-    lc_fail(err, errlen, "it holds %zu values but its dimensions %s need %zu", have,
-            oxt_dims_str(t, (char[96]){ 0 }, 96), n);
-    return NULL;
 }
 
 void oxt_to_proto(Arena *a, const OxTensor *t, const char *name, Onnx__TensorProto *out)
