@@ -164,7 +164,7 @@ for want in "truncated:not an ONNX model" "not_protobuf:not an ONNX model" "empt
             "absurd_initializer_dims:initializer \"W\": its dimensions" \
             "unsupported_op:node \"erf\" (Erf, opset 13): layerc has no translation for Erf" \
             "unsupported_attribute:node \"c\" (Conv, opset 13): its pads differ" \
-            "deep_nesting:nest more than 100 deep"; do
+            "deep_nesting:nest more than 100 deep" "bad_metadata:its layerc metadata"; do
     n=${want%%:*} msg=${want#*:}
     f="$tmp/bad/$n.onnx"
     echo 'model old;' > "$tmp/bad/$n.lyr"
@@ -174,6 +174,11 @@ for want in "truncated:not an ONNX model" "not_protobuf:not an ONNX model" "empt
         [ "$(cat "$tmp/bad/$n.lyr")" = 'model old;' ] && [ ! -e "$tmp/bad/$n.lyw" ]
     result $? "bad ONNX $n: exit $st, $(head -c 300 "$tmp/bad/$n.err"); want exit 1, the file, '$msg', nothing written"
 done
+
+cp "$tmp/bad/injection.onnx.ok" "$tmp/bad/injection.onnx"
+"$LAYERC" import "$tmp/bad/injection.onnx" -o "$tmp/bad/injection.lyr" && ! grep -q evil "$tmp/bad/injection.lyr" &&
+    ! grep -q '^train' "$tmp/bad/injection.lyr" && ! grep -q 'init=' "$tmp/bad/injection.lyr"
+result $? "metadata that would add statements to the .lyr is left out"
 
 # ---- the command line
 "$LAYERC" import "$tmp/hand/matmul_add.onnx" > /dev/null 2>&1

@@ -62,6 +62,7 @@ typedef struct {
     int fuse;                     /* "bias": a dense/conv without bias that a following Add
                                      may complete; "sigmoid": may become silu */
     int line;                     /* in the written text */
+    int meta;                     /* an argument came from layerc's metadata (init=) */
 } ImpLayer;
 
 #define IMP_FUSE_BIAS 1
@@ -73,6 +74,7 @@ typedef struct {
     int frozen;
     const char *init;     /* INIT text, or NULL */
     OxTensor *t;
+    int line;             /* in the written text */
 } ImpDeclared;
 
 typedef struct ImpCtx ImpCtx;

@@ -169,7 +169,10 @@ static int translate(ImpCtx *cx)
             char key[300];
             snprintf(key, sizeof key, "layerc.init.%s", l->name);
             const char *init = meta(cx, key);
-            if (init && plain(init, "") && cx->have(l->op, "init")) imp_arg(cx, l, "init", "%s", init);
+            if (init && plain(init, "") && cx->have(l->op, "init")) {
+                imp_arg(cx, l, "init", "%s", init);
+                l->meta = 1;
+            }
         }
     }
     return 1;
@@ -242,7 +245,21 @@ static int needs_layerc(ImpCtx *cx, const ImpLayer *l, char *err, size_t errlen)
     return 0;
 }
 
-static int check_text(ImpCtx *cx, const char *lyr_path, const char *text, Front *f, Model **m, int *why)
+/* An error on a line that holds what layerc's metadata said (the train
+ * block, a declared weight's initializer, an init=): the file's metadata is
+ * wrong, not the translation. */
+static int from_metadata(const ImpCtx *cx, const LyrModel *lm, int line)
+{
+    if (lm->train_line && line >= lm->train_line) return 1;
+    for (int i = 0; i < cx->ndeclared; i++)
+        if (cx->declared[i].line == line) return 1;
+    for (int l = 0; l < cx->nlayers; l++)
+        if (cx->layers[l].line == line && cx->layers[l].meta) return 1;
+    return 0;
+}
+
+static int check_text(ImpCtx *cx, const LyrModel *lm, const char *lyr_path, const char *text, Front *f, Model **m,
+                      int *why)
 {
     source_from_string(&f->src, lyr_path, text);
     diags_init(&f->diags, &f->src);
@@ -254,12 +271,17 @@ static int check_text(ImpCtx *cx, const char *lyr_path, const char *text, Front 
     }
     for (int i = 0; i < f->diags.n; i++) {
         if (f->diags.items[i].severity != DIAG_ERROR) continue;
+        int line = f->diags.items[i].loc.line;
         for (int l = 0; l < cx->nlayers; l++)
-            if (cx->layers[l].line == f->diags.items[i].loc.line && needs_layerc(cx, &cx->layers[l], cx->err, cx->errlen)) {
+            if (cx->layers[l].line == line && needs_layerc(cx, &cx->layers[l], cx->err, cx->errlen)) {
                 *why = IMPORT_NEEDS;
                 return 0;
             }
     }
+    for (int i = 0; i < f->diags.n; i++)
+        if (f->diags.items[i].severity == DIAG_ERROR && from_metadata(cx, lm, f->diags.items[i].loc.line))
+            return lc_fail(cx->err, cx->errlen, "%s: error: its layerc metadata (metadata_props \"layerc.*\") "
+                           "does not make a valid model: %s", cx->path, f->diags.items[i].msg);
     *why = IMPORT_INTERNAL;
     fprintf(stderr, "layerc: internal error: the .lyr written for %s does not check:\n", cx->path);
     diags_print(&f->diags, stderr);
@@ -359,10 +381,10 @@ int onnx_import_bytes(const char *onnx_path, const unsigned char *bytes, size_t 
         const char *base = strrchr(onnx_path, '/');
         LyrModel lm = { model_name(&cx, lyr_path), base ? base + 1 : onnx_path,
                         arena_printf(cx.a, "%s%s%s", *producer ? producer : "unknown producer", *pver ? " " : "", pver),
-                        g.opset, weights_name, cx.layers, cx.nlayers, cx.declared, cx.ndeclared, out, loss, loss_why, train };
+                        g.opset, weights_name, cx.layers, cx.nlayers, cx.declared, cx.ndeclared, out, loss, loss_why, train, 0 };
         r->lyr = lyrtext_write(&lm);
         Model *m = NULL;
-        ok = check_text(&cx, lyr_path, r->lyr, &pv->front, &m, why);
+        ok = check_text(&cx, &lm, lyr_path, r->lyr, &pv->front, &m, why);
         if (ok) {
             r->model = m;
             r->nparams = mv_nparams(m);

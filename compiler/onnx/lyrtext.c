@@ -85,7 +85,8 @@ char *lyrtext_write(LyrModel *m)
     m->layers[0].line = o.line + 1;
     end_line(&o, in->comment);
     for (int i = 0; i < m->ndeclared; i++) {
-        const ImpDeclared *d = &m->declared[i];
+        ImpDeclared *d = &m->declared[i];
+        d->line = o.line + 1;
         Shape sh = { d->t->rank, { 0 } };
         for (int k = 0; k < d->t->rank; k++) sh.dims[k] = (long)d->t->dims[k];
         put(&o, "%sweight %s%s", d->frozen ? "frozen " : "", d->name, shape_str(&sh, s, sizeof s));
@@ -116,8 +117,11 @@ char *lyrtext_write(LyrModel *m)
     }
     if (m->loss_comment) put(&o, "# %s\n", m->loss_comment);
     put(&o, "loss   %s(%s);\n", m->loss, m->layers[m->output].name);
+    m->train_line = 0;
     if (m->train) {
-        put(&o, "\ntrain {\n");
+        put(&o, "\n");
+        m->train_line = o.line + 1;
+        put(&o, "train {\n");
         for (const char *p = m->train; *p;) {
             while (*p == ' ' || *p == ';') p++;
             const char *e = strchr(p, ';');

@@ -13,12 +13,13 @@ typedef struct {
     const char *weights;         /* where the weights went, or NULL */
     ImpLayer *layers;            /* layer 0 is the input */
     int nlayers;
-    const ImpDeclared *declared;
+    ImpDeclared *declared;
     int ndeclared;
     int output;
     const char *loss;            /* mse, cross_entropy, bce */
     const char *loss_comment;    /* or NULL */
     const char *train;           /* "optimizer = sgd(lr=0.1); batch = 64;" or NULL */
+    int train_line;              /* set: where the train block starts, or 0 */
 } LyrModel;
 
 /* malloc'd text; sets each layer's line.  Strings from the file go only

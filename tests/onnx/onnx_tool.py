@@ -172,6 +172,10 @@ def cmd_bad(out):
     del w.dims[:]
     w.dims.extend([1 << 31, 1 << 31])   # the data holds 6 floats
     files['absurd_initializer_dims'] = m.SerializeToString()
+    m = onnx.ModelProto()
+    m.CopyFrom(good)
+    helper.set_model_props(m, {'layerc.train': 'optimizer = sgd(lr=1e300); batch = 4;'})
+    files['bad_metadata'] = m.SerializeToString()
     m = make([helper.make_node('Erf', ['x'], ['y'], name='erf')],
              [value('x', ['N', 3])], [value('y', ['N', 3])], [])
     files['unsupported_op'] = m.SerializeToString()
@@ -190,6 +194,13 @@ def cmd_bad(out):
             size += len(h)
     headers.append(b'\x3a' + _varint(size))   # ModelProto.graph
     files['deep_nesting'] = b''.join(reversed(headers))
+    # metadata that would add statements is not used (the import succeeds without it)
+    m = onnx.ModelProto()
+    m.CopyFrom(good)
+    helper.set_model_props(m, {'layerc.train': 'batch = 4; }\nlayer evil = relu(x); train {',
+                               'layerc.loss': 'mse(y); layer evil2 = relu(x); loss mse', 'layerc.init.fc': 'he\nlayer'})
+    with open(os.path.join(out, 'injection.onnx.ok'), 'wb') as fh:
+        fh.write(m.SerializeToString())
     for name, data in files.items():
         with open(os.path.join(out, name + '.onnx'), 'wb') as fh:
             fh.write(data)
