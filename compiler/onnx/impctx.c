@@ -258,12 +258,7 @@ const char *imp_shape_str(const Shape *s, char *buf, int len)
     return shape_str(s, buf, len);
 }
 
-int imp_full_rank(const ImpValue *v)
-{
-    return v->kind == IMP_LAYER ? v->shape.rank + 1 : v->t->rank;
-}
-
-int imp_layer_of(ImpCtx *cx, const ImpValue *v)
+static int layer_of(ImpCtx *cx, const ImpValue *v)
 {
     if (!v || v->kind != IMP_LAYER) {
         imp_refuse(cx, "an input that must be computed by the graph is a constant");
@@ -274,7 +269,7 @@ int imp_layer_of(ImpCtx *cx, const ImpValue *v)
 
 int imp_want(ImpCtx *cx, const ImpValue *v, const Shape *want)
 {
-    int l = imp_layer_of(cx, v);
+    int l = layer_of(cx, v);
     if (l < 0) return -1;
     Shape target = want ? *want : v->shape;
     if (target.rank == 0) target = (Shape){ 1, { 1 } };
@@ -323,4 +318,63 @@ const char *imp_num(ImpCtx *cx, double v)
         if (strtof(buf, NULL) == (float)v) break;
     }
     return arena_strdup(cx->a, buf);
+}
+
+/* ---- what most translators share ---- */
+
+int imp_out(ImpCtx *cx, ImpLayer *l, const Shape *onnx)
+{
+    imp_out_layer(cx, 0, imp_index(cx, l), onnx);
+    return 1;
+}
+
+/* The one layer input every elementwise op has. */
+ImpValue *imp_layer_in(ImpCtx *cx, int k)
+{
+    ImpValue *v = imp_in(cx, k);
+    if (!v) {
+        imp_refuse(cx, "its input %d is missing", k);
+        return NULL;
+    }
+    if (v->kind != IMP_LAYER) {
+        imp_refuse(cx, "its input %d is a constant: layerc computes this op only on layers", k);
+        return NULL;
+    }
+    return v;
+}
+
+int imp_unused_from(ImpCtx *cx, int first, const char *what)
+{
+    for (int k = first; k < (int)cx->n->n_output; k++)
+        if (imp_out_used(cx, k)) return imp_refuse(cx, "its output %d (%s) is used, and layerc computes only "
+                                                   "the first", k, what);
+    return 1;
+}
+
+/* x -> op(x), the shape kept */
+int imp_unary(ImpCtx *cx, const char *op, int fuse)
+{
+    ImpValue *v = imp_layer_in(cx, 0);
+    if (!v || !imp_unused_from(cx, 1, "a second result")) return 0;
+    Shape s = v->shape;
+    int x = v->layer;
+    ImpLayer *l = imp_layer(cx, op, &x, 1);
+    l->shape = imp_layer_at(cx, x)->shape;
+    l->fuse = fuse;
+    return imp_out(cx, l, &s);
+}
+
+/* A constant input of n values, as a float vector. */
+OxTensor *imp_vector_const(ImpCtx *cx, int k, const char *what, long n)
+{
+    const OxTensor *t = imp_const_in(cx, k, what);
+    if (!t) return NULL;
+    if (t->n != n) {
+        imp_refuse(cx, "its %s has %ld values, not %ld", what, t->n, n);
+        return NULL;
+    }
+    int64_t dim = n;
+    OxTensor *f = oxt_new(cx->a, OXT_FLOAT, 1, &dim);
+    for (long j = 0; j < n; j++) f->f[j] = (float)oxt_get(t, j);
+    return f;
 }

@@ -155,8 +155,6 @@ int imp_index(const ImpCtx *cx, const ImpLayer *l);
 /* The layer holding v, its shape turned into v's ONNX shape when it differs
  * (with a reshape layer), or when want is given, into *want.  -1: refused. */
 int imp_want(ImpCtx *cx, const ImpValue *v, const Shape *want);
-/* The layer holding v as it is (for ops that flatten their input). */
-int imp_layer_of(ImpCtx *cx, const ImpValue *v);
 
 /* Binds output k of the node. */
 void imp_out_layer(ImpCtx *cx, int k, int layer, const Shape *onnx_shape);
@@ -165,10 +163,20 @@ void imp_out_const(ImpCtx *cx, int k, OxTensor *t);
 /* A float attribute as the shortest text that reads back as the same float. */
 const char *imp_num(ImpCtx *cx, double v);
 
+/* ---- what most translators share ---- */
+/* Binds output 0 to layer l with the ONNX shape onnx; returns 1. */
+int imp_out(ImpCtx *cx, ImpLayer *l, const Shape *onnx);
+/* Input k as a layer's value (refused when missing or a constant). */
+ImpValue *imp_layer_in(ImpCtx *cx, int k);
+/* Refuses when an output from `first` on is read (what: its meaning). */
+int imp_unused_from(ImpCtx *cx, int first, const char *what);
+/* x -> op(x), elementwise: the layer, its shape and ONNX shape kept. */
+int imp_unary(ImpCtx *cx, const char *op, int fuse);
+/* A constant input of n values, as a float vector (NULL: refused). */
+OxTensor *imp_vector_const(ImpCtx *cx, int k, const char *what, long n);
+
 /* Shape helpers */
 int imp_same_shape(const Shape *a, const Shape *b);
 const char *imp_shape_str(const Shape *s, char *buf, int len);
-/* The ONNX rank of a value with its batch axis (layer values: shape rank + 1). */
-int imp_full_rank(const ImpValue *v);
 
 #endif

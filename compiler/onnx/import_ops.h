@@ -23,4 +23,31 @@ extern const int imp_nops;
 
 const ImpOp *imp_op_find(const char *op_type);
 
+/* The translators (tr_activation.c, tr_shape.c, tr_dense.c, tr_conv.c, tr_norm.c). */
+int tr_add(ImpCtx *cx);
+int tr_avgpool(ImpCtx *cx);
+int tr_batchnorm(ImpCtx *cx);
+int tr_clip(ImpCtx *cx);
+int tr_concat(ImpCtx *cx);
+int tr_conv(ImpCtx *cx);
+int tr_dropout(ImpCtx *cx);
+int tr_elu(ImpCtx *cx);
+int tr_flatten(ImpCtx *cx);
+int tr_gemm(ImpCtx *cx);
+int tr_global_avgpool(ImpCtx *cx);
+int tr_global_maxpool(ImpCtx *cx);
+int tr_hardswish(ImpCtx *cx);
+int tr_identity(ImpCtx *cx);
+int tr_layernorm(ImpCtx *cx);
+int tr_leaky_relu(ImpCtx *cx);
+int tr_matmul(ImpCtx *cx);
+int tr_maxpool(ImpCtx *cx);
+int tr_mul(ImpCtx *cx);
+int tr_pad(ImpCtx *cx);
+int tr_relu(ImpCtx *cx);
+int tr_reshape(ImpCtx *cx);
+int tr_sigmoid(ImpCtx *cx);
+int tr_softmax(ImpCtx *cx);
+int tr_tanh(ImpCtx *cx);
+
 #endif

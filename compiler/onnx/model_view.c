@@ -23,7 +23,6 @@ const char *mv_op(const Model *m, int l) { return m->layers[l].op ? m->layers[l]
 int mv_nin(const Model *m, int l) { return m->layers[l].nin; }
 int mv_in(const Model *m, int l, int k) { return m->layers[l].in[k]; }
 Shape mv_shape(const Model *m, int l) { return m->layers[l].shape; }
-Shape mv_target(const Model *m, int l) { return m->layers[l].target; }
 
 double mv_num(const Model *m, int l, const char *param, double def)
 {

@@ -27,7 +27,6 @@ int mv_in(const Model *m, int l, int k);
 Shape mv_shape(const Model *m, int l);              /* one sample */
 /* A numeric argument by its SPEC name ("alpha", "rate", "eps"), or def. */
 double mv_num(const Model *m, int l, const char *param, double def);
-Shape mv_target(const Model *m, int l);             /* reshape's shape */
 
 /* The window of a convolution or pool over its 1 or 2 spatial axes, as the
  * layer's input and output shapes confirm; 0 when they do not. */
