@@ -24,7 +24,7 @@ fi
 DATA=/usr/share/libonnx-testdata/data
 if [ -d $DATA/node ]; then
     $PY $T/conformance.py "$LAYERC" "$tmp/conf" > "$tmp/conf.out" 2>&1
-    grep -E '^(ONNX test data|skipped|FAIL|ref_eval)' "$tmp/conf.out" | cut -c1-400
+    grep -E '^(ONNX test data|skipped|FAIL|ref_eval)' "$tmp/conf.out"
     res=$(grep '^RESULT ' "$tmp/conf.out")
     if [ -z "$res" ]; then
         bad "conformance.py did not finish: $(tail -3 "$tmp/conf.out")"

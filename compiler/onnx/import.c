@@ -359,9 +359,9 @@ int onnx_import_bytes(const char *onnx_path, const unsigned char *bytes, size_t 
         cx.values = arena_alloc(cx.a, sizeof(ImpValue) * (size_t)(g.nvalues + 1));
         for (int v = 0; ok && v < g.nvalues; v++) {
             if (!g.values[v].init) continue;
-            char why[512];
-            OxTensor *t = oxt_from_proto(cx.a, g.values[v].init, why, sizeof why);
-            if (!t) ok = lc_fail(err, errlen, "%s: error: initializer \"%s\": %s", onnx_path, g.values[v].name, why);
+            char reason[512];
+            OxTensor *t = oxt_from_proto(cx.a, g.values[v].init, reason, sizeof reason);
+            if (!t) ok = lc_fail(err, errlen, "%s: error: initializer \"%s\": %s", onnx_path, g.values[v].name, reason);
             else cx.values[v] = (ImpValue){ IMP_CONST, t, -1, { 0, { 0 } } };
         }
     }
