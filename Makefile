@@ -7,10 +7,13 @@ BUILD    ?= build
 SAN      ?=
 CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra
-CPPFLAGS  = -D_DEFAULT_SOURCE -Icompiler -Iruntime -I$(BUILD)
+CPPFLAGS  = -D_DEFAULT_SOURCE -Icompiler -Iruntime -I$(BUILD) -I$(BUILD)/onnx
 # The kernels are the hot loops the JIT calls: always optimised for this CPU.
 KFLAGS   ?= -O3 -march=native -ffp-contract=fast
-LDLIBS    = -ltcc -lz -lm -ldl -lpthread
+LDLIBS    = -ltcc -lprotobuf-c -lz -lm -ldl -lpthread
+# ONNX import/export: the C for onnx.proto is generated at build time by
+# protoc-c (Debian: protobuf-c-compiler, libprotobuf-c-dev, libonnx-dev).
+ONNX_PROTO ?= /usr/include/onnx/onnx.proto
 # [MPI] make MPI=1: data-parallel training over MPI (runtime/dist.c, docs/SCALING.md),
 # with the flags of mpicc (Debian: libopenmpi-dev openmpi-bin), built in build-mpi/.
 ifeq ($(MPI),1)
@@ -25,13 +28,14 @@ ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) $(SAN)
 
 EMBED = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/'
 
-COMPILER_SRC = $(filter-out compiler/main.c,$(wildcard compiler/*.c)) $(OPS_SRC)
+COMPILER_SRC = $(filter-out compiler/main.c,$(wildcard compiler/*.c compiler/onnx/*.c)) $(OPS_SRC)
 # Every op file defines `const OpDef lc_op_NAME`; the table of them is made from the files.
 OPS_SRC      = $(wildcard compiler/ops/*.c)
+ONNX_OBJ     = $(patsubst %.c,$(BUILD)/%.o,$(wildcard compiler/onnx/*.c))
 RUNTIME_SRC  = $(filter-out runtime/kernels.c,$(wildcard runtime/*.c))
 LIB_OBJ = $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(RUNTIME_SRC:%.c=$(BUILD)/%.o) \
           $(BUILD)/runtime/kernels.o $(BUILD)/lyr.tab.o $(BUILD)/lyr.yy.o \
-          $(BUILD)/kernels_src.o $(BUILD)/ops_table.o
+          $(BUILD)/kernels_src.o $(BUILD)/ops_table.o $(BUILD)/onnx/onnx.pb-c.o
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 # layerc is phony: ./layerc is always the build of this make's BUILD (plain or MPI)
@@ -81,6 +85,23 @@ $(BUILD)/kernels_src.c: $(PASTE_SRC) runtime/kernels.h runtime/threads.c Makefil
 	  for u in $(PASTE_UNITS); do echo "    unit_$$u,"; done; echo '    0 };'; \
 	  echo 'const char lc_kernels_header[] ='; $(EMBED) runtime/kernels.h; echo ';'; \
 	  echo 'const char lc_threads_source[] ='; $(EMBED) runtime/threads.c; echo ';'; } > $@.tmp && mv $@.tmp $@
+
+# The ONNX protobuf code, generated from Debian's onnx.proto into the build directory.
+$(BUILD)/onnx/onnx.pb-c.c $(BUILD)/onnx/onnx.pb-c.h &: $(ONNX_PROTO)
+	@command -v protoc-c >/dev/null 2>&1 && [ -f /usr/include/protobuf-c/protobuf-c.h ] || \
+	    { echo "layerc: building ONNX support needs protoc-c and protobuf-c:" \
+	           "apt-get install protobuf-c-compiler libprotobuf-c-dev libonnx-dev" >&2; exit 1; }
+	@mkdir -p $(BUILD)/onnx
+	protoc-c --proto_path=$(dir $(ONNX_PROTO)) --c_out=$(BUILD)/onnx $(notdir $(ONNX_PROTO))
+
+$(ONNX_PROTO):
+	@echo "layerc: $@ is missing: apt-get install libonnx-dev" >&2; exit 1
+
+$(BUILD)/onnx/onnx.pb-c.o: $(BUILD)/onnx/onnx.pb-c.c
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+# The ONNX files and main.c (which calls them) see the generated header.
+$(ONNX_OBJ) $(BUILD)/compiler/main.o: $(wildcard compiler/onnx/*.h) $(BUILD)/onnx/onnx.pb-c.h
 
 $(BUILD)/lyr.tab.c $(BUILD)/lyr.tab.h: grammar/lyr.y
 	@mkdir -p $(BUILD)

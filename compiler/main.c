@@ -28,6 +28,8 @@
 #include "optim.h"
 #include "paths.h"
 #include "plot.h"
+#include "onnx/export.h"
+#include "onnx/import.h"
 #include "run.h"
 #include "threads.h"   /* [threads] */
 #include "tools.h"
@@ -51,6 +53,8 @@ static const char usage[] =
     "       layerc export MODEL.lyr --weights W --npz W.npz   weights as a NumPy archive\n"
     "       layerc trace MODEL.lyr DATA          each layer's output (and gradient) per sample\n"
     "       layerc plot LOG.csv... -o c.svg      loss and accuracy per epoch (gnuplot; .svg/.png)\n"
+    "       layerc export MODEL.lyr --weights W --onnx m.onnx  the model and weights as ONNX\n"
+    "       layerc import model.onnx -o model.lyr  an ONNX model as .lyr, its weights as model.lyw\n"
     "\n"
     "DATA is a CSV file (inputs then truth on each row) or IDX images (.gz too)\n"
     "with --labels.\n"
@@ -63,7 +67,8 @@ static const char usage[] =
     "  --target T          host (default): kernels for desktop CPUs; mcu: for small cores\n"
     "                      (plain loops, no packing, no scratch, small stack)\n"
     "  --weights FILE      load trained weights (.lyw or .npz); when writing C, bake them in\n"
-    "  --npz FILE          export: the NumPy archive to write\n"
+    "  --npz FILE          export: the NumPy archive to write; import: write the weights there\n"
+    "  --onnx FILE         export: the ONNX file to write\n"
     "  --save FILE         save the weights after training\n"
     "  --save-every N      also save every N epochs\n"
     "  --epochs N          passes over the data (default: the train block, else 1)\n"
@@ -85,7 +90,7 @@ static const char usage[] =
 
 typedef struct {
     const char *cmd;           /* compile, train, eval, predict, check, graph, summary */
-    const char *model, *data, *out, *header, *weights, *save, *labels, *test, *test_labels, *log, *npz;
+    const char *model, *data, *out, *header, *weights, *save, *labels, *test, *test_labels, *log, *npz, *onnx;
     const char *prefix;        /* --prefix P: the C symbols' prefix */
     Target target;             /* --target host|mcu */
     int inference, quiet, save_every;
@@ -183,7 +188,8 @@ static int looks_like_command(const char *a)
 
 static int parse_args(int argc, char **argv, Options *o)
 {
-    static const char *const cmds[] = { "train", "eval", "predict", "check", "graph", "summary", "export", "trace", "compile" };
+    static const char *const cmds[] = { "train", "eval", "predict", "check", "graph", "summary", "export", "trace",
+                                        "import", "compile" };
     memset(o, 0, sizeof *o);
     o->cmd = "compile";
     o->over = (TrainOverrides){ -1, 0, -1, -1 };
@@ -227,7 +233,7 @@ static int parse_args(int argc, char **argv, Options *o)
         const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         static const char *const valued[] = { "-o", "-H", "--weights", "--save", "--save-every",
             "--epochs", "--batch", "--lr", "--seed", "--labels", "--test", "--test-labels", "--log", "--npz",
-            "--threads", "--prefix", "--target", "--plot", "--rows", "--format" };
+            "--threads", "--prefix", "--target", "--plot", "--rows", "--format", "--onnx" };
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= !strcmp(name, valued[k]);
         if (!known) return usage_error("unknown option '%s'", a);
@@ -258,6 +264,7 @@ static int parse_args(int argc, char **argv, Options *o)
             if (!parse_long(val, 1, 1000000, &n)) return usage_error("--rows takes a whole number >= 1, not '%s'", val);
             o->rows = (int)n, o->trace_opts = 1;
         }
+        else if (!strcmp(name, "--onnx")) o->onnx = val;
         else if (!strcmp(name, "--threads")) {   /* [threads] */
             if (!parse_long(val, 1, LC_POOL_MAX, &n)) return usage_error("--threads takes a whole number from 1 to 64, not '%s'", val);
             o->threads = (int)n;
@@ -294,9 +301,6 @@ static int parse_args(int argc, char **argv, Options *o)
     if (o->test_labels && !o->test) return usage_error("%s", "--test-labels goes with --test");
     if (o->target == TARGET_MCU && o->threads > 1)
         return usage_error("%s", "--target mcu kernels run on one thread: drop --threads");
-    if (!strcmp(o->cmd, "export") && (!o->weights || !o->npz))
-        return usage_error("%s", "'layerc export' needs --weights FILE and --npz FILE");
-    if (strcmp(o->cmd, "export") && o->npz) return usage_error("%s", "--npz goes with 'layerc export'");
     if (!strcmp(o->cmd, "train") && o->save_every && !o->save)
         return usage_error("%s", "--save-every goes with --save FILE");
     if (strcmp(o->cmd, "trace") && o->trace_opts)
@@ -305,6 +309,13 @@ static int parse_args(int argc, char **argv, Options *o)
     if (o->plot && !plot_format_known(o->plot))
         return usage_error("cannot draw '%s': the picture is a .svg or a .png", o->plot);
     if (o->plot && o->log && !strcmp(o->plot, o->log)) return usage_error("%s", "--plot and --log name the same file");
+    if (!strcmp(o->cmd, "export") && (!o->weights || (!o->npz && !o->onnx)))
+        return usage_error("%s", "'layerc export' needs --weights FILE and --npz FILE or --onnx FILE");
+    if (strcmp(o->cmd, "export") && strcmp(o->cmd, "import") && o->npz)
+        return usage_error("%s", "--npz goes with 'layerc export' or 'layerc import'");
+    if (strcmp(o->cmd, "export") && o->onnx) return usage_error("%s", "--onnx goes with 'layerc export'");
+    if (!strcmp(o->cmd, "import") && !o->out)
+        return usage_error("%s", "no output: give -o model.lyr (or -o - for standard output)");
     return 0;
 }
 
@@ -425,7 +436,8 @@ static int write_pair(const char *hpath, const char *h, const char *cpath, const
     return ok;
 }
 
-/* `layerc export`: the weights of --weights as the NumPy archive --npz. */
+/* `layerc export`: the weights of --weights as the NumPy archive --npz,
+ * and/or the model with them as the ONNX file --onnx. */
 static int cmd_export(const Options *o, Front *f)
 {
     const Model *m = f->model;
@@ -434,8 +446,10 @@ static int cmd_export(const Options *o, Front *f)
     int status = EXIT_INPUT;
     if (load_weights_into(o->weights, m, params)) {
         LcTensorInfo *t = model_tensor_table(m);
-        if (lc_npz_save(o->npz, t, m->nweights, params, err, sizeof err)) status = 0;
-        else fprintf(stderr, "%s\n", err);
+        status = 0;
+        if (o->npz && !lc_npz_save(o->npz, t, m->nweights, params, err, sizeof err)) status = EXIT_INPUT;
+        else if (o->onnx && !onnx_export(m, params, f->src.path, o->onnx, err, sizeof err)) status = EXIT_INPUT;
+        if (status) fprintf(stderr, "%s\n", err);
         free(t);
     }
     free(params);
@@ -607,7 +621,7 @@ static int check_paths(const Options *o)
                      { "the labels file (--labels)", o->labels }, { "the test data (--test)", o->test },
                      { "the test labels (--test-labels)", o->test_labels }, { "the weights (--weights)", o->weights } };
     PathUse outs[] = { { "-o", out }, { o->header ? "-H" : "the header", header }, { "--save", o->save },
-                       { "--log", o->log }, { "--npz", o->npz } };
+                       { "--log", o->log }, { "--npz", o->npz }, { "--onnx", o->onnx } };
     int status = paths_check(in, (int)(sizeof in / sizeof *in), outs, (int)(sizeof outs / sizeof *outs));
     free(header);
     return status;
@@ -619,6 +633,15 @@ int main(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "plot")) return plot_command(argc - 2, argv + 2);
     int status = parse_args(argc, argv, &o);
     if (status) return status;
+    if (!strcmp(o.cmd, "import")) {
+        int to_stdout = !strcmp(o.out, "-");
+        char *lyw = o.npz || to_stdout ? NULL : onnx_weights_path(o.out);
+        PathUse in[] = { { "the ONNX file", o.model } };
+        PathUse outs[] = { { "-o", to_stdout ? NULL : o.out }, { "--npz", o.npz }, { "the weights", lyw } };
+        status = paths_check(in, 1, outs, 3);
+        free(lyw);
+        return status ? status : onnx_import(o.model, o.out, o.npz);
+    }
     lc_dist_init(&argc, &argv);   /* [MPI] under mpirun (make MPI=1); else nothing */
     lc_catch_signals();
     status = check_paths(&o);

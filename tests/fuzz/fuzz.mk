@@ -17,12 +17,12 @@
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_DIR      = $(BUILD)/fuzz
-FUZZ_TARGETS  = frontend data weights npz
+FUZZ_TARGETS  = frontend data weights npz onnx
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS   = -std=c11 -g -O1 $(WARN) $(FUZZ_SAN)
 FUZZ_LIB_SRC  = $(filter-out compiler/jit.c compiler/run.c,$(COMPILER_SRC)) $(RUNTIME_SRC)
 FUZZ_LIB_OBJ  = $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/%.o) $(FUZZ_DIR)/lyr.tab.o \
-                $(FUZZ_DIR)/lyr.yy.o $(FUZZ_DIR)/kernels_src.o
+                $(FUZZ_DIR)/lyr.yy.o $(FUZZ_DIR)/kernels_src.o $(FUZZ_DIR)/onnx.pb-c.o
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 # -timeout: a single input taking 10 s is a hang; -rss_limit_mb: 2 GiB is an
 # allocation no 4 KiB input deserves.
@@ -31,11 +31,15 @@ FUZZ_RUN_FLAGS ?= -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stat
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ_DIR)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/lyr.tab.h
+$(FUZZ_DIR)/%.o: %.c $(wildcard compiler/*.h compiler/onnx/*.h runtime/*.h) $(BUILD)/lyr.tab.h $(BUILD)/onnx/onnx.pb-c.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/lyr.tab.o $(FUZZ_DIR)/lyr.yy.o: $(FUZZ_DIR)/%.o: $(BUILD)/%.c compiler/ast.h compiler/diag.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/onnx.pb-c.o: $(BUILD)/onnx/onnx.pb-c.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) -c -o $@ $<
 
@@ -47,7 +51,7 @@ $(FUZZ_DIR)/libfuzz.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libfuzz.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(CPPFLAGS) -o $@ $< $(FUZZ_DIR)/libfuzz.a -lz -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(CPPFLAGS) -o $@ $< $(FUZZ_DIR)/libfuzz.a -lprotobuf-c -lz -lm
 
 # One target after another, each from its seeds; the first failing one stops
 # the run (libFuzzer exits non-zero and leaves the input as crash-*).

@@ -132,3 +132,29 @@ with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(name, data)
     zf.comment = b"a comment after the directory"
 put("npz", "zipfile_deflated_comment.npz", b"\x00" + buf.getvalue())
+
+# ---- onnx: small models the importer takes, or refuses for each reason
+# (needs python3-onnx, as tests/onnx/ does; the seeds are kept in git)
+try:
+    import sys, tempfile
+    import onnx
+    sys.path.insert(0, "tests/onnx")
+    import onnx_tool, conformance
+    with tempfile.TemporaryDirectory() as d:
+        onnx_tool.cmd_handmade(d)
+        onnx_tool.cmd_bad(d)
+        for p in sorted(glob.glob(os.path.join(d, "*.onnx"))):
+            data = open(p, "rb").read()
+            if len(data) <= 8192:
+                put("onnx", os.path.basename(p), data)
+    for case in ("node/test_relu", "node/test_basic_conv_with_padding", "node/test_gemm_default_vector_bias",
+                 "node/test_maxpool_2d_strides", "node/test_softmax_example", "node/test_reshape_negative_dim",
+                 "node/test_clip", "node/test_batchnorm_example", "pytorch-converted/test_Conv2d_depthwise"):
+        base = "/usr/share/libonnx-testdata/data/" + case
+        model = onnx.load(base + "/model.onnx")
+        arrays = [conformance.load_pb(p) for p in sorted(glob.glob(base + "/test_data_set_0/input_*.pb"))]
+        data = conformance.promote_inputs(model, arrays).SerializeToString()
+        if len(data) <= 8192:
+            put("onnx", os.path.basename(case) + ".onnx", data)
+except ImportError:
+    print("make_seeds.py: python3-onnx is not installed: no onnx seeds")

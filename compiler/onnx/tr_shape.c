@@ -1,0 +1,152 @@
+/* tr_shape.c: ONNX translators for flattening, reshaping, padding and concatenation (see import_ops.h).
+ *
+ * Each translator checks every attribute against what the layerc op can
+ * express and refuses the node otherwise: the numbers layerc computes must
+ * be ONNX's own (the ONNX operator documents, onnx/docs/Operators.md,
+ * against SPEC section 1).
+ */
+#include "import_ops.h"
+
+#include <string.h>
+
+int tr_flatten(ImpCtx *cx)
+{
+    int64_t axis;
+    ImpValue *v = imp_layer_in(cx, 0);
+    if (!v || !imp_attr_check(cx, "axis") || imp_attr_int(cx, "axis", 1, &axis) < 0) return 0;
+    int r = v->shape.rank + 1;
+    if (axis < -r || axis > r) return imp_refuse(cx, "axis %lld is out of range", (long long)axis);
+    if (axis < 0) axis += r;
+    if (axis == 0) return imp_refuse(cx, "Flatten on axis 0 makes the whole batch one row");
+    for (int k = 1; k < axis; k++)
+        if (v->shape.dims[k - 1] != 1)
+            return imp_refuse(cx, "Flatten on axis %lld moves part of each sample into the batch axis",
+                              (long long)axis);
+    Shape flat = { 1, { shape_size(&v->shape) } };
+    int x = v->layer;
+    if (imp_marked(cx)) {   /* layerc's export flattened a dense's input: dense flattens it anyway */
+        imp_out_layer(cx, 0, x, &flat);
+        return 1;
+    }
+    ImpLayer *l = imp_layer(cx, "flatten", &x, 1);
+    l->shape = flat;
+    return imp_out(cx, l, &flat);
+}
+
+int tr_reshape(ImpCtx *cx)
+{
+    int64_t allowzero;
+    ImpValue *v = imp_layer_in(cx, 0);
+    if (!v || !imp_attr_check(cx, "allowzero") || imp_attr_int(cx, "allowzero", 0, &allowzero) < 0) return 0;
+    const OxTensor *t = imp_const_in(cx, 1, "shape");
+    if (!t) return 0;
+    if (t->kind != OXT_INT || t->rank != 1 || t->n < 1 || t->n > LC_MAX_RANK + 1)
+        return imp_refuse(cx, "its shape is not a list of 1 to %d integers", LC_MAX_RANK + 1);
+    long size = shape_size(&v->shape), known = 1;
+    Shape target = { (int)t->n - 1, { 0 } };
+    int infer = -1;
+    /* the first entry must keep the batch: the batch itself, 0 (copy), or -1 */
+    int64_t first = t->i[0];
+    int first_ok = first == OXT_BATCH || (first == 0 && !allowzero) || first == -1 ||
+                   (cx->batch && first == cx->batch);
+    if (!first_ok)
+        return imp_refuse(cx, "its shape starts with %lld, not the batch size: it would mix samples",
+                          (long long)first);
+    for (int k = 1; k < (int)t->n; k++) {
+        int64_t d = t->i[k];
+        if (d == OXT_BATCH) return imp_refuse(cx, "its shape puts the batch size in axis %d", k);
+        if (d == 0 && !allowzero) {
+            if (k - 1 >= v->shape.rank) return imp_refuse(cx, "its shape copies a dimension the input lacks");
+            d = v->shape.dims[k - 1];
+        }
+        if (d == -1) {
+            if (infer >= 0 || first == -1) return imp_refuse(cx, "its shape has more than one -1");
+            infer = k - 1;
+            continue;
+        }
+        if (d <= 0) return imp_refuse(cx, "its shape has a dimension %lld", (long long)d);
+        if (d > LC_MAX_STATE_FLOATS || known > LC_MAX_STATE_FLOATS / d)
+            return imp_refuse(cx, "its shape is too large (over %ld elements)", LC_MAX_STATE_FLOATS);
+        known *= (long)d;
+        target.dims[k - 1] = (long)d;
+    }
+    if (infer >= 0) {
+        if (size % known) return imp_refuse(cx, "its shape does not divide the %ld elements of a sample", size);
+        target.dims[infer] = size / known;
+        known = size;
+    }
+    if (known != size) {
+        char a[64], b[64];
+        return imp_refuse(cx, "it reshapes a sample %s (%ld elements) into %s: layerc's samples keep their "
+                          "elements", imp_shape_str(&v->shape, a, sizeof a), size,
+                          imp_shape_str(&target, b, sizeof b));
+    }
+    Shape onnx = target, lyr = target.rank ? target : (Shape){ 1, { 1 } };
+    char dims[256];
+    int x = v->layer;
+    ImpLayer *l = imp_layer(cx, "reshape", &x, 1);
+    imp_arg(cx, l, NULL, "%s", shape_str(&lyr, dims, sizeof dims));
+    l->shape = lyr;
+    return imp_out(cx, l, &onnx);
+}
+
+/* torch writes a Pad of zeros before some pools: nothing to compute.
+ * Real padding is refused (layerc pads only inside its convolutions). */
+int tr_pad(ImpCtx *cx)
+{
+    int64_t pads[2 * (LC_MAX_RANK + 1)];
+    int n;
+    ImpValue *v = imp_layer_in(cx, 0);
+    if (!v || !imp_attr_check(cx, "mode,pads,value")) return 0;
+    if (imp_opset(cx) < 11) {
+        if (imp_attr_ints(cx, "pads", pads, 2 * (LC_MAX_RANK + 1), &n) < 0) return 0;
+    } else {
+        const OxTensor *t = imp_const_in(cx, 1, "pads");
+        if (!t) return 0;
+        if (t->kind != OXT_INT || t->n > 2 * (LC_MAX_RANK + 1)) return imp_refuse(cx, "its pads are not a list of integers");
+        n = (int)t->n;
+        for (int k = 0; k < n; k++) pads[k] = t->i[k];
+        if (imp_in(cx, 3)) return imp_refuse(cx, "it pads only some axes; layerc pads only inside conv2d");
+    }
+    for (int k = 0; k < n; k++)
+        if (pads[k]) return imp_refuse(cx, "it pads its input; layerc pads only inside its convolutions");
+    Shape s = v->shape;
+    imp_out_layer(cx, 0, v->layer, &s);
+    return 1;
+}
+
+int tr_concat(ImpCtx *cx)
+{
+    int64_t axis;
+    int in[LC_MAX_INPUTS], nin = 0;
+    if (!imp_attr_check(cx, "axis") || imp_attr_int(cx, "axis", 1, &axis) < 0) return 0;
+    if (!imp_attr_has(cx, "axis") && imp_opset(cx) >= 4) return imp_refuse(cx, "it has no axis");
+    ImpValue *first = imp_layer_in(cx, 0);
+    if (!first) return 0;
+    int r = first->shape.rank + 1;
+    if (axis < -r || axis >= r) return imp_refuse(cx, "axis %lld is out of range", (long long)axis);
+    if (axis < 0) axis += r;
+    if (axis == 0) return imp_refuse(cx, "it concatenates along the batch axis");
+    Shape out = first->shape;
+    out.dims[axis - 1] = 0;
+    long total = 0;
+    for (int k = 0; k < imp_nin(cx); k++) {
+        ImpValue *v = imp_layer_in(cx, k);
+        if (!v) return 0;
+        if (v->shape.rank != first->shape.rank) return imp_refuse(cx, "its inputs have different ranks");
+        for (int d = 0; d < v->shape.rank; d++) {
+            if (d != axis - 1 && v->shape.dims[d] != first->shape.dims[d])
+                return imp_refuse(cx, "its inputs' shapes differ outside the axis");
+            if (d < axis - 1 && v->shape.dims[d] != 1)
+                return imp_refuse(cx, "it concatenates along axis %lld, inside each sample's rows; layerc's concat "
+                                  "joins whole samples", (long long)axis);
+        }
+        if (nin == LC_MAX_INPUTS) return imp_refuse(cx, "it has more than %d inputs", LC_MAX_INPUTS);
+        in[nin++] = v->layer;
+        out.dims[axis - 1] += v->shape.dims[axis - 1];
+        total += shape_size(&v->shape);
+    }
+    ImpLayer *l = imp_layer(cx, nin == 1 ? "identity" : "concat", in, nin);
+    l->shape = nin == 1 ? imp_layer_at(cx, in[0])->shape : (Shape){ 1, { total } };
+    return imp_out(cx, l, &out);
+}
