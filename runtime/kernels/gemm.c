@@ -242,7 +242,7 @@ static inline void NAME(int mi, int nj, int K, const lc_real *A, int lda,       
 {                                                                                    \
     const lc_real *a[TM], *b[TN];                                                    \
     lc_real acc[TM][TN][LC_VL];                                                      \
-    int i, j, k, v;                                                                  \
+    int i, j, k, v, kv = K - K % LC_VL;                                              \
     for (i = 0; i < TM; i++)                                                         \
         a[i] = A + (size_t)(i < mi ? i : 0) * lda;                                   \
     for (j = 0; j < TN; j++)                                                         \
@@ -251,7 +251,7 @@ static inline void NAME(int mi, int nj, int K, const lc_real *A, int lda,       
         for (j = 0; j < TN; j++)                                                     \
             for (v = 0; v < LC_VL; v++)                                              \
                 acc[i][j][v] = 0;                                                    \
-    for (k = 0; k + LC_VL <= K; k += LC_VL)                                          \
+    for (k = 0; k < kv; k += LC_VL)                                                  \
         for (i = 0; i < TM; i++)                                                     \
             for (j = 0; j < TN; j++)                                                 \
                 LC__KEEP_LOOP for (v = 0; v < LC_VL; v++)                            \
@@ -262,7 +262,7 @@ static inline void NAME(int mi, int nj, int K, const lc_real *A, int lda,       
             int t;                                                                   \
             for (v = 0; v < LC_VL; v++)                                              \
                 s += acc[i][j][v];                                                   \
-            for (t = k; t < K; t++)                                                  \
+            for (t = kv; t < K; t++)                                                 \
                 s += a[i][t] * b[j][t];                                              \
             Cm[(size_t)i * rsc + (size_t)j * csc] += s;                              \
         }                                                                            \
