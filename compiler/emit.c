@@ -104,11 +104,32 @@ const char *e_weight(Emit *e, const Layer *l, int slot)
     return layer_weight(e->m, l, slot) ? weight_ref(e, l->w[slot]) : "NULL";
 }
 
+/* Fused builds: where weight `slot` of the layer being stepped has its
+ * gradient in m->gwork (after its other updated weights). */
+static long gwork_at(const Emit *e, const Layer *l, int slot)
+{
+    long at = 0;
+    for (int k = 0; k < slot; k++) {
+        const Weight *w = layer_weight(e->m, l, k);
+        if (w && w->updated) at += w->size;
+    }
+    return at;
+}
+
 const char *e_wgrad(Emit *e, const Layer *l, int slot)
 {
     const Weight *w = layer_weight(e->m, l, slot);
     if (!w || !weight_trainable(w) || !e->build.trains) return "NULL";
+    if (e->build.fused) return arena_printf(&e->names, "m->gwork + %ld", gwork_at(e, l, slot));
     return arena_printf(&e->names, "m->grads + GOFF_%s", w->cname);
+}
+
+const char *e_step(Emit *e) { return arena_printf(&e->names, "%s_step, &step", e->m->name); }
+
+const char *e_step_at(Emit *e, const Layer *l, int slot)
+{
+    const Weight *w = layer_weight(e->m, l, slot);
+    return w && weight_trainable(w) ? arena_printf(&e->names, "GOFF_%s", w->cname) : "0";
 }
 
 const char *e_saved(Emit *e, const Layer *l, int slot)
@@ -149,7 +170,8 @@ Build emit_build(const Model *m, const EmitOptions *o)
 {
     (void)m;
     return (Build){ !o->inference, o->real_double ? 8 : 4, emit_threads(o), o->baked != NULL,
-                    o->keep_all, o->jit ? TARGET_HOST : o->target };
+                    o->keep_all, o->jit ? TARGET_HOST : o->target,
+                    !o->inference && !o->jit && o->fuse_update };
 }
 
 /* Line starts of the model's source, for the comment above each block. */
@@ -344,7 +366,12 @@ char *emit_header(const Model *m, const EmitOptions *o)
               "void %s_forward(%s_t *m, const %s *x, %s *y, int n);\n", N, N, N, N, N, R, R);
     emitf(&e, "/* Mean loss of the last forward pass against truth[n][%s_OUT]. */\n"
               "%s %s_loss(const %s_t *m, const %s *truth, int n);\n", N, R, N, N, R);
-    if (!o->inference) {
+    if (e.build.fused) {
+        emitf(&e, "/* Training forward (dropout on), loss, and the backward pass, which steps each\n"
+                  " * weight as soon as its gradient is known (layerc --fuse-update: there is no\n"
+                  " * grads[], NAME_backward or NAME_update); returns the loss. */\n"
+                  "%s %s_train_step(%s_t *m, const %s *x, const %s *truth, int n);\n", R, N, N, R, R);
+    } else if (!o->inference) {
         emitf(&e, "/* grads = d(mean loss)/d(params) for the last forward pass. */\n"
                   "void %s_backward(%s_t *m, const %s *truth, int n);\n", N, N, R);
         emitf(&e, "/* One optimizer step from grads. */\nvoid %s_update(%s_t *m);\n", N, N);
@@ -773,6 +800,81 @@ static void emit_update(Emit *e)
     emitf(e, "}\n");
 }
 
+/* The layer has a weight the optimizer steps. */
+static int steps_weights(const Model *m, const Layer *l)
+{
+    for (int k = 0; l->op && k < l->op->nweights; k++) {
+        const Weight *w = layer_weight(m, l, k);
+        if (w && w->updated) return 1;
+    }
+    return 0;
+}
+
+/* Fused builds: layer l's backward block, then the step of each of its
+ * weights, from m->gwork where the block put their gradients (or in the
+ * block itself when the op has a backward_step). */
+static void emit_block_and_step(Emit *e, const Layer *l, Mode mode)
+{
+    const Model *m = e->m;
+    const char *N = m->name;
+    if (!steps_weights(m, l)) {
+        l->op->backward(e, l, mode);
+        return;
+    }
+    int all = 1;   /* a backward_step steps every weight of the layer */
+    for (int k = 0; k < l->op->nweights; k++) {
+        const Weight *w = layer_weight(m, l, k);
+        if (w && !w->updated) all = 0;
+    }
+    if (l->op->backward_step && all) {
+        l->op->backward_step(e, l, mode);
+        return;
+    }
+    emitf(e, "    memset(m->gwork, 0, sizeof(%s) * %ld);\n", e_real(e), state_step_scratch(m));
+    l->op->backward(e, l, mode);
+    for (int k = 0; k < l->op->nweights; k++) {
+        const Weight *w = layer_weight(m, l, k);
+        if (w && w->updated)
+            emitf(e, "    %s_step(&step, %s, m->gwork + %ld, GOFF_%s, %ld, %s);\n", N, e_weight(e, l, k),
+                  gwork_at(e, l, k), w->cname, w->size, e_num(e, w->decay));
+    }
+}
+
+/* NAME_train_step of a build with the step fused into the backward pass:
+ * each layer's weights are stepped as soon as the layer's backward block
+ * has their gradients (a layer's weights are read by it alone, so no later
+ * block sees the new values), and no gradient array is kept. */
+static void emit_fused_train_step(Emit *e)
+{
+    const Model *m = e->m;
+    const char *N = m->name, *R = e_real(e);
+    const Optimizer *o = &m->train.opt;
+    int start = model_loss_start(m);
+    o->def->emit_step(e, o);
+    emitf(e, "\n%s %s_train_step(%s_t *m, const %s *x, const %s *truth, int n)\n{\n", R, N, N, R, R);
+    emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return 0;\n", N, N);
+    emitf(e, "    %s(m, x, n);\n    %s loss = %s_loss(m, truth, n);\n", pass_name(e, "run", MODE_TRAIN), R, N);
+    if (!m->layers[start].needs_grad) {
+        emitf(e, "    (void)truth;   /* no trainable weight: nothing to compute */\n    return loss;\n}\n");
+        return;
+    }
+    emitf(e, "    %s_step_ctx step;\n    %s_step_begin(m, &step);\n", N, N);
+    emitf(e, "\n    /* %s:%d  loss %s */\n", e->o->source_name, m->loss_loc.line, m->loss->backward_doc);
+    emitf(e, "    for (int i = 0; i < n * %ld; i++)\n        %s[i] = (%s[i] - truth[i]) / n;\n",
+          m->layers[m->output].size, e_grad(e, start), e_out(e, m->output));
+    for (int i = m->nlayers - 1; i > 0; i--) {
+        const Layer *l = &m->layers[i];
+        if (!l->live || !l->needs_grad || (i == m->output && start != m->output)) continue;
+        layer_comment(e, l);
+        if (e->plan->root[i] != i)
+            emitf(e, "    /* %s is %s's storage: its gradient too */\n", l->name,
+                  m->layers[e->plan->root[i]].name);
+        else
+            emit_block_and_step(e, l, MODE_TRAIN);
+    }
+    emitf(e, "    return loss;\n}\n");
+}
+
 static void emit_train_step(Emit *e)
 {
     const char *N = e->m->name, *R = e_real(e);
@@ -881,7 +983,9 @@ char *emit_source(const Model *m, const EmitOptions *o)
     emit_init(&e);
     emit_forward(&e);
     emit_loss(&e);
-    if (e.build.trains) {
+    if (e.build.fused) {
+        emit_fused_train_step(&e);
+    } else if (e.build.trains) {
         emit_backward(&e);
         emit_update(&e);
         emit_train_step(&e);

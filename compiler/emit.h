@@ -27,6 +27,7 @@ typedef struct {
     const char *source_name; /* the .lyr path to cite in comments */
     int threads;          /* AOT: paste the thread pool for this many threads (<= 1: none) */
     Target target;        /* AOT: the kernels for this kind of CPU */
+    int fuse_update;      /* AOT: each weight is stepped as soon as its gradient is known */
     int keep_all;         /* no output shares storage with another (the plan's keep_all) */
 } EmitOptions;
 
@@ -46,6 +47,7 @@ struct Emit {
     Arena names;          /* the strings the helpers below return live here */
     size_t *line_starts;  /* of the model's source, for the comment above each block */
     int nlines;
+    const Layer *stepping;   /* fused builds: the layer whose weight gradients go to m->gwork */
     char *buf;
     size_t len, cap;
 };
@@ -71,5 +73,10 @@ int e_adds(const Emit *e, const Layer *l, int k);
 const char *e_acc(const Emit *e, const Layer *l, int k);   /* "+=" or "=" */
 /* Input k needs a gradient from l's block. */
 int e_wants_grad(const Emit *e, const Layer *l, int k);
+/* Fused builds (backward_step emitters): "NAME_step, &step", the step
+ * function and its context for a kernel, and where weight `slot` is in the
+ * optimizer state ("GOFF_h_W"). */
+const char *e_step(Emit *e);
+const char *e_step_at(Emit *e, const Layer *l, int slot);
 
 #endif

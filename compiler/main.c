@@ -64,6 +64,8 @@ static const char usage[] =
     "  -H FILE             header path (default: the -o path with .h)\n"
     "  --inference         emit the forward pass only (no training state; batch 1 unless --batch)\n"
     "  --prefix P          C symbols start with P instead of the model's name\n"
+    "  --fuse-update       step each weight in the backward pass as soon as its gradient is\n"
+    "                      known: no grads[] (less RAM), NAME_train_step only\n"
     "  --target T          host (default): kernels for desktop CPUs; mcu: for small cores\n"
     "                      (plain loops, no packing, no scratch, small stack)\n"
     "  --weights FILE      load trained weights (.lyw or .npz); when writing C, bake them in\n"
@@ -93,7 +95,7 @@ typedef struct {
     const char *model, *data, *out, *header, *weights, *save, *labels, *test, *test_labels, *log, *npz, *onnx;
     const char *prefix;        /* --prefix P: the C symbols' prefix */
     Target target;             /* --target host|mcu */
-    int inference, quiet, save_every;
+    int inference, quiet, save_every, fuse_update;
     const char *plot;          /* train --plot */
     int rows, markdown, backward, trace_opts;   /* trace; trace_opts: one of them was given */
     int threads;               /* [threads] --threads N, 0 = not given */
@@ -221,6 +223,7 @@ static int parse_args(int argc, char **argv, Options *o)
             exit(finish_stdout(0));
         }
         if (!strcmp(a, "--inference")) { o->inference = 1; continue; }
+        if (!strcmp(a, "--fuse-update")) { o->fuse_update = 1; continue; }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; continue; }
         if (!strcmp(a, "--backward")) { o->backward = o->trace_opts = 1; continue; }
         /* options with a value: "--opt VALUE" or "--opt=VALUE" */
@@ -299,6 +302,8 @@ static int parse_args(int argc, char **argv, Options *o)
     if (!strcmp(o->cmd, "graph") && !o->out)
         return usage_error("%s", "no output: give -o graph.dot (or .svg, .png)");
     if (o->test_labels && !o->test) return usage_error("%s", "--test-labels goes with --test");
+    if (o->fuse_update && (strcmp(o->cmd, "compile") || o->inference))
+        return usage_error("%s", "--fuse-update goes with writing C that trains (not --inference)");
     if (o->target == TARGET_MCU && o->threads > 1)
         return usage_error("%s", "--target mcu kernels run on one thread: drop --threads");
     if (!strcmp(o->cmd, "train") && o->save_every && !o->save)
@@ -461,6 +466,13 @@ static int cmd_compile(const Options *o, Front *f)
     const Model *m = f->model;
     char err[1024];
     float *baked = NULL;
+    for (int i = 0; o->fuse_update && i < m->nweights; i++)
+        if (weight_trainable(&m->weights[i]) && m->weights[i].uses > 1) {
+            fprintf(stderr, "%s:%d: error: --fuse-update steps a weight right after the backward block "
+                    "of the layer that reads it, but %s is read by %d layers\n", f->src.path,
+                    m->weights[i].loc.line, m->weights[i].name, m->weights[i].uses);
+            return EXIT_INPUT;
+        }
     if (o->weights) {
         baked = xcalloc((size_t)(m->nparams ? m->nparams : 1), sizeof(float));
         if (!load_weights_into(o->weights, m, baked)) {
@@ -471,7 +483,8 @@ static int cmd_compile(const Options *o, Front *f)
     int stream = compile_to_one_stream(o);
     char *hpath = o->header ? xstrdup(o->header) : header_path(o->out);
     EmitOptions eo = { .inference = o->inference, .baked = baked, .header = base_name(hpath),
-                       .source_name = f->src.path, .threads = o->threads, .target = o->target };
+                       .source_name = f->src.path, .threads = o->threads, .target = o->target,
+                       .fuse_update = o->fuse_update };
     int status = 0;
     if (stream) {
         char *h = emit_header(m, &eo);

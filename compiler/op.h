@@ -122,6 +122,12 @@ struct OpDef {
      * (e_acc: "=" for the first block that reaches one, "+=" after) and
      * weights; e_in_grad / e_wgrad are "NULL" for what needs none. */
     void (*backward)(Emit *e, const Layer *l, Mode mode);
+    /* Optional, for builds with the optimizer step fused into the backward
+     * pass: the backward block that also steps the op's trainable weights
+     * (e_step), needing step_scratch floats of m->gwork; without it, the
+     * block's weight gradients go to m->gwork and the emitter steps them. */
+    void (*backward_step)(Emit *e, const Layer *l, Mode mode);
+    long (*step_scratch)(const Model *m, const Layer *l);
     double (*flops)(const Model *m, const Layer *l);   /* forward multiply-adds a sample */
 };
 

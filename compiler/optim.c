@@ -44,6 +44,24 @@ static void sgd_run(Emit *e, const Optimizer *o, long p, long g, long n, double 
               p, g, n, decay_of(e, extra_decay));
 }
 
+static void sgd_step(Emit *e, const Optimizer *o)
+{
+    const char *N = e->m->name, *R = e_real(e);
+    int v = optim_has_slot(o, 0);
+    emitf(e, "\n/* sgd, as torch.optim.SGD: g = grad + weight_decay p%s; p -= lr %s */\n"
+             "typedef struct {\n    %s_t *m;\n    %s lr, momentum, decay;\n} %s_step_ctx;\n\n"
+             "static void %s_step_begin(%s_t *m, %s_step_ctx *s)\n{\n"
+             "    s->m = m;\n    s->lr = (%s)m->lr;\n    s->momentum = (%s)m->momentum;\n"
+             "    s->decay = (%s)m->weight_decay;\n}\n\n"
+             "static void %s_step(void *ctx, %s *p, const %s *g, long at, int n, %s decay)\n{\n"
+             "    const %s_step_ctx *s = (const %s_step_ctx *)ctx;\n",
+          v ? "; v = momentum v + g" : "", v ? "v" : "g", N, R, N, N, N, N, R, R, R, N, R, R, R, N, N);
+    if (v)
+        emitf(e, "    lc_sgd_update(p, g, s->m->velocity + at, n, s->lr, s->momentum, s->decay + decay);\n}\n");
+    else
+        emitf(e, "    (void)at;\n    lc_sgd_update(p, g, NULL, n, s->lr, 0, s->decay + decay);\n}\n");
+}
+
 static void adam_prologue(Emit *e, const Optimizer *o)
 {
     const char *R = e_real(e);
@@ -67,15 +85,38 @@ static void adam_run(Emit *e, const Optimizer *o, long p, long g, long n, double
           p, g, g, g, n, decay_of(e, extra_decay));
 }
 
+static void adam_step(Emit *e, const Optimizer *o)
+{
+    const char *N = e->m->name, *R = e_real(e);
+    (void)o;
+    emitf(e, "\n/* adam, as torch.optim.Adam */\n"
+             "typedef struct {\n    %s_t *m;\n"
+             "    %s step_size, bias2_sqrt, beta1, beta2, one_beta1, one_beta2, eps, decay;\n} %s_step_ctx;\n\n"
+             "static void %s_step_begin(%s_t *m, %s_step_ctx *s)\n{\n"
+             "    m->step++;\n"
+             "    const double bias1 = 1 - pow(m->beta1, (double)m->step);\n"
+             "    const double bias2 = 1 - pow(m->beta2, (double)m->step);\n"
+             "    s->m = m;\n"
+             "    s->step_size = (%s)(m->lr / bias1), s->bias2_sqrt = (%s)sqrt(bias2);\n"
+             "    s->beta1 = (%s)m->beta1, s->beta2 = (%s)m->beta2, s->eps = (%s)m->eps;\n"
+             "    s->one_beta1 = (%s)(1 - m->beta1), s->one_beta2 = (%s)(1 - m->beta2);\n"
+             "    s->decay = (%s)m->weight_decay;\n}\n\n"
+             "static void %s_step(void *ctx, %s *p, const %s *g, long at, int n, %s decay)\n{\n"
+             "    const %s_step_ctx *s = (const %s_step_ctx *)ctx;\n"
+             "    lc_adam_update(p, g, s->m->adam_m + at, s->m->adam_v + at, n, s->step_size, s->bias2_sqrt,\n"
+             "                   s->beta1, s->beta2, s->one_beta1, s->one_beta2, s->eps, s->decay + decay);\n}\n",
+          N, R, N, N, N, N, R, R, R, R, R, R, R, R, N, R, R, R, N, N);
+}
+
 static const OptimDef optimizers[] = {
     { "sgd", "as torch.optim.SGD",
       { "lr", "momentum", "weight_decay" }, { 0.01, 0, 0 }, { 1e-12, 0, 0 }, { 1e6, 0.999999, 1e6 }, 3,
-      { "velocity" }, 1, sgd_has_slot, NULL, sgd_prologue, sgd_run,
+      { "velocity" }, 1, sgd_has_slot, NULL, sgd_prologue, sgd_run, sgd_step,
       { LC_KERNEL_REF(lc_sgd_update) }, "optim" },
     { "adam", "as torch.optim.Adam",
       { "lr", "beta1", "beta2", "eps", "weight_decay" }, { 0.001, 0.9, 0.999, 1e-8, 0 },
       { 1e-12, 0, 0, 1e-30, 0 }, { 1e6, 0.999999, 0.999999, 1, 1e6 }, 5,
-      { "adam_m", "adam_v" }, 2, NULL, "step", adam_prologue, adam_run,
+      { "adam_m", "adam_v" }, 2, NULL, "step", adam_prologue, adam_run, adam_step,
       { LC_KERNEL_REF(lc_adam_update) }, "optim" },
 };
 

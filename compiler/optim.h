@@ -28,6 +28,10 @@ struct OptimDef {
     /* params[p, p + n) and their gradients grads[g, g + n); extra_decay: the
      * weights' own decay (decay= of their layer), added to weight_decay */
     void (*emit_run)(Emit *e, const Optimizer *o, long p, long g, long n, double extra_decay);
+    /* Fused builds: the struct NAME_step_ctx, static NAME_step_begin(m, s)
+     * (the constants of a step, once before the backward pass) and
+     * static NAME_step(ctx, p, g, at, n, decay) (lc_step_fn of kernels.h) */
+    void (*emit_step)(Emit *e, const Optimizer *o);
     KernelRef kernels[LC_MAX_OP_KERNELS];
     const char *units;
 };

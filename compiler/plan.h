@@ -35,6 +35,7 @@ typedef struct {
     int baked;        /* weights are baked in (--weights): the unchanging ones are const */
     int keep_all;     /* no sharing: every tensor keeps its values (trace) */
     Target target;    /* the kernels pasted into generated C */
+    int fused;        /* the optimizer step is fused into the backward pass: no grads[] */
 } Build;
 
 typedef enum { PT_OUT, PT_GRAD, PT_SAVED } TensorKind;

@@ -17,6 +17,25 @@ static void add(StateLayout *s, FieldType type, FieldGroup group, const char *na
     s->fields[s->n++] = (StateField){ type, group, name, count, per_sample, comment, layer, -1 };
 }
 
+long state_step_scratch(const Model *m)
+{
+    long most = 0;
+    for (int i = 0; i < m->nlayers; i++) {
+        const Layer *l = &m->layers[i];
+        long w = 0;
+        int all = 1;
+        if (!l->live || !l->op) continue;
+        for (int k = 0; k < l->op->nweights; k++) {
+            const Weight *x = layer_weight(m, l, k);
+            if (x && x->updated) w += x->size;
+            if (x && !x->updated) all = 0;
+        }
+        if (w && all && l->op->backward_step) w = l->op->step_scratch(m, l);
+        if (w > most) most = w;
+    }
+    return most;
+}
+
 static long most_scratch(const Model *m, const Build *b)
 {
     long most = 0;
@@ -65,7 +84,8 @@ static void arrays(const Model *m, const Build *b, const Plan *p, StateLayout *s
         b->baked ? "the weights that change, in declaration order, row-major"
                  : "every weight, in declaration order, row-major", -1);
     if (b->trains) {
-        add(s, SF_REAL, SG_GRADS, "grads", ng, 0, "d(mean loss)/d(trainable weights), in declaration order", -1);
+        if (!b->fused)
+            add(s, SF_REAL, SG_GRADS, "grads", ng, 0, "d(mean loss)/d(trainable weights), in declaration order", -1);
         for (int k = 0; k < o->def->nslots; k++)
             if (optim_has_slot(o, k)) add(s, SF_REAL, SG_OPTIMIZER, o->def->slots[k], ng, 0, NULL, -1);
     }
@@ -81,6 +101,8 @@ static void arrays(const Model *m, const Build *b, const Plan *p, StateLayout *s
     }
     long work = most_scratch(m, b);
     if (work) add(s, SF_REAL, SG_SCRATCH, "work", work, 0, "scratch of the layers (im2col)", -1);
+    long gwork = b->fused ? state_step_scratch(m) : 0;
+    if (gwork) add(s, SF_REAL, SG_SCRATCH, "gwork", gwork, 0, "the weight gradients of one layer, stepped at once", -1);
 }
 
 void state_layout(const Model *m, const Build *b, const Plan *p, StateLayout *s)

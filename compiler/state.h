@@ -44,6 +44,9 @@ typedef struct {
 
 void state_layout(const Model *m, const Build *b, const Plan *p, StateLayout *s);
 void state_free(StateLayout *s);
+/* Floats of m->gwork in a build with the optimizer step fused into the
+ * backward pass: the most one layer needs for its weight gradients. */
+long state_step_scratch(const Model *m);
 /* sizeof(NAME_t) for a batch of `batch` samples. */
 double state_bytes(const StateLayout *s, const Build *b, int batch);
 /* The bytes of one field, and of one group of fields. */

@@ -88,6 +88,24 @@ void lc_maxpool_backward_into(lc_real *dinp, const lc_real *dout, const lc_real 
 void lc_avgpool_backward_into(lc_real *dinp, const lc_real *dout, const lc_real *inp,
                               int B, int C, int H, int W, int size, int stride, int add);
 
+/* With the optimizer step fused into the backward pass (layerc
+ * --fuse-update): step(ctx, p, g, at, n, decay) applies one optimizer step
+ * to the n weights p whose gradient is g, whose optimizer state is at
+ * offset `at`, with the extra weight decay `decay`. */
+#ifndef LC_STEP_FN_DEFINED
+#define LC_STEP_FN_DEFINED
+typedef void (*lc_step_fn)(void *ctx, lc_real *p, const lc_real *g, long at, int n, lc_real decay);
+#endif
+/* As lc_matmul_backward_into (dinp from W before it changes), then the step
+ * of each row of W (W_at + o C in the optimizer state) and of the bias
+ * (bias_at), from gradients computed a row at a time into row[max(C, OC)]:
+ * no gradient array.  bias may be NULL; W and bias are the layer's weights,
+ * changed in place. */
+void lc_matmul_backward_step(lc_real *dinp, lc_real *W, lc_real *bias, const lc_real *dout,
+                             const lc_real *inp, lc_real *row, int B, int C, int OC, int add,
+                             lc_step_fn step, void *ctx, long W_at, long bias_at,
+                             lc_real W_decay, lc_real bias_decay);
+
 /* Elementwise, n values (vectorised; split over the threads when long).
  * out[i] = inp[i] > 0 ? inp[i] : 0 (NaN gives 0, as the generated loops) */
 void lc_relu_forward(lc_real *out, const lc_real *inp, int n);

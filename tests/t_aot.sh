@@ -25,4 +25,44 @@ done
 gcc -std=c99 -Wall -Wextra -pedantic -Werror -I"$tmp" tests/c/two_models.c "$tmp/shape.c" "$tmp/xor.c" -lm -o "$tmp/two" &&
 "$tmp/two" > /dev/null
 result $? "two models link into one program"
+
+# --fuse-update: the step of each weight in the backward pass, no grads[];
+# trained from the same weights on the same batches as the plain build, the
+# weights agree after every step (a momentum and an adam model with layer
+# decays, a frozen weight between trainable ones, conv and dense)
+cat > "$tmp/decays.lyr" <<'EOF'
+model dm;
+input x[1, 6, 6];
+frozen weight F[3, 4];
+layer c = conv2d(x, 3, kernel=3, decay=0.1);
+layer r = relu(c);
+layer h = dense(r, 4, decay=0.05);
+layer t = tanh(h);
+layer g = linear(t, F);
+layer z = dense(g, 3);
+output p = softmax(z);
+loss cross_entropy(p);
+train { optimizer = sgd(lr=0.1, momentum=0.9, weight_decay=0.01); batch = 5; }
+EOF
+sed 's/sgd(lr=0.1, momentum=0.9, weight_decay=0.01)/adam(lr=0.01, weight_decay=0.01)/' "$tmp/decays.lyr" > "$tmp/decays_adam.lyr"
+fused() {   # fused MODEL ONE_HOT [LAYERC FLAGS]
+    m=$1 onehot=$2; shift 2
+    d="$tmp/fused"; rm -rf "$d"; mkdir -p "$d"
+    "$LAYERC" "$m" "$@" --prefix p -o "$d/p.c" -H "$d/p.h" &&
+    "$LAYERC" "$m" "$@" --prefix f --fuse-update -o "$d/f.c" -H "$d/f.h" &&
+    ! grep -q 'float grads\[' "$d/f.h" &&
+    cc -std=c99 -Wall -Wextra -pedantic -Werror -DP_ONE_HOT=$onehot -I"$d" tests/c/fused_check.c \
+        "$d/p.c" "$d/f.c" -lm -o "$d/check" && "$d/check" > "$d/out"
+    result $? "--fuse-update $m $*: the weights of the plain build: $(cat "$d/out" 2>/dev/null)"
+}
+fused samples/xor.lyr 0
+fused samples/sine.lyr 0
+fused samples/fashion_cnn.lyr 1
+fused "$tmp/decays.lyr" 1
+fused "$tmp/decays_adam.lyr" 1
+fused samples/fashion_mlp.lyr 1 --target mcu
+printf 'model s;\ninput x[4];\nweight W[4, 4];\nlayer a = linear(x, W);\noutput y = linear(a, W);\nloss mse(y);\n' > "$tmp/shared.lyr"
+"$LAYERC" "$tmp/shared.lyr" --fuse-update -o "$tmp/shared.c" 2> "$tmp/err"
+[ $? -eq 1 ] && grep -q "W is read by 2 layers" "$tmp/err" && [ ! -e "$tmp/shared.c" ]
+result $? "--fuse-update refuses a weight that two layers read: $(cat "$tmp/err")"
 finish "generated C builds"

@@ -28,6 +28,27 @@ static void linear_backward(Emit *e, const Layer *l, Mode mode)
           e_in(e, l, 0), e_weight(e, l, W), w->shape.dims[1], w->shape.dims[0], add);
 }
 
+/* Fused builds: dx as in linear_backward, then each row of W and the bias
+ * stepped from its gradient, computed a row at a time (no dW array). */
+static void linear_backward_step(Emit *e, const Layer *l, Mode mode)
+{
+    const Weight *w = layer_weight(e->m, l, W), *b = layer_weight(e->m, l, B);
+    int add = e_wants_grad(e, l, 0) ? e_adds(e, l, 0) : 1;
+    (void)mode;
+    emitf(e, "    lc_matmul_backward_step(%s, %s, %s, %s, %s, m->gwork, n, %ld, %ld, %d,\n"
+             "                            %s, %s, %s, %s, %s);\n",
+          e_in_grad(e, l, 0), e_weight(e, l, W), b ? e_weight(e, l, B) : "NULL",
+          e_grad(e, layer_index(e->m, l)), e_in(e, l, 0), w->shape.dims[1], w->shape.dims[0], add,
+          e_step(e), e_step_at(e, l, W), e_step_at(e, l, B), e_num(e, w->decay), e_num(e, b ? b->decay : 0));
+}
+
+/* a row of W, or the bias */
+static long linear_step_scratch(const Model *m, const Layer *l)
+{
+    const Weight *w = layer_weight(m, l, W);
+    return w->shape.dims[1] > w->shape.dims[0] ? w->shape.dims[1] : w->shape.dims[0];
+}
+
 static double matmul_flops(const Model *m, const Layer *l)
 {
     return (double)layer_weight(m, l, W)->size;
@@ -67,8 +88,10 @@ const OpDef lc_op_linear = {
     .params = { P_LAYER_ARG("x"), P_WEIGHT_ARG("W", 1), P_WEIGHT_ARG("b", 0) }, .nparams = 3,
     .weights = { [W] = { "W", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } },
                  [B] = { "b", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } } }, .nweights = 2,
-    .kernels = { LC_KERNEL_REF(lc_matmul_forward), LC_KERNEL_REF(lc_matmul_backward_into) },
+    .kernels = { LC_KERNEL_REF(lc_matmul_forward), LC_KERNEL_REF(lc_matmul_backward_into),
+                 LC_KERNEL_REF(lc_matmul_backward_step) },
     .units = "gemm", .backward_reads = READS_INPUTS,
+    .backward_step = linear_backward_step, .step_scratch = linear_step_scratch,
     .shape = linear_shape, .forward = linear_forward, .backward = linear_backward,
     .flops = matmul_flops,
 };
@@ -100,8 +123,10 @@ const OpDef lc_op_dense = {
     .nparams = 5,
     .weights = { [W] = { "W", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } },
                  [B] = { "b", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } } }, .nweights = 2,
-    .kernels = { LC_KERNEL_REF(lc_matmul_forward), LC_KERNEL_REF(lc_matmul_backward_into) },
+    .kernels = { LC_KERNEL_REF(lc_matmul_forward), LC_KERNEL_REF(lc_matmul_backward_into),
+                 LC_KERNEL_REF(lc_matmul_backward_step) },
     .units = "gemm", .backward_reads = READS_INPUTS,
+    .backward_step = linear_backward_step, .step_scratch = linear_step_scratch,
     .shape = dense_shape, .forward = linear_forward, .backward = linear_backward,
     .flops = matmul_flops,
 };

@@ -83,6 +83,12 @@ typedef float lc_real;
     (LC_CONV2D_WORK(C, K, OH, OW) + (OC) * (C) * (K) * (K) + (OC))
 #endif
 
+/* As in kernels.h: an optimizer step, for kernels that fuse it in. */
+#ifndef LC_STEP_FN_DEFINED
+#define LC_STEP_FN_DEFINED
+typedef void (*lc_step_fn)(void *ctx, lc_real *p, const lc_real *g, long at, int n, lc_real decay);
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* Tasks: LC__FOR(n, fn, ctx) runs fn(ctx, 0 .. n - 1), on LC__THREADS
  * threads when there are several (see "Threads" above).                    */
@@ -127,6 +133,15 @@ static inline void lc__for(int n, void (*fn)(void *ctx, int task), void *ctx)
  * from this many flops (the 256 x 128 layer of a small MLP, 128 KiB). */
 #ifndef LC_PAR_DOTS
 #define LC_PAR_DOTS 50000.0
+#endif
+
+/* gcc and clang fully unroll a short loop before they vectorise, and then
+ * vectorise the wrong one (gathers across rows, 10x slower): loops marked
+ * LC__KEEP_LOOP must stay loops. */
+#if !defined(__TINYC__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8))
+#define LC__KEEP_LOOP _Pragma("GCC unroll 1")
+#else
+#define LC__KEEP_LOOP
 #endif
 
 /* [lo, hi) of part t of n things cut into `parts`, at multiples of `align`. */
