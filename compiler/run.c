@@ -198,7 +198,7 @@ int run_gradient_check(const Model *m, const char *source_name, uint64_t seed, F
         char shape[64];
         shape_str(&wt->shape, shape, sizeof shape);
         if (!weight_trainable(wt)) {
-            fprintf(out, "  %-16s %-16s frozen\n", wt->name, shape);
+            fprintf(out, "  %-16s %-16s %s\n", wt->name, shape, wt->role == ROLE_BUFFER ? "buffer" : "frozen");
             continue;
         }
         /* every element of small tensors, 100 spread over large ones */

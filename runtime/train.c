@@ -204,6 +204,7 @@ static int dist_step(LcNet *net, const LcData *train, const int *rows, int n, in
                      float *x, float *y, double *total, long *correct)
 {
     int lo = (int)((long)n * R / P), hi = (int)((long)n * (R + 1) / P), k = hi - lo;
+    lc_dist_set_step(k, n);   /* batchnorm sums its statistics over the global batch */
     if (k > 0) {
         gather(train, rows + lo, k, x, y);
         net->forward_train(net->state, x, k);
@@ -213,9 +214,14 @@ static int dist_step(LcNet *net, const LcData *train, const int *rows, int n, in
         for (long i = 0; i < net->nparams; i++) net->grads[i] *= scale;
         if (net->metric != LC_METRIC_NONE) *correct += count_correct(net, net->output, train, rows + lo, k, NULL);
     } else {
-        /* fewer rows than ranks: this rank adds nothing */
+        /* fewer rows than ranks: this rank adds nothing, but runs a stand-in
+         * row so as to take part in the batch statistics' sums */
+        gather(train, rows, 1, x, y);
+        net->forward_train(net->state, x, 1);
+        net->backward(net->state, y, 1);
         memset(net->grads, 0, sizeof(float) * (size_t)net->nparams);
     }
+    lc_dist_set_step(0, 0);
     lc_dist_allreduce_sum_float(net->grads, net->nparams);
     net->update(net->state);
     return k;

@@ -103,5 +103,5 @@ const OpDef lc_op_dense = {
     .kernels = { LC_KERNEL_REF(lc_matmul_forward), LC_KERNEL_REF(lc_matmul_backward_into) },
     .units = "gemm", .backward_reads = READS_INPUTS,
     .shape = dense_shape, .forward = linear_forward, .backward = linear_backward,
-    .flops = matmul_flops,
+    .flops = matmul_flops, .fold_into = { 1, W, B },
 };
