@@ -59,12 +59,14 @@ int run_model_open(RunModel *r, const Model *m, const char *source_name, char *e
     *(void **)&net->backward = symbol(r->jit, N, "backward", err, errlen);
     *(void **)&net->update = symbol(r->jit, N, "update", err, errlen);
     *(void **)&net->set_rng = symbol(r->jit, "lc_jit", "set_rng", err, errlen);
+    if (m->train.schedule.def) *(void **)&net->set_epoch = symbol(r->jit, N, "set_epoch", err, errlen);
     *(void **)&net->init = symbol(r->jit, N, "init", err, errlen);
     *(void **)&net->forward = symbol(r->jit, N, "forward", err, errlen);
     *(void **)&net->loss = symbol(r->jit, N, "loss", err, errlen);
     *(void **)&net->train_step = symbol(r->jit, N, "train_step", err, errlen);
     if (!state_size || !params || !grads || !output || !net->init || !net->forward || !net->loss ||
-        !net->train_step || !net->forward_train || !net->backward || !net->update) {
+        !net->train_step || !net->forward_train || !net->backward || !net->update ||
+        (m->train.schedule.def && !net->set_epoch)) {
         run_model_close(r);
         return 0;
     }

@@ -227,6 +227,12 @@ static int dist_step(LcNet *net, const LcData *train, const int *rows, int n, in
     return k;
 }
 
+/* The rate of the model's learning-rate schedule for epoch `epoch` (1 = the first). */
+static void schedule_epoch(LcNet *net, int epoch)
+{
+    if (net->set_epoch) net->set_epoch(net->state, epoch - 1);
+}
+
 int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err, size_t errlen)
 {
     int B = net->batch;
@@ -262,6 +268,7 @@ int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err
         double t0 = now_seconds(), total = 0;
         long correct = 0, seen = 0;   /* this rank's samples */
         p.epoch = epoch;
+        schedule_epoch(net, epoch);
         if (o->shuffle) shuffle(order, train->n, &rng);
         for (int start = 0; start < train->n; start += B) {
             int n = train->n - start < B ? train->n - start : B;

@@ -33,6 +33,8 @@ typedef struct {
     /* optional (may be NULL): reseeds the dropout masks; under MPI each rank
      * gets its own stream, so that the ranks' masks are not copies of one another */
     void (*set_rng)(void *m, uint64_t seed);
+    /* optional: the learning-rate schedule, m->lr for epoch (0 = the first) */
+    void (*set_epoch)(void *m, int epoch);
 } LcNet;
 
 typedef struct {
