@@ -13,7 +13,8 @@
 #   - NAME_set_epoch gives torch's StepLR / CosineAnnealingLR rate for every
 #     epoch, and `layerc train` applies it: the JIT's weights after 4
 #     epochs are those of an AOT loop calling NAME_set_epoch (and differ
-#     from a run without the schedule).
+#     from a run without the schedule);
+#   - batchnorm and layernorm give the same bits on 1 and 2 threads.
 . "$(dirname "$0")/lib.sh"
 
 # ---- data: 3 classes of 2x4x4 images (32 values) and 120 rows
@@ -324,5 +325,24 @@ same_numbers "$tmp/jit.sched" "$tmp/aot.sched"
 result $? "layerc train's weights are those of the AOT loop with NAME_set_epoch"
 ! same_numbers "$tmp/jit.sched" "$tmp/aot.plain" 2>/dev/null
 result $? "and differ from the same loop without the schedule"
+
+# 4. the kernels split channels and rows over the threads without changing a
+#    bit (64 samples of 8 x 16 x 16: the parallel branches run)
+cat > "$tmp/th.lyr" <<'EOF'
+model th;
+input x[8, 16, 16];
+layer n = batchnorm(x);
+layer r = relu(n);
+layer m = batchnorm(r, momentum=0.5);
+layer l = layernorm(m);
+output o = dense(l, 3);
+loss mse(o);
+train { batch = 64; epochs = 2; }
+EOF
+awk 'BEGIN { srand(5); for (r = 0; r < 128; r++) { for (i = 0; i < 2051; i++) printf "%s%.3f", i ? "," : "", rand() * 2 - 0.5; print "" } }' > "$tmp/th.csv"
+"$LAYERC" train "$tmp/th.lyr" "$tmp/th.csv" --threads 1 --quiet --save "$tmp/th1.lyw" > /dev/null &&
+"$LAYERC" train "$tmp/th.lyr" "$tmp/th.csv" --threads 2 --quiet --save "$tmp/th2.lyw" > /dev/null &&
+cmp -s "$tmp/th1.lyw" "$tmp/th2.lyw"
+result $? "batchnorm and layernorm train to the same bits on 1 and 2 threads"
 
 finish "norm"

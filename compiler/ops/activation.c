@@ -174,9 +174,9 @@ static void hardswish_forward(Emit *e, const Layer *l, Mode mode)
 
 static void hardswish_backward(Emit *e, const Layer *l, Mode mode)
 {
+    const char *expr = arena_printf(&e->names, "x < -3 ? 0 : x <= 3 ? dy * (x / 3 + %s) : dy", e_num(e, 0.5));
     (void)mode;
-    op_elementwise_backward(e, l, 1, 0, arena_printf(&e->names, "x < -3 ? 0 : x <= 3 ? dy * (x / 3 + %s) : dy",
-                                                     e_num(e, 0.5)));
+    op_elementwise_backward(e, l, 1, 0, expr);
 }
 
 const OpDef lc_op_hardswish = {
@@ -222,11 +222,11 @@ static void gelu_forward(Emit *e, const Layer *l, Mode mode)
 /* d/dx = Phi(x) + x phi(x), phi the normal density */
 static void gelu_backward(Emit *e, const Layer *l, Mode mode)
 {
+    const char *expr = arena_printf(&e->names, "dy * (%s * (1 + %s(x * %s)) + x * %s * %s(%s * x * x))",
+                                    e_num(e, 0.5), libm(e, "erf"), e_num(e, M_SQRT1_2),
+                                    e_num(e, 0.5 * M_2_SQRTPI * M_SQRT1_2), libm(e, "exp"), e_num(e, -0.5));
     (void)mode;
-    op_elementwise_backward(e, l, 1, 0, arena_printf(&e->names, "dy * (%s * (1 + %s(x * %s)) + x * %s * %s(%s * x * x))",
-                                                     e_num(e, 0.5), libm(e, "erf"), e_num(e, M_SQRT1_2),
-                                                     e_num(e, 0.5 * M_2_SQRTPI * M_SQRT1_2), libm(e, "exp"),
-                                                     e_num(e, -0.5)));
+    op_elementwise_backward(e, l, 1, 0, expr);
 }
 
 const OpDef lc_op_gelu = {
@@ -259,9 +259,10 @@ static void clip_forward(Emit *e, const Layer *l, Mode mode)
 
 static void clip_backward(Emit *e, const Layer *l, Mode mode)
 {
+    const char *expr = arena_printf(&e->names, "x >= %s && x <= %s ? dy : 0", e_num(e, l->arg[CLIP_LO].num),
+                                    e_num(e, l->arg[CLIP_HI].num));
     (void)mode;
-    op_elementwise_backward(e, l, 1, 0, arena_printf(&e->names, "x >= %s && x <= %s ? dy : 0",
-                                                     e_num(e, l->arg[CLIP_LO].num), e_num(e, l->arg[CLIP_HI].num)));
+    op_elementwise_backward(e, l, 1, 0, expr);
 }
 
 const OpDef lc_op_clip = {
