@@ -58,7 +58,7 @@ static const Model *fold_pass(const Model *m, Arena *a, float **params, int *fol
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         int p = producer_of(m, l, a);
-        if (p < 0) continue;
+        if (p < 0 || fold_of[p] >= 0) continue;   /* a producer folding itself waits a pass */
         long ch = m->layers[p].shape.dims[0];
         Fold g = { i, p, xmalloc(sizeof(double) * (size_t)ch), xmalloc(sizeof(double) * (size_t)ch), ch };
         if (l->op->fold(m, l, *params, g.scale, g.shift) != ch) {
@@ -90,7 +90,8 @@ static const Model *fold_pass(const Model *m, Arena *a, float **params, int *fol
         for (int k = 0; k < l->op->nweights; k++)
             if (l->w[k] >= 0) dropped[l->w[k]] = 1;
     }
-    int *created = xmalloc(sizeof(int) * (size_t)nf);
+    int *created = xmalloc(sizeof(int) * (size_t)nf);   /* fold -> the bias it created, -1 */
+    for (int g = 0; g < nf; g++) created[g] = -1;
     for (int i = 0; i < m->nweights; i++) {
         map[i] = -1;
         if (dropped[i]) continue;
@@ -99,7 +100,6 @@ static const Model *fold_pass(const Model *m, Arena *a, float **params, int *fol
         if (g < 0) continue;
         const Layer *P = &m->layers[f[g].producer];
         const FoldSlots *s = &P->op->fold_into;
-        created[g] = -1;
         if (P->w[s->bias] >= 0) continue;
         const Weight *k = &m->weights[i];
         Weight b = { arena_printf(a, "%s.%s", P->name, P->op->weights[s->bias].name),
@@ -127,17 +127,20 @@ static const Model *fold_pass(const Model *m, Arena *a, float **params, int *fol
             for (long j = 0; j < row; j++) w[j] = (float)(w[j] * f[g].scale[c]);
             b[c] = (float)(b[c] * f[g].scale[c] + f[g].shift[c]);
         }
-        if (P->w[s->bias] < 0) P->w[s->bias] = -2 - bi;   /* set below, after the remap */
     }
 
     /* the layers: weights renumbered, readers of a folded layer read its producer */
     for (int i = 0; i < n->nlayers; i++) {
         Layer *l = &n->layers[i];
         for (int k = 0; l->op && k < l->op->nweights; k++)
-            l->w[k] = l->w[k] <= -2 ? -2 - l->w[k] : l->w[k] >= 0 ? map[l->w[k]] : -1;
+            l->w[k] = l->w[k] >= 0 ? map[l->w[k]] : -1;
         for (int k = 0; k < l->nin; k++)
             if (fold_of[l->in[k]] >= 0) l->in[k] = f[fold_of[l->in[k]]].producer;
         l->live = 0, l->needs_grad = 0;
+    }
+    for (int g = 0; g < nf; g++) {
+        Layer *P = &n->layers[f[g].producer];
+        if (created[g] >= 0) P->w[P->op->fold_into.bias] = created[g];
     }
     if (fold_of[m->output] >= 0) n->output = f[fold_of[m->output]].producer;
     for (int i = 0; i < n->nweights; i++) n->weights[i].updated = 0;
