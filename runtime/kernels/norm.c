@@ -3,11 +3,12 @@
  * Batch normalisation works on x[B, C, S]: C channels of S values each
  * (S = h w for an image, l for [c, l], 1 for a vector [n] whose n features
  * are the channels), with the arithmetic of torch.nn.BatchNorm1d/2d on the
- * CPU: statistics summed in double, two passes (the mean, then the sum of
- * squared deviations from it), the output as x a + b with a = gamma invstd
- * and b = beta - mean a per channel.  Channels go in chunks of LC__BN_CHUNK,
- * whose sums live on the stack; within a chunk the channels are split over
- * the threads, so results do not depend on the thread count.
+ * CPU: statistics summed in double (8 running sums a row), two passes (the
+ * mean, then the sum of squared deviations from it), the output as
+ * (x - mean) a + beta with a = gamma invstd per channel, in double.
+ * Channels go in chunks of LC__BN_CHUNK, whose sums live on the stack;
+ * within a chunk the channels are split over the threads, so results do not
+ * depend on the thread count.
  *
  * Data-parallel training (layerc under MPI) normalises with the statistics
  * of the global batch, as torch.nn.SyncBatchNorm: the per-channel sums of
@@ -47,6 +48,48 @@ typedef struct {
 /* x's value (b, c, s) is p[((size_t)b * C + c) * S + s] */
 #define LC__BN_AT(p, b, c) ((p) + ((size_t)(b) * (size_t)j->C + (size_t)(c)) * (size_t)j->S)
 
+/* Sums in double of n values, in 8 running sums so that each addition need
+ * not wait for the one before (and gcc vectorises them). */
+static inline double lc__bn_sum(const lc_real *x, int n)
+{
+    double a[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
+    int i, k;
+    for (i = 0; i + 8 <= n; i += 8)
+        for (k = 0; k < 8; k++) a[k] += x[i + k];
+    for (k = 0; i < n; i++, k++) a[k] += x[i];
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+/* sum of (x - m)^2 */
+static inline double lc__bn_sum_sq(const lc_real *x, int n, double m)
+{
+    double a[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
+    int i, k;
+    for (i = 0; i + 8 <= n; i += 8)
+        for (k = 0; k < 8; k++) a[k] += (x[i + k] - m) * (x[i + k] - m);
+    for (k = 0; i < n; i++, k++) a[k] += (x[i] - m) * (x[i] - m);
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+/* *s1 += sum of dy, *s2 += sum of (x - m) dy */
+static inline void lc__bn_sum_dy(const lc_real *dy, const lc_real *x, int n, double m, double *s1,
+                              double *s2)
+{
+    double a[8] = { 0, 0, 0, 0, 0, 0, 0, 0 }, b[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
+    int i, k;
+    for (i = 0; i + 8 <= n; i += 8)
+        for (k = 0; k < 8; k++) {
+            a[k] += dy[i + k];
+            b[k] += (x[i + k] - m) * dy[i + k];
+        }
+    for (k = 0; i < n; i++, k++) {
+        a[k] += dy[i];
+        b[k] += (x[i] - m) * dy[i];
+    }
+    *s1 += ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    *s2 += ((b[0] + b[1]) + (b[2] + b[3])) + ((b[4] + b[5]) + (b[6] + b[7]));
+}
+
 static void lc__bn_task(void *p, int t)
 {
     const lc__bn_job *j = (const lc__bn_job *)p;
@@ -57,51 +100,38 @@ static void lc__bn_task(void *p, int t)
         double s1 = 0, s2 = 0, a, sh, m;
         switch (j->phase) {
         case LC__BN_SUM:
-            for (b = 0; b < j->B; b++) {
-                const lc_real *x = LC__BN_AT(j->inp, b, c);
-                for (s = 0; s < S; s++) s1 += x[s];
-            }
+            for (b = 0; b < j->B; b++) s1 += lc__bn_sum(LC__BN_AT(j->inp, b, c), S);
             j->acc[k] = s1;
             break;
         case LC__BN_VAR:
             m = j->acc[k];
-            for (b = 0; b < j->B; b++) {
-                const lc_real *x = LC__BN_AT(j->inp, b, c);
-                for (s = 0; s < S; s++) {
-                    double d = x[s] - m;
-                    s2 += d * d;
-                }
-            }
+            for (b = 0; b < j->B; b++) s2 += lc__bn_sum_sq(LC__BN_AT(j->inp, b, c), S, m);
             j->acc2[k] = s2;
             break;
         case LC__BN_APPLY:
-        case LC__BN_EVAL: {
-            lc_real fa, fb;
+        case LC__BN_EVAL:
+            /* y = (x - m) a + beta in double: x a + (beta - m a) in float
+             * would lose the digits that x and m share (values around 1000
+             * with a spread of 1 keep 4 of them) */
             if (j->phase == LC__BN_APPLY) {
+                m = j->acc[k];   /* the batch mean, as computed */
                 a = (double)j->invstd[c] * j->gamma[c];
-                sh = j->beta[c] - (double)j->mean[c] * a;
             } else {
+                m = j->run_mean[c];
                 a = j->gamma[c] / sqrt((double)j->run_var[c] + j->eps);
-                sh = j->beta[c] - (double)j->run_mean[c] * a;
             }
-            fa = (lc_real)a, fb = (lc_real)sh;
+            sh = j->beta[c];
             for (b = 0; b < j->B; b++) {
                 const lc_real *x = LC__BN_AT(j->inp, b, c);
                 lc_real *y = LC__BN_AT(j->out, b, c);
-                for (s = 0; s < S; s++) y[s] = x[s] * fa + fb;
+                for (s = 0; s < S; s++) y[s] = (lc_real)((x[s] - m) * a + sh);
             }
             break;
-        }
         case LC__BN_BSUM:
         case LC__BN_EBACK: {
             double mu = j->phase == LC__BN_BSUM ? (double)j->mean[c] : (double)j->run_mean[c];
-            for (b = 0; b < j->B; b++) {
-                const lc_real *x = LC__BN_AT(j->inp, b, c), *dy = LC__BN_AT(j->dout, b, c);
-                for (s = 0; s < S; s++) {
-                    s1 += dy[s];
-                    s2 += (x[s] - mu) * dy[s];
-                }
-            }
+            for (b = 0; b < j->B; b++)
+                lc__bn_sum_dy(LC__BN_AT(j->dout, b, c), LC__BN_AT(j->inp, b, c), S, mu, &s1, &s2);
             j->acc[k] = s1, j->acc2[k] = s2;
             if (j->phase == LC__BN_EBACK && j->dinp) {
                 lc_real g = (lc_real)(j->gamma[c] / sqrt((double)j->run_var[c] + j->eps));
