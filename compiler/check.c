@@ -20,6 +20,7 @@
 #include "op.h"
 #include "optim.h"
 #include "plan.h"
+#include "schedule.h"
 #include "state.h"
 #include "values.h"
 
@@ -607,7 +608,7 @@ static void check_optimizer(Check *c, const Value *v, Optimizer *o)
 /* train { KEY = VALUE ; ... } */
 static void check_train(Check *c, const Stmt *s)
 {
-    static const char *const keys[] = { "optimizer", "batch", "epochs", "seed", "shuffle" };
+    static const char *const keys[] = { "optimizer", "batch", "epochs", "seed", "shuffle", "schedule" };
     if (c->train_stmt) {
         check_error(c, s->loc, "a second train block (the first is on line %d)",
                     c->train_stmt->loc.line);
@@ -632,10 +633,12 @@ static void check_train(Check *c, const Stmt *s)
             if (train_number(c, a, 0, 9007199254740992.0, 1, &v)) t->seed = (uint64_t)v;
         } else if (!strcmp(a->key, "shuffle")) {
             if (train_number(c, a, 0, 1, 1, &v)) t->shuffle = (int)v;
+        } else if (!strcmp(a->key, "schedule")) {
+            schedule_check(c->d, c->a, a->value, &t->schedule);
         } else {
             check_error(c, a->key_loc, "unknown train setting '%s'; the settings are optimizer, "
-                        "batch, epochs, seed, shuffle", a->key);
-            const char *sug = closest_name(a->key, keys, 5);
+                        "batch, epochs, seed, shuffle, schedule", a->key);
+            const char *sug = closest_name(a->key, keys, 6);
             if (sug) diag_hint(c->d, "did you mean '%s'?", sug);
         }
     next:;
@@ -766,7 +769,7 @@ Model *check_program(const Program *p, const Source *src, Diags *d, Arena *a)
     c.m->src = src;
     c.m->name = "model";
     c.m->output = -1;
-    c.m->train = (TrainConfig){ optim_default(NULL), 32, 1, 1, 1 };
+    c.m->train = (TrainConfig){ optim_default(NULL), 32, 1, 1, 1, { NULL, { 0 } } };
     c.loss_layer = -1;
     c.failed_layer = -1;
     name_add(&c, "", N_LAYER, -1);   /* allocates the table */

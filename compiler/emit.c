@@ -20,6 +20,7 @@
 
 #include "loss.h"
 #include "optim.h"
+#include "schedule.h"
 #include "state.h"
 #include "threads.h"
 #include "version.h"
@@ -377,6 +378,11 @@ char *emit_header(const Model *m, const EmitOptions *o)
         emitf(&e, "/* One optimizer step from grads. */\nvoid %s_update(%s_t *m);\n", N, N);
         emitf(&e, "/* Training forward (dropout on), loss, backward, update; returns the loss. */\n"
                   "%s %s_train_step(%s_t *m, const %s *x, const %s *truth, int n);\n", R, N, N, R, R);
+        if (m->train.schedule.def)
+            emitf(&e, "/* Sets m->lr to the rate of epoch `epoch` (0 = the first) under the schedule\n"
+                      " * %s from lr %g (torch.optim.lr_scheduler stepped once an epoch). */\n"
+                      "void %s_set_epoch(%s_t *m, int epoch);\n",
+                  schedule_text(&m->train.schedule, &e.names), optim_lr(&m->train.opt), N, N);
     }
     emitf(&e, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
     return emit_end(&e, &plan);
@@ -936,6 +942,16 @@ static void emit_layer_accessors(Emit *e)
     emitf(e, "    }\n    return NULL;\n}\n");
 }
 
+static void emit_set_epoch(Emit *e)
+{
+    const Model *m = e->m;
+    if (!m->train.schedule.def) return;
+    emitf(e, "\n/* schedule %s */\nvoid %s_set_epoch(%s_t *m, int epoch)\n{\n",
+          schedule_text(&m->train.schedule, &e->names), m->name, m->name);
+    schedule_emit(e, &m->train.schedule, optim_lr(&m->train.opt));
+    emitf(e, "}\n");
+}
+
 /* What the JIT runner needs beyond the public API: the state's size and
  * where params, grads and the output live inside it. */
 static void emit_jit_glue(Emit *e)
@@ -989,6 +1005,7 @@ char *emit_source(const Model *m, const EmitOptions *o)
         emit_backward(&e);
         emit_update(&e);
         emit_train_step(&e);
+        emit_set_epoch(&e);
     }
     if (o->jit) emit_jit_glue(&e);
     return emit_end(&e, &plan);

@@ -28,6 +28,7 @@
 #define LC_MAX_LAYER_WEIGHTS 8   /* weight slots of one op */
 #define LC_MAX_SAVED 4           /* saved tensors of one op */
 #define LC_MAX_OPT_PARAMS 8      /* hyper-parameters of one optimizer */
+#define LC_MAX_SCHED_PARAMS 4    /* of one learning-rate schedule */
 #define LC_MAX_NAME 255
 /* Every tensor, and the whole state of a generated model (parameters,
  * gradients, optimizer state, stored outputs for a batch), must stay under
@@ -115,10 +116,19 @@ typedef struct {
     double hp[LC_MAX_OPT_PARAMS];   /* by the optimizer's parameter slot; hp[0] is lr */
 } Optimizer;
 
+typedef struct ScheduleDef ScheduleDef;
+
+/* A learning-rate schedule (schedule.h); def NULL: none. */
+typedef struct {
+    const ScheduleDef *def;
+    double hp[LC_MAX_SCHED_PARAMS];   /* by the schedule's parameter slot */
+} Schedule;
+
 typedef struct {
     Optimizer opt;
     int batch, epochs, shuffle;
     uint64_t seed;
+    Schedule schedule;
 } TrainConfig;
 
 typedef struct {

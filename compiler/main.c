@@ -31,10 +31,12 @@
 #include "onnx/export.h"
 #include "onnx/import.h"
 #include "run.h"
+#include "schedule.h"
 #include "threads.h"   /* [threads] */
 #include "tools.h"
 #include "trace.h"
 #include "files.h"
+#include "fold.h"
 #include "train.h"
 #include "version.h"
 #include "weights.h"
@@ -480,6 +482,9 @@ static int cmd_compile(const Options *o, Front *f)
             return EXIT_INPUT;
         }
     }
+    /* baked for inference: batchnorm and the like fold into the layer before them */
+    int folded = 0;
+    if (baked && o->inference) m = fold_model(m, &f->arena, &baked, &folded);
     int stream = compile_to_one_stream(o);
     char *hpath = o->header ? xstrdup(o->header) : header_path(o->out);
     EmitOptions eo = { .inference = o->inference, .baked = baked, .header = base_name(hpath),
@@ -587,9 +592,10 @@ static int cmd_run(const Options *o, Front *f)
                              log, o->save, o->save_every, r.tensors, r.ntensors,
                              !o->quiet && isatty(2), stdout, out_name };
         if (lc_dist_rank() == 0)   /* [MPI] rank 0 alone prints */
-            fprintf(stdout, "training %s on %d samples: %d epochs, batch %d, %s lr %g\n", m->name,
+            fprintf(stdout, "training %s on %d samples: %d epochs, batch %d, %s lr %g%s%s\n", m->name,
                     data.n, t.epochs, m->train.batch, m->train.opt.def->name,
-                    optim_lr(&m->train.opt));
+                    optim_lr(&m->train.opt), m->train.schedule.def ? ", schedule " : "",
+                    m->train.schedule.def ? schedule_text(&m->train.schedule, &f->arena) : "");
         if (!lc_train(&r.net, &data, &t, err, sizeof err)) {
             fprintf(stderr, "%s\n", err);
             status = EXIT_INPUT;

@@ -87,6 +87,16 @@ typedef struct {
 
 typedef struct Emit Emit;
 
+/* For folding a per-channel affine op that follows (batchnorm) into this
+ * op's weights when they are baked for inference (compiler/fold.c): the
+ * output's channel c (its first dimension) is row c of the weight in slot
+ * `kernel` (its first dimension) plus element c of the weight in slot
+ * `bias`, which folding creates when the layer has none. */
+typedef struct {
+    int folds;                 /* 1: the op declares the two slots */
+    int kernel, bias;
+} FoldSlots;
+
 struct OpDef {
     const char *name;
     const char *doc;                     /* one line for --help and summaries */
@@ -129,6 +139,12 @@ struct OpDef {
     void (*backward_step)(Emit *e, const Layer *l, Mode mode);
     long (*step_scratch)(const Model *m, const Layer *l);
     double (*flops)(const Model *m, const Layer *l);   /* forward multiply-adds a sample */
+    /* Folding (compiler/fold.c).  An op whose evaluating forward pass is
+     * y = scale[c] x + shift[c] per channel c of its input (the first
+     * dimension) fills the two from the weights in params[] and returns the
+     * channel count; NULL (or 0): it does not fold. */
+    int (*fold)(const Model *m, const Layer *l, const float *params, double *scale, double *shift);
+    FoldSlots fold_into;                 /* producers a following fold goes into */
 };
 
 /* ---- the table ---- */

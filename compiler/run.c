@@ -60,12 +60,14 @@ int run_model_open(RunModel *r, const Model *m, const char *source_name, char *e
     *(void **)&net->update = symbol(r->jit, N, "update", err, errlen);
     *(void **)&net->set_rng = symbol(r->jit, "lc_jit", "set_rng", err, errlen);
     *(void **)&net->nonfinite_layer = jit_symbol(r->jit, "lc_jit_nonfinite_layer");   /* optional */
+    if (m->train.schedule.def) *(void **)&net->set_epoch = symbol(r->jit, N, "set_epoch", err, errlen);
     *(void **)&net->init = symbol(r->jit, N, "init", err, errlen);
     *(void **)&net->forward = symbol(r->jit, N, "forward", err, errlen);
     *(void **)&net->loss = symbol(r->jit, N, "loss", err, errlen);
     *(void **)&net->train_step = symbol(r->jit, N, "train_step", err, errlen);
     if (!state_size || !params || !grads || !output || !net->init || !net->forward || !net->loss ||
-        !net->train_step || !net->forward_train || !net->backward || !net->update) {
+        !net->train_step || !net->forward_train || !net->backward || !net->update ||
+        (m->train.schedule.def && !net->set_epoch)) {
         run_model_close(r);
         return 0;
     }
@@ -206,7 +208,7 @@ int run_gradient_check(const Model *m, const char *source_name, uint64_t seed, F
         char shape[64];
         shape_str(&wt->shape, shape, sizeof shape);
         if (!weight_trainable(wt)) {
-            fprintf(out, "  %-16s %-16s frozen\n", wt->name, shape);
+            fprintf(out, "  %-16s %-16s %s\n", wt->name, shape, wt->role == ROLE_BUFFER ? "buffer" : "frozen");
             continue;
         }
         /* every element of small tensors, 100 spread over large ones */

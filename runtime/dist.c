@@ -119,6 +119,31 @@ void lc_dist_finalize(void) {}
 
 #endif
 
+/* ---- batch statistics of a data-parallel step (dist.h) ---- */
+
+static int step_k, step_n;
+
+void lc_dist_set_step(int k, int n)
+{
+    step_k = k;
+    step_n = n;
+}
+
+int lc_dist_batch_rows(int local)
+{
+    return step_n > 0 && lc_dist_size() > 1 ? step_n : local;
+}
+
+void lc_dist_batch_sum(double *v, int n, int weighted)
+{
+    if (step_n <= 0 || lc_dist_size() == 1) return;
+    double share = (double)step_k / step_n;
+    for (int i = 0; i < n; i++) v[i] *= weighted ? share : step_k > 0;
+    lc_dist_allreduce_sum_double(v, n);
+    if (weighted && step_k > 0)
+        for (int i = 0; i < n; i++) v[i] /= share;
+}
+
 int lc_dist_exit(int status)
 {
     if (status && lc_dist_size() > 1) lc_dist_abort(status);

@@ -34,6 +34,23 @@ void lc_dist_broadcast_float(float *v, long n);
 /* 1 when every rank passed the same value, else 0 (on every rank). */
 int lc_dist_same_u64(uint64_t v);
 
+/* Batch statistics across the ranks (batchnorm normalises with those of the
+ * global batch, as torch.nn.SyncBatchNorm).  lc_train announces each
+ * data-parallel step: this rank holds k of the global batch's n rows (a rank
+ * with k = 0 runs a stand-in row that counts for nothing); lc_dist_set_step(0, 0)
+ * ends it.  Inside a step, with several ranks, the kernels of
+ * runtime/kernels/norm.c call:
+ *   lc_dist_batch_rows(local): the rows of the global batch (else local);
+ *   lc_dist_batch_sum(v, n, 0): v summed over the ranks (forward statistics;
+ *     a rank with k = 0 adds nothing);
+ *   lc_dist_batch_sum(v, n, 1): sums of gradients, which a rank holds in the
+ *     units of the mean loss over its own k rows: summed as shares k/n of the
+ *     global batch's loss and handed back in this rank's units.
+ * Outside a step, or with one process, they change nothing. */
+void lc_dist_set_step(int k, int n);
+int lc_dist_batch_rows(int local);
+void lc_dist_batch_sum(double *v, int n, int weighted);
+
 /* Ends the job on every rank with this exit code (MPI_Abort), after flushing
  * stdout and stderr.  Without MPI: exit(code). */
 void lc_dist_abort(int code);

@@ -13,6 +13,7 @@
 #include "kernels/conv.c"
 #include "kernels/pool.c"
 #include "kernels/elementwise.c"
+#include "kernels/norm.c"
 #include "kernels/optim.c"
 
 #if defined(__GNUC__)

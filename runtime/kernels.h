@@ -113,6 +113,37 @@ void lc_relu_forward(lc_real *out, const lc_real *inp, int n);
 void lc_relu_backward(lc_real *dinp, const lc_real *dout, const lc_real *out, int n,
                       int accumulate);
 
+/* Normalisation (kernels/norm.c).  Batch normalisation of x[B, C, S] per
+ * channel (S values a channel has in one sample: h w, l, or 1 for a vector
+ * of C features), as torch.nn.BatchNorm1d/2d.  Training: the batch's mean
+ * and biased variance normalise; mean[C] and invstd[C] = 1/sqrt(var + eps)
+ * are kept for the backward pass; run_mean and run_var move by momentum
+ * towards the mean and the unbiased variance.  Evaluation: the running
+ * statistics normalise.  The backward passes add to dgamma and dbeta and
+ * assign dinp (add = 0) or add to it (add = 1); NULL gradients are skipped. */
+void lc_batchnorm_forward_train(lc_real *out, lc_real *mean, lc_real *invstd,
+                                lc_real *run_mean, lc_real *run_var, const lc_real *inp,
+                                const lc_real *gamma, const lc_real *beta, int B, int C, int S,
+                                double momentum, double eps);
+void lc_batchnorm_forward_eval(lc_real *out, const lc_real *inp, const lc_real *gamma,
+                               const lc_real *beta, const lc_real *run_mean,
+                               const lc_real *run_var, int B, int C, int S, double eps);
+void lc_batchnorm_backward_train(lc_real *dinp, lc_real *dgamma, lc_real *dbeta,
+                                 const lc_real *dout, const lc_real *inp, const lc_real *mean,
+                                 const lc_real *invstd, const lc_real *gamma, int B, int C, int S,
+                                 int add);
+void lc_batchnorm_backward_eval(lc_real *dinp, lc_real *dgamma, lc_real *dbeta,
+                                const lc_real *dout, const lc_real *inp, const lc_real *gamma,
+                                const lc_real *run_mean, const lc_real *run_var, int B, int C,
+                                int S, double eps, int add);
+/* Layer normalisation of R rows of D values each, gamma and beta [D], as
+ * torch.nn.LayerNorm(D); mean[R] and invstd[R] kept unless NULL. */
+void lc_layernorm_forward(lc_real *out, lc_real *mean, lc_real *invstd, const lc_real *inp,
+                          const lc_real *gamma, const lc_real *beta, int R, int D, double eps);
+void lc_layernorm_backward(lc_real *dinp, lc_real *dgamma, lc_real *dbeta, const lc_real *dout,
+                           const lc_real *inp, const lc_real *mean, const lc_real *invstd,
+                           const lc_real *gamma, int R, int D, int add);
+
 /* Optimizer steps over n parameters, the arithmetic of torch.optim:
  * SGD: g = grad + decay p; v = momentum v + g (when velocity is not NULL);
  *      p -= lr v (or lr g). */

@@ -273,6 +273,7 @@ static int dist_step(LcNet *net, const LcData *train, const int *rows, int n, in
                      float *x, float *y, double *total, long *correct)
 {
     int lo = (int)((long)n * R / P), hi = (int)((long)n * (R + 1) / P), k = hi - lo;
+    lc_dist_set_step(k, n);   /* batchnorm sums its statistics over the global batch */
     if (k > 0) {
         gather(train, rows + lo, k, x, y);
         net->forward_train(net->state, x, k);
@@ -282,12 +283,23 @@ static int dist_step(LcNet *net, const LcData *train, const int *rows, int n, in
         for (long i = 0; i < net->ngrads; i++) net->grads[i] *= scale;
         if (net->metric != LC_METRIC_NONE) *correct += count_correct(net, net->output, train, rows + lo, k, NULL);
     } else {
-        /* fewer rows than ranks: this rank adds nothing */
+        /* fewer rows than ranks: this rank adds nothing, but runs a stand-in
+         * row so as to take part in the batch statistics' sums */
+        gather(train, rows, 1, x, y);
+        net->forward_train(net->state, x, 1);
+        net->backward(net->state, y, 1);
         memset(net->grads, 0, sizeof(float) * (size_t)net->ngrads);
     }
+    lc_dist_set_step(0, 0);
     lc_dist_allreduce_sum_float(net->grads, net->ngrads);
     net->update(net->state);
     return k;
+}
+
+/* The rate of the model's learning-rate schedule for epoch `epoch` (1 = the first). */
+static void schedule_epoch(LcNet *net, int epoch)
+{
+    if (net->set_epoch) net->set_epoch(net->state, epoch - 1);
 }
 
 int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err, size_t errlen)
@@ -327,6 +339,7 @@ int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err
         long correct = 0, seen = 0;   /* this rank's samples */
         p.epoch = epoch;
         w.epoch = epoch;
+        schedule_epoch(net, epoch);
         if (o->shuffle) shuffle(order, train->n, &rng);
         for (int start = 0; start < train->n && ok; start += B) {
             int n = train->n - start < B ? train->n - start : B;

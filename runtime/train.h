@@ -37,6 +37,8 @@ typedef struct {
      * finite, the first layer in forward order whose stored output (of the
      * n samples) holds a NaN or an infinity, or NULL when none does */
     const char *(*nonfinite_layer)(void *m, const float *x, int n);
+    /* optional: the learning-rate schedule, m->lr for epoch (0 = the first) */
+    void (*set_epoch)(void *m, int epoch);
 } LcNet;
 
 typedef struct {

@@ -6,6 +6,8 @@
 #   - -np 2 and -np 3 give the weights of the single-process run at the same
 #     global batch (1e-5 relative), also with uneven shards and ranks left
 #     without samples; only rank 0 prints epoch lines and writes --log/--save;
+#   - so does a model with batchnorm (statistics of the global batch), its
+#     running statistics included;
 #   - eval and predict under mpirun print what one process prints;
 #   - Fashion-MNIST, one epoch, -np 2: the test accuracy of one process
 #     within 0.5 point;
@@ -122,6 +124,36 @@ for np in 2 3 4; do
     result $? "classifier -np $np: 4 epoch lines and one 'saved' line, got: $(cat "$tmp/out")"
     [ "$(wc -l < "$tmp/rank0/log.csv")" = 5 ] && [ "$(find "$tmp/rank1" "$tmp/rank2" "$tmp/rank3" -type f | wc -l)" = 0 ]
     result $? "classifier -np $np: rank 0 alone writes the log and the weights: $(ls -R "$tmp"/rank*)"
+done
+
+# 3b. Batchnorm normalises with the statistics of the global batch (as
+#     torch.nn.SyncBatchNorm), so N ranks train as one process: the weights,
+#     the running statistics (the unbiased variance of the global batch) among
+#     them, are those of one process, on 2, 3 and 4 ranks (uneven shards, and a
+#     rank without samples in the last batch at -np 4).
+awk 'BEGIN { srand(9); for (r = 0; r < 103; r++) { s = 0;
+        for (i = 0; i < 18; i++) { v = rand() * 2 - 1 + (i % 3); s += v * ((i % 5) - 2); printf "%.4f,", v }
+        print (s > 2 ? 2 : s > -2 ? 1 : 0) } }' > "$tmp/bn.csv"
+cat > "$tmp/bn.lyr" <<'EOF'
+model bn;
+input  x[2, 3, 3];
+layer  c = conv2d(x, 4, kernel=2, bias=0);
+layer  n = batchnorm(c);
+layer  r = relu(n);
+layer  h = dense(r, 6);
+layer  m = batchnorm(h, momentum=0.3);
+layer  z = dense(m, 3);
+output p = softmax(z);
+loss   cross_entropy(p);
+train { optimizer = sgd(lr=0.1, momentum=0.9); batch = 10; epochs = 3; seed = 2; }
+EOF
+"$L" train "$tmp/bn.lyr" "$tmp/bn.csv" --quiet --save "$tmp/bn1.lyw" > /dev/null
+result $? "batchnorm: one process"
+for np in 2 3 4; do
+    $MPIRUN -np $np "$L" train "$tmp/bn.lyr" "$tmp/bn.csv" --quiet --save "$tmp/bn$np.lyw" > /dev/null 2> "$tmp/err"
+    result $? "batchnorm -np $np: exit status: $(cat "$tmp/err")"
+    msg=$(same_weights "$tmp/bn1.lyw" "$tmp/bn$np.lyw" 2>&1)
+    result $? "batchnorm -np $np: weights and running statistics differ from one process: $msg"
 done
 
 # 4. eval (loss, accuracy, confusion matrix) and predict under mpirun print what one process prints.

@@ -57,6 +57,7 @@ int tr_clip(ImpCtx *cx)
     if (lo <= -3.4028234e38) lo = -INFINITY;
     if (hi >= 3.4028234e38) hi = INFINITY;
     if (isnan(lo) || isnan(hi)) return imp_refuse(cx, "a bound is NaN");
+    if (lo > hi) return imp_refuse(cx, "its min (%g) is above its max (%g)", lo, hi);
     if (lo == 0 && hi == 6) return imp_unary(cx, "relu6", 0);
     if (lo == 0 && hi == INFINITY) return imp_unary(cx, "relu", 0);
     if (lo == -INFINITY && hi == INFINITY) return imp_unary(cx, "identity", 0);

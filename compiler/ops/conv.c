@@ -85,5 +85,5 @@ const OpDef lc_op_conv2d = {
     .kernels = { LC_KERNEL_REF(lc_conv2d_forward), LC_KERNEL_REF(lc_conv2d_backward_into) },
     .units = "gemm conv", .backward_reads = READS_INPUTS,
     .shape = conv2d_shape, .forward = conv2d_forward, .backward = conv2d_backward,
-    .flops = conv2d_flops,
+    .flops = conv2d_flops, .fold_into = { 1, W, B },
 };

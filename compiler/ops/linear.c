@@ -128,5 +128,5 @@ const OpDef lc_op_dense = {
     .units = "gemm", .backward_reads = READS_INPUTS,
     .backward_step = linear_backward_step, .step_scratch = linear_step_scratch,
     .shape = dense_shape, .forward = linear_forward, .backward = linear_backward,
-    .flops = matmul_flops,
+    .flops = matmul_flops, .fold_into = { 1, W, B },
 };

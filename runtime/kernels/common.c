@@ -10,7 +10,7 @@ typedef float lc_real;
  *
  * The kernels are the heavy loops of layerc (matrix product, convolution,
  * pooling, and the long elementwise loops: relu, the optimizer steps), one
- * unit a file in runtime/kernels/: common, gemm, conv, pool, elementwise,
+ * unit a file in runtime/kernels/: common, gemm, conv, pool, elementwise, norm,
  * optim.  The API is in kernels.h.  The units are used three ways: compiled
  * into layerc (runtime/kernels.c includes them all; -O3 -march=native
  * -DLC_POOL), pasted into generated C (only the units its ops declare, in

@@ -31,11 +31,33 @@ static int add(Shape s, const char *fmt, int a, int b, int c)
 
 static int vec(int n) { Shape s = { 1, { n, 0, 0 } }; return n, s.rank = 1, s.d[0] = n, add(s, "", 0, 0, 0) * 0 - 1; }
 
+/* A normalisation or one of the smooth and clipped activations on x, any shape. */
+static int norm_step(int x)
+{
+    Shape s = shapes[x];
+    char buf[256];
+    switch (rnd(8)) {
+    case 0:
+        snprintf(buf, sizeof buf, "batchnorm(l%%d%s)", rnd(2) ? "" : rnd(2) ? ", momentum=0.5" : ", eps=0.01");
+        return add(s, buf, x, 0, 0);
+    case 1: return add(s, rnd(2) ? "layernorm(l%d)" : "layernorm(l%d, eps=0.1)", x, 0, 0);
+    case 2: return add(s, "relu6(l%d)", x, 0, 0);
+    case 3: return add(s, "hardswish(l%d)", x, 0, 0);
+    case 4: return add(s, "silu(l%d)", x, 0, 0);
+    case 5: return add(s, "gelu(l%d)", x, 0, 0);
+    case 6: return add(s, "clip(l%d, -0.5, 0.75)", x, 0, 0);
+    }
+    /* a batchnorm that shares its input with a sibling: gradients add up */
+    int y = add(s, "batchnorm(l%d)", x, 0, 0);
+    return add(s, "add(l%d, l%d)", x, y, 0);
+}
+
 /* One random op on layer x; returns the new layer. */
 static int step(int x, int *weights)
 {
     Shape s = shapes[x];
     char buf[256];
+    if (rnd(5) == 0) return norm_step(x);
     if (s.rank == 3) {
         int c = s.d[0], h = s.d[1], w = s.d[2];
         switch (rnd(4)) {

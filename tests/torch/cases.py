@@ -11,6 +11,7 @@ import zlib
 
 import numpy as np
 
+import torch
 import torch.nn.functional as F
 
 from netdef import Net, elementwise, prod
@@ -173,6 +174,36 @@ def op_cases():
     elementwise("elu", lambda x, o: F.elu(x, float(o.get("alpha", 1.0))))
     C.append(case("elu", "elu with the default alpha=1", act("elu"), 6, quick=True))
     C.append(case("elu_0.5", "elu(alpha=0.5)", act("elu", alpha=0.5), 5))
+
+    def exact_values(values):
+        """h = dense(x, 10) whose first pre-activations are exactly `values` (rows of 0 weights)."""
+        def f(net, rng):
+            W = rng.uniform(-0.5, 0.5, (10, 6))
+            b = rng.uniform(-0.5, 0.5, 10)
+            for i, v in enumerate(values):
+                W[i] = 0
+                b[i] = v
+            return {"h.W": W, "h.b": b}
+        return f
+    elementwise("relu6", lambda x, o: F.relu6(x))
+    elementwise("hardswish", lambda x, o: F.hardswish(x))
+    elementwise("silu", lambda x, o: F.silu(x))
+    elementwise("gelu", lambda x, o: F.gelu(x))
+    elementwise("clip", lambda x, o: torch.clamp(x, float(o["lo"]), float(o["hi"])))
+    C.append(case("relu6", "relu6, pre-activations exactly 0 and 6 (derivative 0 there, as hardtanh)",
+                  act("relu6"), 6, quick=True, params=exact_values([0, 6, 7, -1])))
+    C.append(case("relu6_wide", "relu6 on pre-activations spread over [-9, 9]", act("relu6"), 5,
+                  x=rng_for("relu6w").uniform(-9, 9, (5, 6))))
+    C.append(case("hardswish", "hardswish, pre-activations exactly -3 and 3 (derivative x/3 + 1/2 on [-3, 3])",
+                  act("hardswish"), 6, quick=True, params=exact_values([-3, 3, -4, 4, 0])))
+    C.append(case("silu", "silu = x sigmoid(x)", act("silu"), 5, quick=True))
+    C.append(case("gelu", "gelu, the erf form (F.gelu's default)", act("gelu"), 5, quick=True,
+                  x=rng_for("gelu").uniform(-4, 4, (5, 6))))
+    C.append(case("clip", "clip(x, lo=-0.3, hi=0.4) = torch.clamp, values exactly at lo and hi "
+                  "(derivative 1 there, as torch)", act("clip", lo=-0.3, hi=0.4), 6, quick=True,
+                  params=exact_values([np.float32(-0.3), np.float32(0.4), -1, 1])))
+    C.append(case("clip_point", "clip with lo = hi (every derivative 0 but at the point)",
+                  act("clip", lo=0.25, hi=0.25), 4, params=exact_values([np.float32(0.25)])))
 
     def softmax_mse():
         net = mk("m_softmax_mse", [5], lr=0.5)
@@ -820,6 +851,138 @@ def random_cases(count):
     return C
 
 
+# ---------------------------------------------------------- normalisation
+
+def bn_stats(*layers):
+    """Running statistics (and gamma, beta) away from their initial 0, 1, so that
+    the evaluating forward and backward passes are tested with real ones."""
+    def f(net, rng):
+        p = {}
+        for name in layers:
+            c = net.shapes[[L for L in net.layers if L.name == name][0].args[0]][0]
+            p[name + ".mean"] = rng.normal(0, 0.5, c)
+            p[name + ".var"] = rng.uniform(0.3, 2.0, c)
+            p[name + ".gamma"] = rng.uniform(0.5, 1.5, c)
+            p[name + ".beta"] = rng.normal(0, 0.3, c)
+        return p
+    return f
+
+
+def norm_cases():
+    C = []
+
+    def bn2d():
+        net = mk("m_bn2d", [2, 5, 6], "sgd", lr=0.1, momentum=0.9)
+        net.layer("c", "conv2d", "x", 3, kernel=3, pad=1, bias=0)
+        net.layer("n", "batchnorm", "c")
+        net.layer("r", "relu", "n")
+        net.out("o", "dense", "r", 4)
+        net.set_loss("mse")
+        return net
+    C.append(case("batchnorm_2d", "batchnorm on a conv output [3,5,6] = nn.BatchNorm2d: eval mode (running "
+                  "statistics) forward and backward, then 3 training steps (batch statistics, running "
+                  "statistics compared after each)", bn2d, 4, quick=True, params=bn_stats("n")))
+
+    def bn1d():
+        net = mk("m_bn1d", [6], "adam", lr=0.01)
+        net.layer("h", "dense", "x", 8)
+        net.layer("n", "batchnorm", "h", momentum=0.3, eps=1e-3)
+        net.layer("t", "tanh", "n")
+        head(net, "t", "cross_entropy", 3, "p")
+        return net
+    C.append(case("batchnorm_1d", "batchnorm(momentum=0.3, eps=1e-3) on [8] features = nn.BatchNorm1d, "
+                  "adam, cross_entropy", bn1d, 6, quick=True, params=bn_stats("n")))
+
+    def bn_cl():
+        net = mk("m_bn_cl", [12], "sgd", lr=0.05)
+        net.layer("h", "dense", "x", 12)
+        net.layer("r", "reshape", "h", [3, 4])
+        net.layer("n", "batchnorm", "r")
+        net.out("o", "dense", "n", 2)
+        net.set_loss("mse")
+        return net
+    C.append(case("batchnorm_cl", "batchnorm on [c, l] = [3, 4] (nn.BatchNorm1d on (N, C, L))", bn_cl, 3,
+                  params=bn_stats("n")))
+
+    def bn_input():
+        net = mk("m_bn_in", [5], "sgd", lr=0.1)
+        net.layer("n", "batchnorm", "x", momentum=1)
+        net.out("o", "dense", "n", 3)
+        net.set_loss("mse")
+        return net
+    C.append(case("batchnorm_input", "batchnorm on the input (no gradient below it), momentum=1: the "
+                  "running statistics are the last batch's", bn_input, 5, quick=True,
+                  x=rng_for("bnin").normal(3, 2, (5, 5))))
+
+    def bn_branch():
+        net = mk("m_bn_branch", [2, 4, 4], "sgd", lr=0.05, momentum=0.5)
+        net.layer("c", "conv2d", "x", 4, kernel=3, pad=1)
+        net.layer("n1", "batchnorm", "c", momentum=0)
+        net.layer("n2", "batchnorm", "c", eps=0.5)
+        net.layer("s", "add", "n1", "n2")
+        net.layer("r", "relu", "s")
+        net.layer("p", "maxpool", "r")
+        net.out("o", "dense", "p", 3)
+        net.set_loss("mse")
+        return net
+    C.append(case("batchnorm_branches", "two batchnorms reading one conv (their input gradients add up), "
+                  "momentum=0 (running statistics never move), eps=0.5", bn_branch, 3,
+                  params=bn_stats("n1", "n2")))
+
+    def bn_wide():
+        net = mk("m_bn_wide", [70], "sgd", lr=0.05)
+        net.layer("h", "dense", "x", 150)
+        net.layer("n", "batchnorm", "h")
+        net.layer("t", "tanh", "n")
+        net.out("o", "dense", "t", 2)
+        net.set_loss("mse")
+        return net
+    C.append(case("batchnorm_channels_150", "batchnorm over 150 features (three chunks of the kernel's 64), "
+                  "batch 2 (unbiased variance = 2x the biased)", bn_wide, 2, params=bn_stats("n")))
+
+    def bn_big_mean():
+        net = mk("m_bn_mean", [3, 4, 4], "sgd", lr=0.01)
+        net.layer("n", "batchnorm", "x")
+        net.out("o", "dense", "n", 2)
+        net.set_loss("mse")
+        return net
+    C.append(case("batchnorm_large_mean", "batchnorm of values around 1000 with spread 1 (two-pass statistics)",
+                  bn_big_mean, 4, x=rng_for("bnm").normal(1000, 1, (4, 3, 4, 4))))
+
+    def ln1():
+        net = mk("m_ln1", [7], "sgd", lr=0.1, momentum=0.9)
+        net.layer("h", "dense", "x", 9)
+        net.layer("n", "layernorm", "h")
+        net.layer("t", "tanh", "n")
+        net.out("o", "dense", "t", 3)
+        net.set_loss("mse")
+        return net
+
+    def ln_params(net, rng):
+        return {"n.gamma": rng.uniform(0.5, 1.5, 9), "n.beta": rng.normal(0, 0.3, 9)}
+    C.append(case("layernorm", "layernorm on [9] = nn.LayerNorm(9)", ln1, 5, quick=True, params=ln_params))
+
+    def ln3():
+        net = mk("m_ln3", [2, 3, 5], "adam", lr=0.01)
+        net.layer("c", "conv2d", "x", 3, kernel=3, pad=1)
+        net.layer("n", "layernorm", "c", eps=0.01)
+        net.layer("a", "add", "n", "c")
+        net.out("o", "dense", "a", 2)
+        net.set_loss("mse")
+        return net
+    C.append(case("layernorm_image", "layernorm(eps=0.01) over the last dimension of [3, 3, 5] "
+                  "(nn.LayerNorm(5)), its input also read by add", ln3, 3, quick=True))
+
+    def ln_input():
+        net = mk("m_ln_in", [4], "sgd", lr=0.1)
+        net.layer("n", "layernorm", "x")
+        net.out("o", "dense", "n", 2)
+        net.set_loss("mse")
+        return net
+    C.append(case("layernorm_input", "layernorm on the input (no gradient below it)", ln_input, 3))
+    return C
+
+
 def all_cases(root, random_count=12):
     return (op_cases() + conv_cases() + pool_cases() + dropout_cases() + loss_cases() + opt_cases()
-            + frozen_cases() + graph_cases() + sample_cases(root) + random_cases(random_count))
+            + frozen_cases() + graph_cases() + norm_cases() + sample_cases(root) + random_cases(random_count))

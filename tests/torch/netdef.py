@@ -98,7 +98,7 @@ class Net:
     # ---- shapes (SPEC §1, Operations)
     def _infer(self, op, a, o):
         S = self.shapes
-        if op in ELEMENTWISE or op == "dropout":
+        if op in ELEMENTWISE or op in ("dropout", "batchnorm", "layernorm"):
             return S[a[0]]
         if op == "softmax":
             assert len(S[a[0]]) == 1
@@ -139,6 +139,20 @@ class Net:
 
     def has_dropout(self):
         return any(L.op == "dropout" for L in self.layers)
+
+    def buffers(self):
+        """The weights of role buffer (batchnorm's running statistics), by name."""
+        return [f"{L.name}.{b}" for L in self.layers if L.op == "batchnorm" for b in ("mean", "var")]
+
+    def own_trainable(self):
+        """The trainable weights the ops create (dense and conv2d W and b, the norms' gamma, beta)."""
+        names = set()
+        for L in self.layers:
+            if L.op in ("dense", "conv2d"):
+                names |= {f"{L.name}.{w}" for w in "Wb" if w == "W" or L.opts.get("bias", 1)}
+            elif L.op in ("batchnorm", "layernorm"):
+                names |= {f"{L.name}.gamma", f"{L.name}.beta"}
+        return names
 
     # ---- the .lyr text
     def lyr(self):
@@ -187,6 +201,7 @@ class Twin:
         self.dtype = dtype
         self.mods = {}
         self.tensors = {}      # name as in NAME_params -> the leaf tensor
+        self.buffers = {}      # batchnorm's running statistics: name -> the module's buffer
         for name, (shape, frozen, _) in net.weights.items():
             t = nn.Parameter(self._t(params[name]).reshape(shape), requires_grad=not frozen)
             self.tensors[name] = t
@@ -207,9 +222,27 @@ class Twin:
                 m = nn.AvgPool2d(k, stride=L.opts.get("stride", k))
             elif L.op == "dropout":
                 m = nn.Dropout(self._rate(L))
+            elif L.op == "batchnorm":
+                shape = net.shapes[L.args[0]]
+                bn = {1: nn.BatchNorm1d, 2: nn.BatchNorm1d, 3: nn.BatchNorm2d, 4: nn.BatchNorm3d}[len(shape)]
+                m = bn(shape[0], eps=float(L.opts.get("eps", 1e-5)), momentum=float(L.opts.get("momentum", 0.1)))
+            elif L.op == "layernorm":
+                m = nn.LayerNorm(net.shapes[L.args[0]][-1], eps=float(L.opts.get("eps", 1e-5)))
             else:
                 continue
             m = m.to(dtype)
+            if L.op in ("batchnorm", "layernorm"):
+                with torch.no_grad():
+                    m.weight.copy_(self._t(params[L.name + ".gamma"]))
+                    m.bias.copy_(self._t(params[L.name + ".beta"]))
+                self.tensors[L.name + ".gamma"] = m.weight
+                self.tensors[L.name + ".beta"] = m.bias
+            if L.op == "batchnorm":
+                with torch.no_grad():
+                    m.running_mean.copy_(self._t(params[L.name + ".mean"]))
+                    m.running_var.copy_(self._t(params[L.name + ".var"]))
+                self.buffers[L.name + ".mean"] = m.running_mean
+                self.buffers[L.name + ".var"] = m.running_var
             if L.op in ("dense", "conv2d"):
                 with torch.no_grad():
                     m.weight.copy_(self._t(params[L.name + ".W"]).reshape(m.weight.shape))
@@ -274,8 +307,12 @@ class Twin:
                 y = v[a[0]].flatten(1)
             elif op == "reshape":
                 y = v[a[0]].reshape(B, *a[1])
-            elif op in ("conv2d", "maxpool", "avgpool"):
+            elif op in ("conv2d", "maxpool", "avgpool", "layernorm"):
                 y = self.mods[L.name](v[a[0]])
+            elif op == "batchnorm":
+                m = self.mods[L.name]
+                m.train(training)
+                y = m(v[a[0]])
             elif op == "dropout":
                 if training:
                     y = v[a[0]] * masks[L.name]
@@ -309,7 +346,8 @@ class Twin:
     def values(self):
         """name -> numpy float64 copy of every weight (a copy: the optimizer
         updates the tensors in place, and in float64 .double() is no copy)."""
-        return {k: t.detach().double().numpy().reshape(-1).copy() for k, t in self.tensors.items()}
+        return {k: t.detach().double().numpy().reshape(-1).copy()
+                for k, t in list(self.tensors.items()) + list(self.buffers.items())}
 
     def grads(self):
         return {k: (t.grad.detach().double().numpy().reshape(-1).copy() if t.grad is not None else None)

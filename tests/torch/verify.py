@@ -417,12 +417,12 @@ def compare(case, r):
     notes = []
     net = case.net
     trainable = [t["name"] for t in r.table if t["trainable"]]
-    frozen = [t["name"] for t in r.table if not t["trainable"]]
-    want_trainable = {k for k, (_, fr, _) in net.weights.items() if not fr}
-    want_trainable |= {f"{L.name}.{w}" for L in net.layers if L.op in ("dense", "conv2d") for w in "Wb"
-                       if w == "W" or L.opts.get("bias", 1)}
-    cmp.flag(set(trainable) | set(frozen) == want_trainable | {k for k, (_, fr, _) in net.weights.items()},
-             f"NAME_params lists {sorted(trainable + frozen)}")
+    buffers = net.buffers()
+    frozen = [t["name"] for t in r.table if not t["trainable"] and t["name"] not in buffers]
+    want_trainable = {k for k, (_, fr, _) in net.weights.items() if not fr} | net.own_trainable()
+    cmp.flag({t["name"] for t in r.table} ==
+             want_trainable | {k for k, (_, fr, _) in net.weights.items()} | set(buffers),
+             f"NAME_params lists {sorted(t['name'] for t in r.table)}")
     cmp.flag(set(trainable) == want_trainable, f"trainable tensors {sorted(trainable)}, expected "
              f"{sorted(want_trainable)}")
 
@@ -468,7 +468,7 @@ def compare(case, r):
     # the run (initial or after any step): a weight after steps is
     # p0 - sum of updates, and may be small because they cancel
     wscale = {name: max(float(np.max(np.abs(by_name(r, p)[name]))) for p in
-                        [r.params0] + [st["params"] for st in r.steps]) for name in trainable + frozen}
+                        [r.params0] + [st["params"] for st in r.steps]) for name in trainable + frozen + buffers}
     for k, st in enumerate(ref["steps"]):
         c = r.steps[k]
         check("step", f"step {k + 1} loss", c["loss"], lambda o, k=k: o["steps"][k]["loss"])
@@ -476,8 +476,8 @@ def compare(case, r):
             check_grads("step", f"step {k + 1} grad", by_name(r, c["grads"]),
                         lambda o, k=k: o["steps"][k]["grads"], st["y"])
         cp = by_name(r, c["params"])
-        for name in trainable + frozen:
-            check("step", f"step {k + 1} weights {name}", cp[name],
+        for name in trainable + frozen + buffers:
+            check("step", f"step {k + 1} {'buffer' if name in buffers else 'weights'} {name}", cp[name],
                   lambda o, k=k, name=name: o["steps"][k]["params"][name], scale=wscale[name])
     for name in frozen:
         cmp.flag(np.array_equal(by_name(r, r.steps[-1]["params"])[name], p0[name]),

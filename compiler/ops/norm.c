@@ -1,0 +1,196 @@
+/* ops/norm.c: normalisation, s -> s.
+ *
+ * batchnorm(x, momentum=0.1, eps=1e-5), as torch.nn.BatchNorm1d/2d: per
+ * channel of [c, ...] (an image, [c, l]) or per feature of [n].  Training
+ * normalises with the batch's statistics and moves the running ones (the
+ * buffers NAME.mean, NAME.var) towards them; evaluation normalises with the
+ * running ones, which makes it an affine map per channel: a batchnorm after
+ * a conv2d or dense folds into that layer's weights when they are baked for
+ * inference (the `fold` hook; compiler/fold.c does the folding).
+ *
+ * layernorm(x, eps=1e-5), as torch.nn.LayerNorm(s[-1]): each sample's rows
+ * along the last dimension normalised by their own statistics.
+ *
+ * Both are kernels (runtime/kernels/norm.c). */
+#include "common.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "kernels.h"
+
+/* ---- batchnorm ---- */
+
+enum { BN_X, BN_MOMENTUM, BN_EPS };
+enum { GAMMA, BETA, MEAN, VAR };   /* weight slots */
+enum { SAVED_MEAN, SAVED_INVSTD };
+
+/* Channels and values per channel of a sample of x. */
+static void bn_dims(const Layer *x, long *c, long *s)
+{
+    *c = x->shape.dims[0];
+    *s = x->size / *c;
+}
+
+static long bn_channels(const Model *m, const Layer *l)
+{
+    return layer_input(m, l, 0)->shape.dims[0];
+}
+
+static int batchnorm_shape(OpCtx *c, Layer *l)
+{
+    const Layer *x = op_input(c, l, 0);
+    Shape s = { 1, { x->shape.dims[0] } };
+    for (int k = GAMMA; k <= VAR; k++)
+        if (!op_weight(c, l, k, s, s.dims[0], s.dims[0], NULL)) return 0;
+    l->shape = x->shape;
+    return 1;
+}
+
+static void batchnorm_forward(Emit *e, const Layer *l, Mode mode)
+{
+    long c, s;
+    bn_dims(layer_input(e->m, l, 0), &c, &s);
+    const char *out = e_out(e, layer_index(e->m, l)), *in = e_in(e, l, 0);
+    if (mode == MODE_TRAIN)
+        emitf(e, "    lc_batchnorm_forward_train(%s, %s, %s,\n"
+                 "                               %s, %s, %s, %s, %s,\n"
+                 "                               n, %ld, %ld, %.17g, %.17g);\n",
+              out, e_saved(e, l, SAVED_MEAN), e_saved(e, l, SAVED_INVSTD), e_weight(e, l, MEAN),
+              e_weight(e, l, VAR), in, e_weight(e, l, GAMMA), e_weight(e, l, BETA), c, s,
+              l->arg[BN_MOMENTUM].num, l->arg[BN_EPS].num);
+    else
+        emitf(e, "    lc_batchnorm_forward_eval(%s, %s, %s, %s,\n"
+                 "                              %s, %s, n, %ld, %ld, %.17g);\n",
+              out, in, e_weight(e, l, GAMMA), e_weight(e, l, BETA), e_weight(e, l, MEAN),
+              e_weight(e, l, VAR), c, s, l->arg[BN_EPS].num);
+}
+
+static void batchnorm_backward(Emit *e, const Layer *l, Mode mode)
+{
+    long c, s;
+    bn_dims(layer_input(e->m, l, 0), &c, &s);
+    int add = e_wants_grad(e, l, 0) ? e_adds(e, l, 0) : 0;
+    const char *dy = e_grad(e, layer_index(e->m, l));
+    if (mode == MODE_TRAIN)
+        emitf(e, "    lc_batchnorm_backward_train(%s, %s, %s,\n"
+                 "                                %s, %s, %s, %s, %s,\n"
+                 "                                n, %ld, %ld, %d);\n",
+              e_in_grad(e, l, 0), e_wgrad(e, l, GAMMA), e_wgrad(e, l, BETA), dy, e_in(e, l, 0),
+              e_saved(e, l, SAVED_MEAN), e_saved(e, l, SAVED_INVSTD), e_weight(e, l, GAMMA), c, s, add);
+    else
+        emitf(e, "    lc_batchnorm_backward_eval(%s, %s, %s,\n"
+                 "                               %s, %s, %s, %s, %s,\n"
+                 "                               n, %ld, %ld, %.17g, %d);\n",
+              e_in_grad(e, l, 0), e_wgrad(e, l, GAMMA), e_wgrad(e, l, BETA), dy, e_in(e, l, 0),
+              e_weight(e, l, GAMMA), e_weight(e, l, MEAN), e_weight(e, l, VAR), c, s,
+              l->arg[BN_EPS].num, add);
+}
+
+/* Evaluating, y = gamma (x - mean) / sqrt(var + eps) + beta = scale x + shift. */
+static int batchnorm_fold(const Model *m, const Layer *l, const float *params, double *scale,
+                          double *shift)
+{
+    const Weight *g = layer_weight(m, l, GAMMA), *b = layer_weight(m, l, BETA);
+    const Weight *mu = layer_weight(m, l, MEAN), *var = layer_weight(m, l, VAR);
+    long n = bn_channels(m, l);
+    for (long c = 0; c < n; c++) {
+        scale[c] = params[g->offset + c] / sqrt((double)params[var->offset + c] + l->arg[BN_EPS].num);
+        shift[c] = params[b->offset + c] - params[mu->offset + c] * scale[c];
+    }
+    return (int)n;
+}
+
+static double batchnorm_flops(const Model *m, const Layer *l)
+{
+    (void)m;
+    return 2.0 * (double)l->size;
+}
+
+const OpDef lc_op_batchnorm = {
+    .name = "batchnorm",
+    .doc = "batch normalisation per channel ([c, ...]) or feature ([n]), as nn.BatchNorm1d/2d",
+    .params = { [BN_X] = P_LAYER_ARG("x"), [BN_MOMENTUM] = P_REAL_ARG("momentum", 0.1, 0, 1),
+                [BN_EPS] = P_REAL_ARG("eps", 1e-5, 1e-30, 1) },
+    .nparams = 3,
+    .weights = { [GAMMA] = { "gamma", ROLE_TRAINABLE, { INIT_ONES, 0, 0, NULL } },
+                 [BETA] = { "beta", ROLE_TRAINABLE, { INIT_ZEROS, 0, 0, NULL } },
+                 [MEAN] = { "mean", ROLE_BUFFER, { INIT_ZEROS, 0, 0, NULL } },
+                 [VAR] = { "var", ROLE_BUFFER, { INIT_ONES, 0, 0, NULL } } },
+    .nweights = 4,
+    .saved = { [SAVED_MEAN] = { "mean", bn_channels, 0, 1 },
+               [SAVED_INVSTD] = { "invstd", bn_channels, 0, 1 } },
+    .nsaved = 2,
+    .kernels = { LC_KERNEL_REF(lc_batchnorm_forward_train), LC_KERNEL_REF(lc_batchnorm_forward_eval),
+                 LC_KERNEL_REF(lc_batchnorm_backward_train), LC_KERNEL_REF(lc_batchnorm_backward_eval) },
+    .units = "norm", .backward_reads = READS_INPUTS, .modal = 1,
+    .shape = batchnorm_shape, .forward = batchnorm_forward, .backward = batchnorm_backward,
+    .flops = batchnorm_flops, .fold = batchnorm_fold,
+};
+
+/* ---- layernorm ---- */
+
+enum { LN_X, LN_EPS };
+enum { LN_GAMMA, LN_BETA };
+
+/* Rows of the last dimension in one sample. */
+static long ln_rows(const Model *m, const Layer *l)
+{
+    (void)m;
+    return l->size / l->shape.dims[l->shape.rank - 1];
+}
+
+static int layernorm_shape(OpCtx *c, Layer *l)
+{
+    const Layer *x = op_input(c, l, 0);
+    long d = x->shape.dims[x->shape.rank - 1];
+    Shape s = { 1, { d } };
+    if (!op_weight(c, l, LN_GAMMA, s, d, d, NULL) || !op_weight(c, l, LN_BETA, s, d, d, NULL)) return 0;
+    l->shape = x->shape;
+    return 1;
+}
+
+static void layernorm_forward(Emit *e, const Layer *l, Mode mode)
+{
+    long d = l->shape.dims[l->shape.rank - 1];
+    int keep = e->build.trains;   /* the saved statistics exist in training builds */
+    (void)mode;
+    emitf(e, "    lc_layernorm_forward(%s, %s, %s, %s, %s, %s,\n"
+             "                         n * %ld, %ld, %.17g);\n",
+          e_out(e, layer_index(e->m, l)), keep ? e_saved(e, l, SAVED_MEAN) : "NULL",
+          keep ? e_saved(e, l, SAVED_INVSTD) : "NULL", e_in(e, l, 0), e_weight(e, l, LN_GAMMA),
+          e_weight(e, l, LN_BETA), ln_rows(e->m, l), d, l->arg[LN_EPS].num);
+}
+
+static void layernorm_backward(Emit *e, const Layer *l, Mode mode)
+{
+    long d = l->shape.dims[l->shape.rank - 1];
+    int add = e_wants_grad(e, l, 0) ? e_adds(e, l, 0) : 0;
+    (void)mode;
+    emitf(e, "    lc_layernorm_backward(%s, %s, %s,\n"
+             "                          %s, %s, %s, %s, %s, n * %ld, %ld, %d);\n",
+          e_in_grad(e, l, 0), e_wgrad(e, l, LN_GAMMA), e_wgrad(e, l, LN_BETA),
+          e_grad(e, layer_index(e->m, l)), e_in(e, l, 0), e_saved(e, l, SAVED_MEAN),
+          e_saved(e, l, SAVED_INVSTD), e_weight(e, l, LN_GAMMA), ln_rows(e->m, l), d, add);
+}
+
+static double layernorm_flops(const Model *m, const Layer *l)
+{
+    (void)m;
+    return 4.0 * (double)l->size;
+}
+
+const OpDef lc_op_layernorm = {
+    .name = "layernorm", .doc = "normalisation over the last dimension, as nn.LayerNorm(s[-1])",
+    .params = { [LN_X] = P_LAYER_ARG("x"), [LN_EPS] = P_REAL_ARG("eps", 1e-5, 1e-30, 1) },
+    .nparams = 2,
+    .weights = { [LN_GAMMA] = { "gamma", ROLE_TRAINABLE, { INIT_ONES, 0, 0, NULL } },
+                 [LN_BETA] = { "beta", ROLE_TRAINABLE, { INIT_ZEROS, 0, 0, NULL } } },
+    .nweights = 2,
+    .saved = { [SAVED_MEAN] = { "mean", ln_rows, 1, 1 }, [SAVED_INVSTD] = { "invstd", ln_rows, 1, 1 } },
+    .nsaved = 2,
+    .kernels = { LC_KERNEL_REF(lc_layernorm_forward), LC_KERNEL_REF(lc_layernorm_backward) },
+    .units = "norm", .backward_reads = READS_INPUTS,
+    .shape = layernorm_shape, .forward = layernorm_forward, .backward = layernorm_backward,
+    .flops = layernorm_flops,
+};
