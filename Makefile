@@ -57,7 +57,7 @@ $(BUILD)/%.o: %.c $(wildcard compiler/*.h compiler/ops/*.h runtime/*.h) $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 # The kernel units, in paste order (runtime/kernels/*.c; kernels.c includes them all).
-KERNEL_UNITS = common gemm conv pool elementwise optim
+KERNEL_UNITS = common gemm conv dwconv pool elementwise optim
 KERNEL_SRC   = $(KERNEL_UNITS:%=runtime/kernels/%.c)
 
 # [threads] -DLC_POOL: the kernels split their work over runtime/threads.c's pool.
