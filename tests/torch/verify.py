@@ -419,7 +419,7 @@ def compare(case, r):
     trainable = [t["name"] for t in r.table if t["trainable"]]
     frozen = [t["name"] for t in r.table if not t["trainable"]]
     want_trainable = {k for k, (_, fr, _) in net.weights.items() if not fr}
-    want_trainable |= {f"{L.name}.{w}" for L in net.layers if L.op in ("dense", "conv2d") for w in "Wb"
+    want_trainable |= {f"{L.name}.{w}" for L in net.layers if L.op in ("dense", "conv2d", "conv1d") for w in "Wb"
                        if w == "W" or L.opts.get("bias", 1)}
     cmp.flag(set(trainable) | set(frozen) == want_trainable | {k for k, (_, fr, _) in net.weights.items()},
              f"NAME_params lists {sorted(trainable + frozen)}")
