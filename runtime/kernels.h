@@ -102,11 +102,16 @@ void lc_conv_backward_into(lc_real *dinp, lc_real *dWt, lc_real *dbias,
 /* The depthwise convolution (d->G = d->C; OC / C filters per channel),
  * computed directly: the same results as lc_conv_* with G = C, to float
  * rounding, and none of its values depends on the thread count.  work:
- * LC_DWCONV_WORK(d, T) values (zero-bordered copies of one plane). */
-#define LC_DWCONV_HP(d) (((d)->OH - 1) * (d)->SH + ((d)->KH - 1) * (d)->DH + 1)
-#define LC_DWCONV_WP(d) (((d)->OW - 1) * (d)->SW + ((d)->KW - 1) * (d)->DW + 1)
+ * LC_DWCONV_WORK(d, T) values: per thread, the SH x SW polyphase parts of a
+ * zero-padded input plane (Hq x Wq each), those of its gradient, and an
+ * output gradient plane with margins. */
+#define LC_DWCONV_HQ(d) ((d)->OH + ((d)->KH - 1) * (d)->DH / (d)->SH)
+#define LC_DWCONV_WQ(d) ((d)->OW + ((d)->KW - 1) * (d)->DW / (d)->SW)
+#define LC_DWCONV_PLANES(d) ((long)(d)->SH * (d)->SW * LC_DWCONV_HQ(d) * LC_DWCONV_WQ(d))
+#define LC_DWCONV_MARGIN(d) \
+    ((long)((d)->KH - 1) * (d)->DH / (d)->SH * LC_DWCONV_WQ(d) + ((d)->KW - 1) * (d)->DW / (d)->SW)
 #define LC_DWCONV_SLICE(d) \
-    (2L * LC_DWCONV_HP(d) * LC_DWCONV_WP(d) + (long)(d)->OH * LC_DWCONV_WP(d))
+    (2 * LC_DWCONV_PLANES(d) + LC_DWCONV_MARGIN(d) + (long)LC_DWCONV_HQ(d) * LC_DWCONV_WQ(d))
 #define LC_DWCONV_WORK(d, T) (((T) > 1 ? (T) : 1) * LC_DWCONV_SLICE(d))
 void lc_dwconv_forward(lc_real *out, const lc_real *inp, const lc_real *Wt,
                        const lc_real *bias, lc_real *work, int B, const lc_conv_dims *d);

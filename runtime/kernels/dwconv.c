@@ -2,13 +2,17 @@
  * with OC / C filters of its own), computed directly: im2col would copy
  * KH*KW values for each multiply-add.  Needs common.c, gemm.c and conv.c.
  *
- * Each input plane is first copied into a zero-bordered plane xp of
- * Hp x Wp values (the rows and columns the windows reach), so the loops
- * have no bounds to test.  With stride 1 an output value at (oh, ow) reads
- * xp[(oh + ki DH) Wp + ow + kj DW], so with the output laid out at the same
- * pitch Wp every tap is one long contiguous run (q = oh Wp + ow, shifted by
- * ki DH Wp + kj DW): narrow planes (DS-CNN's 25 x 5) vectorise along whole
- * planes, not along rows of 5.  Other strides work row by row.
+ * The padded input plane is cut into its SH x SW polyphase components:
+ * phase (a, b) holds the padded values at rows i SH + a and columns j SW + b,
+ * Hq x Wq of them.  Output (oh, ow) and tap (ki, kj) meet in phase
+ * (ki DH mod SH, kj DW mod SW) at (oh + ki DH / SH, ow + kj DW / SW), so
+ * with the output laid out at the phases' pitch Wq, every tap reads one
+ * contiguous run, shifted by a constant: whole planes, even DS-CNN's 25 x 5
+ * ones, vectorise as long loops, whatever the stride, and the taps of one
+ * phase are an affine family (ki = ki0 + m SH / gcd(DH, SH)) summed in
+ * registers.  The backward pass does the same: the weight gradient is a dot
+ * product per tap; the input gradient is, per phase, the output gradient
+ * gathered through the flipped taps of that phase, then put back in place.
  *
  * Threads: the forward pass cuts the B * OC output planes into ranges; the
  * backward pass cuts the input channels into ranges, each task going
@@ -18,16 +22,14 @@
 /* ------------------------------------------------------------------------ */
 /* As in kernels.h.                                                         */
 #ifndef LC_DWCONV_SLICE
-#define LC_DWCONV_HP(d) (((d)->OH - 1) * (d)->SH + ((d)->KH - 1) * (d)->DH + 1)
-#define LC_DWCONV_WP(d) (((d)->OW - 1) * (d)->SW + ((d)->KW - 1) * (d)->DW + 1)
+#define LC_DWCONV_HQ(d) ((d)->OH + ((d)->KH - 1) * (d)->DH / (d)->SH)
+#define LC_DWCONV_WQ(d) ((d)->OW + ((d)->KW - 1) * (d)->DW / (d)->SW)
+#define LC_DWCONV_PLANES(d) ((long)(d)->SH * (d)->SW * LC_DWCONV_HQ(d) * LC_DWCONV_WQ(d))
+#define LC_DWCONV_MARGIN(d) \
+    ((long)((d)->KH - 1) * (d)->DH / (d)->SH * LC_DWCONV_WQ(d) + ((d)->KW - 1) * (d)->DW / (d)->SW)
 #define LC_DWCONV_SLICE(d) \
-    (2L * LC_DWCONV_HP(d) * LC_DWCONV_WP(d) + (long)(d)->OH * LC_DWCONV_WP(d))
+    (2 * LC_DWCONV_PLANES(d) + LC_DWCONV_MARGIN(d) + (long)LC_DWCONV_HQ(d) * LC_DWCONV_WQ(d))
 #define LC_DWCONV_WORK(d, T) (((T) > 1 ? (T) : 1) * LC_DWCONV_SLICE(d))
-#endif
-
-/* Values of one chunk of the long loops below: one or two vector registers. */
-#ifndef LC_DW_CH
-#define LC_DW_CH 16
 #endif
 
 typedef struct {
@@ -36,139 +38,248 @@ typedef struct {
     lc_real *work;
     const lc_conv_dims *d;
     size_t slice;
-    int B, Hp, Wp, parts, add;
+    int B, Hq, Wq, margin, parts, add;
+    int sth, stw;   /* ki, kj steps within a phase: SH / gcd(DH, SH), SW / gcd(DW, SW) */
+    int nph, npw;   /* row and column phases some tap reads: min(KH, sth), min(KW, stw) */
 } lc__dw_job;
 
-/* xp[Hp, Wp] = the plane x[H, W] moved PH rows down and PW columns right,
- * 0 around it. */
-static inline void lc__dw_pad(lc_real *xp, const lc_real *x, const lc_conv_dims *d, int Hp, int Wp)
+static inline int lc__gcd(int a, int b)
 {
-    int i, a = d->PW < Wp ? d->PW : Wp, e = d->PW + d->W < Wp ? d->PW + d->W : Wp;
-    for (i = 0; i < Hp; i++) {
-        int ih = i - d->PH;
-        lc_real *r = xp + (size_t)i * Wp;
-        if (ih < 0 || ih >= d->H) {
-            memset(r, 0, sizeof(lc_real) * (size_t)Wp);
-            continue;
-        }
-        lc__zero(r, a);
-        memcpy(r + a, x + (size_t)ih * d->W + (a - d->PW), sizeof(lc_real) * (size_t)(e - a));
-        lc__zero(r + e, Wp - e);
+    while (b) {
+        int t = a % b;
+        a = b, b = t;
     }
+    return a;
 }
 
-/* sum of a[i] b[i * sb] for i < n, in LC_DW_CH interleaved partial sums */
-static inline lc_real lc__dw_dot(const lc_real *a, const lc_real *b, int sb, int n)
-{
-    lc_real part[LC_DW_CH], s = 0;
-    int i = 0, v;
-    for (v = 0; v < LC_DW_CH; v++)
-        part[v] = 0;
-    if (sb == 1)
-        for (; i + LC_DW_CH <= n; i += LC_DW_CH)
-            LC__KEEP_LOOP for (v = 0; v < LC_DW_CH; v++)
-                part[v] += a[i + v] * b[i + v];
-    else
-        for (; i + LC_DW_CH <= n; i += LC_DW_CH)
-            for (v = 0; v < LC_DW_CH; v++)
-                part[v] += a[i + v] * b[(size_t)(i + v) * sb];
-    for (v = 0; v < LC_DW_CH; v++)
-        s += part[v];
-    for (; i < n; i++)
-        s += a[i] * b[(size_t)i * sb];
-    return s;
-}
-
-/* y[i * sy] += w x[i] for i < n */
-static inline void lc__dw_axpy(lc_real *y, int sy, lc_real w, const lc_real *x, int n)
+/* d[0..n) = s[0..n) (not overlapping): for the short rows of narrow
+ * planes, in copies of a constant 8 or 4 values (the last one overlapping),
+ * which compilers make single vector moves, where a memcpy call of n values
+ * would cost more than the copy. */
+static inline void lc__dw_copy(lc_real *d, const lc_real *s, int n)
 {
     int i;
-    if (sy == 1)
-        for (i = 0; i < n; i++)
-            y[i] += w * x[i];
-    else
-        for (i = 0; i < n; i++)
-            y[(size_t)i * sy] += w * x[i];
-}
-
-/* One output plane y[OH, OW] of filter wt[KH, KW] over the padded plane xp;
- * yb: OH * Wp values of scratch (stride 1). */
-static inline void lc__dw_plane(lc_real *y, const lc_real *xp, const lc_real *wt, lc_real b0,
-                                lc_real *yb, const lc_conv_dims *d, int Wp)
-{
-    int OH = d->OH, OW = d->OW, KH = d->KH, KW = d->KW, DH = d->DH, DW = d->DW;
-    int SH = d->SH, SW = d->SW, oh, ow, ki, kj, q, v;
-    if (SH == 1 && SW == 1) {
-        /* yb[q] for q = oh Wp + ow, in chunks of LC_DW_CH whose taps are
-         * summed in registers (the last chunk overlaps the one before) */
-        int L = (OH - 1) * Wp + OW;
-        lc_real acc[LC_DW_CH];
-        if (L >= LC_DW_CH)
-            for (q = 0;; q += LC_DW_CH) {
-                if (q + LC_DW_CH > L) q = L - LC_DW_CH;
-                for (v = 0; v < LC_DW_CH; v++)
-                    acc[v] = b0;
-                for (ki = 0; ki < KH; ki++)
-                    for (kj = 0; kj < KW; kj++) {
-                        const lc_real w = wt[ki * KW + kj];
-                        const lc_real *xr = xp + q + (size_t)ki * DH * Wp + (size_t)kj * DW;
-                        LC__KEEP_LOOP for (v = 0; v < LC_DW_CH; v++)
-                            acc[v] += w * xr[v];
-                    }
-                for (v = 0; v < LC_DW_CH; v++)
-                    yb[q + v] = acc[v];
-                if (q + LC_DW_CH >= L) break;
-            }
-        else
-            for (q = 0; q < L; q++) {
-                lc_real s = b0;
-                for (ki = 0; ki < KH; ki++)
-                    for (kj = 0; kj < KW; kj++)
-                        s += wt[ki * KW + kj] * xp[q + (size_t)ki * DH * Wp + (size_t)kj * DW];
-                yb[q] = s;
-            }
-        if (Wp != OW)
-            for (oh = 0; oh < OH; oh++)
-                memcpy(y + (size_t)oh * OW, yb + (size_t)oh * Wp, sizeof(lc_real) * (size_t)OW);
-        else
-            memcpy(y, yb, sizeof(lc_real) * (size_t)OH * OW);
+    if (n >= 64 || n < 4) {
+        if (n > 0)
+            memcpy(d, s, sizeof(lc_real) * (size_t)n);
         return;
     }
-    for (oh = 0; oh < OH; oh++) {
-        lc_real *yr = y + (size_t)oh * OW;
-        for (ow = 0; ow < OW; ow++)
-            yr[ow] = b0;
-        for (ki = 0; ki < KH; ki++)
-            for (kj = 0; kj < KW; kj++) {
-                const lc_real w = wt[ki * KW + kj];
-                const lc_real *xr = xp + (size_t)(oh * SH + ki * DH) * Wp + (size_t)kj * DW;
-                if (SW == 2)
-                    for (ow = 0; ow < OW; ow++)
-                        yr[ow] += w * xr[2 * ow];
-                else
-                    for (ow = 0; ow < OW; ow++)
-                        yr[ow] += w * xr[(size_t)ow * SW];
-            }
+    if (n < 8) {
+        memcpy(d, s, sizeof(lc_real) * 4);
+        memcpy(d + n - 4, s + n - 4, sizeof(lc_real) * 4);
+        return;
+    }
+    for (i = 0;; i += 8) {
+        if (i + 8 > n) i = n - 8;
+        memcpy(d + i, s + i, sizeof(lc_real) * 8);
+        if (i + 8 >= n) break;
     }
 }
+
+/* y[q] = b + (or, with add, y[q] +=) sum over i < nh, j < nw of
+ * w[i wrs + j wcs] x[i xrs + j xcs + q], for q < L: the taps of one phase
+ * (affine steps), one pass over y each.  (The passes run at the rate of the
+ * loads and stores: y stays in L1, and no pass waits on another, where
+ * summing the taps of a chunk in registers waits on each multiply-add.) */
+static inline void lc__dw_sweep(lc_real *y, int L, const lc_real *x, const lc_real *w, int nh,
+                                int nw, long xrs, long xcs, int wrs, int wcs, lc_real b, int add)
+{
+    int i, j, q;
+    for (i = 0; i < nh; i++)
+        for (j = 0; j < nw; j++) {
+            const lc_real wt = w[i * wrs + j * wcs], *xr = x + i * xrs + j * xcs;
+            if (!add && i == 0 && j == 0)
+                for (q = 0; q < L; q++)
+                    y[q] = b + wt * xr[q];
+            else
+                for (q = 0; q < L; q++)
+                    y[q] += wt * xr[q];
+        }
+}
+
+/* s[k] += sum of g[i] x[i + k xcs] for i < n and k < nk <= 4 (the taps
+ * of one row of a phase share the loads of g), in 16 interleaved partial
+ * sums each, then 8, then the rest. */
+static inline void lc__dw_dots(lc_real *s, const lc_real *g, const lc_real *x, long xcs, int nk,
+                               int n)
+{
+    lc_real part[4][16], p8[4][8];
+    int i = 0, k, v;
+    for (k = 0; k < 4; k++)
+        for (v = 0; v < 16; v++)
+            part[k][v] = 0;
+    for (k = 0; k < 4; k++)
+        for (v = 0; v < 8; v++)
+            p8[k][v] = 0;
+    if (nk == 4)
+        for (; i + 16 <= n; i += 16)
+            for (k = 0; k < 4; k++)
+                LC__KEEP_LOOP for (v = 0; v < 16; v++)
+                    part[k][v] += g[i + v] * x[i + k * xcs + v];
+    else if (nk == 3)
+        for (; i + 16 <= n; i += 16)
+            for (k = 0; k < 3; k++)
+                LC__KEEP_LOOP for (v = 0; v < 16; v++)
+                    part[k][v] += g[i + v] * x[i + k * xcs + v];
+    else
+        for (; i + 16 <= n; i += 16)
+            for (k = 0; k < nk; k++)
+                LC__KEEP_LOOP for (v = 0; v < 16; v++)
+                    part[k][v] += g[i + v] * x[i + k * xcs + v];
+    if (i + 8 <= n) {
+        for (k = 0; k < nk; k++)
+            LC__KEEP_LOOP for (v = 0; v < 8; v++)
+                p8[k][v] += g[i + v] * x[i + k * xcs + v];
+        i += 8;
+    }
+    for (k = 0; k < nk; k++) {
+        lc_real t = 0;
+        int r;
+        for (v = 0; v < 16; v++)
+            t += part[k][v];
+        for (v = 0; v < 8; v++)
+            t += p8[k][v];
+        for (r = i; r < n; r++)
+            t += g[r] * x[r + k * xcs];
+        s[k] += t;
+    }
+}
+
+/* The first padded column j (of a phase at column offset b) inside the
+ * image, and the end of them: input column j SW + b - PW in [0, W). */
+static inline void lc__dw_cols(const lc_conv_dims *d, int Wq, int b, int *lo, int *hi)
+{
+    int c0 = d->PW - b, last = d->W - 1 + d->PW - b;
+    *lo = c0 <= 0 ? 0 : (c0 + d->SW - 1) / d->SW;
+    *hi = last < 0 ? 0 : last / d->SW + 1;
+    if (*lo > Wq) *lo = Wq;
+    if (*hi > Wq) *hi = Wq;
+    if (*hi < *lo) *hi = *lo;
+}
+
+/* Phase (a, b) of the padded plane x[H, W]: P[i, j] = x[i SH + a - PH, j SW + b - PW], 0 outside. */
+static inline void lc__dw_phase(lc_real *P, const lc_real *x, const lc_conv_dims *d, int Hq, int Wq,
+                                int a, int b)
+{
+    int i, j, lo, hi, SW = d->SW;
+    lc__dw_cols(d, Wq, b, &lo, &hi);
+    for (i = 0; i < Hq; i++) {
+        int ih = i * d->SH + a - d->PH;
+        lc_real *r = P + (size_t)i * Wq;
+        const lc_real *s;
+        if (ih < 0 || ih >= d->H) {
+            lc__zero(r, Wq);
+            continue;
+        }
+        s = x + (size_t)ih * d->W + (size_t)lo * SW + b - d->PW;
+        lc__zero(r, lo);
+        if (SW == 1)
+            lc__dw_copy(r + lo, s, hi - lo);
+        else if (SW == 2)
+            for (j = 0; j < hi - lo; j++)
+                r[lo + j] = s[2 * j];
+        else
+            for (j = 0; j < hi - lo; j++)
+                r[lo + j] = s[(size_t)j * SW];
+        lc__zero(r + hi, Wq - hi);
+    }
+}
+
+static inline lc_real *lc__dw_plane_at(lc_real *ph, const lc__dw_job *j, int ki0, int kj0)
+{
+    const lc_conv_dims *d = j->d;
+    int a = ki0 * d->DH % d->SH, b = kj0 * d->DW % d->SW;
+    return ph + ((size_t)a * d->SW + b) * j->Hq * j->Wq;
+}
+
+/* Both column phases of row phase a when SW = 2 (P0, P1): one pass over
+ * each input row, de-interleaving it. */
+static inline void lc__dw_phase2(lc_real *P0, lc_real *P1, const lc_real *x, const lc_conv_dims *d,
+                                 int Hq, int Wq, int a)
+{
+    int i, k, lo0, hi0, lo1, hi1, lo, hi;
+    lc__dw_cols(d, Wq, 0, &lo0, &hi0);
+    lc__dw_cols(d, Wq, 1, &lo1, &hi1);
+    lo = lo0 > lo1 ? lo0 : lo1, hi = hi0 < hi1 ? hi0 : hi1;
+    if (hi < lo) hi = lo;
+    for (i = 0; i < Hq; i++) {
+        int ih = i * d->SH + a - d->PH;
+        lc_real *r0 = P0 + (size_t)i * Wq, *r1 = P1 + (size_t)i * Wq;
+        const lc_real *row = x + (size_t)ih * d->W, *s;
+        if (ih < 0 || ih >= d->H) {
+            lc__zero(r0, Wq);
+            lc__zero(r1, Wq);
+            continue;
+        }
+        for (k = 0; k < Wq; k++) {   /* the edges; the middle is overwritten below */
+            if (k == lo) k = hi;
+            if (k >= Wq) break;
+            r0[k] = k >= lo0 && k < hi0 ? row[2 * k - d->PW] : 0;
+            r1[k] = k >= lo1 && k < hi1 ? row[2 * k + 1 - d->PW] : 0;
+        }
+        s = row + 2 * lo - d->PW;
+        for (k = 0; k < hi - lo; k++) {
+            r0[lo + k] = s[2 * k];
+            r1[lo + k] = s[2 * k + 1];
+        }
+    }
+}
+
+/* The phases of plane x that some tap reads. */
+static inline void lc__dw_phases(lc_real *ph, const lc_real *x, const lc__dw_job *j)
+{
+    const lc_conv_dims *d = j->d;
+    int ki0, kj0;
+    for (ki0 = 0; ki0 < j->nph; ki0++) {
+        if (d->SW == 2 && j->npw == 2) {
+            lc__dw_phase2(lc__dw_plane_at(ph, j, ki0, 0), lc__dw_plane_at(ph, j, ki0, 1), x, d,
+                          j->Hq, j->Wq, ki0 * d->DH % d->SH);
+            continue;
+        }
+        for (kj0 = 0; kj0 < j->npw; kj0++)
+            lc__dw_phase(lc__dw_plane_at(ph, j, ki0, kj0), x, d, j->Hq, j->Wq, ki0 * d->DH % d->SH,
+                         kj0 * d->DW % d->SW);
+    }
+}
+
+/* Where the taps ki0 + m sth, kj0 + n stw start in their phase plane. */
+static inline long lc__dw_off(const lc__dw_job *j, int ki0, int kj0)
+{
+    const lc_conv_dims *d = j->d;
+    return (long)(ki0 * d->DH / d->SH) * j->Wq + kj0 * d->DW / d->SW;
+}
+
+/* ------------------------------------------------------------------------ */
 
 static void lc__dw_forward_task(void *p, int t)
 {
     const lc__dw_job *j = (const lc__dw_job *)p;
     const lc_conv_dims *d = j->d;
-    int OC = d->OC, M = OC / d->C, KK = d->KH * d->KW, P = d->OH * d->OW;
-    int n, lo, hi, last = -1;
-    lc_real *xp = j->work + (size_t)t * j->slice;
-    lc_real *yb = xp + 2 * (size_t)j->Hp * j->Wp;
+    int OC = d->OC, M = OC / d->C, KH = d->KH, KW = d->KW, KK = KH * KW, P = d->OH * d->OW;
+    int Wq = j->Wq, L = (d->OH - 1) * Wq + d->OW, n, lo, hi, last = -1, ki0, kj0, oh;
+    long xrs = (long)(d->DH / lc__gcd(d->DH, d->SH)) * Wq, xcs = d->DW / lc__gcd(d->DW, d->SW);
+    lc_real *xph = j->work + (size_t)t * j->slice;
+    lc_real *yb = xph + 2 * (size_t)LC_DWCONV_PLANES(d);
     lc__range(j->B * OC, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++) {
-        int b = n / OC, o = n % OC, c = o / M, plane = b * d->C + c;
-        if (plane != last) {   /* the filters of one channel share its padded plane */
-            lc__dw_pad(xp, j->inp + (size_t)plane * d->H * d->W, d, j->Hp, j->Wp);
+        int b = n / OC, o = n % OC, c = o / M, plane = b * d->C + c, first = 1;
+        const lc_real *wt = j->Wt + (size_t)o * KK;
+        lc_real *y = j->out + (size_t)n * P, *yq = Wq == d->OW ? y : yb;
+        if (plane != last) {   /* the filters of one channel share its phases */
+            lc__dw_phases(xph, j->inp + (size_t)plane * d->H * d->W, j);
             last = plane;
         }
-        lc__dw_plane(j->out + (size_t)n * P, xp, j->Wt + (size_t)o * KK, j->bias ? j->bias[o] : 0,
-                     yb, d, j->Wp);
+        for (ki0 = 0; ki0 < j->nph; ki0++)
+            for (kj0 = 0; kj0 < j->npw; kj0++) {
+                lc__dw_sweep(yq, L, lc__dw_plane_at(xph, j, ki0, kj0) + lc__dw_off(j, ki0, kj0),
+                             wt + ki0 * KW + kj0, (KH - 1 - ki0) / j->sth + 1,
+                             (KW - 1 - kj0) / j->stw + 1, xrs, xcs, j->sth * KW, j->stw,
+                             j->bias ? j->bias[o] : 0, !first);
+                first = 0;
+            }
+        if (yq != y)
+            for (oh = 0; oh < d->OH; oh++)
+                lc__dw_copy(y + (size_t)oh * d->OW, yb + (size_t)oh * Wq, d->OW);
     }
 }
 
@@ -177,7 +288,9 @@ static inline int lc__dw_setup(lc__dw_job *j, int B, const lc_conv_dims *d, lc_r
     int T = LC__THREADS;
     double flops = (double)B * d->OC * d->OH * d->OW * d->KH * d->KW;
     j->B = B, j->d = d, j->work = work;
-    j->Hp = LC_DWCONV_HP(d), j->Wp = LC_DWCONV_WP(d);
+    j->Hq = LC_DWCONV_HQ(d), j->Wq = LC_DWCONV_WQ(d), j->margin = (int)LC_DWCONV_MARGIN(d);
+    j->sth = d->SH / lc__gcd(d->DH, d->SH), j->stw = d->SW / lc__gcd(d->DW, d->SW);
+    j->nph = d->KH < j->sth ? d->KH : j->sth, j->npw = d->KW < j->stw ? d->KW : j->stw;
     j->slice = (size_t)LC_DWCONV_SLICE(d);
     j->parts = T > 1 && flops >= LC_PAR_FLOPS / 4 ? (T < units ? T : units) : 1;
     return B > 0 && d->OH > 0 && d->OW > 0 && d->C > 0;
@@ -200,73 +313,73 @@ LC_KERNEL void lc_dwconv_forward(lc_real *out, const lc_real *inp, const lc_real
         lc__dw_forward_task(&j, 0);
 }
 
-/* For one output plane dy[OH, OW] of filter wt (gradient dw, may be NULL)
- * over the padded input plane xp: dw += its taps' sums, dxp (may be NULL)
- * += the filter spread back.  yb: OH * Wp values of scratch (stride 1). */
-static inline void lc__dw_plane_back(lc_real *dxp, lc_real *dw, const lc_real *dy,
-                                     const lc_real *xp, const lc_real *wt, lc_real *yb,
-                                     const lc_conv_dims *d, int Wp)
+/* dx[H, W] (+)= the phases of the padded input gradient dxph, put back in
+ * place (0 where no window reached). */
+static inline void lc__dw_unphase(lc_real *dx, const lc_real *dxph, const lc__dw_job *j, int add)
 {
-    int OH = d->OH, OW = d->OW, KH = d->KH, KW = d->KW, DH = d->DH, DW = d->DW;
-    int SH = d->SH, SW = d->SW, oh, ki, kj;
-    if (SH == 1 && SW == 1) {
-        /* dy at pitch Wp, 0 in the columns between rows: then each tap is
-         * one long dot product and one long axpy */
-        int L = (OH - 1) * Wp + OW;
-        const lc_real *g = dy;
-        if (Wp != OW) {
-            for (oh = 0; oh < OH; oh++) {
-                memcpy(yb + (size_t)oh * Wp, dy + (size_t)oh * OW, sizeof(lc_real) * (size_t)OW);
-                if (oh + 1 < OH)
-                    lc__zero(yb + (size_t)oh * Wp + OW, Wp - OW);
-            }
-            g = yb;
-        }
-        for (ki = 0; ki < KH; ki++)
-            for (kj = 0; kj < KW; kj++) {
-                size_t s = (size_t)ki * DH * Wp + (size_t)kj * DW;
-                if (dw)
-                    dw[ki * KW + kj] += lc__dw_dot(g, xp + s, 1, L);
-                if (dxp)
-                    lc__dw_axpy(dxp + s, 1, wt[ki * KW + kj], g, L);
-            }
-        return;
-    }
-    for (ki = 0; ki < KH; ki++)
-        for (kj = 0; kj < KW; kj++) {
-            lc_real s = 0;
-            for (oh = 0; oh < OH; oh++) {
-                size_t at = (size_t)(oh * SH + ki * DH) * Wp + (size_t)kj * DW;
-                if (dw)
-                    s += lc__dw_dot(dy + (size_t)oh * OW, xp + at, SW, OW);
-                if (dxp)
-                    lc__dw_axpy(dxp + at, SW, wt[ki * KW + kj], dy + (size_t)oh * OW, OW);
-            }
-            if (dw)
-                dw[ki * KW + kj] += s;
-        }
-}
-
-/* dx[H, W] (+)= the part of dxp[Hp, Wp] over the image (0 where no window
- * reached). */
-static inline void lc__dw_unpad(lc_real *dx, const lc_real *dxp, const lc_conv_dims *d, int Hp,
-                                int Wp, int add)
-{
-    int ih, iw, H = d->H, W = d->W;
-    for (ih = 0; ih < H; ih++) {
-        int i = ih + d->PH, e = Wp - d->PW < W ? Wp - d->PW : W;
+    const lc_conv_dims *d = j->d;
+    int ih, jj, b, lo, hi, Hq = j->Hq, Wq = j->Wq, W = d->W, SW = d->SW;
+    for (ih = 0; ih < d->H; ih++) {
+        int a = (ih + d->PH) % d->SH, i = (ih + d->PH) / d->SH;
         lc_real *r = dx + (size_t)ih * W;
-        const lc_real *s = dxp + (size_t)i * Wp + d->PW;
-        if (e < 0) e = 0;
-        if (i >= Hp) e = 0;
-        if (add)
-            for (iw = 0; iw < e; iw++)
-                r[iw] += s[iw];
-        else {
-            for (iw = 0; iw < e; iw++)
-                r[iw] = s[iw];
-            for (; iw < W; iw++)
-                r[iw] = 0;
+        if (i >= Hq) {
+            if (!add)
+                lc__zero(r, W);
+            continue;
+        }
+        if (SW == 1 && !add) {
+            const lc_real *s = dxph + ((size_t)a * Hq + i) * Wq;
+            lc__dw_cols(d, Wq, 0, &lo, &hi);
+            lc__dw_copy(r, s + lo, hi - lo);   /* column lo is input column 0 */
+            lc__zero(r + (hi - lo), W - (hi - lo));
+            continue;
+        }
+        if (SW == 2) {   /* both column phases, interleaved in one pass */
+            const lc_real *s0 = dxph + ((size_t)a * 2 * Hq + i) * Wq, *s1 = s0 + (size_t)Hq * Wq;
+            int lo0, hi0, lo1, hi1, iw, e0, e1;
+            lc_real *rr;
+            lc__dw_cols(d, Wq, 0, &lo0, &hi0);
+            lc__dw_cols(d, Wq, 1, &lo1, &hi1);
+            lo = lo0 > lo1 ? lo0 : lo1, hi = hi0 < hi1 ? hi0 : hi1;
+            if (hi < lo) hi = lo;
+            e0 = 2 * lo - d->PW, e1 = 2 * hi - d->PW;   /* input columns [e0, e1) in the middle */
+            if (e0 < 0) e0 = 0;
+            if (e1 < e0) e1 = e0;
+            for (iw = 0; iw < W; iw++) {   /* the edges */
+                int jw = (iw + d->PW) / 2;
+                lc_real v;
+                if (iw == e0) iw = e1;
+                if (iw >= W) break;
+                jw = (iw + d->PW) / 2;
+                v = jw < Wq ? ((iw + d->PW) % 2 ? s1 : s0)[jw] : 0;
+                r[iw] = add ? r[iw] + v : v;
+            }
+            rr = r + e0;
+            if (add)
+                for (jj = 0; jj < hi - lo; jj++) {
+                    rr[2 * jj] += s0[lo + jj];
+                    rr[2 * jj + 1] += s1[lo + jj];
+                }
+            else
+                for (jj = 0; jj < hi - lo; jj++) {
+                    rr[2 * jj] = s0[lo + jj];
+                    rr[2 * jj + 1] = s1[lo + jj];
+                }
+            continue;
+        }
+        if (!add)
+            lc__zero(r, W);
+        for (b = 0; b < SW; b++) {
+            const lc_real *s = dxph + (((size_t)a * SW + b) * Hq + i) * Wq;
+            lc_real *rb;
+            lc__dw_cols(d, Wq, b, &lo, &hi);
+            rb = r + (size_t)lo * SW + b - d->PW;
+            if (SW == 1)
+                for (jj = 0; jj < hi - lo; jj++)
+                    rb[jj] += s[lo + jj];
+            else
+                for (jj = 0; jj < hi - lo; jj++)
+                    rb[(size_t)jj * SW] += s[lo + jj];
         }
     }
 }
@@ -275,29 +388,61 @@ static void lc__dw_backward_task(void *p, int t)
 {
     const lc__dw_job *j = (const lc__dw_job *)p;
     const lc_conv_dims *d = j->d;
-    int C = d->C, OC = d->OC, M = OC / C, KK = d->KH * d->KW, P = d->OH * d->OW;
-    int Hp = j->Hp, Wp = j->Wp, b, c, m, lo, hi;
-    lc_real *xp = j->work + (size_t)t * j->slice;
-    lc_real *dxp = xp + (size_t)Hp * Wp, *yb = dxp + (size_t)Hp * Wp;
+    int C = d->C, OC = d->OC, M = OC / C, KH = d->KH, KW = d->KW, KK = KH * KW;
+    int OH = d->OH, OW = d->OW, P = OH * OW, Hq = j->Hq, Wq = j->Wq, HW = Hq * Wq, mg = j->margin;
+    int L = (OH - 1) * Wq + OW, all = j->nph * j->npw == d->SH * d->SW;
+    long xrs = (long)(d->DH / lc__gcd(d->DH, d->SH)) * Wq, xcs = d->DW / lc__gcd(d->DW, d->SW);
+    int b, c, m, oh, ki, kj, ki0, kj0, lo, hi;
+    lc_real *xph = j->work + (size_t)t * j->slice;
+    lc_real *dxph = xph + (size_t)LC_DWCONV_PLANES(d), *gm = dxph + (size_t)LC_DWCONV_PLANES(d);
+    lc_real *g = gm + mg;   /* dy at the pitch Wq, 0 between its rows and around */
     lc__range(C, j->parts, t, 1, &lo, &hi);
     for (c = lo; c < hi; c++)
         for (b = 0; b < j->B; b++) {
             size_t plane = (size_t)b * C + c;
             if (j->dWt)
-                lc__dw_pad(xp, j->inp + plane * d->H * d->W, d, Hp, Wp);
-            if (j->dinp)
-                memset(dxp, 0, sizeof(lc_real) * (size_t)Hp * Wp);
+                lc__dw_phases(xph, j->inp + plane * d->H * d->W, j);
+            if (j->dinp && !all)   /* phases no tap reads get no gradient */
+                memset(dxph, 0, sizeof(lc_real) * (size_t)LC_DWCONV_PLANES(d));
             for (m = 0; m < M; m++) {
                 int o = c * M + m;
-                const lc_real *dy = j->dout + ((size_t)b * OC + o) * P;
+                const lc_real *dy = j->dout + ((size_t)b * OC + o) * P, *wt = j->Wt + (size_t)o * KK;
                 if (j->dbias)
                     j->dbias[o] += lc__sum(dy, P);
-                if (j->dWt || j->dinp)
-                    lc__dw_plane_back(j->dinp ? dxp : NULL, j->dWt ? j->dWt + (size_t)o * KK : NULL,
-                                      dy, xp, j->Wt + (size_t)o * KK, yb, d, Wp);
+                if (!j->dWt && !j->dinp)
+                    continue;
+                lc__zero(gm, mg);
+                for (oh = 0; oh < OH; oh++) {
+                    lc__dw_copy(g + (size_t)oh * Wq, dy + (size_t)oh * OW, OW);
+                    lc__zero(g + (size_t)oh * Wq + OW, Wq - OW);
+                }
+                lc__zero(g + (size_t)OH * Wq, HW - OH * Wq);
+                if (j->dWt)   /* per phase, each row of its taps, up to 4 at a time */
+                    for (ki0 = 0; ki0 < j->nph; ki0++)
+                        for (kj0 = 0; kj0 < j->npw; kj0++) {
+                            const lc_real *xs = lc__dw_plane_at(xph, j, ki0, kj0) + lc__dw_off(j, ki0, kj0);
+                            lc_real sums[4];
+                            for (ki = ki0; ki < KH; ki += j->sth)
+                                for (kj = kj0; kj < KW; kj += 4 * j->stw) {
+                                    int nk = (KW - 1 - kj) / j->stw + 1, k;
+                                    if (nk > 4) nk = 4;
+                                    sums[0] = sums[1] = sums[2] = sums[3] = 0;
+                                    lc__dw_dots(sums, g, xs + (ki - ki0) / j->sth * xrs +
+                                                (kj - kj0) / j->stw * xcs, xcs, nk, L);
+                                    for (k = 0; k < nk; k++)
+                                        j->dWt[(size_t)o * KK + ki * KW + kj + k * j->stw] += sums[k];
+                                }
+                        }
+                if (j->dinp)   /* each phase: dy gathered through its flipped taps */
+                    for (ki0 = 0; ki0 < j->nph; ki0++)
+                        for (kj0 = 0; kj0 < j->npw; kj0++)
+                            lc__dw_sweep(lc__dw_plane_at(dxph, j, ki0, kj0), HW,
+                                         g - lc__dw_off(j, ki0, kj0), wt + ki0 * KW + kj0,
+                                         (KH - 1 - ki0) / j->sth + 1, (KW - 1 - kj0) / j->stw + 1,
+                                         -xrs, -xcs, j->sth * KW, j->stw, 0, m > 0);
             }
             if (j->dinp)
-                lc__dw_unpad(j->dinp + plane * d->H * d->W, dxp, d, Hp, Wp, j->add);
+                lc__dw_unphase(j->dinp + plane * d->H * d->W, dxph, j, j->add);
         }
 }
 
