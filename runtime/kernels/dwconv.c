@@ -81,19 +81,28 @@ static inline void lc__dw_copy(lc_real *d, const lc_real *s, int n)
  * (affine steps), one pass over y each.  (The passes run at the rate of the
  * loads and stores: y stays in L1, and no pass waits on another, where
  * summing the taps of a chunk in registers waits on each multiply-add.) */
-static inline void lc__dw_sweep(lc_real *y, int L, const lc_real *x, const lc_real *w, int nh,
-                                int nw, long xrs, long xcs, int wrs, int wcs, lc_real b, int add)
+static inline void lc__dw_sweep(lc_real *restrict y, int L, const lc_real *restrict x,
+                                const lc_real *w, int nh, int nw, long xrs, long xcs, int wrs,
+                                int wcs, lc_real b, int add)
 {
     int i, j, q;
     for (i = 0; i < nh; i++)
-        for (j = 0; j < nw; j++) {
-            const lc_real wt = w[i * wrs + j * wcs], *xr = x + i * xrs + j * xcs;
-            if (!add && i == 0 && j == 0)
+        for (j = 0; j < nw; j += 2) {   /* two taps a pass */
+            const lc_real w0 = w[i * wrs + j * wcs], *x0 = x + i * xrs + j * xcs;
+            if (j + 1 < nw) {
+                const lc_real w1 = w[i * wrs + (j + 1) * wcs], *x1 = x0 + xcs;
+                if (!add && i == 0 && j == 0)
+                    for (q = 0; q < L; q++)
+                        y[q] = b + w0 * x0[q] + w1 * x1[q];
+                else
+                    for (q = 0; q < L; q++)
+                        y[q] += w0 * x0[q] + w1 * x1[q];
+            } else if (!add && i == 0 && j == 0)
                 for (q = 0; q < L; q++)
-                    y[q] = b + wt * xr[q];
+                    y[q] = b + w0 * x0[q];
             else
                 for (q = 0; q < L; q++)
-                    y[q] += wt * xr[q];
+                    y[q] += w0 * x0[q];
         }
 }
 
@@ -163,6 +172,15 @@ static inline void lc__dw_phase(lc_real *P, const lc_real *x, const lc_conv_dims
 {
     int i, j, lo, hi, SW = d->SW;
     lc__dw_cols(d, Wq, b, &lo, &hi);
+    if (SW == 1) {   /* one clear of the plane, then the rows: no short clears between them */
+        memset(P, 0, sizeof(lc_real) * (size_t)Hq * Wq);
+        for (i = 0; i < Hq; i++) {
+            int ih = i * d->SH + a - d->PH;
+            if (ih >= 0 && ih < d->H)
+                lc__dw_copy(P + (size_t)i * Wq + lo, x + (size_t)ih * d->W + lo - d->PW, hi - lo);
+        }
+        return;
+    }
     for (i = 0; i < Hq; i++) {
         int ih = i * d->SH + a - d->PH;
         lc_real *r = P + (size_t)i * Wq;
@@ -411,12 +429,15 @@ static void lc__dw_backward_task(void *p, int t)
                     j->dbias[o] += lc__sum(dy, P);
                 if (!j->dWt && !j->dinp)
                     continue;
-                lc__zero(gm, mg);
-                for (oh = 0; oh < OH; oh++) {
-                    lc__dw_copy(g + (size_t)oh * Wq, dy + (size_t)oh * OW, OW);
-                    lc__zero(g + (size_t)oh * Wq + OW, Wq - OW);
+                if (Wq == OW) {
+                    lc__zero(gm, mg);
+                    memcpy(g, dy, sizeof(lc_real) * (size_t)P);
+                    lc__zero(g + P, HW - P);
+                } else {
+                    memset(gm, 0, sizeof(lc_real) * (size_t)(mg + HW));
+                    for (oh = 0; oh < OH; oh++)
+                        lc__dw_copy(g + (size_t)oh * Wq, dy + (size_t)oh * OW, OW);
                 }
-                lc__zero(g + (size_t)OH * Wq, HW - OH * Wq);
                 if (j->dWt)   /* per phase, each row of its taps, up to 4 at a time */
                     for (ki0 = 0; ki0 < j->nph; ki0++)
                         for (kj0 = 0; kj0 < j->npw; kj0++) {
