@@ -58,7 +58,11 @@ $(BUILD)/%.o: %.c $(wildcard compiler/*.h compiler/ops/*.h runtime/*.h) $(BUILD)
 
 # The kernel units, in paste order (runtime/kernels/*.c; kernels.c includes them all).
 KERNEL_UNITS = common gemm conv dwconv pool elementwise optim
+# Small-core versions of some units (--target mcu), pasted in their place, never compiled into layerc.
+MCU_UNITS    = gemm_mcu
+PASTE_UNITS  = $(KERNEL_UNITS) $(MCU_UNITS)
 KERNEL_SRC   = $(KERNEL_UNITS:%=runtime/kernels/%.c)
+PASTE_SRC    = $(PASTE_UNITS:%=runtime/kernels/%.c)
 
 # [threads] -DLC_POOL: the kernels split their work over runtime/threads.c's pool.
 $(BUILD)/runtime/kernels.o: runtime/kernels.c runtime/kernels.h $(KERNEL_SRC)
@@ -67,14 +71,14 @@ $(BUILD)/runtime/kernels.o: runtime/kernels.c runtime/kernels.h $(KERNEL_SRC)
 
 # Each kernel unit's source as a string, for pasting into generated C, with
 # the table of units; and the pool's ([threads], pasted by `layerc --threads N -o m.c`).
-$(BUILD)/kernels_src.c: $(KERNEL_SRC) runtime/kernels.h runtime/threads.c Makefile
+$(BUILD)/kernels_src.c: $(PASTE_SRC) runtime/kernels.h runtime/threads.c Makefile
 	@mkdir -p $(BUILD)
-	{ for u in $(KERNEL_UNITS); do echo "static const char unit_$$u[] ="; \
+	{ for u in $(PASTE_UNITS); do echo "static const char unit_$$u[] ="; \
 	      $(EMBED) runtime/kernels/$$u.c; echo ';'; done; \
 	  echo 'const char *const lc_kernel_unit_names[] = {'; \
-	  for u in $(KERNEL_UNITS); do echo "    \"$$u\","; done; echo '    0 };'; \
+	  for u in $(PASTE_UNITS); do echo "    \"$$u\","; done; echo '    0 };'; \
 	  echo 'const char *const lc_kernel_unit_sources[] = {'; \
-	  for u in $(KERNEL_UNITS); do echo "    unit_$$u,"; done; echo '    0 };'; \
+	  for u in $(PASTE_UNITS); do echo "    unit_$$u,"; done; echo '    0 };'; \
 	  echo 'const char lc_kernels_header[] ='; $(EMBED) runtime/kernels.h; echo ';'; \
 	  echo 'const char lc_threads_source[] ='; $(EMBED) runtime/threads.c; echo ';'; } > $@.tmp && mv $@.tmp $@
 
@@ -104,11 +108,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/liblayerc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -Itests/unit -o $@ $< $(BUILD)/liblayerc.a $(LDLIBS)
 
+# The suite's own packages first (PyTorch, NumPy, Open MPI, ...: tests/deps.sh
+# test), so that a fresh machine runs every group; a group that cannot run fails.
 test: all $(UNIT_TESTS)
+	@sh tests/deps.sh test
 	@BUILD=$(BUILD) sh tests/run.sh
 
 # The same suite, built and run under AddressSanitizer + UBSan.
 test-asan: deps
+	@sh tests/deps.sh test
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" CFLAGS="-O1 -g" build-asan/layerc-asan-tests
 	@BUILD=build-asan LAYERC=build-asan/layerc ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh
 

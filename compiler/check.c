@@ -140,7 +140,7 @@ static void unknown_name(Check *c, const Value *v, int want_layer, int stmt_line
 static int add_weight(Check *c, const char *name, Loc loc, Shape shape, WeightRole role, Init init,
                       long fan_in, long fan_out)
 {
-    Weight w = { name, name, loc, shape, 0, 0, role, init, fan_in, fan_out, 0, 0, 0 };
+    Weight w = { name, name, loc, shape, 0, 0, -1, role, init, fan_in, fan_out, 0, 0, 0 };
     int i = model_add_weight(c->m, c->a, &w);
     if (i < 0) {
         check_error(c, loc, "the weights of the model are too large: over %ld floats in all",
@@ -297,6 +297,31 @@ static const char *op_usage(Arena *a, const OpDef *op)
 }
 
 /* OP(ARGS): resolves the op, binds the arguments, infers the shape. */
+/* frozen layer NAME = OP(...): the weights the op created (NAME.W, NAME.b)
+ * are never trained.  Declared weights are frozen where they are declared. */
+/* frozen layer NAME = OP(...): the trainable weights the op has just made
+ * (index first_weight on) are frozen, so they are the last ones of the
+ * model and no later gradient offset moves. */
+static int freeze_layer_weights(Check *c, Layer *l, int first_weight, Loc loc)
+{
+    int own = c->m->nweights - first_weight, declared = 0;
+    for (int k = 0; k < l->op->nweights; k++) declared += l->w[k] >= 0 && l->w[k] < first_weight;
+    if (own == 0 || declared) {
+        check_error(c, loc, "'frozen' applies to a layer that creates its own weights, and %s %s",
+                    l->op->name, declared ? "uses declared weights: declare them `frozen weight` "
+                    "instead" : "has no weights");
+        return 0;
+    }
+    for (int i = first_weight; i < c->m->nweights; i++) {
+        Weight *w = &c->m->weights[i];
+        if (w->role != ROLE_TRAINABLE) continue;
+        w->role = ROLE_FROZEN;
+        w->grad_offset = -1;
+        c->m->ntrainable -= w->size;
+    }
+    return 1;
+}
+
 static void check_layer_call(Check *c, const Stmt *s, const char *name)
 {
     const Value *call = s->call;
@@ -372,6 +397,7 @@ static void check_layer_call(Check *c, const Stmt *s, const char *name)
             OpCtx ctx = { c->m, c->a, c->d, call->loc };
             ok = op->shape(&ctx, &l);
         }
+        if (ok && s->frozen) ok = freeze_layer_weights(c, &l, first_weight, s->loc);
     }
     if (!ok) memset(&l.shape, 0, sizeof l.shape);
     if (ok) {
@@ -659,7 +685,7 @@ static void check_output_and_loss(Check *c)
 /* sizeof(NAME_t) of a training build at the model's batch. */
 static double state_size(const Model *m)
 {
-    Build b = { 1, 4, 1 };
+    Build b = { .trains = 1, .real_size = 4, .threads = 1 };
     Plan p;
     StateLayout s;
     plan_make(m, &b, &p);

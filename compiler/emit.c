@@ -64,19 +64,24 @@ void emitf(Emit *e, const char *fmt, ...)
 
 const char *e_real(const Emit *e) { return e->o->real_double ? "double" : "float"; }
 
-const char *e_out(Emit *e, int layer)
+/* "m->h_out", or "m->u3.h_out" when tensor t shares its buffer */
+static const char *tensor_ref(Emit *e, int t)
 {
-    int r = e->plan->root[layer];
-    if (e->plan->nbuffers) return arena_printf(&e->names, "m->act%d", e->plan->buffer_of[r]);
-    return arena_printf(&e->names, "m->%s_out", e->m->layers[r].name);
+    const PlanTensor *x = &e->plan->tensors[t];
+    if (e->plan->buffers[x->buffer].ntenants > 1)
+        return arena_printf(&e->names, "m->u%d.%s", x->buffer, x->name);
+    return arena_printf(&e->names, "m->%s", x->name);
 }
+
+const char *e_out(Emit *e, int layer) { return tensor_ref(e, e->plan->out_tensor[e->plan->root[layer]]); }
 
 const char *e_in(Emit *e, const Layer *l, int k) { return e_out(e, l->in[k]); }
 
 const char *e_grad(Emit *e, int layer)
 {
-    if (!e->m->layers[layer].needs_grad || !e->build.trains) return "NULL";
-    return arena_printf(&e->names, "m->d_%s", e->m->layers[e->plan->root[layer]].name);
+    int t = e->plan->grad_tensor[e->plan->root[layer]];
+    if (!e->m->layers[layer].needs_grad || !e->build.trains || t < 0) return "NULL";
+    return tensor_ref(e, t);
 }
 
 const char *e_in_grad(Emit *e, const Layer *l, int k) { return e_grad(e, l->in[k]); }
@@ -86,22 +91,29 @@ int e_wants_grad(const Emit *e, const Layer *l, int k)
     return e->build.trains && e->m->layers[l->in[k]].needs_grad;
 }
 
+/* A weight's values: in params[], or the const array of a baked weight. */
+static const char *weight_ref(Emit *e, int w)
+{
+    const Weight *x = &e->m->weights[w];
+    if (plan_is_const(e->plan, w)) return arena_printf(&e->names, "%s_values", x->cname);
+    return arena_printf(&e->names, "m->params + OFF_%s", x->cname);
+}
+
 const char *e_weight(Emit *e, const Layer *l, int slot)
 {
-    const Weight *w = layer_weight(e->m, l, slot);
-    return w ? arena_printf(&e->names, "m->params + OFF_%s", w->cname) : "NULL";
+    return layer_weight(e->m, l, slot) ? weight_ref(e, l->w[slot]) : "NULL";
 }
 
 const char *e_wgrad(Emit *e, const Layer *l, int slot)
 {
     const Weight *w = layer_weight(e->m, l, slot);
     if (!w || !weight_trainable(w) || !e->build.trains) return "NULL";
-    return arena_printf(&e->names, "m->grads + OFF_%s", w->cname);
+    return arena_printf(&e->names, "m->grads + GOFF_%s", w->cname);
 }
 
 const char *e_saved(Emit *e, const Layer *l, int slot)
 {
-    return arena_printf(&e->names, "m->%s_%s", l->name, l->op->saved[slot].name);
+    return tensor_ref(e, e->plan->saved_tensor[layer_index(e->m, l) * LC_MAX_SAVED + slot]);
 }
 
 int e_adds(const Emit *e, const Layer *l, int k)
@@ -136,7 +148,8 @@ static int emit_threads(const EmitOptions *o)
 Build emit_build(const Model *m, const EmitOptions *o)
 {
     (void)m;
-    return (Build){ !o->inference, o->real_double ? 8 : 4, emit_threads(o) };
+    return (Build){ !o->inference, o->real_double ? 8 : 4, emit_threads(o), o->baked != NULL,
+                    o->keep_all, o->jit ? TARGET_HOST : o->target };
 }
 
 /* Line starts of the model's source, for the comment above each block. */
@@ -230,17 +243,26 @@ static const char *field_type(const Emit *e, FieldType t)
     return e_real(e);
 }
 
-static const char *group_comment(FieldGroup g, int trains)
+/* "[fashion_mlp_BATCH * 784]" */
+static const char *array_dims(Emit *e, long count, int per_sample)
 {
-    switch (g) {
-    case SG_OUTPUTS:
-        return trains ? "stored layer outputs, BATCH samples each"
-                      : "layer outputs, BATCH samples each; a buffer is reused once\n"
-                        "     * every reader of its previous layer has run";
-    case SG_GRADIENTS: return "d(loss)/d(layer output), for the backward pass";
-    case SG_SAVED: return "what the training forward pass keeps for the backward pass";
-    default: return NULL;
-    }
+    if (per_sample) return arena_printf(&e->names, "[%s_BATCH * %ld]", e->m->name, count);
+    return arena_printf(&e->names, "[%ld]", count);
+}
+
+/* A buffer several tensors take in turn, their lifetimes apart. */
+static void emit_union(Emit *e, const StateField *f)
+{
+    const Plan *p = e->plan;
+    emitf(e, "    union {   /* taken in turn:");
+    for (int t = 0; t < p->ntensors; t++)
+        if (p->tensors[t].buffer == f->buffer) emitf(e, " %s", p->tensors[t].name);
+    emitf(e, " */\n");
+    for (int t = 0; t < p->ntensors; t++)
+        if (p->tensors[t].buffer == f->buffer)
+            emitf(e, "        %s %s%s;\n", e_real(e), p->tensors[t].name,
+                  array_dims(e, p->tensors[t].size, p->tensors[t].per_sample));
+    emitf(e, "    } %s;\n", f->name);
 }
 
 static void emit_state_struct(Emit *e)
@@ -248,22 +270,22 @@ static void emit_state_struct(Emit *e)
     const Model *m = e->m;
     const char *N = m->name;
     StateLayout s;
+    char shape[64];
+    int said = 0;
     state_layout(m, &e->build, e->plan, &s);
     emitf(e, "typedef struct {\n");
     for (int i = 0; i < s.n; i++) {
         const StateField *f = &s.fields[i];
-        const char *g = group_comment(f->group, e->build.trains);
-        if (g && (i == 0 || s.fields[i - 1].group != f->group)) {
-            char *gc = arena_strdup(&e->names, g);
-            char *at = strstr(gc, "BATCH");
-            if (at) gc = arena_printf(&e->names, "%.*s%s_%s", (int)(at - gc), gc, N, at);
-            emitf(e, "    /* %s */\n", gc);
+        if (f->buffer >= 0 && !said++)
+            emitf(e, "    /* layer outputs%s, %s_BATCH samples each; tensors whose\n"
+                     "     * lifetimes do not overlap share a union */\n",
+                  e->build.trains ? ", gradients and what the backward pass reads" : "", N);
+        if (f->group == SG_SHARED) {
+            emit_union(e, f);
+            continue;
         }
-        emitf(e, "    %s %s", field_type(e, f->type), f->name);
-        if (f->count && f->per_sample) emitf(e, "[%s_BATCH * %ld]", N, f->count);
-        else if (f->count) emitf(e, "[%ld]", f->count);
-        emitf(e, ";");
-        char shape[64];
+        emitf(e, "    %s %s%s;", field_type(e, f->type), f->name,
+              f->count ? array_dims(e, f->count, f->per_sample) : "");
         if (f->comment) emitf(e, "   /* %s */", f->comment);
         else if (f->group == SG_OUTPUTS && f->layer >= 0)
             emitf(e, "   /* %s */", shape_str(&m->layers[f->layer].shape, shape, sizeof shape));
@@ -291,15 +313,27 @@ char *emit_header(const Model *m, const EmitOptions *o)
               " * layerc again).  Model %s: %s[%ld] -> %s[%ld], %ld parameters, loss %s.%s */\n",
           LAYERC_VERSION, o->source_name, N, in->name, in->size, out->name, out->size, m->nparams,
           m->loss->name, o->inference ? "\n * Inference only: forward pass, no training state." : "");
-    emitf(&e, "#ifndef %s\n#define %s\n\n#include <stdint.h>\n\n", guard, guard);
+    emitf(&e, "#ifndef %s\n#define %s\n\n#include <stdint.h>\n\n"
+              "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n", guard, guard);
     emitf(&e, "#define %s_IN      %ld   /* floats in one input sample */\n", N, in->size);
     emitf(&e, "#define %s_OUT     %ld   /* floats in one output sample (and one truth row) */\n", N, out->size);
     emitf(&e, "#define %s_BATCH   %d   /* most samples one call takes */\n", N, m->train.batch);
-    emitf(&e, "#define %s_NPARAMS %ld   /* floats in params[] */\n\n", N, m->nparams);
+    emitf(&e, "#define %s_NPARAMS %ld   /* floats in params[] */\n", N, plan.nparams);
+    emitf(&e, "#define %s_NGRADS  %ld   /* floats in grads[]: the trainable weights */\n\n", N,
+          m->ntrainable);
+    emitf(&e, "/* what learning does to a weight */\n"
+              "#define %s_TRAINABLE 0   /* stepped by the optimizer */\n"
+              "#define %s_FROZEN    1   /* never changes */\n"
+              "#define %s_BUFFER    2   /* changed by the training forward pass (running statistics) */\n\n",
+          N, N, N);
     emitf(&e, "typedef struct {\n    const char *name;   /* \"w2\", \"h.W\" */\n"
-              "    int offset, size;   /* in params[] */\n    int rank, dims[%d];\n"
-              "    int trainable;      /* 0 for frozen weights */\n} %s_param_info;\n\n",
-          LC_MAX_RANK, N);
+              "    int offset, size;   /* in params[] (offset -1: in `values`) */\n    int rank, dims[%d];\n"
+              "    int trainable;      /* 1 when role is %s_TRAINABLE */\n"
+              "    int role;           /* %s_TRAINABLE, %s_FROZEN or %s_BUFFER */\n"
+              "    int grad_offset;    /* in grads[], -1 when not trainable */\n"
+              "    const %s *values;   /* a baked weight that never changes (flash), else NULL */\n"
+              "} %s_param_info;\n\n",
+          LC_MAX_RANK, N, N, N, N, R, N);
     emit_state_struct(&e);
     emitf(&e, "\n/* one row per weight tensor */\nextern const %s_param_info %s_params[];\n"
               "extern const int %s_nparam_tensors;\n\n", N, N, N);
@@ -317,7 +351,7 @@ char *emit_header(const Model *m, const EmitOptions *o)
         emitf(&e, "/* Training forward (dropout on), loss, backward, update; returns the loss. */\n"
                   "%s %s_train_step(%s_t *m, const %s *x, const %s *truth, int n);\n", R, N, N, R, R);
     }
-    emitf(&e, "\n#endif\n");
+    emitf(&e, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
     return emit_end(&e, &plan);
 }
 
@@ -342,6 +376,21 @@ static int unit_needed(const Emit *e, const char *name)
     return e->build.trains && needs_unit(m->train.opt.def->units, name);
 }
 
+/* The unit pasted for unit u: its small-core version ("gemm_mcu") when the
+ * target is TARGET_MCU and there is one, -1 when u is itself such a version
+ * (pasted in place of its host unit, never beside it). */
+static int unit_for_target(const Emit *e, int u)
+{
+    const char *name = lc_kernel_unit_names[u];
+    size_t n = strlen(name);
+    if (n > 4 && !strcmp(name + n - 4, "_mcu")) return -1;
+    if (e->build.target != TARGET_MCU) return u;
+    for (int v = 0; lc_kernel_unit_names[v]; v++)
+        if (!strncmp(lc_kernel_unit_names[v], name, n) && !strcmp(lc_kernel_unit_names[v] + n, "_mcu"))
+            return v;
+    return u;
+}
+
 static void emit_kernels(Emit *e)
 {
     int any = 0;
@@ -362,30 +411,70 @@ static void emit_kernels(Emit *e)
              "#else\n#define LC_KERNEL static\n#endif\n");
     emitf(e, "#if defined(__GNUC__)\n#pragma GCC diagnostic push\n"
              "#pragma GCC diagnostic ignored \"-Wunused-function\"\n#endif\n");
-    for (int u = 0; lc_kernel_unit_names[u]; u++)
-        if (u == 0 || unit_needed(e, lc_kernel_unit_names[u])) emitf(e, "%s", lc_kernel_unit_sources[u]);
+    for (int u = 0; lc_kernel_unit_names[u]; u++) {
+        int v = unit_for_target(e, u);
+        if (v >= 0 && (u == 0 || unit_needed(e, lc_kernel_unit_names[u])))
+            emitf(e, "%s", lc_kernel_unit_sources[v]);
+    }
     emitf(e, "#if defined(__GNUC__)\n#pragma GCC diagnostic pop\n#endif\n");
     emitf(e, "/* ---- end of kernels ---- */\n");
+}
+
+/* "static const float h_W_values[...] = { ... };" for every weight that is
+ * baked and never changes: flash on a microcontroller. */
+static void emit_const_weights(Emit *e)
+{
+    const Model *m = e->m;
+    for (int i = 0; i < m->nweights; i++) {
+        const Weight *w = &m->weights[i];
+        char shape[64];
+        if (!plan_is_const(e->plan, i)) continue;
+        emitf(e, "\n/* %s %s, %s: trained values, baked in by layerc --weights */\n"
+                 "static const %s %s_values[%ld] = {", w->name, shape_str(&w->shape, shape, sizeof shape),
+              w->role == ROLE_TRAINABLE ? "trainable (not trained in this build)"
+                                        : w->role == ROLE_FROZEN ? "frozen" : "buffer",
+              e_real(e), w->cname, w->size);
+        for (long k = 0; k < w->size; k++)
+            emitf(e, "%s%s%s", k ? "," : "", k % 6 ? " " : "\n    ", e_num(e, e->o->baked[w->offset + k]));
+        emitf(e, "\n};\n");
+    }
 }
 
 static void emit_param_table(Emit *e)
 {
     const Model *m = e->m;
     const char *N = m->name;
-    if (m->nweights) {
-        emitf(e, "\n/* where each weight lives in params[] and grads[] */\nenum {\n");
+    int any_params = 0, any_grads = 0;
+    for (int i = 0; i < m->nweights; i++) {
+        any_params |= !plan_is_const(e->plan, i);
+        any_grads |= e->build.trains && weight_trainable(&m->weights[i]);
+    }
+    if (any_params) {
+        emitf(e, "\n/* where each weight lives in params[] */\nenum {\n");
         for (int i = 0; i < m->nweights; i++)
-            emitf(e, "    OFF_%s = %ld,\n", m->weights[i].cname, m->weights[i].offset);
+            if (!plan_is_const(e->plan, i))
+                emitf(e, "    OFF_%s = %ld,\n", m->weights[i].cname, e->plan->param_at[i]);
         emitf(e, "};\n");
     }
+    if (any_grads) {
+        emitf(e, "\n/* where each trainable weight's gradient lives in grads[] */\nenum {\n");
+        for (int i = 0; i < m->nweights; i++)
+            if (weight_trainable(&m->weights[i]))
+                emitf(e, "    GOFF_%s = %ld,\n", m->weights[i].cname, m->weights[i].grad_offset);
+        emitf(e, "};\n");
+    }
+    emit_const_weights(e);
     emitf(e, "\nconst %s_param_info %s_params[] = {\n", N, N);
     for (int i = 0; i < m->nweights; i++) {
         const Weight *w = &m->weights[i];
-        emitf(e, "    { \"%s\", %ld, %ld, %d, {", w->name, w->offset, w->size, w->shape.rank);
+        int fixed = plan_is_const(e->plan, i);
+        emitf(e, "    { \"%s\", %ld, %ld, %d, {", w->name, fixed ? -1 : e->plan->param_at[i], w->size,
+              w->shape.rank);
         for (int d = 0; d < w->shape.rank; d++) emitf(e, "%s%ld", d ? ", " : " ", w->shape.dims[d]);
-        emitf(e, " }, %d },\n", weight_trainable(w));
+        emitf(e, " }, %d, %d, %ld, %s },\n", weight_trainable(w), (int)w->role, w->grad_offset,
+              fixed ? arena_printf(&e->names, "%s_values", w->cname) : "NULL");
     }
-    if (!m->nweights) emitf(e, "    { \"\", 0, 0, 0, { 0 }, 0 }   /* no weights */\n");
+    if (!m->nweights) emitf(e, "    { \"\", 0, 0, 0, { 0 }, 0, 0, -1, NULL }   /* no weights */\n");
     emitf(e, "};\nconst int %s_nparam_tensors = %d;\n", N, m->nweights);
 }
 
@@ -506,13 +595,19 @@ static void emit_init(Emit *e)
             emitf(e, "    m->%s = %.17g;\n", o->def->params[k], o->hp[k]);
     }
     if (e->o->baked) {
-        emitf(e, "    /* trained values, baked in by layerc --weights */\n    {\n"
-                 "        static const %s trained[%ld] = {", e_real(e), m->nparams ? m->nparams : 1);
-        for (long i = 0; i < m->nparams; i++)
-            emitf(e, "%s%s%s", i ? "," : "", i % 6 ? " " : "\n            ", e_num(e, e->o->baked[i]));
-        if (!m->nparams) emitf(e, " 0 ");
-        emitf(e, "\n        };\n        memcpy(m->params, trained, sizeof(%s) * %ld);\n    }\n",
-              e_real(e), m->nparams);
+        if (e->plan->nparams) {
+            emitf(e, "    /* trained values of the weights that change, baked in by layerc --weights */\n"
+                     "    {\n        static const %s trained[%ld] = {", e_real(e), e->plan->nparams);
+            long k = 0;
+            for (int i = 0; i < m->nweights; i++) {
+                const Weight *w = &m->weights[i];
+                if (plan_is_const(e->plan, i)) continue;
+                for (long j = 0; j < w->size; j++, k++)
+                    emitf(e, "%s%s%s", k ? "," : "", k % 6 ? " " : "\n            ",
+                          e_num(e, e->o->baked[w->offset + j]));
+            }
+            emitf(e, "\n        };\n        memcpy(m->params, trained, sizeof trained);\n    }\n");
+        }
     } else {
         for (int i = 0; i < m->nweights; i++) emit_weight_init(e, &m->weights[i]);
     }
@@ -527,20 +622,26 @@ static const char *pass_name(Emit *e, const char *pass, Mode mode)
     return arena_printf(&e->names, "%s_%s_%s", e->m->name, pass, mode == MODE_TRAIN ? "train" : "eval");
 }
 
-static void emit_forward_pass(Emit *e, Mode mode)
+/* checked: the JIT's lc_jit_nonfinite_layer, which returns the name of the
+ * first layer whose output is not finite */
+static void emit_forward_pass(Emit *e, Mode mode, int checked)
 {
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
     int modal = e->build.trains && model_is_modal(m);
-    emitf(e, "\n/* The %sforward pass: every layer in source order stores its output. */\n"
-             "static void %s(%s_t *m, const %s *x, int n)\n{\n",
-          !modal ? "" : mode == MODE_TRAIN ? "training " : "evaluating ", pass_name(e, "run", mode), N, R);
+    if (checked)
+        emitf(e, "const char *lc_jit_nonfinite_layer(%s_t *m, const %s *input, int n)\n{\n"
+                 "    if (n > %s_BATCH) n = %s_BATCH;\n", N, R, N, N);
+    else
+        emitf(e, "\n/* The %sforward pass: every layer in source order stores its output. */\n"
+                 "static void %s(%s_t *m, const %s *input, int n)\n{\n",
+              !modal ? "" : mode == MODE_TRAIN ? "training " : "evaluating ", pass_name(e, "run", mode), N, R);
     if (modal) emitf(e, "    m->training = %d;\n", mode == MODE_TRAIN);
     const Layer *in = &m->layers[0];
     char text[200];
     source_excerpt(e, in->loc.line, text, sizeof text);
     emitf(e, "    /* %s:%d  %s */\n", e->o->source_name, in->loc.line, text);
-    emitf(e, "    memcpy(%s, x, sizeof(%s) * n * %ld);\n", e_out(e, 0), R, in->size);
+    emitf(e, "    memcpy(%s, input, sizeof(%s) * (size_t)n * %ld);\n", e_out(e, 0), R, in->size);
     for (int i = 1; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         if (!l->live) continue;
@@ -550,21 +651,24 @@ static void emit_forward_pass(Emit *e, Mode mode)
                   m->layers[e->plan->root[i]].name);
         else
             l->op->forward(e, l, mode);
+        if (checked)
+            emitf(e, "    if (!lc_jit_finite(%s, (long)n * %ld)) return \"%s\";\n", e_out(e, i), l->size,
+                  l->name);
     }
-    emitf(e, "}\n");
+    emitf(e, checked ? "    return 0;\n}\n" : "}\n");
 }
 
 static void emit_forward(Emit *e)
 {
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
-    emit_forward_pass(e, MODE_EVAL);
-    if (e->build.trains && model_is_modal(m)) emit_forward_pass(e, MODE_TRAIN);
+    emit_forward_pass(e, MODE_EVAL, 0);
+    if (e->build.trains && model_is_modal(m)) emit_forward_pass(e, MODE_TRAIN, 0);
     emitf(e, "\nvoid %s_forward(%s_t *m, const %s *x, %s *y, int n)\n{\n", N, N, R, R);
     emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;   /* the state holds at most BATCH samples */\n"
              "    if (n < 1) return;\n", N, N);
     emitf(e, "    %s(m, x, n);\n", pass_name(e, "run", MODE_EVAL));
-    emitf(e, "    if (y) memcpy(y, %s, sizeof(%s) * n * %s_OUT);\n}\n", e_out(e, m->output), R, N);
+    emitf(e, "    if (y) memcpy(y, %s, sizeof(%s) * (size_t)n * %s_OUT);\n}\n", e_out(e, m->output), R, N);
 }
 
 static void emit_loss(Emit *e)
@@ -572,9 +676,9 @@ static void emit_loss(Emit *e)
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
     emitf(e, "\n%s %s_loss(const %s_t *m, const %s *truth, int n)\n{\n", R, N, N, R);
-    emitf(e, "    double total = 0;\n    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return 0;\n", N, N);
+    emitf(e, "    %s total = 0;\n    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return 0;\n", R, N, N);
     m->loss->emit_loss(e);
-    emitf(e, "    return (%s)(total / n);\n}\n", R);
+    emitf(e, "    return total / (%s)n;\n}\n", R);
 }
 
 static void emit_backward_pass(Emit *e, Mode mode, int public)
@@ -635,15 +739,19 @@ static void emit_backward(Emit *e)
 }
 
 /* Runs of consecutive weights to update with the same decay, so the update
- * loops skip frozen ones and those that do not reach the loss. */
-static int next_trainable_run(const Model *m, int i, long *from, long *to, double *decay)
+ * loops skip frozen ones and those that do not reach the loss: params[p,
+ * p + n) and grads[g, g + n). */
+static int next_trainable_run(const Emit *e, int i, long *p, long *g, long *n, double *decay)
 {
+    const Model *m = e->m;
     while (i < m->nweights && !m->weights[i].updated) i++;
     if (i == m->nweights) return -1;
-    *from = m->weights[i].offset;
+    *p = e->plan->param_at[i];
+    *g = m->weights[i].grad_offset;
     *decay = m->weights[i].decay;
-    while (i < m->nweights && m->weights[i].updated && m->weights[i].decay == *decay) i++;
-    *to = m->weights[i - 1].offset + m->weights[i - 1].size;
+    *n = 0;
+    while (i < m->nweights && m->weights[i].updated && m->weights[i].decay == *decay)
+        *n += m->weights[i++].size;
     return i;
 }
 
@@ -652,16 +760,16 @@ static void emit_update(Emit *e)
     const Model *m = e->m;
     const char *N = m->name;
     const Optimizer *o = &m->train.opt;
-    long from, to;
+    long p, g, n;
     double decay;
     emitf(e, "\nvoid %s_update(%s_t *m)\n{\n", N, N);
-    if (next_trainable_run(m, 0, &from, &to, &decay) < 0) {
+    if (next_trainable_run(e, 0, &p, &g, &n, &decay) < 0) {
         emitf(e, "    (void)m;   /* no weight to train */\n}\n");
         return;
     }
     o->def->emit_prologue(e, o);
-    for (int i = 0; (i = next_trainable_run(m, i, &from, &to, &decay)) >= 0;)
-        o->def->emit_run(e, o, from, to - from, decay);
+    for (int i = 0; (i = next_trainable_run(e, i, &p, &g, &n, &decay)) >= 0;)
+        o->def->emit_run(e, o, p, g, n, decay);
     emitf(e, "}\n");
 }
 
@@ -673,6 +781,57 @@ static void emit_train_step(Emit *e)
     emitf(e, "    %s(m, x, n);\n    %s loss = %s_loss(m, truth, n);\n"
              "    %s_backward(m, truth, n);\n    %s_update(m);\n    return loss;\n}\n",
           pass_name(e, "run", MODE_TRAIN), R, N, N, N);
+}
+
+/* lc_jit_nonfinite_layer(m, input, n): the training forward pass again, each
+ * layer's output checked as soon as it is computed (a buffer shared by
+ * lifetime holds it only until a later tensor takes it): the first layer
+ * whose output is not finite, or NULL.  The runner asks after a step whose
+ * loss was not finite. */
+static void emit_jit_nonfinite_layer(Emit *e)
+{
+    emitf(e, "\nstatic int lc_jit_finite(const %s *p, long k)\n{\n"
+             "    for (long i = 0; i < k; i++) if (!(p[i] - p[i] == 0)) return 0;\n"
+             "    return 1;\n}\n", e_real(e));
+    emit_forward_pass(e, MODE_TRAIN, 1);
+}
+
+/* Layer i's output still holds the last forward pass: it is computed, and
+ * no other tensor takes its buffer. */
+static int output_kept(const Emit *e, int i)
+{
+    const Plan *p = e->plan;
+    int t = p->out_tensor[p->root[i]];
+    return e->m->layers[i].live && t >= 0 && p->buffers[p->tensors[t].buffer].ntenants == 1;
+}
+
+/* The backward pass writes the gradient of layer i's output: it needs one,
+ * and it is not the output of a loss fused with its op (whose backward
+ * starts at the layer before). */
+static int gradient_kept(const Emit *e, int i)
+{
+    const Model *m = e->m;
+    const Plan *p = e->plan;
+    int t = p->grad_tensor[p->root[i]];
+    return e->build.trains && m->layers[i].live && m->layers[i].needs_grad && t >= 0 &&
+           p->buffers[p->tensors[t].buffer].ntenants == 1 &&
+           !(i == m->output && model_loss_start(m) != m->output);
+}
+
+/* For layerc trace: each layer's output and gradient by layer index, NULL
+ * where the build keeps none; an alias gives its input's storage. */
+static void emit_layer_accessors(Emit *e)
+{
+    const Model *m = e->m;
+    const char *N = m->name, *R = e_real(e);
+    emitf(e, "%s *lc_jit_layer_out(%s_t *m, int i)\n{\n    switch (i) {\n", R, N);
+    for (int i = 0; i < m->nlayers; i++)
+        if (output_kept(e, i)) emitf(e, "    case %d: return %s;\n", i, e_out(e, i));
+    emitf(e, "    }\n    return NULL;\n}\n");
+    emitf(e, "%s *lc_jit_layer_grad(%s_t *m, int i)\n{\n    (void)m;\n    switch (i) {\n", R, N);
+    for (int i = 0; i < m->nlayers; i++)
+        if (gradient_kept(e, i)) emitf(e, "    case %d: return %s;\n", i, e_grad(e, i));
+    emitf(e, "    }\n    return NULL;\n}\n");
 }
 
 /* What the JIT runner needs beyond the public API: the state's size and
@@ -689,9 +848,11 @@ static void emit_jit_glue(Emit *e)
           N, R, N, R, N, e_out(e, m->output), N);
     if (e->build.trains)
         emitf(e, "%s *lc_jit_grads(%s_t *m) { return m->grads; }\n"
-                 "void lc_jit_forward_train(%s_t *m, const %s *x, int n) { %s(m, x, n); }\n"
+                 "void lc_jit_forward_train(%s_t *m, const %s *input, int n) { %s(m, input, n); }\n"
                  "void lc_jit_set_lr(%s_t *m, double lr) { m->lr = lr; }\n",
               R, N, N, R, pass_name(e, "run", MODE_TRAIN), N);
+    if (e->build.trains) emit_jit_nonfinite_layer(e);
+    emit_layer_accessors(e);
 }
 
 char *emit_source(const Model *m, const EmitOptions *o)

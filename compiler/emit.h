@@ -26,6 +26,8 @@ typedef struct {
     const char *header;   /* the header's name for #include (AOT) */
     const char *source_name; /* the .lyr path to cite in comments */
     int threads;          /* AOT: paste the thread pool for this many threads (<= 1: none) */
+    Target target;        /* AOT: the kernels for this kind of CPU */
+    int keep_all;         /* no output shares storage with another (the plan's keep_all) */
 } EmitOptions;
 
 /* Both return malloc'd NUL-terminated text. */

@@ -63,6 +63,7 @@ int model_add_weight(Model *m, Arena *a, const Weight *w)
     m->weights[i] = *w;
     m->weights[i].size = size;
     m->weights[i].offset = m->nparams;
+    m->weights[i].grad_offset = w->role == ROLE_TRAINABLE ? m->ntrainable : -1;
     m->nparams += size;
     if (w->role == ROLE_TRAINABLE) m->ntrainable += size;
     return i;

@@ -71,7 +71,8 @@ typedef struct {
     const char *cname;      /* as a C identifier: "w2", "h_W" */
     Loc loc;
     Shape shape;
-    long size, offset;      /* element count; offset in params[] */
+    long size, offset;      /* element count; offset in params[] when every weight is there */
+    long grad_offset;       /* offset in grads[] (trainable weights only), else -1 */
     WeightRole role;
     Init init;
     long fan_in, fan_out;
@@ -131,7 +132,7 @@ typedef struct {
     const LossDef *loss;
     Loc loss_loc;
     TrainConfig train;
-    long nparams;           /* floats in params[] */
+    long nparams;           /* floats of all the weights */
     long ntrainable;        /* of which trainable: the floats of grads[] */
 } Model;
 

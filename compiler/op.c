@@ -95,7 +95,7 @@ int op_weight(OpCtx *c, Layer *l, int slot, Shape shape, long fan_in, long fan_o
 {
     const WeightDef *d = &l->op->weights[slot];
     Weight w = { arena_printf(c->a, "%s.%s", l->name, d->name),
-                 arena_printf(c->a, "%s_%s", l->name, d->name), c->loc, shape, 0, 0, d->role,
+                 arena_printf(c->a, "%s_%s", l->name, d->name), c->loc, shape, 0, 0, -1, d->role,
                  init ? *init : d->init, fan_in, fan_out, 0, 1, 0 };
     int i = model_add_weight(c->m, c->a, &w);
     if (i < 0) {

@@ -28,6 +28,7 @@
 
 #include "arena.h"
 #include "ir.h"
+#include "plan.h"
 
 typedef enum {
     P_LAYER,    /* a layer name */
@@ -96,15 +97,17 @@ struct OpDef {
     int nweights;
     SavedDef saved[LC_MAX_SAVED];
     int nsaved;
-    /* floats of scratch (m->work, shared by every layer) a call needs, with
-     * `threads` threads; NULL for none */
-    long (*scratch)(const Model *m, const Layer *l, int threads);
+    /* floats of scratch (m->work, shared by every layer) a call needs in
+     * build b (its threads and target); NULL for none */
+    long (*scratch)(const Model *m, const Layer *l, const Build *b);
     KernelRef kernels[LC_MAX_OP_KERNELS];   /* ends at the first empty name */
     const char *units;                   /* kernel units to paste: "gemm conv" */
     int backward_reads;                  /* READS_INPUTS | READS_OUTPUT */
     /* 1 when the output is the input's storage (no copy) in a build that
      * trains (training = 1) or not; NULL: never */
     int (*aliases)(const Layer *l, int training);
+    int inplace;                         /* the forward pass may write its output over
+                                            its first input (elementwise ops) */
     int modal;                           /* forward and backward differ in training */
     int random;                          /* the training forward draws from m->rng */
     const char *fused_loss;              /* the loss whose backward starts at this op's

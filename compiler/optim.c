@@ -34,14 +34,14 @@ static const char *decay_of(Emit *e, double extra)
     return extra ? arena_printf(&e->names, "decay + %s", e_num(e, extra)) : "decay";
 }
 
-static void sgd_run(Emit *e, const Optimizer *o, long from, long n, double extra_decay)
+static void sgd_run(Emit *e, const Optimizer *o, long p, long g, long n, double extra_decay)
 {
     if (optim_has_slot(o, 0))
         emitf(e, "    lc_sgd_update(m->params + %ld, m->grads + %ld, m->velocity + %ld, %ld, lr, momentum, %s);\n",
-              from, from, from, n, decay_of(e, extra_decay));
+              p, g, g, n, decay_of(e, extra_decay));
     else
         emitf(e, "    lc_sgd_update(m->params + %ld, m->grads + %ld, NULL, %ld, lr, 0, %s);\n",
-              from, from, n, decay_of(e, extra_decay));
+              p, g, n, decay_of(e, extra_decay));
 }
 
 static void adam_prologue(Emit *e, const Optimizer *o)
@@ -59,12 +59,12 @@ static void adam_prologue(Emit *e, const Optimizer *o)
           R, R, R, R, R, R, R, R, R, R, R, R);
 }
 
-static void adam_run(Emit *e, const Optimizer *o, long from, long n, double extra_decay)
+static void adam_run(Emit *e, const Optimizer *o, long p, long g, long n, double extra_decay)
 {
     (void)o;
     emitf(e, "    lc_adam_update(m->params + %ld, m->grads + %ld, m->adam_m + %ld, m->adam_v + %ld, %ld,\n"
              "                   step_size, bias2_sqrt, beta1, beta2, one_beta1, one_beta2, eps, %s);\n",
-          from, from, from, from, n, decay_of(e, extra_decay));
+          p, g, g, g, n, decay_of(e, extra_decay));
 }
 
 static const OptimDef optimizers[] = {

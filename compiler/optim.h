@@ -25,8 +25,9 @@ struct OptimDef {
     const char *counter;         /* an int64_t step counter in the state, or NULL */
     /* the constants of NAME_update, then one step over params[from, from + n) */
     void (*emit_prologue)(Emit *e, const Optimizer *o);
-    /* extra_decay: the weights' own decay (decay= of their layer), added to weight_decay */
-    void (*emit_run)(Emit *e, const Optimizer *o, long from, long n, double extra_decay);
+    /* params[p, p + n) and their gradients grads[g, g + n); extra_decay: the
+     * weights' own decay (decay= of their layer), added to weight_decay */
+    void (*emit_run)(Emit *e, const Optimizer *o, long p, long g, long n, double extra_decay);
     KernelRef kernels[LC_MAX_OP_KERNELS];
     const char *units;
 };

@@ -14,7 +14,7 @@ static void add(StateLayout *s, FieldType type, FieldGroup group, const char *na
         s->cap = s->cap ? 2 * s->cap : 32;
         s->fields = xrealloc(s->fields, sizeof(StateField) * (size_t)s->cap);
     }
-    s->fields[s->n++] = (StateField){ type, group, name, count, per_sample, comment, layer };
+    s->fields[s->n++] = (StateField){ type, group, name, count, per_sample, comment, layer, -1 };
 }
 
 static long most_scratch(const Model *m, const Build *b)
@@ -23,7 +23,7 @@ static long most_scratch(const Model *m, const Build *b)
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         if (!l->live || !l->op || !l->op->scratch) continue;
-        long w = l->op->scratch(m, l, b->threads);
+        long w = l->op->scratch(m, l, b);
         if (w > most) most = w;
     }
     return most;
@@ -52,44 +52,32 @@ static void scalars(const Model *m, const Build *b, StateLayout *s)
     add(s, SF_UINT64, SG_MISC, "rng", 0, 0, who, -1);
 }
 
+static FieldGroup group_of(TensorKind k)
+{
+    return k == PT_OUT ? SG_OUTPUTS : k == PT_GRAD ? SG_GRADIENTS : SG_SAVED;
+}
+
 static void arrays(const Model *m, const Build *b, const Plan *p, StateLayout *s)
 {
-    Arena *a = &s->names;
     const Optimizer *o = &m->train.opt;
-    long np = m->nparams ? m->nparams : 1;   /* C has no empty arrays */
-    add(s, SF_REAL, SG_PARAMS, "params", np, 0, "every weight, in declaration order, row-major", -1);
+    long ng = m->ntrainable ? m->ntrainable : 1;   /* C has no empty arrays */
+    add(s, SF_REAL, SG_PARAMS, "params", p->nparams ? p->nparams : 1, 0,
+        b->baked ? "the weights that change, in declaration order, row-major"
+                 : "every weight, in declaration order, row-major", -1);
     if (b->trains) {
-        add(s, SF_REAL, SG_GRADS, "grads", np, 0, "d(mean loss)/d(params), same layout", -1);
+        add(s, SF_REAL, SG_GRADS, "grads", ng, 0, "d(mean loss)/d(trainable weights), in declaration order", -1);
         for (int k = 0; k < o->def->nslots; k++)
-            if (optim_has_slot(o, k)) add(s, SF_REAL, SG_OPTIMIZER, o->def->slots[k], np, 0, NULL, -1);
+            if (optim_has_slot(o, k)) add(s, SF_REAL, SG_OPTIMIZER, o->def->slots[k], ng, 0, NULL, -1);
     }
-    if (!b->trains) {
-        for (int k = 0; k < p->nbuffers; k++) {
-            char *who = arena_strdup(a, "");
-            for (int i = 0; i < m->nlayers; i++)
-                if (p->buffer_of[i] == k && plan_stores(p, m, i))
-                    who = arena_printf(a, "%s%s%s", who, *who ? " " : "", m->layers[i].name);
-            add(s, SF_REAL, SG_OUTPUTS, arena_printf(a, "act%d", k), p->buffer_size[k], 1, who, -1);
-        }
-    } else {
-        for (int i = 0; i < m->nlayers; i++)
-            if (plan_stores(p, m, i))
-                add(s, SF_REAL, SG_OUTPUTS, arena_printf(a, "%s_out", m->layers[i].name),
-                    m->layers[i].size, 1, NULL, i);
-        for (int i = 0; i < m->nlayers; i++)
-            if (plan_stores(p, m, i) && m->layers[i].needs_grad)
-                add(s, SF_REAL, SG_GRADIENTS, arena_printf(a, "d_%s", m->layers[i].name),
-                    m->layers[i].size, 1, NULL, i);
-    }
-    for (int i = 0; i < m->nlayers; i++) {
-        const Layer *l = &m->layers[i];
-        if (!l->live || !l->op) continue;
-        for (int k = 0; k < l->op->nsaved; k++) {
-            const SavedDef *d = &l->op->saved[k];
-            if (d->training_only && !b->trains) continue;
-            add(s, SF_REAL, SG_SAVED, arena_printf(a, "%s_%s", l->name, d->name), d->size(m, l),
-                d->per_sample, NULL, i);
-        }
+    for (int k = 0; k < p->nbuffers; k++) {
+        const PlanBuffer *bf = &p->buffers[k];
+        const PlanTensor *t = &p->tensors[bf->first];
+        if (bf->ntenants == 1)
+            add(s, SF_REAL, group_of(t->kind), t->name, t->size, t->per_sample, NULL, t->layer);
+        else
+            add(s, SF_REAL, SG_SHARED, arena_printf(&s->names, "u%d", k), bf->size, bf->per_sample,
+                NULL, -1);
+        s->fields[s->n - 1].buffer = k;
     }
     long work = most_scratch(m, b);
     if (work) add(s, SF_REAL, SG_SCRATCH, "work", work, 0, "scratch of the layers (im2col)", -1);

@@ -20,7 +20,8 @@ typedef enum {
 } FieldType;
 
 typedef enum {
-    SG_PARAMS, SG_GRADS, SG_OPTIMIZER, SG_MISC, SG_OUTPUTS, SG_GRADIENTS, SG_SAVED, SG_SCRATCH
+    SG_PARAMS, SG_GRADS, SG_OPTIMIZER, SG_MISC, SG_OUTPUTS, SG_GRADIENTS, SG_SAVED, SG_SHARED,
+    SG_SCRATCH
 } FieldGroup;
 
 typedef struct {
@@ -31,6 +32,8 @@ typedef struct {
     int per_sample;        /* count is per sample: the array is BATCH * count */
     const char *comment;
     int layer;             /* the layer it belongs to, -1 for none */
+    int buffer;            /* the plan's buffer it is, -1 for none; a union when
+                              the buffer has several tenants */
 } StateField;
 
 typedef struct {

@@ -147,12 +147,13 @@ static void human_bytes(double b, char *out, size_t n)
     snprintf(out, n, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
 }
 
-/* The bytes of a layer's own fields in a state (outputs, gradients, saved). */
-static double layer_bytes(const StateLayout *st, const Build *b, int batch, int layer)
+/* The bytes of a layer's own tensors (output, gradient, saved), shared or not. */
+static double layer_bytes(const Plan *p, int batch, int layer)
 {
     double total = 0;
-    for (int i = 0; i < st->n; i++)
-        if (st->fields[i].layer == layer) total += state_field_bytes(&st->fields[i], b, batch);
+    for (int t = 0; t < p->ntensors; t++)
+        if (p->tensors[t].layer == layer)
+            total += 4.0 * (double)p->tensors[t].size * (p->tensors[t].per_sample ? batch : 1);
     return total;
 }
 
@@ -161,7 +162,7 @@ int tool_summary(const Model *m, FILE *out)
     char s[64], mem[32];
     int batch = m->train.batch;
     double fwd_total = 0, bwd_total = 0;
-    Build train = { 1, 4, 1 }, infer = { 0, 4, 1 };
+    Build train = { .trains = 1, .real_size = 4, .threads = 1 }, infer = { .real_size = 4, .threads = 1 };
     Plan tp, ip;
     StateLayout ts, is;
     plan_make(m, &train, &tp);
@@ -182,7 +183,7 @@ int tool_summary(const Model *m, FILE *out)
         double fwd = l->op ? 2 * l->op->flops(m, l) : 0;
         double bwd = !l->needs_grad ? 0 : any_weight ? (m->layers[l->in[0]].needs_grad ? 2 : 1) * fwd : fwd;
         fwd_total += fwd, bwd_total += bwd;
-        human_bytes(layer_bytes(&ts, &train, batch, i), mem, sizeof mem);
+        human_bytes(layer_bytes(&tp, batch, i), mem, sizeof mem);
         fprintf(out, "%-18s %-11s %-16s %10ld %12.0f %12.0f %10s\n", l->name,
                 l->op ? l->op->name : "input", shape_str(&l->shape, s, sizeof s), nw, fwd, bwd, mem);
     }

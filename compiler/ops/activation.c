@@ -26,6 +26,7 @@ static void relu_backward(Emit *e, const Layer *l, Mode mode)
 }
 
 const OpDef lc_op_relu = {
+    .inplace = 1,
     .name = "relu", .doc = "max(x, 0)", ACTIVATION_PARAMS,
     .kernels = { LC_KERNEL_REF(lc_relu_forward), LC_KERNEL_REF(lc_relu_backward) },
     .units = "elementwise", .backward_reads = READS_OUTPUT,
@@ -54,6 +55,7 @@ static void leaky_relu_backward(Emit *e, const Layer *l, Mode mode)
 }
 
 const OpDef lc_op_leaky_relu = {
+    .inplace = 1,
     .name = "leaky_relu", .doc = "x if x > 0 else alpha x",
     .params = { [LEAKY_X] = P_LAYER_ARG("x"), [LEAKY_ALPHA] = P_REAL_ARG("alpha", 0.01, -OP_BIG, OP_BIG) },
     .nparams = 2, .backward_reads = READS_INPUTS,
@@ -77,6 +79,7 @@ static void sigmoid_backward(Emit *e, const Layer *l, Mode mode)
 }
 
 const OpDef lc_op_sigmoid = {
+    .inplace = 1,
     .name = "sigmoid", .doc = "1 / (1 + exp(-x))", ACTIVATION_PARAMS,
     .backward_reads = READS_OUTPUT, .fused_loss = "bce",
     .shape = op_same_shape, .forward = sigmoid_forward, .backward = sigmoid_backward,
@@ -98,6 +101,7 @@ static void tanh_backward(Emit *e, const Layer *l, Mode mode)
 }
 
 const OpDef lc_op_tanh = {
+    .inplace = 1,
     .name = "tanh", .doc = "tanh(x)", ACTIVATION_PARAMS,
     .backward_reads = READS_OUTPUT,
     .shape = op_same_shape, .forward = tanh_forward, .backward = tanh_backward,
@@ -127,6 +131,7 @@ static void elu_backward(Emit *e, const Layer *l, Mode mode)
 }
 
 const OpDef lc_op_elu = {
+    .inplace = 1,
     .name = "elu", .doc = "x if x > 0 else alpha (exp(x) - 1)",
     .params = { [ELU_X] = P_LAYER_ARG("x"), [ELU_ALPHA] = P_REAL_ARG("alpha", 1, -OP_BIG, OP_BIG) },
     .nparams = 2, .backward_reads = READS_INPUTS | READS_OUTPUT,

@@ -54,7 +54,7 @@ void op_elementwise_backward(Emit *e, const Layer *l, int uses_x, int uses_y, co
 void op_copy_forward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    emitf(e, "    memcpy(%s, %s, sizeof(%s) * n * %ld);\n", e_out(e, layer_index(e->m, l)),
+    emitf(e, "    memcpy(%s, %s, sizeof(%s) * (size_t)n * %ld);\n", e_out(e, layer_index(e->m, l)),
           e_in(e, l, 0), e_real(e), l->size);
 }
 
@@ -64,7 +64,7 @@ void op_copy_backward(Emit *e, const Layer *l, Mode mode)
     if (!e_wants_grad(e, l, 0)) return;
     int self = layer_index(e->m, l);
     if (!e_adds(e, l, 0))   /* a copy: memcpy (tcc's loop is slow) */
-        emitf(e, "    memcpy(%s, %s, sizeof(%s) * n * %ld);\n", e_in_grad(e, l, 0), e_grad(e, self),
+        emitf(e, "    memcpy(%s, %s, sizeof(%s) * (size_t)n * %ld);\n", e_in_grad(e, l, 0), e_grad(e, self),
               e_real(e), l->size);
     else
         emitf(e, "    for (int i = 0; i < n * %ld; i++) %s[i] += %s[i];\n", l->size,

@@ -128,12 +128,15 @@ static int conv_shape(OpCtx *c, Layer *l)
     return 1;
 }
 
-/* Scratch of the kernel (kernels.h): im2col buffers, or padded planes. */
-static long conv_scratch(const Model *m, const Layer *l, int threads)
+/* Scratch of the kernel (kernels.h): polyphase planes for the depthwise
+ * one; im2col buffers for the others, none for their small-core versions,
+ * which convolve directly. */
+static long conv_scratch(const Model *m, const Layer *l, const Build *b)
 {
     lc_conv_dims d;
     conv_dims(NULL, m, l, &d);
-    return conv_kind(l, &d) == 'd' ? LC_DWCONV_WORK(&d, threads) : LC_CONV_WORK(&d, threads);
+    if (conv_kind(l, &d) == 'd') return LC_DWCONV_WORK(&d, b->threads);
+    return b->target == TARGET_MCU ? 0 : LC_CONV_WORK(&d, b->threads);
 }
 
 /* The block that calls kernel `fn` with the layer's geometry (in a local

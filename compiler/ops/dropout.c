@@ -4,6 +4,7 @@
  * the last training forward pass is saved for the backward pass. */
 #include "common.h"
 
+#include <math.h>
 #include <stdio.h>
 
 enum { X, RATE };
@@ -28,11 +29,14 @@ static void dropout_forward(Emit *e, const Layer *l, Mode mode)
         op_copy_forward(e, l, mode);
         return;
     }
+    /* a value drops when lc_uniform() < rate, decided on the random word itself
+     * (uniform = (word >> 11) 2^-53): no floating point, the same masks */
+    double keep_below = ceil(rate * 9007199254740992.0);
     emitf(e, "    for (int i = 0; i < n * %ld; i++) {\n"
-             "        %s[i] = lc_uniform(&m->rng) < %.17g ? 0 : (%s)%.17g;\n"
+             "        %s[i] = (lc_random(&m->rng) >> 11) < %.0fu ? 0 : %s;\n"
              "        %s[i] = %s[i] * %s[i];\n"
              "    }\n",
-          l->size, e_saved(e, l, MASK), rate, e_real(e), 1.0 / (1.0 - rate),
+          l->size, e_saved(e, l, MASK), keep_below, e_num(e, 1.0 / (1.0 - rate)),
           e_out(e, layer_index(e->m, l)), e_in(e, l, 0), e_saved(e, l, MASK));
 }
 
@@ -52,7 +56,7 @@ const OpDef lc_op_dropout = {
     .params = { [X] = P_LAYER_ARG("x"), [RATE] = { "rate", P_REAL, 1, 0, 0, 0.999999, 0, NULL } },
     .nparams = 2,
     .saved = { [MASK] = { "mask", mask_size, 1, 1 } }, .nsaved = 1,
-    .aliases = dropout_aliases, .modal = 1, .random = 1,
+    .aliases = dropout_aliases, .inplace = 1, .modal = 1, .random = 1,
     .shape = op_same_shape, .forward = dropout_forward, .backward = dropout_backward,
     .flops = op_flops_elementwise,
 };

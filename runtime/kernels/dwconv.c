@@ -1,6 +1,7 @@
 /* kernels/dwconv.c: depthwise convolution (groups = input channels, each
  * with OC / C filters of its own), computed directly: im2col would copy
- * KH*KW values for each multiply-add.  Needs common.c, gemm.c and conv.c.
+ * KH*KW values for each multiply-add.  Needs common.c only (so that it
+ * stands beside any version of the other units).
  *
  * The padded input plane is cut into its SH x SW polyphase components:
  * phase (a, b) holds the padded values at rows i SH + a and columns j SW + b,
@@ -20,7 +21,27 @@
  * thread count, not even the weight gradients. */
 
 /* ------------------------------------------------------------------------ */
-/* As in kernels.h.                                                         */
+/* As in kernels.h and conv.c.                                              */
+#ifndef LC_CONV_DIMS_DEFINED
+#define LC_CONV_DIMS_DEFINED
+typedef struct {
+    int C, H, W;      /* input: channels, height, width */
+    int OC, OH, OW;   /* output: channels, height, width */
+    int KH, KW;       /* kernel */
+    int SH, SW;       /* stride */
+    int PH, PW;       /* zero rows above and columns left of the input; those below
+                         and right are whatever OH and OW need */
+    int DH, DW;       /* dilation */
+    int G;            /* groups: C and OC are multiples of G */
+} lc_conv_dims;
+#endif
+#ifndef LC__KEEP_LOOP   /* as gemm.c: keep a short loop a loop, for gcc to vectorise */
+#if !defined(__TINYC__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8))
+#define LC__KEEP_LOOP _Pragma("GCC unroll 1")
+#else
+#define LC__KEEP_LOOP
+#endif
+#endif
 #ifndef LC_DWCONV_SLICE
 #define LC_DWCONV_HQ(d) ((d)->OH + ((d)->KH - 1) * (d)->DH / (d)->SH)
 #define LC_DWCONV_WQ(d) ((d)->OW + ((d)->KW - 1) * (d)->DW / (d)->SW)
@@ -50,6 +71,38 @@ static inline int lc__gcd(int a, int b)
         a = b, b = t;
     }
     return a;
+}
+
+/* p[0..n) = 0: straight stores for the runs of 0 to 4 values of padding */
+static inline void lc__dw_zero(lc_real *p, int n)
+{
+    if (n <= 0)
+        return;
+    if (n > 4) {
+        memset(p, 0, sizeof(lc_real) * (size_t)n);
+        return;
+    }
+    p[0] = 0;
+    if (n > 1) p[1] = 0;
+    if (n > 2) p[2] = 0;
+    if (n > 3) p[3] = 0;
+}
+
+/* sum of x[0..n), in 16 interleaved partial sums */
+static inline lc_real lc__dw_sum(const lc_real *x, int n)
+{
+    lc_real part[16], s = 0;
+    int i, v;
+    for (v = 0; v < 16; v++)
+        part[v] = 0;
+    for (i = 0; i + 16 <= n; i += 16)
+        for (v = 0; v < 16; v++)
+            part[v] += x[i + v];
+    for (v = 0; v < 16; v++)
+        s += part[v];
+    for (; i < n; i++)
+        s += x[i];
+    return s;
 }
 
 /* d[0..n) = s[0..n) (not overlapping): for the short rows of narrow
@@ -186,11 +239,11 @@ static inline void lc__dw_phase(lc_real *P, const lc_real *x, const lc_conv_dims
         lc_real *r = P + (size_t)i * Wq;
         const lc_real *s;
         if (ih < 0 || ih >= d->H) {
-            lc__zero(r, Wq);
+            lc__dw_zero(r, Wq);
             continue;
         }
         s = x + (size_t)ih * d->W + (size_t)lo * SW + b - d->PW;
-        lc__zero(r, lo);
+        lc__dw_zero(r, lo);
         if (SW == 1)
             lc__dw_copy(r + lo, s, hi - lo);
         else if (SW == 2)
@@ -199,7 +252,7 @@ static inline void lc__dw_phase(lc_real *P, const lc_real *x, const lc_conv_dims
         else
             for (j = 0; j < hi - lo; j++)
                 r[lo + j] = s[(size_t)j * SW];
-        lc__zero(r + hi, Wq - hi);
+        lc__dw_zero(r + hi, Wq - hi);
     }
 }
 
@@ -225,8 +278,8 @@ static inline void lc__dw_phase2(lc_real *P0, lc_real *P1, const lc_real *x, con
         lc_real *r0 = P0 + (size_t)i * Wq, *r1 = P1 + (size_t)i * Wq;
         const lc_real *row = x + (size_t)ih * d->W, *s;
         if (ih < 0 || ih >= d->H) {
-            lc__zero(r0, Wq);
-            lc__zero(r1, Wq);
+            lc__dw_zero(r0, Wq);
+            lc__dw_zero(r1, Wq);
             continue;
         }
         for (k = 0; k < Wq; k++) {   /* the edges; the middle is overwritten below */
@@ -342,14 +395,14 @@ static inline void lc__dw_unphase(lc_real *dx, const lc_real *dxph, const lc__dw
         lc_real *r = dx + (size_t)ih * W;
         if (i >= Hq) {
             if (!add)
-                lc__zero(r, W);
+                lc__dw_zero(r, W);
             continue;
         }
         if (SW == 1 && !add) {
             const lc_real *s = dxph + ((size_t)a * Hq + i) * Wq;
             lc__dw_cols(d, Wq, 0, &lo, &hi);
             lc__dw_copy(r, s + lo, hi - lo);   /* column lo is input column 0 */
-            lc__zero(r + (hi - lo), W - (hi - lo));
+            lc__dw_zero(r + (hi - lo), W - (hi - lo));
             continue;
         }
         if (SW == 2) {   /* both column phases, interleaved in one pass */
@@ -386,7 +439,7 @@ static inline void lc__dw_unphase(lc_real *dx, const lc_real *dxph, const lc__dw
             continue;
         }
         if (!add)
-            lc__zero(r, W);
+            lc__dw_zero(r, W);
         for (b = 0; b < SW; b++) {
             const lc_real *s = dxph + (((size_t)a * SW + b) * Hq + i) * Wq;
             lc_real *rb;
@@ -426,13 +479,13 @@ static void lc__dw_backward_task(void *p, int t)
                 int o = c * M + m;
                 const lc_real *dy = j->dout + ((size_t)b * OC + o) * P, *wt = j->Wt + (size_t)o * KK;
                 if (j->dbias)
-                    j->dbias[o] += lc__sum(dy, P);
+                    j->dbias[o] += lc__dw_sum(dy, P);
                 if (!j->dWt && !j->dinp)
                     continue;
                 if (Wq == OW) {
-                    lc__zero(gm, mg);
+                    lc__dw_zero(gm, mg);
                     memcpy(g, dy, sizeof(lc_real) * (size_t)P);
-                    lc__zero(g + P, HW - P);
+                    lc__dw_zero(g + P, HW - P);
                 } else {
                     memset(gm, 0, sizeof(lc_real) * (size_t)(mg + HW));
                     for (oh = 0; oh < OH; oh++)
