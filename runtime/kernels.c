@@ -11,6 +11,7 @@
 #include "kernels/common.c"
 #include "kernels/gemm.c"
 #include "kernels/conv.c"
+#include "kernels/dwconv.c"
 #include "kernels/pool.c"
 #include "kernels/elementwise.c"
 #include "kernels/norm.c"

@@ -60,6 +60,65 @@ void lc_conv2d_backward(lc_real *dinp, lc_real *dWt, lc_real *dbias,
                         lc_real *work,
                         int B, int C, int H, int W, int OC, int K, int stride, int pad);
 
+/* The geometry of a convolution in general: any kernel, stride, padding,
+ * dilation and groups; a 1-D convolution is one of height 1 (H = OH = KH =
+ * SH = DH = 1, PH = 0).  Input channel c, kernel tap (ki, kj) and output
+ * position (oh, ow) meet at input row oh SH - PH + ki DH and column
+ * ow SW - PW + kj DW (zero outside the image).  The padding below and right
+ * is implied by OH and OW: "same" padding puts its odd row there. */
+#ifndef LC_CONV_DIMS_DEFINED
+#define LC_CONV_DIMS_DEFINED
+typedef struct {
+    int C, H, W;      /* input: channels, height, width */
+    int OC, OH, OW;   /* output: channels, height, width */
+    int KH, KW;       /* kernel */
+    int SH, SW;       /* stride */
+    int PH, PW;       /* zero rows above and columns left of the input */
+    int DH, DW;       /* dilation */
+    int G;            /* groups: C and OC are multiples of G */
+} lc_conv_dims;
+#endif
+/* Scratch values lc_conv_* needs: an im2col buffer of one group of one
+ * sample (LC_CONV_COL); with T > 1 threads, T slices of one and a partial
+ * weight gradient. */
+#define LC_CONV_ROWS(d) ((long)(d)->C / (d)->G * (d)->KH * (d)->KW)
+#define LC_CONV_COL(d) (LC_CONV_ROWS(d) * (d)->OH * (d)->OW)
+#define LC_CONV_SLICE(d) (LC_CONV_COL(d) + (long)(d)->OC * LC_CONV_ROWS(d) + (d)->OC)
+#define LC_CONV_WORK(d, T) ((T) > 1 ? (T) * LC_CONV_SLICE(d) : LC_CONV_COL(d))
+
+/* out[B, OC, OH, OW] = conv(inp[B, C, H, W], Wt[OC, C/G, KH, KW]) + bias[OC]
+ * (bias may be NULL) for the geometry *d, as torch.nn.Conv2d(C, OC, (KH, KW),
+ * (SH, SW), padding, (DH, DW), G): im2col of each group of each sample, then
+ * a matrix product.  work: LC_CONV_WORK(d, T) values. */
+void lc_conv_forward(lc_real *out, const lc_real *inp, const lc_real *Wt,
+                     const lc_real *bias, lc_real *work, int B, const lc_conv_dims *d);
+/* Its gradients (NULL = skip): dinp assigned (add = 0) or added to (add =
+ * 1); dWt and dbias added to.  With T threads, the weight gradients are
+ * sums of T partial sums: they depend on T by float rounding. */
+void lc_conv_backward_into(lc_real *dinp, lc_real *dWt, lc_real *dbias,
+                           const lc_real *dout, const lc_real *inp, const lc_real *Wt,
+                           lc_real *work, int B, const lc_conv_dims *d, int add);
+
+/* The depthwise convolution (d->G = d->C; OC / C filters per channel),
+ * computed directly: the same results as lc_conv_* with G = C, to float
+ * rounding, and none of its values depends on the thread count.  work:
+ * LC_DWCONV_WORK(d, T) values: per thread, the SH x SW polyphase parts of a
+ * zero-padded input plane (Hq x Wq each), those of its gradient, and an
+ * output gradient plane with margins. */
+#define LC_DWCONV_HQ(d) ((d)->OH + ((d)->KH - 1) * (d)->DH / (d)->SH)
+#define LC_DWCONV_WQ(d) ((d)->OW + ((d)->KW - 1) * (d)->DW / (d)->SW)
+#define LC_DWCONV_PLANES(d) ((long)(d)->SH * (d)->SW * LC_DWCONV_HQ(d) * LC_DWCONV_WQ(d))
+#define LC_DWCONV_MARGIN(d) \
+    ((long)((d)->KH - 1) * (d)->DH / (d)->SH * LC_DWCONV_WQ(d) + ((d)->KW - 1) * (d)->DW / (d)->SW)
+#define LC_DWCONV_SLICE(d) \
+    (2 * LC_DWCONV_PLANES(d) + LC_DWCONV_MARGIN(d) + (long)LC_DWCONV_HQ(d) * LC_DWCONV_WQ(d))
+#define LC_DWCONV_WORK(d, T) (((T) > 1 ? (T) : 1) * LC_DWCONV_SLICE(d))
+void lc_dwconv_forward(lc_real *out, const lc_real *inp, const lc_real *Wt,
+                       const lc_real *bias, lc_real *work, int B, const lc_conv_dims *d);
+void lc_dwconv_backward_into(lc_real *dinp, lc_real *dWt, lc_real *dbias,
+                             const lc_real *dout, const lc_real *inp, const lc_real *Wt,
+                             lc_real *work, int B, const lc_conv_dims *d, int add);
+
 /* out[B, C, OH, OW] = max (or mean) over size x size windows, no padding,
  * like torch.nn.MaxPool2d / AvgPool2d.  Ties in max go to the first element
  * of the window in row-major order (as PyTorch's CPU kernel). */
@@ -105,6 +164,28 @@ void lc_matmul_backward_step(lc_real *dinp, lc_real *W, lc_real *bias, const lc_
                              const lc_real *inp, lc_real *row, int B, int C, int OC, int add,
                              lc_step_fn step, void *ctx, long W_at, long bias_at,
                              lc_real W_decay, lc_real bias_decay);
+/* Pooling over KH x KW windows with steps SH, SW (a 1-D pool: H = KH = SH = 1);
+ * OH = (H - KH) / SH + 1, OW = (W - KW) / SW + 1; otherwise as above. */
+void lc_maxpool_rect_forward(lc_real *out, const lc_real *inp, int B, int C, int H, int W,
+                             int KH, int KW, int SH, int SW);
+void lc_maxpool_rect_backward_into(lc_real *dinp, const lc_real *dout, const lc_real *inp,
+                                   int B, int C, int H, int W, int KH, int KW, int SH, int SW,
+                                   int add);
+void lc_avgpool_rect_forward(lc_real *out, const lc_real *inp, int B, int C, int H, int W,
+                             int KH, int KW, int SH, int SW);
+void lc_avgpool_rect_backward_into(lc_real *dinp, const lc_real *dout, const lc_real *inp,
+                                   int B, int C, int H, int W, int KH, int KW, int SH, int SW,
+                                   int add);
+
+/* Global pooling: out[B, C] = the mean (or the maximum: the first on ties,
+ * the last NaN if any) of each plane of N values of inp[B, C, N]; the
+ * backward functions assign dinp (add = 0) or add to it (add = 1). */
+void lc_global_avgpool_forward(lc_real *out, const lc_real *inp, int B, int C, int N);
+void lc_global_avgpool_backward_into(lc_real *dinp, const lc_real *dout, int B, int C, int N,
+                                     int add);
+void lc_global_maxpool_forward(lc_real *out, const lc_real *inp, int B, int C, int N);
+void lc_global_maxpool_backward_into(lc_real *dinp, const lc_real *dout, const lc_real *inp,
+                                     int B, int C, int N, int add);
 
 /* Elementwise, n values (vectorised; split over the threads when long).
  * out[i] = inp[i] > 0 ? inp[i] : 0 (NaN gives 0, as the generated loops) */

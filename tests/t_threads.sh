@@ -69,6 +69,29 @@ output p  = softmax(z);
 loss   cross_entropy(p);
 train { optimizer = adam(lr=0.01); batch = 32; epochs = 1; seed = 3; }
 EOF
+cat > "$tmp/dsc.lyr" <<'EOF'
+# Depthwise-separable blocks (the depthwise kernel splits the channels over
+# the threads), grouped, dilated, rectangular and 1-D convolutions, and the
+# new pools.
+model dsc;
+input  x[2, 12, 12];
+layer  c0 = conv2d(x, 8, kernel=[3, 2], stride=[2, 1], pad=same);
+layer  r0 = relu(c0);
+layer  d1 = conv2d(r0, 16, kernel=3, pad=same, groups=8, dilation=2);
+layer  p1 = conv2d(d1, 8, kernel=1, groups=2);
+layer  d2 = conv2d(p1, 8, kernel=3, stride=2, pad=same, groups=8, bias=0);
+layer  q  = reshape(d2, [8, 18]);
+layer  s1 = conv1d(q, 8, kernel=3, pad=same, groups=8);
+layer  m1 = maxpool1d(s1, 2);
+layer  ga = global_avgpool(p1);
+layer  gm = global_maxpool(m1);
+layer  ap = avgpool(d1, size=[3, 2], stride=[2, 3]);
+layer  k  = concat(ga, gm, ap);
+layer  z  = dense(k, 4);
+output p  = softmax(z);
+loss   cross_entropy(p);
+train { optimizer = adam(lr=0.01); batch = 32; epochs = 1; seed = 3; }
+EOF
 cp samples/fashion_mlp.lyr samples/fashion_cnn.lyr "$tmp/"
 # data: N rows of random inputs in [0, 1) and a class 0..K-1 (awk's rand: the
 # same rows for every run of the test)
@@ -78,9 +101,9 @@ rows 640 784 10 > "$tmp/fashion.csv"
 rows 320 288 4 > "$tmp/mix.csv"
 
 # ---- the JIT: layerc train --threads T ----
-for model in fashion_mlp fashion_cnn mix; do
+for model in fashion_mlp fashion_cnn mix dsc; do
     data=$tmp/fashion.csv
-    [ $model = mix ] && data=$tmp/mix.csv
+    [ $model = mix ] || [ $model = dsc ] && data=$tmp/mix.csv
     for T in 1 2 3; do
         "$LAYERC" train "$tmp/$model.lyr" "$data" --epochs 2 --threads $T --quiet \
             --save "$tmp/$model.$T.lyw" > "$tmp/train.out" 2>&1
@@ -95,7 +118,7 @@ for model in fashion_mlp fashion_cnn mix; do
 done
 
 # ---- written C: layerc --threads 3 -o ----
-for model in fashion_mlp fashion_cnn mix; do
+for model in fashion_mlp fashion_cnn mix dsc; do
     mkdir -p "$tmp/t1" "$tmp/t3"
     "$LAYERC" "$tmp/$model.lyr" -o "$tmp/t1/$model.c" && "$LAYERC" --threads 3 "$tmp/$model.lyr" -o "$tmp/t3/$model.c"
     result $? "layerc [--threads 3] $model.lyr -o"

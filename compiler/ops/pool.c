@@ -1,6 +1,10 @@
 /* ops/pool.c: maxpool and avgpool(x, size=2, stride=size): [c, h, w] ->
- * [c, h', w'] over size x size windows, no padding, as torch.nn.MaxPool2d /
- * AvgPool2d.  Ties in max go to the first element of the window. */
+ * [c, h', w'] over windows of size (a number or [h, w]) sliding by stride,
+ * no padding, floor mode, as torch.nn.MaxPool2d / AvgPool2d; maxpool1d and
+ * avgpool1d the same on [c, l]; global_maxpool and global_avgpool: [c, h, w]
+ * or [c, l] -> [c].  Ties in max go to the first element of the window.
+ * Square windows and strides keep their first calls (lc_maxpool_forward),
+ * so the C of such models does not change. */
 #include "common.h"
 
 #include <stdio.h>
@@ -9,41 +13,101 @@
 
 enum { X, SIZE, STRIDE };
 
+extern const OpDef lc_op_maxpool1d, lc_op_avgpool1d;
+
+static int is_1d(const Layer *l) { return l->op == &lc_op_maxpool1d || l->op == &lc_op_avgpool1d; }
+
+/* Window and step of layer l: kh x kw, sh x sw (1-D: height 1). */
+static void pool_window(const Layer *l, long *kh, long *kw, long *sh, long *sw)
+{
+    if (is_1d(l)) {
+        *kh = *sh = 1, *kw = (long)l->arg[SIZE].num, *sw = (long)l->arg[STRIDE].num;
+        return;
+    }
+    *kh = l->arg[SIZE].pair[0], *kw = l->arg[SIZE].pair[1];
+    *sh = l->arg[STRIDE].pair[0], *sw = l->arg[STRIDE].pair[1];
+}
+
 static int pool_shape(OpCtx *c, Layer *l)
 {
-    const Layer *x;
-    if (!op_image_input(c, l, &x)) return 0;
-    if (!l->arg[STRIDE].given) l->arg[STRIDE].num = l->arg[SIZE].num;
-    long k = (long)l->arg[SIZE].num, s = (long)l->arg[STRIDE].num, oh, ow;
-    if (!op_window_out(c, l, "window", "height", x->shape.dims[1], k, s, 0, &oh)) return 0;
-    if (!op_window_out(c, l, "window", "width", x->shape.dims[2], k, s, 0, &ow)) return 0;
+    const Layer *x = op_input(c, l, 0);
+    char a[64];
+    long kh, kw, sh, sw, oh = 1, ow;
+    if (is_1d(l)) {
+        if (x->shape.rank != 2) {
+            op_error(c, "%s needs a sequence [channels, length], but %s is %s", l->op->name,
+                     x->name, shape_str(&x->shape, a, sizeof a));
+            return 0;
+        }
+    } else if (!op_image_input(c, l, &x))
+        return 0;
+    if (!l->arg[STRIDE].given) {
+        l->arg[STRIDE].num = l->arg[SIZE].num;
+        l->arg[STRIDE].pair[0] = l->arg[SIZE].pair[0], l->arg[STRIDE].pair[1] = l->arg[SIZE].pair[1];
+    }
+    pool_window(l, &kh, &kw, &sh, &sw);
+    if (is_1d(l)) {
+        if (!op_window_out(c, l, "window", "length", x->shape.dims[1], kw, sw, 0, &ow)) return 0;
+        l->shape = (Shape){ 2, { x->shape.dims[0], ow } };
+        return 1;
+    }
+    if (!op_window_out(c, l, "window", "height", x->shape.dims[1], kh, sh, 0, &oh)) return 0;
+    if (!op_window_out(c, l, "window", "width", x->shape.dims[2], kw, sw, 0, &ow)) return 0;
     l->shape = (Shape){ 3, { x->shape.dims[0], oh, ow } };
     return 1;
 }
 
+/* [c, h, w] of the input (1-D: h = 1) */
+static void pool_dims(const Emit *e, const Layer *l, long *c, long *h, long *w)
+{
+    const Layer *x = layer_input(e->m, l, 0);
+    *c = x->shape.dims[0];
+    *h = x->shape.rank == 3 ? x->shape.dims[1] : 1;
+    *w = x->shape.dims[x->shape.rank - 1];
+}
+
+static int pool_square(const Layer *l)
+{
+    long kh, kw, sh, sw;
+    pool_window(l, &kh, &kw, &sh, &sw);
+    return !is_1d(l) && kh == kw && sh == sw;
+}
+
 static void pool_forward(Emit *e, const Layer *l, const char *kind)
 {
-    long c, h, w;
-    op_image_dims(layer_input(e->m, l, 0), &c, &h, &w);
-    emitf(e, "    lc_%s_forward(%s, %s, n, %ld, %ld, %ld, %d, %d);\n", kind,
-          e_out(e, layer_index(e->m, l)), e_in(e, l, 0), c, h, w, (int)l->arg[SIZE].num,
-          (int)l->arg[STRIDE].num);
+    long c, h, w, kh, kw, sh, sw;
+    pool_dims(e, l, &c, &h, &w);
+    pool_window(l, &kh, &kw, &sh, &sw);
+    if (pool_square(l))
+        emitf(e, "    lc_%s_forward(%s, %s, n, %ld, %ld, %ld, %d, %d);\n", kind,
+              e_out(e, layer_index(e->m, l)), e_in(e, l, 0), c, h, w, (int)kh, (int)sh);
+    else
+        emitf(e, "    lc_%s_rect_forward(%s, %s, n, %ld, %ld, %ld, %ld, %ld, %ld, %ld);\n", kind,
+              e_out(e, layer_index(e->m, l)), e_in(e, l, 0), c, h, w, kh, kw, sh, sw);
 }
 
 static void pool_backward(Emit *e, const Layer *l, const char *kind)
 {
-    long c, h, w;
+    long c, h, w, kh, kw, sh, sw;
     if (!e_wants_grad(e, l, 0)) return;
-    op_image_dims(layer_input(e->m, l, 0), &c, &h, &w);
-    emitf(e, "    lc_%s_backward_into(%s, %s, %s, n, %ld, %ld, %ld, %d, %d, %d);\n", kind,
-          e_in_grad(e, l, 0), e_grad(e, layer_index(e->m, l)), e_in(e, l, 0), c, h, w,
-          (int)l->arg[SIZE].num, (int)l->arg[STRIDE].num, e_adds(e, l, 0));
+    pool_dims(e, l, &c, &h, &w);
+    pool_window(l, &kh, &kw, &sh, &sw);
+    if (pool_square(l))
+        emitf(e, "    lc_%s_backward_into(%s, %s, %s, n, %ld, %ld, %ld, %d, %d, %d);\n", kind,
+              e_in_grad(e, l, 0), e_grad(e, layer_index(e->m, l)), e_in(e, l, 0), c, h, w,
+              (int)kh, (int)sh, e_adds(e, l, 0));
+    else
+        emitf(e, "    lc_%s_rect_backward_into(%s, %s, %s, n, %ld, %ld, %ld, %ld, %ld, %ld, %ld, %d);\n",
+              kind, e_in_grad(e, l, 0), e_grad(e, layer_index(e->m, l)), e_in(e, l, 0), c, h, w,
+              kh, kw, sh, sw, e_adds(e, l, 0));
 }
 
 static double pool_flops(const Model *m, const Layer *l)
 {
+    long kh, kw, sh, sw;
     (void)m;
-    return (double)l->size * l->arg[SIZE].num * l->arg[SIZE].num;
+    pool_window(l, &kh, &kw, &sh, &sw);
+    return (double)l->size * (double)kh * (double)kw;
 }
 
 static void maxpool_forward(Emit *e, const Layer *l, Mode mode) { (void)mode; pool_forward(e, l, "maxpool"); }
@@ -51,23 +115,123 @@ static void maxpool_backward(Emit *e, const Layer *l, Mode mode) { (void)mode; p
 static void avgpool_forward(Emit *e, const Layer *l, Mode mode) { (void)mode; pool_forward(e, l, "avgpool"); }
 static void avgpool_backward(Emit *e, const Layer *l, Mode mode) { (void)mode; pool_backward(e, l, "avgpool"); }
 
-#define POOL_PARAMS { [X] = P_LAYER_ARG("x"), [SIZE] = P_INT_ARG("size", 2, 1, 1024), \
-                      [STRIDE] = P_INT_ARG("stride", 0, 1, 1024) }, .nparams = 3
+#define POOL_PARAMS { [X] = P_LAYER_ARG("x"), [SIZE] = { "size", P_PAIR, 0, 2, 1, 1024, 0, NULL }, \
+                      [STRIDE] = { "stride", P_PAIR, 0, 0, 1, 1024, 0, NULL } }, .nparams = 3
+#define POOL1D_PARAMS { [X] = P_LAYER_ARG("x"), [SIZE] = P_INT_ARG("size", 2, 1, 1024), \
+                        [STRIDE] = P_INT_ARG("stride", 0, 1, 1024) }, .nparams = 3
+#define MAXPOOL_KERNELS                                                                     \
+    .kernels = { LC_KERNEL_REF(lc_maxpool_forward), LC_KERNEL_REF(lc_maxpool_backward_into), \
+                 LC_KERNEL_REF(lc_maxpool_rect_forward),                                    \
+                 LC_KERNEL_REF(lc_maxpool_rect_backward_into) },                            \
+    .units = "pool", .backward_reads = READS_INPUTS
+#define AVGPOOL_KERNELS                                                                     \
+    .kernels = { LC_KERNEL_REF(lc_avgpool_forward), LC_KERNEL_REF(lc_avgpool_backward_into), \
+                 LC_KERNEL_REF(lc_avgpool_rect_forward),                                    \
+                 LC_KERNEL_REF(lc_avgpool_rect_backward_into) },                            \
+    .units = "pool"
 
 const OpDef lc_op_maxpool = {
-    .name = "maxpool", .doc = "largest value of each size x size window",
-    .params = POOL_PARAMS,
-    .kernels = { LC_KERNEL_REF(lc_maxpool_forward), LC_KERNEL_REF(lc_maxpool_backward_into) },
-    .units = "pool", .backward_reads = READS_INPUTS,
+    .name = "maxpool", .doc = "largest value of each size x size (or [h, w]) window",
+    .params = POOL_PARAMS, MAXPOOL_KERNELS,
     .shape = pool_shape, .forward = maxpool_forward, .backward = maxpool_backward,
     .flops = pool_flops,
 };
 
 const OpDef lc_op_avgpool = {
-    .name = "avgpool", .doc = "mean of each size x size window",
-    .params = POOL_PARAMS,
-    .kernels = { LC_KERNEL_REF(lc_avgpool_forward), LC_KERNEL_REF(lc_avgpool_backward_into) },
-    .units = "pool",
+    .name = "avgpool", .doc = "mean of each size x size (or [h, w]) window",
+    .params = POOL_PARAMS, AVGPOOL_KERNELS,
     .shape = pool_shape, .forward = avgpool_forward, .backward = avgpool_backward,
     .flops = pool_flops,
+};
+
+const OpDef lc_op_maxpool1d = {
+    .name = "maxpool1d", .doc = "largest value of each window of a sequence [c, l]",
+    .params = POOL1D_PARAMS, MAXPOOL_KERNELS,
+    .shape = pool_shape, .forward = maxpool_forward, .backward = maxpool_backward,
+    .flops = pool_flops,
+};
+
+const OpDef lc_op_avgpool1d = {
+    .name = "avgpool1d", .doc = "mean of each window of a sequence [c, l]",
+    .params = POOL1D_PARAMS, AVGPOOL_KERNELS,
+    .shape = pool_shape, .forward = avgpool_forward, .backward = avgpool_backward,
+    .flops = pool_flops,
+};
+
+/* ---- global pooling: one value per channel ---- */
+
+static int global_shape(OpCtx *c, Layer *l)
+{
+    const Layer *x = op_input(c, l, 0);
+    char a[64];
+    if (x->shape.rank != 2 && x->shape.rank != 3) {
+        op_error(c, "%s needs an image [channels, height, width] or a sequence [channels, "
+                 "length], but %s is %s", l->op->name, x->name, shape_str(&x->shape, a, sizeof a));
+        return 0;
+    }
+    l->shape = (Shape){ 1, { x->shape.dims[0] } };
+    return 1;
+}
+
+/* values of one plane of the input */
+static long global_plane(const Emit *e, const Layer *l)
+{
+    const Layer *x = layer_input(e->m, l, 0);
+    return x->size / x->shape.dims[0];
+}
+
+static void gavg_forward(Emit *e, const Layer *l, Mode mode)
+{
+    (void)mode;
+    emitf(e, "    lc_global_avgpool_forward(%s, %s, n, %ld, %ld);\n", e_out(e, layer_index(e->m, l)),
+          e_in(e, l, 0), l->size, global_plane(e, l));
+}
+
+static void gavg_backward(Emit *e, const Layer *l, Mode mode)
+{
+    (void)mode;
+    if (!e_wants_grad(e, l, 0)) return;
+    emitf(e, "    lc_global_avgpool_backward_into(%s, %s, n, %ld, %ld, %d);\n", e_in_grad(e, l, 0),
+          e_grad(e, layer_index(e->m, l)), l->size, global_plane(e, l), e_adds(e, l, 0));
+}
+
+static void gmax_forward(Emit *e, const Layer *l, Mode mode)
+{
+    (void)mode;
+    emitf(e, "    lc_global_maxpool_forward(%s, %s, n, %ld, %ld);\n", e_out(e, layer_index(e->m, l)),
+          e_in(e, l, 0), l->size, global_plane(e, l));
+}
+
+static void gmax_backward(Emit *e, const Layer *l, Mode mode)
+{
+    (void)mode;
+    if (!e_wants_grad(e, l, 0)) return;
+    emitf(e, "    lc_global_maxpool_backward_into(%s, %s, %s, n, %ld, %ld, %d);\n", e_in_grad(e, l, 0),
+          e_grad(e, layer_index(e->m, l)), e_in(e, l, 0), l->size, global_plane(e, l),
+          e_adds(e, l, 0));
+}
+
+static double global_flops(const Model *m, const Layer *l)
+{
+    return (double)layer_input(m, l, 0)->size;
+}
+
+const OpDef lc_op_global_avgpool = {
+    .name = "global_avgpool", .doc = "mean of each channel: [c, h, w] or [c, l] -> [c]",
+    .params = { [X] = P_LAYER_ARG("x") }, .nparams = 1,
+    .kernels = { LC_KERNEL_REF(lc_global_avgpool_forward),
+                 LC_KERNEL_REF(lc_global_avgpool_backward_into) },
+    .units = "pool",
+    .shape = global_shape, .forward = gavg_forward, .backward = gavg_backward,
+    .flops = global_flops,
+};
+
+const OpDef lc_op_global_maxpool = {
+    .name = "global_maxpool", .doc = "largest value of each channel: [c, h, w] or [c, l] -> [c]",
+    .params = { [X] = P_LAYER_ARG("x") }, .nparams = 1,
+    .kernels = { LC_KERNEL_REF(lc_global_maxpool_forward),
+                 LC_KERNEL_REF(lc_global_maxpool_backward_into) },
+    .units = "pool", .backward_reads = READS_INPUTS,
+    .shape = global_shape, .forward = gmax_forward, .backward = gmax_backward,
+    .flops = global_flops,
 };

@@ -1,21 +1,23 @@
-/* kernels/pool.c: max and average pooling.  Needs common.c. */
+/* kernels/pool.c: max and average pooling, over windows and over whole
+ * planes (global pooling).  Needs common.c. */
 /* ------------------------------------------------------------------------ */
-/* Pooling: size x size windows, step `stride`, no padding, floor mode.
- * The B * C planes are cut into ranges, one task each.                     */
+/* Pooling: KH x KW windows, steps SH, SW, no padding, floor mode (a 1-D
+ * pool is one of height 1).  The B * C planes are cut into ranges, one task
+ * each.                                                                    */
 
 typedef struct {
     lc_real *out, *dinp;
     const lc_real *inp, *dout;
-    int planes, H, W, size, stride, OH, OW, parts, add;
+    int planes, H, W, KH, KW, SH, SW, OH, OW, parts, add;
 } lc__pool_job;
 
 /* The planes split over the threads when there are enough values. */
 static inline void lc__pool_run(lc__pool_job *j, void (*task)(void *, int), int B, int C, int H,
-                                int W, int size, int stride)
+                                int W, int KH, int KW, int SH, int SW)
 {
     int T = LC__THREADS;
-    j->planes = B * C, j->H = H, j->W = W, j->size = size, j->stride = stride;
-    j->OH = (H - size) / stride + 1, j->OW = (W - size) / stride + 1;
+    j->planes = B * C, j->H = H, j->W = W, j->KH = KH, j->KW = KW, j->SH = SH, j->SW = SW;
+    j->OH = H < KH ? 0 : (H - KH) / SH + 1, j->OW = W < KW ? 0 : (W - KW) / SW + 1;
     j->parts = T > 1 && (double)B * C * H * W >= LC_PAR_VALUES ? (T < j->planes ? T : j->planes) : 1;
     if (j->dinp && !j->add && j->planes > 0 && (j->OH <= 0 || j->OW <= 0))
         memset(j->dinp, 0, sizeof(lc_real) * (size_t)j->planes * H * W);   /* no windows */
@@ -63,13 +65,13 @@ static inline void lc__pool_run(lc__pool_job *j, void (*task)(void *, int), int 
 static void lc__maxpool_forward_task(void *p, int t)
 {
     const lc__pool_job *j = (const lc__pool_job *)p;
-    int H = j->H, W = j->W, OH = j->OH, OW = j->OW, size = j->size, stride = j->stride;
+    int H = j->H, W = j->W, OH = j->OH, OW = j->OW, KH = j->KH, KW = j->KW, SH = j->SH, SW = j->SW;
     int n, oh, ow, i, k, v, lo, hi;
     lc__range(j->planes, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++) {
         const lc_real *x = j->inp + (size_t)n * H * W;
         lc_real *y = j->out + (size_t)n * OH * OW;
-        if (size == 2 && stride == 2) {
+        if (KH == 2 && KW == 2 && SH == 2 && SW == 2) {
             for (oh = 0; oh < OH; oh++) {
                 const lc_real *x0 = x + (size_t)2 * oh * W, *x1 = x0 + W;
                 lc_real *yr = y + (size_t)oh * OW;
@@ -88,10 +90,10 @@ static void lc__maxpool_forward_task(void *p, int t)
         }
         for (oh = 0; oh < OH; oh++)
             for (ow = 0; ow < OW; ow++) {
-                const lc_real *w = x + (size_t)oh * stride * W + (size_t)ow * stride;
+                const lc_real *w = x + (size_t)oh * SH * W + (size_t)ow * SW;
                 lc_real m = w[0];
-                for (i = 0; i < size; i++)
-                    for (k = 0; k < size; k++) {
+                for (i = 0; i < KH; i++)
+                    for (k = 0; k < KW; k++) {
                         lc_real v = w[i * W + k];
                         if (LC__TAKES(v, m))
                             m = v;
@@ -101,27 +103,34 @@ static void lc__maxpool_forward_task(void *p, int t)
     }
 }
 
-/* out[B, C, OH, OW] = max over the window of inp[B, C, H, W],
- * OH = (H - size) / stride + 1.  NaN wins, as in PyTorch. */
-LC_KERNEL void lc_maxpool_forward(lc_real *out, const lc_real *inp,
-                                  int B, int C, int H, int W, int size, int stride)
+/* out[B, C, OH, OW] = max over the KH x KW window of inp[B, C, H, W],
+ * OH = (H - KH) / SH + 1, OW = (W - KW) / SW + 1.  NaN wins, as in PyTorch. */
+LC_KERNEL void lc_maxpool_rect_forward(lc_real *out, const lc_real *inp, int B, int C, int H,
+                                       int W, int KH, int KW, int SH, int SW)
 {
     lc__pool_job j;
     j.out = out, j.inp = inp, j.dinp = NULL, j.add = 1;
-    lc__pool_run(&j, lc__maxpool_forward_task, B, C, H, W, size, stride);
+    lc__pool_run(&j, lc__maxpool_forward_task, B, C, H, W, KH, KW, SH, SW);
+}
+
+/* lc_maxpool_rect_forward with size x size windows, one stride for both sides. */
+LC_KERNEL void lc_maxpool_forward(lc_real *out, const lc_real *inp,
+                                  int B, int C, int H, int W, int size, int stride)
+{
+    lc_maxpool_rect_forward(out, inp, B, C, H, W, size, size, stride, stride);
 }
 
 static void lc__maxpool_backward_task(void *p, int t)
 {
     const lc__pool_job *j = (const lc__pool_job *)p;
-    int H = j->H, W = j->W, OH = j->OH, OW = j->OW, size = j->size, stride = j->stride;
+    int H = j->H, W = j->W, OH = j->OH, OW = j->OW, KH = j->KH, KW = j->KW, SH = j->SH, SW = j->SW;
     int n, oh, ow, i, k, v, lo, hi;
     lc__range(j->planes, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++) {
         const lc_real *x = j->inp + (size_t)n * H * W;
         const lc_real *dy = j->dout + (size_t)n * OH * OW;
         lc_real *dx = j->dinp + (size_t)n * H * W;
-        if (size == 2 && stride == 2 && !j->add) {
+        if (KH == 2 && KW == 2 && SH == 2 && SW == 2 && !j->add) {
             /* assigned: the 4 values of each window, then what no window covers */
             for (oh = 0; oh < OH; oh++) {
                 const lc_real *x0 = x + (size_t)2 * oh * W, *x1 = x0 + W;
@@ -172,7 +181,7 @@ static void lc__maxpool_backward_task(void *p, int t)
         }
         if (!j->add)   /* assigned, overlapping or odd windows: clear the plane, then add */
             memset(dx, 0, sizeof(lc_real) * (size_t)H * W);
-        if (size == 2 && stride == 2) {
+        if (KH == 2 && KW == 2 && SH == 2 && SW == 2) {
             /* Windows do not overlap: each of the 4 values gets g times 1 or
              * 0 (exact for finite g: the others get +-0).  A g that is inf
              * or NaN (times 0 = NaN) goes to the maximum alone. */
@@ -200,10 +209,10 @@ static void lc__maxpool_backward_task(void *p, int t)
         }
         for (oh = 0; oh < OH; oh++)
             for (ow = 0; ow < OW; ow++) {
-                int base = oh * stride * W + ow * stride, at = base;
+                int base = oh * SH * W + ow * SW, at = base;
                 lc_real m = x[base];
-                for (i = 0; i < size; i++)
-                    for (k = 0; k < size; k++) {
+                for (i = 0; i < KH; i++)
+                    for (k = 0; k < KW; k++) {
                         lc_real v = x[base + i * W + k];
                         if (LC__TAKES(v, m)) {
                             m = v;
@@ -215,14 +224,23 @@ static void lc__maxpool_backward_task(void *p, int t)
     }
 }
 
+/* The gradient of lc_maxpool_rect_forward: dinp is assigned (add = 0: it
+ * need not be cleared first) or added to (add = 1); see lc_maxpool_backward. */
+LC_KERNEL void lc_maxpool_rect_backward_into(lc_real *dinp, const lc_real *dout,
+                                             const lc_real *inp, int B, int C, int H, int W,
+                                             int KH, int KW, int SH, int SW, int add)
+{
+    lc__pool_job j;
+    j.dinp = dinp, j.dout = dout, j.inp = inp, j.add = add;
+    lc__pool_run(&j, lc__maxpool_backward_task, B, C, H, W, KH, KW, SH, SW);
+}
+
 /* As lc_maxpool_backward, but dinp is assigned (add = 0: it need not be
  * cleared first) or added to (add = 1). */
 LC_KERNEL void lc_maxpool_backward_into(lc_real *dinp, const lc_real *dout, const lc_real *inp,
                                         int B, int C, int H, int W, int size, int stride, int add)
 {
-    lc__pool_job j;
-    j.dinp = dinp, j.dout = dout, j.inp = inp, j.add = add;
-    lc__pool_run(&j, lc__maxpool_backward_task, B, C, H, W, size, stride);
+    lc_maxpool_rect_backward_into(dinp, dout, inp, B, C, H, W, size, size, stride, stride, add);
 }
 
 /* dinp[B, C, H, W] += dout[B, C, OH, OW] routed to the window's maximum of
@@ -236,40 +254,47 @@ LC_KERNEL void lc_maxpool_backward(lc_real *dinp, const lc_real *dout, const lc_
 static void lc__avgpool_forward_task(void *p, int t)
 {
     const lc__pool_job *j = (const lc__pool_job *)p;
-    int H = j->H, W = j->W, OH = j->OH, OW = j->OW, size = j->size, stride = j->stride;
+    int H = j->H, W = j->W, OH = j->OH, OW = j->OW, KH = j->KH, KW = j->KW, SH = j->SH, SW = j->SW;
     int n, oh, ow, i, k, lo, hi;
-    lc_real count = (lc_real)(size * size);
+    lc_real count = (lc_real)(KH * KW);
     lc__range(j->planes, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++) {
         const lc_real *x = j->inp + (size_t)n * H * W;
         lc_real *y = j->out + (size_t)n * OH * OW;
         for (oh = 0; oh < OH; oh++)
             for (ow = 0; ow < OW; ow++) {
-                const lc_real *w = x + (size_t)oh * stride * W + (size_t)ow * stride;
+                const lc_real *w = x + (size_t)oh * SH * W + (size_t)ow * SW;
                 lc_real s = 0;
-                for (i = 0; i < size; i++)
-                    for (k = 0; k < size; k++)
+                for (i = 0; i < KH; i++)
+                    for (k = 0; k < KW; k++)
                         s += w[i * W + k];
                 y[oh * OW + ow] = s / count;
             }
     }
 }
 
-/* out[B, C, OH, OW] = mean over the window of inp[B, C, H, W]. */
-LC_KERNEL void lc_avgpool_forward(lc_real *out, const lc_real *inp,
-                                  int B, int C, int H, int W, int size, int stride)
+/* out[B, C, OH, OW] = mean over the KH x KW window of inp[B, C, H, W]. */
+LC_KERNEL void lc_avgpool_rect_forward(lc_real *out, const lc_real *inp, int B, int C, int H,
+                                       int W, int KH, int KW, int SH, int SW)
 {
     lc__pool_job j;
     j.out = out, j.inp = inp, j.dinp = NULL, j.add = 1;
-    lc__pool_run(&j, lc__avgpool_forward_task, B, C, H, W, size, stride);
+    lc__pool_run(&j, lc__avgpool_forward_task, B, C, H, W, KH, KW, SH, SW);
+}
+
+/* lc_avgpool_rect_forward with size x size windows, one stride for both sides. */
+LC_KERNEL void lc_avgpool_forward(lc_real *out, const lc_real *inp,
+                                  int B, int C, int H, int W, int size, int stride)
+{
+    lc_avgpool_rect_forward(out, inp, B, C, H, W, size, size, stride, stride);
 }
 
 static void lc__avgpool_backward_task(void *p, int t)
 {
     const lc__pool_job *j = (const lc__pool_job *)p;
-    int H = j->H, W = j->W, OH = j->OH, OW = j->OW, size = j->size, stride = j->stride;
+    int H = j->H, W = j->W, OH = j->OH, OW = j->OW, KH = j->KH, KW = j->KW, SH = j->SH, SW = j->SW;
     int n, oh, ow, i, k, lo, hi;
-    lc_real count = (lc_real)(size * size);
+    lc_real count = (lc_real)(KH * KW);
     lc__range(j->planes, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++) {
         const lc_real *dy = j->dout + (size_t)n * OH * OW;
@@ -279,12 +304,24 @@ static void lc__avgpool_backward_task(void *p, int t)
         for (oh = 0; oh < OH; oh++)
             for (ow = 0; ow < OW; ow++) {
                 lc_real g = dy[oh * OW + ow] / count;
-                lc_real *w = dx + (size_t)oh * stride * W + (size_t)ow * stride;
-                for (i = 0; i < size; i++)
-                    for (k = 0; k < size; k++)
+                lc_real *w = dx + (size_t)oh * SH * W + (size_t)ow * SW;
+                for (i = 0; i < KH; i++)
+                    for (k = 0; k < KW; k++)
                         w[i * W + k] += g;
             }
     }
+}
+
+/* The gradient of lc_avgpool_rect_forward: dinp is assigned (add = 0) or
+ * added to (add = 1).  inp is unused (kept for the common argument order). */
+LC_KERNEL void lc_avgpool_rect_backward_into(lc_real *dinp, const lc_real *dout,
+                                             const lc_real *inp, int B, int C, int H, int W,
+                                             int KH, int KW, int SH, int SW, int add)
+{
+    lc__pool_job j;
+    (void)inp;
+    j.dinp = dinp, j.dout = dout, j.inp = NULL, j.add = add;
+    lc__pool_run(&j, lc__avgpool_backward_task, B, C, H, W, KH, KW, SH, SW);
 }
 
 /* As lc_avgpool_backward, but dinp is assigned (add = 0: it need not be
@@ -292,10 +329,7 @@ static void lc__avgpool_backward_task(void *p, int t)
 LC_KERNEL void lc_avgpool_backward_into(lc_real *dinp, const lc_real *dout, const lc_real *inp,
                                         int B, int C, int H, int W, int size, int stride, int add)
 {
-    lc__pool_job j;
-    (void)inp;
-    j.dinp = dinp, j.dout = dout, j.inp = NULL, j.add = add;
-    lc__pool_run(&j, lc__avgpool_backward_task, B, C, H, W, size, stride);
+    lc_avgpool_rect_backward_into(dinp, dout, inp, B, C, H, W, size, size, stride, stride, add);
 }
 
 /* dinp[B, C, H, W] += dout[B, C, OH, OW] / (size * size) over each window.
@@ -304,4 +338,139 @@ LC_KERNEL void lc_avgpool_backward(lc_real *dinp, const lc_real *dout, const lc_
                                    int B, int C, int H, int W, int size, int stride)
 {
     lc_avgpool_backward_into(dinp, dout, inp, B, C, H, W, size, stride, 1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Global pooling: one value per plane of N values (N = H * W, or the
+ * length of a sequence).  The B * C planes are cut into ranges.            */
+
+typedef struct {
+    lc_real *out, *dinp;
+    const lc_real *inp, *dout;
+    int planes, N, parts, add;
+} lc__gpool_job;
+
+static inline void lc__gpool_run(lc__gpool_job *j, void (*task)(void *, int), int B, int C, int N)
+{
+    int T = LC__THREADS;
+    j->planes = B * C, j->N = N;
+    j->parts = T > 1 && (double)B * C * N >= LC_PAR_VALUES ? (T < j->planes ? T : j->planes) : 1;
+    if (j->planes <= 0 || N <= 0)
+        return;
+    if (j->parts > 1)
+        LC__FOR(j->parts, task, j);
+    else
+        task(j, 0);
+}
+
+/* The sum of x[0..n-1], in 8 interleaved partial sums (it vectorises). */
+static inline lc_real lc__plane_sum(const lc_real *x, int n)
+{
+    lc_real part[8], s = 0;
+    int i, v;
+    for (v = 0; v < 8; v++)
+        part[v] = 0;
+    for (i = 0; i + 8 <= n; i += 8)
+        for (v = 0; v < 8; v++)
+            part[v] += x[i + v];
+    for (v = 0; v < 8; v++)
+        s += part[v];
+    for (; i < n; i++)
+        s += x[i];
+    return s;
+}
+
+static void lc__gavg_forward_task(void *p, int t)
+{
+    const lc__gpool_job *j = (const lc__gpool_job *)p;
+    int n, lo, hi;
+    lc__range(j->planes, j->parts, t, 1, &lo, &hi);
+    for (n = lo; n < hi; n++)
+        j->out[n] = lc__plane_sum(j->inp + (size_t)n * j->N, j->N) / (lc_real)j->N;
+}
+
+/* out[B, C] = the mean of each plane of inp[B, C, N]. */
+LC_KERNEL void lc_global_avgpool_forward(lc_real *out, const lc_real *inp, int B, int C, int N)
+{
+    lc__gpool_job j;
+    j.out = out, j.inp = inp;
+    lc__gpool_run(&j, lc__gavg_forward_task, B, C, N);
+}
+
+static void lc__gavg_backward_task(void *p, int t)
+{
+    const lc__gpool_job *j = (const lc__gpool_job *)p;
+    int n, i, lo, hi, N = j->N;
+    lc__range(j->planes, j->parts, t, 1, &lo, &hi);
+    for (n = lo; n < hi; n++) {
+        lc_real g = j->dout[n] / (lc_real)N, *dx = j->dinp + (size_t)n * N;
+        if (j->add)
+            for (i = 0; i < N; i++)
+                dx[i] += g;
+        else
+            for (i = 0; i < N; i++)
+                dx[i] = g;
+    }
+}
+
+/* dinp[B, C, N] = (add = 0) or += (add = 1) dout[B, C] / N. */
+LC_KERNEL void lc_global_avgpool_backward_into(lc_real *dinp, const lc_real *dout, int B, int C,
+                                               int N, int add)
+{
+    lc__gpool_job j;
+    j.dinp = dinp, j.dout = dout, j.add = add;
+    lc__gpool_run(&j, lc__gavg_backward_task, B, C, N);
+}
+
+static void lc__gmax_forward_task(void *p, int t)
+{
+    const lc__gpool_job *j = (const lc__gpool_job *)p;
+    int n, i, lo, hi, N = j->N;
+    lc__range(j->planes, j->parts, t, 1, &lo, &hi);
+    for (n = lo; n < hi; n++) {
+        const lc_real *x = j->inp + (size_t)n * N;
+        lc_real m = x[0];
+        for (i = 1; i < N; i++)
+            m = LC__MAX2(m, x[i]);
+        j->out[n] = m;
+    }
+}
+
+/* out[B, C] = the largest value of each plane of inp[B, C, N] (NaN wins). */
+LC_KERNEL void lc_global_maxpool_forward(lc_real *out, const lc_real *inp, int B, int C, int N)
+{
+    lc__gpool_job j;
+    j.out = out, j.inp = inp;
+    lc__gpool_run(&j, lc__gmax_forward_task, B, C, N);
+}
+
+static void lc__gmax_backward_task(void *p, int t)
+{
+    const lc__gpool_job *j = (const lc__gpool_job *)p;
+    int n, i, lo, hi, N = j->N;
+    lc__range(j->planes, j->parts, t, 1, &lo, &hi);
+    for (n = lo; n < hi; n++) {
+        const lc_real *x = j->inp + (size_t)n * N;
+        lc_real *dx = j->dinp + (size_t)n * N, m = x[0];
+        int at = 0;
+        for (i = 1; i < N; i++)
+            if (LC__TAKES(x[i], m)) {
+                m = x[i];
+                at = i;
+            }
+        if (!j->add)
+            memset(dx, 0, sizeof(lc_real) * (size_t)N);
+        dx[at] += j->dout[n];
+    }
+}
+
+/* dinp[B, C, N] (add = 0: assigned, 1: added to) gets dout[B, C] at each
+ * plane's maximum (the first one on ties, the last NaN if any, as
+ * torch.nn.AdaptiveMaxPool2d's CPU kernel), 0 elsewhere. */
+LC_KERNEL void lc_global_maxpool_backward_into(lc_real *dinp, const lc_real *dout,
+                                               const lc_real *inp, int B, int C, int N, int add)
+{
+    lc__gpool_job j;
+    j.dinp = dinp, j.dout = dout, j.inp = inp, j.add = add;
+    lc__gpool_run(&j, lc__gmax_backward_task, B, C, N);
 }

@@ -19,6 +19,11 @@ static int size(Shape s) { int n = 1; for (int i = 0; i < s.rank; i++) n *= s.d[
 static FILE *f;
 static int nl;                 /* layers written */
 static Shape shapes[64];
+/* The layer may hold several values that are exactly equal (a convolution
+ * whose padding holds whole windows gives the bias there, and what follows
+ * keeps them equal): a global maximum of it would sit on a tie, where the
+ * gradient check proves nothing.  Passed on from the first argument. */
+static int ties[64];
 
 static int add(Shape s, const char *fmt, int a, int b, int c)
 {
@@ -26,10 +31,12 @@ static int add(Shape s, const char *fmt, int a, int b, int c)
     fprintf(f, fmt, a, b, c);
     fprintf(f, ";\n");
     shapes[nl] = s;
+    ties[nl] = a >= 0 && a < nl && ties[a];
     return nl++;
 }
 
-static int vec(int n) { Shape s = { 1, { n, 0, 0 } }; return n, s.rank = 1, s.d[0] = n, add(s, "", 0, 0, 0) * 0 - 1; }
+static const char *global_pool(int x) { return ties[x] || rnd(2) ? "global_avgpool(l%d)" : "global_maxpool(l%d)"; }
+
 
 /* A normalisation or one of the smooth and clipped activations on x, any shape. */
 static int norm_step(int x)
@@ -52,14 +59,119 @@ static int norm_step(int x)
     return add(s, "add(l%d, l%d)", x, y, 0);
 }
 
+/* A divisor of c: 1, c or one between. */
+static int divisor(int c)
+{
+    int g = rnd(3) == 0 ? 1 : rnd(2) ? c : 1 + rnd(c);
+    while (c % g) g--;
+    return g;
+}
+
+/* One side of a convolution: input n, kernel k, stride st, dilation dl, pad p
+ * (-1: same); the output, or 0 when it does not fit. */
+static int conv_out(int n, int k, int st, int dl, int p)
+{
+    int span = (k - 1) * dl + 1;
+    if (p < 0) return (n + st - 1) / st;
+    return span > n + 2 * p ? 0 : (n + 2 * p - span) / st + 1;
+}
+
+static const char *pad_text(int p, char *buf)
+{
+    if (p < 0) return "same";
+    snprintf(buf, 16, "%d", p);
+    return buf;
+}
+
+/* conv2d with groups, dilation, [h, w] options or pad=same; 0 when it does not fit */
+static int conv2d_modern(int x, Shape s)
+{
+    int c = s.d[0], g = divisor(c), fl = g * (1 + rnd(2));
+    int kh = 1 + rnd(3), kw = rnd(2) ? kh : 1 + rnd(3), sh = 1 + rnd(2), sw = rnd(2) ? sh : 1 + rnd(2);
+    int dh = 1 + rnd(2), dw = rnd(2) ? dh : 1 + rnd(2), same = rnd(2);
+    int ph = same ? -1 : kh > 1 ? rnd(2) : 0, pw = same ? -1 : kw > 1 ? rnd(2) : 0;   /* no all-padding window */
+    int oh = conv_out(s.d[1], kh, sh, dh, ph), ow = conv_out(s.d[2], kw, sw, dw, pw);
+    char buf[256], a[16], b[16];
+    if (!oh || !ow) return -1;
+    Shape o = { 3, { fl, oh, ow } };
+    if (same)
+        snprintf(buf, sizeof buf, "conv2d(l%%d, %d, kernel=[%d, %d], stride=[%d, %d], pad=same, "
+                 "dilation=[%d, %d], groups=%d%s)", fl, kh, kw, sh, sw, dh, dw, g, rnd(3) ? "" : ", bias=0");
+    else
+        snprintf(buf, sizeof buf, "conv2d(l%%d, %d, kernel=[%d, %d], stride=[%d, %d], pad=[%s, %s], "
+                 "dilation=[%d, %d], groups=%d%s)", fl, kh, kw, sh, sw, pad_text(ph, a), pad_text(pw, b),
+                 dh, dw, g, rnd(3) ? "" : ", decay=0.1");
+    return add(o, buf, x, 0, 0);
+}
+
+/* conv1d, maxpool1d or avgpool1d on a sequence [c, l]; 0 when it does not fit */
+static int seq_op(int x, Shape s)
+{
+    int c = s.d[0], l = s.d[1];
+    char buf[256], a[16];
+    if (rnd(2)) {
+        int g = divisor(c), fl = g * (1 + rnd(2)), k = 1 + rnd(3), st = 1 + rnd(2), dl = 1 + rnd(2);
+        int p = k > 1 ? rnd(3) - 1 : rnd(2) - 1, o = conv_out(l, k, st, dl, p);
+        if (!o) return -1;
+        Shape os = { 2, { fl, o, 0 } };
+        snprintf(buf, sizeof buf, "conv1d(l%%d, %d, kernel=%d, stride=%d, pad=%s, dilation=%d, groups=%d%s)",
+                 fl, k, st, pad_text(p, a), dl, g, rnd(3) ? "" : ", bias=0");
+        return add(os, buf, x, 0, 0);
+    }
+    int k = 1 + rnd(3), st = 1 + rnd(2);
+    if (k > l) return -1;
+    Shape os = { 2, { c, (l - k) / st + 1, 0 } };
+    snprintf(buf, sizeof buf, "%s(l%%d, size=%d, stride=%d)", rnd(2) ? "maxpool1d" : "avgpool1d", k, st);
+    return add(os, buf, x, 0, 0);
+}
+
 /* One random op on layer x; returns the new layer. */
 static int step(int x, int *weights)
 {
     Shape s = shapes[x];
     char buf[256];
     if (rnd(5) == 0) return norm_step(x);
+    if (s.rank == 2) {
+        int y = -1;
+        switch (rnd(4)) {
+        case 0:
+        case 1: y = seq_op(x, s); break;
+        case 2: {
+            Shape o = { 1, { s.d[0], 0, 0 } };
+            y = add(o, global_pool(x), x, 0, 0);
+            break;
+        }
+        }
+        if (y >= 0) return y;
+        Shape o = { 1, { size(s), 0, 0 } };
+        return add(o, "flatten(l%d)", x, 0, 0);
+    }
     if (s.rank == 3) {
         int c = s.d[0], h = s.d[1], w = s.d[2];
+        switch (rnd(8)) {
+        case 4:
+        case 5: {
+            int y = conv2d_modern(x, s);
+            if (y >= 0) return y;
+            break;
+        }
+        case 6: {
+            int kh = 1 + rnd(3), kw = 1 + rnd(3), sh = 1 + rnd(2), sw = 1 + rnd(2);
+            if (kh > h || kw > w) break;
+            Shape o = { 3, { c, (h - kh) / sh + 1, (w - kw) / sw + 1 } };
+            snprintf(buf, sizeof buf, "%s(l%%d, size=[%d, %d], stride=[%d, %d])", rnd(2) ? "maxpool" : "avgpool",
+                     kh, kw, sh, sw);
+            return add(o, buf, x, 0, 0);
+        }
+        case 7: {
+            if (rnd(2)) {
+                Shape o = { 1, { c, 0, 0 } };
+                return add(o, global_pool(x), x, 0, 0);
+            }
+            Shape o = { 2, { c, h * w, 0 } };
+            return add(o, "reshape(l%d, [%d, %d])", x, c, h * w);
+        }
+        }
         switch (rnd(4)) {
         case 0: {
             int k = 1 + rnd(3), st = 1 + rnd(2), p = rnd(2), fl = 1 + rnd(3), bias = rnd(3) != 0;
@@ -67,7 +179,9 @@ static int step(int x, int *weights)
             Shape o = { 3, { fl, (h + 2 * p - k) / st + 1, (w + 2 * p - k) / st + 1 } };
             snprintf(buf, sizeof buf, "conv2d(l%%d, %d, kernel=%d, stride=%d, pad=%d, bias=%d%s)", fl, k, st, p,
                      bias, rnd(2) ? "" : ", init=he");
-            return add(o, buf, x, 0, 0);
+            int y = add(o, buf, x, 0, 0);
+            ties[y] |= p >= k;
+            return y;
         }
         case 1:
         case 2: {
@@ -108,7 +222,12 @@ static int step(int x, int *weights)
         Shape o = { 3, { 1, 2, n / 2 } };
         return add(o, "reshape(l%d, [1, 2, %d])", x, n / 2, 0);
     }
-    case 9: return add(s, "dropout(l%d, 0.3)", x, 0, 0);
+    case 9:
+        if (n % 2 == 0 && rnd(2)) {   /* a sequence [2, n/2] */
+            Shape o = { 2, { 2, n / 2, 0 } };
+            return add(o, "reshape(l%d, [2, %d])", x, n / 2, 0);
+        }
+        return add(s, "dropout(l%d, 0.3)", x, 0, 0);
     case 10: { /* declared weights with linear */
         int m = 1 + rnd(5), k = (*weights)++;
         fprintf(f, "%sweight w%d[%d, %d]%s;\nweight b%d[%d];\n", rnd(4) ? "" : "frozen ", k, m, n,
@@ -128,7 +247,6 @@ int main(int argc, char **argv)
     if (argc != 4) return 2;
     int count = atoi(argv[2]);
     rng = strtoull(argv[3], NULL, 10) * 2654435761u + 1;
-    (void)vec;
     for (int i = 0; i < count; i++) {
         char path[512];
         snprintf(path, sizeof path, "%s/random%03d.lyr", argv[1], i);
@@ -137,7 +255,11 @@ int main(int argc, char **argv)
         nl = 0;
         int weights = 0, loss = rnd(3), x;
         fprintf(f, "model r%d;\n", i);
-        if (rnd(2)) {
+        if (rnd(5) == 0) {
+            Shape s = { 2, { 1 + rnd(4), 3 + rnd(12), 0 } };
+            fprintf(f, "input l0[%d, %d];\n", s.d[0], s.d[1]);
+            shapes[0] = s;
+        } else if (rnd(2)) {
             Shape s = { 3, { 1 + rnd(3), 3 + rnd(6), 3 + rnd(6) } };
             fprintf(f, "input l0[%d, %d, %d];\n", s.d[0], s.d[1], s.d[2]);
             shapes[0] = s;
@@ -147,6 +269,7 @@ int main(int argc, char **argv)
             shapes[0] = s;
         }
         nl = 1;
+        ties[0] = 0;
         x = 0;
         for (int k = 1 + rnd(4); k > 0 && nl < 40; k--) x = step(x, &weights);
         int classes = 2 + rnd(4);

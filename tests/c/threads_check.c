@@ -18,8 +18,9 @@
  * bit for bit, NEAR within 1e-5.  What must hold (runtime/kernels.c,
  * "Threads"): matrix products, pooling, the elementwise kernels and the
  * convolutions' outputs and input gradients are the same bits on any number
- * of threads; the convolutions' weight and bias gradients add up per group
- * of samples, so they agree within float rounding.  `kernels` also checks,
+ * of threads; the im2col convolutions' weight and bias gradients add up per
+ * group of samples, so they agree within float rounding (the depthwise
+ * kernel's do not depend on T: they are compared bit for bit).  `kernels` also checks,
  * on its own, that the *_into kernels with add = 0 overwrite whatever the
  * gradient held (NaN here) and give what add = 1 gives on a cleared one.
  *
@@ -153,6 +154,64 @@ static void check_conv(int T, int B, int C, int H, int W, int OC, int K, int str
     free(nan), free(zero);
 }
 
+/* The general convolution (groups, dilation, rectangles) and the depthwise
+ * one, whose weight gradients do not depend on T either. */
+static void check_conv_dims(int T, int B, lc_conv_dims d, int depthwise)
+{
+    char what[200];
+    size_t nx = (size_t)B * d.C * d.H * d.W, nw = (size_t)d.OC * (d.C / d.G) * d.KH * d.KW;
+    size_t ny = (size_t)B * d.OC * d.OH * d.OW;
+    size_t nwork = depthwise ? (size_t)LC_DWCONV_WORK(&d, T) : (size_t)LC_CONV_WORK(&d, T);
+    float *x = randv(nx), *w = randv(nw), *bias = randv(d.OC), *dy = randv(ny), *y = randv(ny);
+    float *work = fill(nwork, NAN), *dx = randv(nx), *dw = randv(nw), *db = randv(d.OC);
+    float *nan = fill(nx, NAN), *zero = fill(nx, 0);
+    (depthwise ? lc_dwconv_forward : lc_conv_forward)(y, x, w, bias, work, B, &d);
+    dump(exact_out, y, ny);
+    (depthwise ? lc_dwconv_backward_into : lc_conv_backward_into)(dx, dw, db, dy, x, w, work, B, &d, 1);
+    dump(exact_out, dx, nx), dump(depthwise ? exact_out : near_out, dw, nw);
+    dump(depthwise ? exact_out : near_out, db, d.OC);
+    snprintf(what, sizeof what, "%s backward_into B%d C%d %dx%d OC%d k%dx%d s%dx%d g%d: add = 0 over "
+             "NaN = add = 1 over 0", depthwise ? "dwconv" : "conv", B, d.C, d.H, d.W, d.OC, d.KH, d.KW,
+             d.SH, d.SW, d.G);
+    (depthwise ? lc_dwconv_backward_into : lc_conv_backward_into)(nan, NULL, NULL, dy, x, w, work, B, &d, 0);
+    (depthwise ? lc_dwconv_backward_into : lc_conv_backward_into)(zero, NULL, NULL, dy, x, w, work, B, &d, 1);
+    same(what, nan, zero, nx, 0);
+    free(x), free(w), free(bias), free(dy), free(y), free(work), free(dx), free(dw), free(db);
+    free(nan), free(zero);
+}
+
+/* Rectangular and global pools: the same bits on any T. */
+static void check_pools_ex(int B, int C, int H, int W, int KH, int KW, int SH, int SW)
+{
+    int OH = (H - KH) / SH + 1, OW = (W - KW) / SW + 1;
+    size_t nx = (size_t)B * C * H * W, ny = (size_t)B * C * OH * OW, ng = (size_t)B * C;
+    float *x = randv(nx), *dy = randv(ny), *y = randv(ny), *dx = randv(nx);
+    lc_maxpool_rect_forward(y, x, B, C, H, W, KH, KW, SH, SW);
+    dump(exact_out, y, ny);
+    lc_maxpool_rect_backward_into(dx, dy, x, B, C, H, W, KH, KW, SH, SW, 0);
+    dump(exact_out, dx, nx);
+    lc_avgpool_rect_forward(y, x, B, C, H, W, KH, KW, SH, SW);
+    dump(exact_out, y, ny);
+    lc_avgpool_rect_backward_into(dx, dy, x, B, C, H, W, KH, KW, SH, SW, 1);
+    dump(exact_out, dx, nx);
+    lc_global_maxpool_forward(y, x, B, C, H * W);
+    dump(exact_out, y, ng);
+    lc_global_maxpool_backward_into(dx, dy, x, B, C, H * W, 0);
+    dump(exact_out, dx, nx);
+    lc_global_avgpool_forward(y, x, B, C, H * W);
+    dump(exact_out, y, ng);
+    lc_global_avgpool_backward_into(dx, dy, B, C, H * W, 1);
+    dump(exact_out, dx, nx);
+    free(x), free(dy), free(y), free(dx);
+}
+
+static lc_conv_dims dims(int C, int H, int W, int OC, int KH, int KW, int SH, int SW, int PH, int PW,
+                         int OH, int OW, int DH, int DW, int G)
+{
+    lc_conv_dims d = { C, H, W, OC, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW, G };
+    return d;
+}
+
 static void check_pool(int B, int C, int H, int W, int size, int stride, int ties)
 {
     char what[160], s[96];
@@ -225,6 +284,16 @@ static int check_kernels(int T, const char *exact, const char *near)
     check_pool(16, 5, 9, 7, 3, 2, 1);
     check_pool(8, 3, 8, 8, 2, 1, 0);
     check_pool(2, 2, 11, 11, 3, 3, 0);
+    /* C, H, W, OC, KH, KW, SH, SW, PH, PW, OH, OW, DH, DW, G */
+    check_conv_dims(T, 32, dims(64, 25, 5, 64, 3, 3, 1, 1, 1, 1, 25, 5, 1, 1, 64), 1);
+    check_conv_dims(T, 8, dims(32, 48, 48, 32, 3, 3, 2, 2, 0, 0, 24, 24, 1, 1, 32), 1);
+    check_conv_dims(T, 5, dims(6, 11, 9, 12, 3, 2, 2, 1, 2, 1, 6, 8, 2, 2, 6), 1);
+    check_conv_dims(T, 16, dims(1, 49, 10, 16, 10, 4, 2, 2, 4, 1, 25, 5, 1, 1, 1), 0);
+    check_conv_dims(T, 7, dims(8, 12, 12, 12, 3, 3, 1, 1, 2, 2, 12, 12, 2, 2, 4), 0);
+    check_conv_dims(T, 9, dims(6, 1, 40, 10, 1, 5, 1, 2, 0, 2, 1, 20, 1, 1, 2), 0);
+    check_pools_ex(32, 16, 25, 5, 25, 5, 25, 5);
+    check_pools_ex(16, 8, 14, 11, 3, 2, 2, 1);
+    check_pools_ex(64, 6, 1, 40, 1, 3, 1, 2);
     check_elementwise(1000);
     check_elementwise(235146);
     if (fclose(exact_out) != 0 || fclose(near_out) != 0) {

@@ -354,6 +354,203 @@ def conv_cases():
     return C
 
 
+# ------------------------------------- groups, dilation, same, rectangles, 1-D
+
+def concat_all(net, names, prefix="cat"):
+    """concat of any number of layers, through concats of at most 16 (layerc's limit)."""
+    level = 0
+    while len(names) > 16:
+        names = [net.layer(f"{prefix}{level}_{i}", "concat", *names[i:i + 16]) if len(names[i:i + 16]) > 1
+                 else names[i] for i in range(0, len(names), 16)]
+        level += 1
+    return net.layer(prefix, "concat", *names)
+
+
+def modern_conv_cases():
+    C = []
+
+    def groups():
+        net = mk("m_conv_groups", [4, 7, 6], lr=0.02)
+        net.layer("g", "conv2d", "x", 6, kernel=3, pad=1, groups=2)
+        net.layer("t", "tanh", "g")
+        net.layer("dw", "conv2d", "t", 6, kernel=3, pad="same", groups=6)
+        net.layer("pw", "conv2d", "dw", 4, kernel=1, groups=2, bias=0)
+        net.out("o", "dense", "pw", 3)
+        net.set_loss("mse")
+        return net
+    C.append(case("conv2d_groups", "conv2d groups=2 (4 -> 6 channels), a depthwise 3x3 pad=same (groups = "
+                  "channels), a grouped 1x1 without bias", groups, 3, quick=True))
+
+    def depthwise_strided():
+        net = mk("m_dw_stride", [3, 9, 8], "adam", lr=0.01)
+        net.layer("d1", "conv2d", "x", 6, kernel=3, stride=2, pad="same", groups=3)   # 2 filters a channel
+        net.layer("r", "relu", "d1")
+        net.layer("d2", "conv2d", "r", 6, kernel=3, pad="same", dilation=2, groups=6)
+        net.layer("d3", "conv2d", "d2", 6, kernel=[3, 2], stride=[2, 1], groups=6)
+        net.out("o", "dense", "d3", 2)
+        net.set_loss("mse")
+        return net
+    C.append(case("conv2d_depthwise", "depthwise: 2 filters a channel with stride 2 and pad=same (Keras: "
+                  "the odd padding below and right; the twin pads with F.pad), dilation 2 with pad=same "
+                  "(torch's padding='same'), kernel [3, 2] stride [2, 1]", depthwise_strided, 4, quick=True))
+
+    def rect():
+        net = mk("m_conv_rect", [2, 11, 9], lr=0.02)
+        net.layer("a", "conv2d", "x", 3, kernel=[3, 2], stride=[2, 1], pad=[1, 0], dilation=[2, 1])
+        net.layer("b", "conv2d", "x", 2, kernel=[1, 4], stride=[1, 3], pad=[0, 2], bias=0)
+        net.layer("c", "conv2d", "x", 2, kernel=[4, 4], stride=[2, 2], pad="same")   # even kernel, stride 2
+        net.layer("d", "conv2d", "x", 2, kernel=[2, 3], pad="same", dilation=[3, 1])
+        net.layer("all", "concat", "a", "b", "c", "d")
+        net.out("o", "dense", "all", 3)
+        net.set_loss("mse")
+        return net
+    C.append(case("conv2d_rectangular", "conv2d kernel, stride, pad and dilation as [h, w]; pad=same with an "
+                  "even kernel and stride 2, and with dilation [3, 1]", rect, 3, quick=True))
+
+    def matrix(i, g, f, cases_):
+        def build():
+            net = mk(f"m_conv_matrix{i}", [6, 10, 9], lr=0.002)
+            branches = []
+            for j, (k, s, p, d) in enumerate(cases_):
+                name = f"c{j}"
+                net.layer(name, "conv2d", "x", f, kernel=k, stride=s, pad=p, dilation=d, groups=g,
+                          bias=j % 2)
+                branches.append(name)
+            concat_all(net, branches, "all")
+            net.out("o", "dense", "all", 2)
+            net.set_loss("mse")
+            return net
+        return build
+    opts = [(k, s, p, d) for k in (1, 2, 3) for s in (1, 2, 3) for p in (0, 1, "same") for d in (1, 2)
+            if not (p != "same" and (k - 1) * d + 1 > 9 + 2 * p)]
+    for i, (g, f) in enumerate(((1, 2), (2, 4), (3, 3), (6, 6), (6, 12))):
+        C.append(case(f"conv2d_matrix_g{g}_f{f}", f"conv2d groups={g}, {f} filters on 6 channels: "
+                      f"{len(opts)} branches of kernel 1/2/3 x stride 1/2/3 x pad 0/1/same x dilation 1/2",
+                      matrix(i, g, f, opts), 2))
+
+    def conv1d():
+        net = mk("m_conv1d", [4, 20], "sgd", lr=0.02, momentum=0.9)
+        net.layer("a", "conv1d", "x", 6, kernel=3, pad="same")
+        net.layer("r", "relu", "a")
+        net.layer("b", "conv1d", "r", 6, kernel=5, stride=2, pad=2, groups=6)
+        net.layer("c", "conv1d", "b", 4, kernel=3, dilation=2, groups=2, decay=0.2)
+        net.layer("p", "maxpool1d", "c", size=2)
+        net.layer("q", "avgpool1d", "a", size=3, stride=2)
+        net.layer("gm", "global_maxpool", "p")
+        net.layer("ga", "global_avgpool", "q")
+        net.layer("all", "concat", "gm", "ga", "p")
+        net.out("o", "dense", "all", 3)
+        net.set_loss("mse")
+        return net
+    C.append(case("conv1d_pool1d", "conv1d (pad=same, depthwise stride 2, grouped dilated with decay=), "
+                  "maxpool1d, avgpool1d, global max and average pools of sequences, sgd momentum",
+                  conv1d, 4, quick=True))
+
+    def conv1d_matrix():
+        net = mk("m_conv1d_matrix", [3, 13], lr=0.02)
+        branches = []
+        j = 0
+        for k in (1, 2, 3, 5):
+            for s in (1, 2, 3):
+                for p in (0, 1, "same"):
+                    for d in (1, 2):
+                        if p != "same" and (k - 1) * d + 1 > 13 + 2 * p:
+                            continue
+                        name = f"c{j}"
+                        net.layer(name, "conv1d", "x", 1 + j % 3, kernel=k, stride=s, pad=p, dilation=d,
+                                  groups=3 if j % 3 == 2 else 1, bias=j % 2)
+                        branches.append(name)
+                        j += 1
+        concat_all(net, branches, "all")
+        net.out("o", "dense", "all", 2)
+        net.set_loss("mse")
+        return net
+    C.append(case("conv1d_matrix", "conv1d kernel 1/2/3/5 x stride 1/2/3 x pad 0/1/same x dilation 1/2, "
+                  "groups 1 or 3, bias 0/1, on an odd length 13", conv1d_matrix, 2))
+
+    def conv1d_decay():
+        net = mk("m_conv1d_decay", [2, 9])
+        net.optimizer = ("adam", dict(lr=0.05, weight_decay=0.01))
+        net.layer("c", "conv1d", "x", 3, kernel=3, decay=0.4)
+        net.layer("t", "tanh", "c")
+        net.out("o", "dense", "t", 2)
+        net.set_loss("mse")
+        return net
+    C.append(case("layer_decay_conv1d", "decay= on a conv1d kernel (its bias keeps adam's weight_decay): "
+                  "torch parameter groups", conv1d_decay, 3, quick=True))
+
+    def pools():
+        net = mk("m_pool_rect", [2, 9, 7], lr=0.02)
+        net.layer("c", "conv2d", "x", 3, kernel=3, pad=1)
+        net.layer("mp", "maxpool", "c", size=[3, 2], stride=[2, 1])
+        net.layer("ap", "avgpool", "c", size=[2, 3], stride=[1, 3])
+        net.layer("m1", "maxpool", "c", size=[2, 1])
+        net.layer("gm", "global_maxpool", "c")
+        net.layer("ga", "global_avgpool", "c")
+        net.layer("all", "concat", "mp", "ap", "m1", "gm", "ga")
+        net.out("o", "dense", "all", 3)
+        net.set_loss("mse")
+        return net
+    C.append(case("pool_rect_global", "maxpool size [3, 2] stride [2, 1], avgpool [2, 3] stride [1, 3], "
+                  "maxpool [2, 1] (stride = size), global max and average pools of an image", pools, 3,
+                  quick=True))
+
+    def global_ties():
+        net = mk("m_gmax_ties", [8], lr=0.1)
+        net.weight("W", [8, 8])
+        net.layer("h", "linear", "x", "W")
+        net.layer("r", "reshape", "h", [2, 2, 2])
+        net.layer("gm", "global_maxpool", "r")
+        net.layer("r1", "reshape", "h", [2, 4])
+        net.layer("g1", "global_maxpool", "r1")
+        net.layer("c", "concat", "gm", "g1")
+        net.out("o", "identity", "c")
+        net.set_loss("mse")
+        return net
+    x = np.array([[1, 1, 0, 0, 2, 2, 2, 2], [0, 2, 2, 2, 3, 3, 3, 3], [-1, -1, -1, -1, 5, 0, 5, 0],
+                  [4, 4, 4, 4, 4, 4, 4, 4]], dtype=np.float32)
+    C.append(case("global_maxpool_ties", "global_maxpool with tied maxima: the gradient goes to the first "
+                  "one, as torch's AdaptiveMaxPool", global_ties, 4, x=x, jiggle=False,
+                  params=lambda net, rng: {"W": np.eye(8)}))
+
+    def dscnn():
+        net = mk("m_dscnn", [1, 49, 10], "adam", lr=0.003)
+        net.layer("c0", "conv2d", "x", 8, kernel=[10, 4], stride=[2, 2], pad="same")
+        net.layer("r0", "relu", "c0")
+        for i in range(2):
+            src = "r0" if i == 0 else f"pr{i - 1}"
+            net.layer(f"dw{i}", "conv2d", src, 8, kernel=3, pad="same", groups=8)
+            net.layer(f"dr{i}", "relu", f"dw{i}")
+            net.layer(f"pw{i}", "conv2d", f"dr{i}", 8, kernel=1)
+            net.layer(f"pr{i}", "relu", f"pw{i}")
+        net.layer("ap", "avgpool", "pr1", size=[25, 5])
+        head(net, "ap", "cross_entropy", 4, "probs")
+        return net
+    C.append(case("dscnn_like", "DS-CNN-like: conv [10, 4] stride 2 pad=same on 49x10, two depthwise-"
+                  "separable blocks (3x3 depthwise pad=same, 1x1), avgpool [25, 5], cross_entropy, adam",
+                  dscnn, 3))
+
+    def mobilenet():
+        net = mk("m_mobilenet", [3, 24, 24], "sgd", lr=0.05, momentum=0.9)
+        net.layer("c0", "conv2d", "x", 8, kernel=3, stride=2, pad="same")
+        net.layer("r0", "relu", "c0")
+        src = "r0"
+        for i, (f, s) in enumerate(((16, 1), (16, 2))):
+            net.layer(f"dw{i}", "conv2d", src, net.shapes[src][0], kernel=3, stride=s, pad="same",
+                      groups=net.shapes[src][0], bias=0)
+            net.layer(f"dr{i}", "relu", f"dw{i}")
+            net.layer(f"pw{i}", "conv2d", f"dr{i}", f, kernel=1, bias=0)
+            net.layer(f"pr{i}", "relu", f"pw{i}")
+            src = f"pr{i}"
+        net.layer("gp", "global_avgpool", src)
+        head(net, "gp", "cross_entropy", 3, "probs")
+        return net
+    C.append(case("mobilenet_like", "MobileNetV1-like: conv 3x3 stride 2 pad=same, depthwise 3x3 strides 1 "
+                  "and 2 pad=same (no bias), 1x1 convs, global_avgpool, cross_entropy, sgd momentum",
+                  mobilenet, 3))
+    return C
+
+
 # --------------------------------------------------------------- pooling
 
 def pool_cases():
@@ -984,5 +1181,6 @@ def norm_cases():
 
 
 def all_cases(root, random_count=12):
-    return (op_cases() + conv_cases() + pool_cases() + dropout_cases() + loss_cases() + opt_cases()
-            + frozen_cases() + graph_cases() + norm_cases() + sample_cases(root) + random_cases(random_count))
+    return (op_cases() + conv_cases() + modern_conv_cases() + pool_cases() + dropout_cases() + loss_cases()
+            + opt_cases() + frozen_cases() + graph_cases() + norm_cases() + sample_cases(root)
+            + random_cases(random_count))

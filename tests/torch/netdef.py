@@ -7,11 +7,16 @@ cannot drift apart.  The twin takes its weight values from the C side (the
 generated NAME_init, exported by the driver), never from its own init.
 """
 
+import warnings
+
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+
+# torch says its padding='same' with an even kernel copies the input: true, and harmless here
+warnings.filterwarnings("ignore", message="Using padding='same' with even kernel")
 
 # Elementwise ops, s -> s: op name -> f(x, opts) in torch.  A test case of
 # a new elementwise op registers its twin with elementwise() beside the case.
@@ -34,9 +39,39 @@ def prod(s):
 
 
 def fmt_num(v):
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(fmt_num(x) for x in v) + "]"
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     return repr(float(v))
+
+
+def pair(v):
+    """k or [h, w] -> (h, w)"""
+    return tuple(v) if isinstance(v, (list, tuple)) else (v, v)
+
+
+def conv_side(n, k, s, p, d):
+    """One side of a convolution: (outputs, padding before, padding after);
+    p = "same" as Keras/TFLite (ceil(n / s) outputs, the odd one after)."""
+    span = (k - 1) * d + 1
+    if p == "same":
+        o = -(-n // s)
+        total = max((o - 1) * s + span - n, 0)
+        return o, total // 2, total - total // 2
+    return (n + 2 * p - span) // s + 1, p, p
+
+
+def conv_geometry(net, L):
+    """[(out, before, after)] per spatial side of a conv2d / conv1d layer."""
+    o = L.opts
+    ins = net.shapes[L.args[0]][1:]
+    if L.op == "conv1d":
+        return [conv_side(ins[0], o["kernel"], o.get("stride", 1), o.get("pad", 0), o.get("dilation", 1))]
+    k, s, d = pair(o["kernel"]), pair(o.get("stride", 1)), pair(o.get("dilation", 1))
+    p = o.get("pad", 0)
+    p = (p, p) if p == "same" else pair(p)
+    return [conv_side(ins[i], k[i], s[i], p[i], d[i]) for i in range(2)]
 
 
 class Layer:
@@ -118,15 +153,25 @@ class Net:
         if op == "reshape":
             assert prod(a[1]) == prod(S[a[0]])
             return tuple(a[1])
-        if op == "conv2d":
-            c, h, w = S[a[0]]
-            k, s, p = o["kernel"], o.get("stride", 1), o.get("pad", 0)
-            return (a[1], (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1)
+        if op in ("conv2d", "conv1d"):
+            assert len(S[a[0]]) == (3 if op == "conv2d" else 2), S[a[0]]
+            g = o.get("groups", 1)
+            assert S[a[0]][0] % g == 0 and a[1] % g == 0
+            geo = conv_geometry(self, Layer("", op, a, o, None))
+            return (a[1],) + tuple(side[0] for side in geo)
         if op in ("maxpool", "avgpool"):
             c, h, w = S[a[0]]
+            k = pair(o.get("size", 2))
+            s = pair(o.get("stride", o.get("size", 2)))
+            return (c, (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1)
+        if op in ("maxpool1d", "avgpool1d"):
+            c, n = S[a[0]]
             k = o.get("size", 2)
             s = o.get("stride", k)
-            return (c, (h - k) // s + 1, (w - k) // s + 1)
+            return (c, (n - k) // s + 1)
+        if op in ("global_avgpool", "global_maxpool"):
+            assert len(S[a[0]]) in (2, 3)
+            return (S[a[0]][0],)
         raise ValueError(op)
 
     @property
@@ -148,7 +193,7 @@ class Net:
         """The trainable weights the ops create (dense and conv2d W and b, the norms' gamma, beta)."""
         names = set()
         for L in self.layers:
-            if L.op in ("dense", "conv2d"):
+            if L.op in ("dense", "conv2d", "conv1d"):
                 names |= {f"{L.name}.{w}" for w in "Wb" if w == "W" or L.opts.get("bias", 1)}
             elif L.op in ("batchnorm", "layernorm"):
                 names |= {f"{L.name}.gamma", f"{L.name}.beta"}
@@ -200,6 +245,7 @@ class Twin:
         self.net = net
         self.dtype = dtype
         self.mods = {}
+        self.prepad = {}       # layer -> F.pad amounts applied before its module (pad=same, strides)
         self.tensors = {}      # name as in NAME_params -> the leaf tensor
         self.buffers = {}      # batchnorm's running statistics: name -> the module's buffer
         for name, (shape, frozen, _) in net.weights.items():
@@ -210,16 +256,17 @@ class Twin:
                 n = prod(net.shapes[L.args[0]])
                 bias = bool(L.opts.get("bias", 1))
                 m = nn.Linear(n, L.args[1], bias=bias)
-            elif L.op == "conv2d":
-                c = net.shapes[L.args[0]][0]
-                m = nn.Conv2d(c, L.args[1], L.opts["kernel"], stride=L.opts.get("stride", 1),
-                              padding=L.opts.get("pad", 0), bias=bool(L.opts.get("bias", 1)))
-            elif L.op == "maxpool":
+            elif L.op in ("conv2d", "conv1d"):
+                m = self._conv(net, L)
+            elif L.op in ("maxpool", "avgpool"):
+                k = pair(L.opts.get("size", 2))
+                s = pair(L.opts.get("stride", L.opts.get("size", 2)))
+                m = (nn.MaxPool2d if L.op == "maxpool" else nn.AvgPool2d)(k, stride=s)
+            elif L.op in ("maxpool1d", "avgpool1d"):
                 k = L.opts.get("size", 2)
-                m = nn.MaxPool2d(k, stride=L.opts.get("stride", k))
-            elif L.op == "avgpool":
-                k = L.opts.get("size", 2)
-                m = nn.AvgPool2d(k, stride=L.opts.get("stride", k))
+                m = (nn.MaxPool1d if L.op == "maxpool1d" else nn.AvgPool1d)(k, stride=L.opts.get("stride", k))
+            elif L.op == "global_maxpool":
+                m = (nn.AdaptiveMaxPool2d if len(net.shapes[L.args[0]]) == 3 else nn.AdaptiveMaxPool1d)(1)
             elif L.op == "dropout":
                 m = nn.Dropout(self._rate(L))
             elif L.op == "batchnorm":
@@ -243,7 +290,7 @@ class Twin:
                     m.running_var.copy_(self._t(params[L.name + ".var"]))
                 self.buffers[L.name + ".mean"] = m.running_mean
                 self.buffers[L.name + ".var"] = m.running_var
-            if L.op in ("dense", "conv2d"):
+            if L.op in ("dense", "conv2d", "conv1d"):
                 with torch.no_grad():
                     m.weight.copy_(self._t(params[L.name + ".W"]).reshape(m.weight.shape))
                     self.tensors[L.name + ".W"] = m.weight
@@ -251,6 +298,31 @@ class Twin:
                         m.bias.copy_(self._t(params[L.name + ".b"]))
                         self.tensors[L.name + ".b"] = m.bias
             self.mods[L.name] = m
+
+    def _conv(self, net, L):
+        """nn.Conv2d / nn.Conv1d of layer L.  pad=same: torch's own padding='same'
+        at stride 1 (it pads the odd one after, as Keras); with strides torch
+        refuses it, so the twin pads with F.pad as Keras does and convolves
+        unpadded."""
+        o = L.opts
+        c = net.shapes[L.args[0]][0]
+        two = L.op == "conv2d"
+        conv = nn.Conv2d if two else nn.Conv1d
+        k = pair(o["kernel"]) if two else o["kernel"]
+        s = pair(o.get("stride", 1)) if two else o.get("stride", 1)
+        d = pair(o.get("dilation", 1)) if two else o.get("dilation", 1)
+        p = o.get("pad", 0)
+        if p == "same" and s in (1, (1, 1)):
+            padding = "same"
+        elif p == "same":
+            geo = conv_geometry(net, L)
+            # F.pad takes the last dimension first: (left, right[, top, bottom])
+            self.prepad[L.name] = tuple(v for side in reversed(geo) for v in side[1:])
+            padding = 0
+        else:
+            padding = pair(p) if two else p
+        return conv(c, L.args[1], k, stride=s, padding=padding, dilation=d, groups=o.get("groups", 1),
+                    bias=bool(o.get("bias", 1)))
 
     def _t(self, a):
         return torch.tensor(np.asarray(a, dtype=np.float64), dtype=self.dtype)
@@ -307,7 +379,16 @@ class Twin:
                 y = v[a[0]].flatten(1)
             elif op == "reshape":
                 y = v[a[0]].reshape(B, *a[1])
-            elif op in ("conv2d", "maxpool", "avgpool", "layernorm"):
+            elif op in ("conv2d", "conv1d", "maxpool", "avgpool", "maxpool1d", "avgpool1d"):
+                x = v[a[0]]
+                if L.name in self.prepad:
+                    x = F.pad(x, self.prepad[L.name])
+                y = self.mods[L.name](x)
+            elif op == "global_avgpool":
+                y = v[a[0]].mean(tuple(range(2, v[a[0]].dim())))
+            elif op == "global_maxpool":
+                y = self.mods[L.name](v[a[0]]).flatten(1)
+            elif op == "layernorm":
                 y = self.mods[L.name](v[a[0]])
             elif op == "batchnorm":
                 m = self.mods[L.name]
