@@ -26,9 +26,10 @@ ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) $(SAN)
 EMBED = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/'
 
 COMPILER_SRC = $(filter-out compiler/main.c,$(wildcard compiler/*.c))
-RUNTIME_SRC  = $(filter-out runtime/kernels.c,$(wildcard runtime/*.c))
+RUNTIME_SRC  = $(filter-out runtime/kernels.c runtime/kernels_double.c,$(wildcard runtime/*.c))
 LIB_OBJ = $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(RUNTIME_SRC:%.c=$(BUILD)/%.o) \
-          $(BUILD)/runtime/kernels.o $(BUILD)/lyr.tab.o $(BUILD)/lyr.yy.o \
+          $(BUILD)/runtime/kernels.o $(BUILD)/runtime/kernels_double.o \
+          $(BUILD)/lyr.tab.o $(BUILD)/lyr.yy.o \
           $(BUILD)/kernels_src.o
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
@@ -60,6 +61,10 @@ KERNEL_SRC   = $(KERNEL_UNITS:%=runtime/kernels/%.c)
 
 # [threads] -DLC_POOL: the kernels split their work over runtime/threads.c's pool.
 $(BUILD)/runtime/kernels.o: runtime/kernels.c runtime/kernels.h $(KERNEL_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(KFLAGS) -DLC_POOL -g $(WARN) $(SAN) $(CPPFLAGS) -c -o $@ $<
+# The same units in double precision, for `layerc check` (runtime/kernels_double.c).
+$(BUILD)/runtime/kernels_double.o: runtime/kernels_double.c runtime/kernels.c runtime/kernels_double.h $(KERNEL_SRC)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(KFLAGS) -DLC_POOL -g $(WARN) $(SAN) $(CPPFLAGS) -c -o $@ $<
 

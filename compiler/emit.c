@@ -351,8 +351,10 @@ static void emit_kernels(Emit *e)
         !model_has_op(e->m, "conv2d") && !model_has_op(e->m, "maxpool") &&
         !model_has_op(e->m, "avgpool") && !model_has_op(e->m, "relu") && e->o->inference)
         return;
-    if (e->o->jit && !e->o->real_double) {
-        /* compiled into layerc with optimisation; tcc_add_symbol hands them in */
+    if (e->o->jit) {
+        /* compiled into layerc with optimisation (in double too, for checks:
+         * runtime/kernels_double.c); tcc_add_symbol hands them in */
+        if (e->o->real_double) emitf(e, "\n#define LC_REAL_DEFINED\ntypedef double lc_real;\n");
         emitf(e, "\n%s", lc_kernels_header);
         return;
     }

@@ -8,6 +8,7 @@
 
 #include "arena.h"
 #include "kernels.h"
+#include "kernels_double.h"
 
 struct Jit {
     TCCState *tcc;
@@ -63,9 +64,11 @@ Jit *jit_compile(const char *code, int with_kernels, char *err, size_t errlen)
     tcc_set_output_type(s, TCC_OUTPUT_MEMORY);
     /* a warning in generated code is a bug in layerc: make it loud */
     tcc_set_options(s, "-Wall -Werror");
-    if (with_kernels)
+    if (with_kernels == 1)
         for (size_t i = 0; i < sizeof kernel_symbols / sizeof kernel_symbols[0]; i++)
             tcc_add_symbol(s, kernel_symbols[i].name, kernel_symbols[i].fn);
+    if (with_kernels == 2)
+        for (const LcKernelSymbol *k = lc_kernels_f64; k->name; k++) tcc_add_symbol(s, k->name, k->fn);
     if (tcc_compile_string(s, code) < 0 || tcc_relocate(s, TCC_RELOCATE_AUTO) < 0) {
         if (!sink.used) snprintf(err, errlen, "tcc failed to compile the generated code");
         tcc_delete(s);

@@ -20,6 +20,7 @@
 #include "data.h"
 #include "dist.h"   /* [MPI] */
 #include "emit.h"
+#include "gradcheck.h"
 #include "npz.h"
 #include "run.h"
 #include "threads.h"   /* [threads] */
@@ -37,7 +38,7 @@ static const char usage[] =
     "       layerc train MODEL.lyr DATA          train in memory (JIT), print progress\n"
     "       layerc eval MODEL.lyr DATA           loss, and accuracy for classifiers\n"
     "       layerc predict MODEL.lyr DATA        one line of outputs per sample\n"
-    "       layerc check MODEL.lyr               backward pass vs finite differences\n"
+    "       layerc check MODEL.lyr [--all]       backward pass vs finite differences\n"
     "       layerc graph MODEL.lyr -o g.dot      the layer graph for Graphviz (.dot/.svg/.png)\n"
     "       layerc summary MODEL.lyr             layers, shapes, weights, FLOPs, memory\n"
     "       layerc export MODEL.lyr --weights W --npz W.npz   weights as a NumPy archive\n"
@@ -70,6 +71,7 @@ typedef struct {
     const char *cmd;           /* compile, train, eval, predict, check, graph, summary */
     const char *model, *data, *out, *header, *weights, *save, *labels, *test, *test_labels, *log, *npz;
     int inference, quiet, save_every;
+    int check_all;             /* check --all: every value, not a sample */
     int threads;               /* [threads] --threads N, 0 = not given */
     TrainOverrides over;
 } Options;
@@ -124,6 +126,7 @@ static int parse_args(int argc, char **argv, Options *o)
         }
         if (!strcmp(a, "--inference")) { o->inference = 1; continue; }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; continue; }
+        if (!strcmp(a, "--all")) { o->check_all = 1; continue; }
         /* options with a value: "--opt VALUE" or "--opt=VALUE" */
         const char *eq = strchr(a, '=');
         char name[64];
@@ -185,6 +188,7 @@ static int parse_args(int argc, char **argv, Options *o)
     if (!strcmp(o->cmd, "export") && (!o->weights || !o->npz))
         return usage_error("%s", "'layerc export' needs --weights FILE and --npz FILE");
     if (strcmp(o->cmd, "export") && o->npz) return usage_error("%s", "--npz goes with 'layerc export'");
+    if (strcmp(o->cmd, "check") && o->check_all) return usage_error("%s", "--all goes with 'layerc check'");
     return 0;
 }
 
@@ -451,7 +455,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(o.cmd, "compile")) status = cmd_compile(&o, &f);
     else if (!strcmp(o.cmd, "check")) {
-        int r = run_gradient_check(f.model, f.src.path, f.model->train.seed, stdout, err, sizeof err);
+        GradCheckOptions g = { f.model->train.seed, o.check_all };
+        int r = gradcheck_run(f.model, f.src.path, &g, stdout, err, sizeof err);
         if (r < 0) fprintf(stderr, "%s: error: %s\n", f.src.path, err);
         status = r == 1 ? 0 : EXIT_INPUT;
     } else if (!strcmp(o.cmd, "graph")) status = tool_graph(f.model, f.src.path, o.out);
