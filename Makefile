@@ -63,10 +63,11 @@ KERNEL_SRC   = $(KERNEL_UNITS:%=runtime/kernels/%.c)
 $(BUILD)/runtime/kernels.o: runtime/kernels.c runtime/kernels.h $(KERNEL_SRC)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(KFLAGS) -DLC_POOL -g $(WARN) $(SAN) $(CPPFLAGS) -c -o $@ $<
-# The same units in double precision, for `layerc check` (runtime/kernels_double.c).
+# The same units in double precision, for `layerc check` (runtime/kernels_double.c);
+# serial (no -DLC_POOL), as the check's generated code sizes its scratch for one thread.
 $(BUILD)/runtime/kernels_double.o: runtime/kernels_double.c runtime/kernels.c runtime/kernels_double.h $(KERNEL_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(KFLAGS) -DLC_POOL -g $(WARN) $(SAN) $(CPPFLAGS) -c -o $@ $<
+	$(CC) -std=c11 $(KFLAGS) -g $(WARN) $(SAN) $(CPPFLAGS) -c -o $@ $<
 
 # Each kernel unit's source as a string, for pasting into generated C, with
 # the table of units; and the pool's ([threads], pasted by `layerc --threads N -o m.c`).

@@ -56,6 +56,7 @@
 #define STEP_EXP (-17)
 #define LONG_STEP_EXP (-9)
 #define COARSE 1e-3
+#define LONG_MISSES 1
 
 typedef struct {
     void *state;
@@ -154,20 +155,28 @@ static Slopes slopes_at(Net *c, long i, double base, double delta, int step_exp)
     return s;
 }
 
-/* Judges the analytic slope a of params[i].  A slope that the rounding
- * floor would let be off by more than COARSE (a large loss, a weight far
- * from it) is measured again with a step 256 times longer, whose floor is
- * 256 times lower, unless that step crosses a kink.  (Not every slope under
- * the floor: in a convolutional net that is most of them, and the longer
- * step mostly crosses kinks there, doubling the time for nothing.) */
-static Judgement judge(Net *c, long i, double a, double base, double delta)
+/* Judges the analytic slope a of params[i].  A slope above the rounding
+ * floor that the floor would still let be off by more than COARSE (a large
+ * loss, a weight far from it) is measured again with a step 256 times longer, whose floor is
+ * 256 times lower, unless that step crosses a kink.  In a convolutional
+ * net the longer step nearly always does (it moves thousands of relu
+ * inputs), so *long_misses counts the tensor's longer steps that crossed a
+ * kink: after the first, the tensor stops trying, unless one has worked. */
+static Judgement judge(Net *c, long i, double a, double base, double delta, int *long_misses)
 {
     Judgement j = { V_NOT_FINITE, 0 };
     Slopes s = slopes_at(c, i, base, delta, STEP_EXP);
     if (!s.finite) return j;
-    if (s.smooth && COARSE * fabs(s.r) < RTOL * s.floor) {
+    double measurable = RTOL * s.floor;   /* 10 delta / h */
+    if (s.smooth && fabs(s.r) > measurable && COARSE * fabs(s.r) < measurable && *long_misses < LONG_MISSES) {
         Slopes longer = slopes_at(c, i, base, delta, LONG_STEP_EXP);
-        if (longer.finite && longer.smooth) s = longer;
+        if (getenv("GC_DEBUG")) fprintf(stderr, "RETRY %ld a=%.3e r=%.3e floor*rtol=%.3e -> smooth %d r=%.3e\n", i, a, s.r, RTOL * s.floor, longer.smooth, longer.r);
+        if (longer.finite && longer.smooth) {
+            s = longer;
+            *long_misses = -LONG_MISSES;   /* it works here: keep trying */
+        } else {
+            ++*long_misses;
+        }
     }
     if (s.smooth) {
         j.error = rel_error(a, s.r, s.floor);
@@ -186,31 +195,60 @@ typedef struct {
     double worst;
 } TensorResult;
 
-/* The values to try, in order: every value (all); a small tensor's
- * values in a seeded order; else 3 want distinct values drawn at random
- * (those beyond `want` replace values skipped at kinks).  NULL: 0, 1, 2... */
-static long *draw_order(long size, long want, int all, uint64_t *rng, long *draws)
+/* Candidates to try: a small tensor's values, or 3 want distinct values
+ * drawn at random (those beyond `want` replace values skipped at kinks). */
+static long *draw_candidates(long size, long want, uint64_t *rng, long *n)
 {
-    *draws = all || size <= 3 * want ? size : 3 * want;
-    if (all) return NULL;
-    long *order = xmalloc(sizeof(long) * (size_t)(*draws ? *draws : 1));
-    if (*draws == size) {
-        for (long q = 0; q < size; q++) order[q] = q;
+    *n = size <= 3 * want ? size : 3 * want;
+    long *c = xmalloc(sizeof(long) * (size_t)(*n ? *n : 1));
+    if (*n == size) {
+        for (long q = 0; q < size; q++) c[q] = q;
         for (long q = 0; q + 1 < size; q++) {
-            long r = q + (long)(rand_unit(rng) * (double)(size - q)), v = order[r];
-            order[r] = order[q], order[q] = v;
+            long r = q + (long)(rand_unit(rng) * (double)(size - q)), v = c[r];
+            c[r] = c[q], c[q] = v;
         }
-        return order;
+        return c;
     }
-    for (long d = 0; d < *draws; d++) {
+    for (long d = 0; d < *n; d++) {
         long k, seen;
         do {
             k = (long)(rand_unit(rng) * (double)size);
-            for (seen = 0; seen < d && order[seen] != k; seen++) continue;
+            for (seen = 0; seen < d && c[seen] != k; seen++) continue;
         } while (seen < d);
-        order[d] = k;
+        c[d] = k;
     }
-    return order;
+    return c;
+}
+
+/* The values to try, in order (NULL for --all: 0, 1, 2...).  Values whose
+ * analytic slope is exactly 0 (a dead relu, an input that is 0) fill at most
+ * half of the first `want` when there are other candidates: a tensor
+ * behind a bottleneck may hold mostly zeros, and ten of them would test
+ * only that the backward pass writes zeros there. */
+static long *draw_order(const Weight *wt, const double *analytic, long want, int all, uint64_t *rng,
+                        long *draws)
+{
+    if (all) {
+        *draws = wt->size;
+        return NULL;
+    }
+    long n, *c = draw_candidates(wt->size, want, rng, &n), nz = 0, z = 0;
+    long *order = xmalloc(sizeof(long) * (size_t)(n ? n : 1)), *zeros = xmalloc(sizeof(long) * (size_t)(n ? n : 1));
+    for (long q = 0; q < n; q++) {
+        if (analytic[wt->offset + c[q]] != 0) order[nz++] = c[q];
+        else zeros[z++] = c[q];
+    }
+    long zeros_first = want / 2 > want - nz ? want / 2 : want - nz;
+    if (zeros_first > z) zeros_first = z;
+    long nonzero_first = nz < want - zeros_first ? nz : want - zeros_first;
+    /* order: nonzero_first nonzero, zeros_first zero, then the rest of each */
+    memcpy(c, order, sizeof(long) * (size_t)nonzero_first);
+    memcpy(c + nonzero_first, zeros, sizeof(long) * (size_t)zeros_first);
+    memcpy(c + nonzero_first + zeros_first, order + nonzero_first, sizeof(long) * (size_t)(nz - nonzero_first));
+    memcpy(c + nz + zeros_first, zeros + zeros_first, sizeof(long) * (size_t)(z - zeros_first));
+    free(order), free(zeros);
+    *draws = n;
+    return c;
 }
 
 /* Samples `want` values of the tensor (or all of them). */
@@ -219,10 +257,11 @@ static TensorResult check_tensor(Net *c, const Weight *wt, const double *analyti
 {
     TensorResult t = { 0, 0, 0, 0, 0, 0 };
     long want = all || wt->size <= LC_GRADCHECK_SAMPLE ? wt->size : LC_GRADCHECK_SAMPLE, draws;
-    long *order = draw_order(wt->size, want, all, rng, &draws);
+    long *order = draw_order(wt, analytic, want, all, rng, &draws);
+    int long_misses = 0;
     for (long d = 0; d < draws && t.compared < want; d++) {
         long i = wt->offset + (order ? order[d] : d);
-        Judgement j = judge(c, i, analytic[i] * scale_grad, base, delta);
+        Judgement j = judge(c, i, analytic[i] * scale_grad, base, delta, &long_misses);
         switch (j.verdict) {
         case V_NOT_FINITE: t.not_finite++; continue;
         case V_KINK: t.skipped++; continue;

@@ -6,7 +6,8 @@
  * float kernels); lc_kernels_f64 maps the names the generated code calls to
  * them, and the JIT hands them in (jit_compile with_kernels = 2).  A kernel
  * added to the units but not below fails to link (a duplicate symbol), so
- * the list cannot fall behind silently. */
+ * the list cannot fall behind silently.  Built without LC_POOL: serial, as
+ * the check's generated code sizes its scratch for one thread. */
 #define LC_REAL_DEFINED
 typedef double lc_real;
 
