@@ -36,10 +36,12 @@
  * convolution's weight moves thousands of relu inputs), large enough that
  * delta / h stays near 1e-10 |L|; Richardson's h^4 makes the truncation
  * error negligible at that step, which is why four evaluations rather than
- * two are spent on each value.
+ * two are spent on each value.  A slope the floor leaves imprecise gets a
+ * second try with a longer step (judge).
  *
  * Sampling.  LC_GRADCHECK_SAMPLE values of each tensor, drawn with the
- * seed (--all: every value), so that a ResNet-8 takes seconds. */
+ * seed, at most half of them with a zero slope (draw_order); --all: every
+ * value.  So a ResNet-8 takes seconds, not minutes. */
 #include "gradcheck.h"
 
 #include <float.h>
@@ -157,11 +159,12 @@ static Slopes slopes_at(Net *c, long i, double base, double delta, int step_exp)
 
 /* Judges the analytic slope a of params[i].  A slope above the rounding
  * floor that the floor would still let be off by more than COARSE (a large
- * loss, a weight far from it) is measured again with a step 256 times longer, whose floor is
- * 256 times lower, unless that step crosses a kink.  In a convolutional
- * net the longer step nearly always does (it moves thousands of relu
- * inputs), so *long_misses counts the tensor's longer steps that crossed a
- * kink: after the first, the tensor stops trying, unless one has worked. */
+ * loss, a weight far from it) is measured again with a step 256 times
+ * longer, whose floor is 256 times lower, unless that step crosses a kink.
+ * In a convolutional net the longer step nearly always does (it moves
+ * thousands of relu inputs), so *long_misses counts the tensor's longer
+ * steps that crossed a kink: after the first, the tensor stops trying,
+ * unless one has worked. */
 static Judgement judge(Net *c, long i, double a, double base, double delta, int *long_misses)
 {
     Judgement j = { V_NOT_FINITE, 0 };
@@ -170,7 +173,6 @@ static Judgement judge(Net *c, long i, double a, double base, double delta, int 
     double measurable = RTOL * s.floor;   /* 10 delta / h */
     if (s.smooth && fabs(s.r) > measurable && COARSE * fabs(s.r) < measurable && *long_misses < LONG_MISSES) {
         Slopes longer = slopes_at(c, i, base, delta, LONG_STEP_EXP);
-        if (getenv("GC_DEBUG")) fprintf(stderr, "RETRY %ld a=%.3e r=%.3e floor*rtol=%.3e -> smooth %d r=%.3e\n", i, a, s.r, RTOL * s.floor, longer.smooth, longer.r);
         if (longer.finite && longer.smooth) {
             s = longer;
             *long_misses = -LONG_MISSES;   /* it works here: keep trying */
@@ -326,7 +328,7 @@ static int check_all(const Model *m, Net *c, const double *analytic, double base
     const char *wrong = wrong_gradient_hook(m, out);
     double delta = NOISE_ULPS * DBL_EPSILON * fabs(base);
     long compared = 0, one_sided = 0, skipped = 0;
-    int bad = 0, unchecked = 0;
+    int bad = 0, unchecked = 0, not_finite = 0;
     char failed[512] = "";
     fprintf(out, "  %-16s %-16s %8s %9s %7s   %-9s\n", "tensor", "shape", "compared", "one-sided",
             "skipped", "worst error");
@@ -342,6 +344,7 @@ static int check_all(const Model *m, Net *c, const double *analytic, double base
         print_row(out, wt, &t);
         compared += t.compared, one_sided += t.one_sided, skipped += t.skipped;
         unchecked += !t.compared && wt->size > 0;
+        not_finite |= t.not_finite > 0;
         if (t.mismatches || t.not_finite) {
             size_t used = strlen(failed);
             if (used + strlen(wt->name) + 8 < sizeof failed)
@@ -353,6 +356,8 @@ static int check_all(const Model *m, Net *c, const double *analytic, double base
     if (skipped)
         fprintf(out, "(%ld value%s skipped: a kink, such as relu at 0 or a max changing hands, lies inside "
                 "the steps on both sides)\n", skipped, skipped == 1 ? "" : "s");
+    if (not_finite)
+        fprintf(out, "(NOT FINITE: the loss is not finite a step away from a value: it overflows nearby)\n");
     if (unchecked)
         fprintf(out, "(%d tensor%s unchecked: every value drawn lies at a kink; try another --seed)\n",
                 unchecked, unchecked == 1 ? "" : "s");
