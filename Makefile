@@ -32,9 +32,10 @@ COMPILER_SRC = $(filter-out compiler/main.c,$(wildcard compiler/*.c compiler/onn
 # Every op file defines `const OpDef lc_op_NAME`; the table of them is made from the files.
 OPS_SRC      = $(wildcard compiler/ops/*.c)
 ONNX_OBJ     = $(patsubst %.c,$(BUILD)/%.o,$(wildcard compiler/onnx/*.c))
-RUNTIME_SRC  = $(filter-out runtime/kernels.c,$(wildcard runtime/*.c))
+RUNTIME_SRC  = $(filter-out runtime/kernels.c runtime/kernels_double.c,$(wildcard runtime/*.c))
 LIB_OBJ = $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(RUNTIME_SRC:%.c=$(BUILD)/%.o) \
-          $(BUILD)/runtime/kernels.o $(BUILD)/lyr.tab.o $(BUILD)/lyr.yy.o \
+          $(BUILD)/runtime/kernels.o $(BUILD)/runtime/kernels_double.o \
+          $(BUILD)/lyr.tab.o $(BUILD)/lyr.yy.o \
           $(BUILD)/kernels_src.o $(BUILD)/ops_table.o $(BUILD)/onnx/onnx.pb-c.o
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
@@ -72,6 +73,19 @@ PASTE_SRC    = $(PASTE_UNITS:%=runtime/kernels/%.c)
 $(BUILD)/runtime/kernels.o: runtime/kernels.c runtime/kernels.h $(KERNEL_SRC)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(KFLAGS) -DLC_POOL -g $(WARN) $(SAN) $(CPPFLAGS) -c -o $@ $<
+# The same units in double precision, for `layerc check` (runtime/kernels_double.c);
+# serial (no -DLC_POOL), as the check's generated code sizes its scratch for one thread.
+# build/kernels_f64.h renames every kernel that runtime/kernels.h declares.
+$(BUILD)/kernels_f64.h: runtime/kernels.h
+	@mkdir -p $(BUILD)
+	{ echo '/* made from runtime/kernels.h by the Makefile */'; \
+	  names=$$(sed -n 's/^void \(lc_[a-z0-9_]*\)(.*/\1/p' runtime/kernels.h | LC_ALL=C sort -u); \
+	  for k in $$names; do echo "#define $$k $${k}_f64"; done; \
+	  printf '#define LC_F64_KERNELS'; for k in $$names; do printf ' LC_F64(%s)' $$k; done; echo; } > $@.tmp && mv $@.tmp $@
+$(BUILD)/runtime/kernels_double.o: runtime/kernels_double.c runtime/kernels.c runtime/kernels_double.h \
+                                   $(KERNEL_SRC) $(BUILD)/kernels_f64.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(KFLAGS) -g $(WARN) $(SAN) $(CPPFLAGS) -c -o $@ $<
 
 # Each kernel unit's source as a string, for pasting into generated C, with
 # the table of units; and the pool's ([threads], pasted by `layerc --threads N -o m.c`).

@@ -429,8 +429,10 @@ static void emit_kernels(Emit *e)
     int any = 0;
     for (int u = 0; lc_kernel_unit_names[u]; u++) any |= unit_needed(e, lc_kernel_unit_names[u]);
     if (!any) return;
-    if (e->o->jit && !e->o->real_double) {
-        /* compiled into layerc with optimisation; tcc_add_symbol hands them in */
+    if (e->o->jit) {
+        /* compiled into layerc with optimisation (in double too, for checks:
+         * runtime/kernels_double.c); tcc_add_symbol hands them in */
+        if (e->o->real_double) emitf(e, "\n#define LC_REAL_DEFINED\ntypedef double lc_real;\n");
         emitf(e, "\n%s", lc_kernels_header);
         return;
     }

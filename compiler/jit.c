@@ -8,6 +8,7 @@
 
 #include "arena.h"
 #include "op.h"
+#include "kernels_double.h"
 
 struct Jit {
     TCCState *tcc;
@@ -40,10 +41,14 @@ Jit *jit_compile(const char *code, int with_kernels, char *err, size_t errlen)
     /* a warning in generated code is a bug in layerc: make it loud */
     tcc_set_options(s, "-Wall -Werror");
     if (with_kernels) {
-        /* the kernels of every op, loss and optimizer, as their descriptors list them */
+        /* the kernels of every op, loss and optimizer, as their descriptors list
+         * them; in double (with_kernels 2, for checks) their double builds */
         const KernelRef *k;
         int n = op_kernel_symbols(&k);
-        for (int i = 0; i < n; i++) tcc_add_symbol(s, k[i].name, (const void *)k[i].fn);
+        for (int i = 0; i < n; i++) {
+            const void *fn = with_kernels == 2 ? lc_kernel_f64(k[i].name) : (const void *)k[i].fn;
+            if (fn) tcc_add_symbol(s, k[i].name, fn);
+        }
     }
     if (tcc_compile_string(s, code) < 0 || tcc_relocate(s, TCC_RELOCATE_AUTO) < 0) {
         if (!sink.used) snprintf(err, errlen, "tcc failed to compile the generated code");

@@ -9,7 +9,8 @@
 typedef struct Jit Jit;
 
 /* Compiles code; on failure returns NULL with tcc's messages in err.
- * with_kernels: hand in layerc's optimised kernels as symbols. */
+ * with_kernels: hand in layerc's optimised kernels as symbols: 1 the float
+ * ones, 2 the double ones (kernels_double.h, code with lc_real = double). */
 Jit *jit_compile(const char *code, int with_kernels, char *err, size_t errlen);
 void *jit_symbol(Jit *j, const char *name);
 void jit_free(Jit *j);

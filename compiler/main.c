@@ -22,8 +22,11 @@
 #include "check.h"
 #include "data.h"
 #include "diag.h"
+#include "dataprep.h"
 #include "dist.h"   /* [MPI] */
 #include "emit.h"
+#include "gradcheck.h"
+#include "loss.h"
 #include "npz.h"
 #include "optim.h"
 #include "paths.h"
@@ -49,7 +52,7 @@ static const char usage[] =
     "       layerc train MODEL.lyr DATA          train in memory (JIT), print progress\n"
     "       layerc eval MODEL.lyr DATA           loss, and accuracy for classifiers\n"
     "       layerc predict MODEL.lyr DATA        one line of outputs per sample\n"
-    "       layerc check MODEL.lyr               backward pass vs finite differences\n"
+    "       layerc check MODEL.lyr [--all]       backward pass vs finite differences\n"
     "       layerc graph MODEL.lyr -o g.dot      the layer graph for Graphviz (.dot/.svg/.png)\n"
     "       layerc summary MODEL.lyr             layers, shapes, weights, FLOPs, memory\n"
     "       layerc export MODEL.lyr --weights W --npz W.npz   weights as a NumPy archive\n"
@@ -87,6 +90,12 @@ static const char usage[] =
     "  --rows N            trace: the first N samples (default 3)\n"
     "  --backward          trace: the gradients too, from the loss back to every weight\n"
     "  --format md         trace: Markdown tables instead of aligned text\n"
+    "  --validate F        train: hold out a fraction F of DATA (seeded), evaluated every epoch\n"
+    "  --early-stop N      train: stop after N epochs without a lower validation loss,\n"
+    "                      ending with (and saving) the best epoch's weights\n"
+    "  --truth input       train, eval: the truth is the input (autoencoders)\n"
+    "  --one-hot           train, eval: class-index labels as one-hot rows (bce classifiers)\n"
+    "  --all               check: every value of every tensor, not a sample\n"
     "  -q, --quiet         no progress bar\n"
     "  --threads N         threads for train, eval, predict (default: all cores); with -o,\n"
     "                      write C that runs N threads (build it with -pthread)\n"
@@ -100,6 +109,10 @@ typedef struct {
     int inference, quiet, save_every, fuse_update;
     const char *plot;          /* train --plot */
     int rows, markdown, backward, trace_opts;   /* trace; trace_opts: one of them was given */
+    double validate;           /* --validate F, 0 = not given */
+    int early_stop;            /* --early-stop N, 0 = not given */
+    int truth_input, one_hot;  /* --truth input, --one-hot */
+    int check_all;             /* check --all: every value, not a sample */
     int threads;               /* [threads] --threads N, 0 = not given */
     TrainOverrides over;
 } Options;
@@ -190,6 +203,8 @@ static int looks_like_command(const char *a)
     return a[0] != '-';
 }
 
+static int check_training_options(const Options *o);
+
 static int parse_args(int argc, char **argv, Options *o)
 {
     static const char *const cmds[] = { "train", "eval", "predict", "check", "graph", "summary", "export", "trace",
@@ -228,6 +243,8 @@ static int parse_args(int argc, char **argv, Options *o)
         if (!strcmp(a, "--fuse-update")) { o->fuse_update = 1; continue; }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; continue; }
         if (!strcmp(a, "--backward")) { o->backward = o->trace_opts = 1; continue; }
+        if (!strcmp(a, "--one-hot")) { o->one_hot = 1; continue; }
+        if (!strcmp(a, "--all")) { o->check_all = 1; continue; }
         /* options with a value: "--opt VALUE" or "--opt=VALUE" */
         const char *eq = strchr(a, '=');
         char name[64];
@@ -238,7 +255,8 @@ static int parse_args(int argc, char **argv, Options *o)
         const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         static const char *const valued[] = { "-o", "-H", "--weights", "--save", "--save-every",
             "--epochs", "--batch", "--lr", "--seed", "--labels", "--test", "--test-labels", "--log", "--npz",
-            "--threads", "--prefix", "--target", "--plot", "--rows", "--format", "--onnx" };
+            "--threads", "--prefix", "--target", "--plot", "--rows", "--format", "--onnx", "--validate",
+            "--early-stop", "--truth" };
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= !strcmp(name, valued[k]);
         if (!known) return usage_error("unknown option '%s'", a);
@@ -270,6 +288,20 @@ static int parse_args(int argc, char **argv, Options *o)
             o->rows = (int)n, o->trace_opts = 1;
         }
         else if (!strcmp(name, "--onnx")) o->onnx = val;
+        else if (!strcmp(name, "--truth")) {
+            if (strcmp(val, "input")) return usage_error("--truth takes 'input' (the truth is the input), not '%s'", val);
+            o->truth_input = 1;
+        } else if (!strcmp(name, "--early-stop")) {
+            if (!parse_long(val, 1, 1000000, &n)) return usage_error("--early-stop takes a whole number of epochs >= 1, not '%s'", val);
+            o->early_stop = (int)n;
+        } else if (!strcmp(name, "--validate")) {
+            char *end;
+            errno = 0;
+            double f = strtod(val, &end);
+            if (errno || end == val || *end || !(f > 0 && f < 1))
+                return usage_error("--validate takes a fraction between 0 and 1 (such as 0.1), not '%s'", val);
+            o->validate = f;
+        }
         else if (!strcmp(name, "--threads")) {   /* [threads] */
             if (!parse_long(val, 1, LC_POOL_MAX, &n)) return usage_error("--threads takes a whole number from 1 to 64, not '%s'", val);
             o->threads = (int)n;
@@ -323,6 +355,24 @@ static int parse_args(int argc, char **argv, Options *o)
     if (strcmp(o->cmd, "export") && o->onnx) return usage_error("%s", "--onnx goes with 'layerc export'");
     if (!strcmp(o->cmd, "import") && !o->out)
         return usage_error("%s", "no output: give -o model.lyr (or -o - for standard output)");
+    return check_training_options(o);
+}
+
+/* The training and check options: which command each goes with,
+ * and which exclude each other. */
+static int check_training_options(const Options *o)
+{
+    int train = !strcmp(o->cmd, "train"), eval = !strcmp(o->cmd, "eval");
+    if (o->check_all && strcmp(o->cmd, "check")) return usage_error("%s", "--all goes with 'layerc check'");
+    if (o->validate && !train) return usage_error("%s", "--validate goes with 'layerc train'");
+    if (o->early_stop && !train) return usage_error("%s", "--early-stop goes with 'layerc train'");
+    if (o->early_stop && !o->validate)
+        return usage_error("%s", "--early-stop watches the validation loss: give --validate F too");
+    if (o->truth_input && !train && !eval) return usage_error("%s", "--truth input goes with 'layerc train' and 'layerc eval'");
+    if (o->one_hot && !train && !eval) return usage_error("%s", "--one-hot goes with 'layerc train' and 'layerc eval'");
+    if (o->truth_input && o->one_hot) return usage_error("%s", "--truth input and --one-hot exclude each other");
+    if (o->truth_input && (o->labels || o->test_labels))
+        return usage_error("%s", "--truth input takes the truth from the inputs: no --labels or --test-labels");
     return 0;
 }
 
@@ -525,14 +575,48 @@ static int cmd_compile(const Options *o, Front *f)
     return status;
 }
 
+/* Loads DATA (or --test) for the model, with --one-hot and --truth input
+ * applied; a message and 0 when it does not fit.  labels_option names the
+ * option that gives labels (for messages). */
 static int load_data(const char *path, const char *labels, const char *labels_option, const Model *m,
-                     int truth_optional, LcData *d)
+                     const Options *o, int truth_optional, LcData *d)
 {
     char err[1024];
-    LcDataSpec spec = { (int)m->layers[0].size, (int)m->layers[m->output].size, model_classes(m),
-                        truth_optional, labels_option };
+    int in = (int)m->layers[0].size, out = (int)m->layers[m->output].size;
+    int classes = o->one_hot ? out : model_classes(m);
+    /* a model whose output has the input's size may be an autoencoder: load
+     * data without truth too, to say what to do about it */
+    int maybe_autoencoder = in == out && !labels && !truth_optional && !o->truth_input;
+    if (o->truth_input && in != out) {
+        fprintf(stderr, "%s: error: --truth input makes the input the truth, but the model's output has %d "
+                "value%s and its input %d\n", m->src->path, out, out == 1 ? "" : "s", in);
+        return 0;
+    }
+    if (o->one_hot && out < 2) {
+        fprintf(stderr, "%s: error: --one-hot makes one-hot rows as wide as the output, which has a single value\n",
+                m->src->path);
+        return 0;
+    }
+    if (labels && !classes && out != 1) {
+        fprintf(stderr, "%s: error: IDX labels hold one class index per sample but the model's output has %d "
+                "values: give --one-hot to make each label a one-hot row of %d (a sigmoid/bce classifier)\n",
+                labels, out, out);
+        return 0;
+    }
+    LcDataSpec spec = { in, out, classes, truth_optional || o->truth_input || maybe_autoencoder, labels_option };
     if (!lc_load_data(path, labels, &spec, d, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
+        return 0;
+    }
+    if (o->truth_input && !lc_prep_truth_is_input(d, path, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        lc_data_free(d);
+        return 0;
+    }
+    if (maybe_autoencoder && !d->y) {
+        fprintf(stderr, "%s: error: no truth: the samples hold their %d inputs alone; give --truth input for an "
+                "autoencoder (the truth is the input), or --labels FILE for IDX images with labels\n", path, in);
+        lc_data_free(d);
         return 0;
     }
     return 1;
@@ -545,7 +629,7 @@ static int cmd_trace(const Options *o, Front *f)
     LcData data;
     float *w = NULL;
     int status = EXIT_INPUT;
-    if (!load_data(o->data, o->labels, "--labels", m, 1, &data)) return EXIT_INPUT;
+    if (!load_data(o->data, o->labels, "--labels", m, o, 1, &data)) return EXIT_INPUT;
     if (o->weights) w = xcalloc((size_t)(m->nparams ? m->nparams : 1), sizeof(float));
     if (!w || load_weights_into(o->weights, m, w)) {
         TraceOptions t = { o->rows, o->markdown, o->backward, o->data, o->weights };
@@ -553,6 +637,56 @@ static int cmd_trace(const Options *o, Front *f)
     }
     free(w);
     lc_data_free(&data);
+    return status;
+}
+
+/* What "accuracy" means for this model and data. */
+static LcMetric choose_metric(const Model *m, const Options *o, const LcData *d)
+{
+    if (o->truth_input) return LC_METRIC_RECONSTRUCTION;
+    if (o->one_hot) return LC_METRIC_ARGMAX;
+    if (m->loss->metric == METRIC_THRESHOLD && lc_prep_one_hot_rows(d)) return LC_METRIC_ARGMAX;
+    return model_metric(m);
+}
+
+/* `layerc train`, with --validate taken out of the data first. */
+static int run_training(const Options *o, Front *f, RunModel *r, LcData *data, const LcData *test,
+                        const char *log)
+{
+    const Model *m = f->model;
+    char err[4096], out_name[512];
+    LcData val;
+    memset(&val, 0, sizeof val);
+    if (o->validate && !lc_prep_split(data, o->validate, m->train.seed, &val, o->data, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return EXIT_INPUT;
+    }
+    stdout_name(out_name, sizeof out_name);
+    LcTrainReport report;
+    LcTrainOptions t = { m->train.epochs, m->train.seed, m->train.shuffle, test,
+                         log, o->save, o->save_every, r->tensors, r->ntensors,
+                         !o->quiet && isatty(2), stdout, out_name, o->validate ? &val : NULL, o->early_stop,
+                         &report };
+    int lead = lc_dist_rank() == 0, status = 0;   /* [MPI] rank 0 alone prints */
+    if (lead) {
+        printf("training %s on %d samples", m->name, data->n);
+        if (o->validate) printf(" (%d more held out for validation)", val.n);
+        printf(": %d epochs, batch %d, %s lr %g%s%s\n", t.epochs, m->train.batch, m->train.opt.def->name,
+               optim_lr(&m->train.opt), m->train.schedule.def ? ", schedule " : "",
+               m->train.schedule.def ? schedule_text(&m->train.schedule, &f->arena) : "");
+    }
+    if (!lc_train(&r->net, data, &t, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        status = EXIT_INPUT;
+    } else if (lead && o->early_stop && o->save) {
+        printf("saved the weights of epoch %d (the lowest validation loss, %.6f) to %s\n", report.best_epoch,
+               report.best_loss, o->save);
+    } else if (lead && o->early_stop) {
+        printf("the best epoch was %d (the lowest validation loss, %.6f)\n", report.best_epoch, report.best_loss);
+    } else if (o->save && lead) {
+        printf("saved the weights to %s\n", o->save);
+    }
+    lc_data_free(&val);
     return status;
 }
 
@@ -566,9 +700,9 @@ static int cmd_run(const Options *o, Front *f)
     memset(&data, 0, sizeof data);
     memset(&test, 0, sizeof test);
     int predict = !strcmp(o->cmd, "predict");
-    if (!load_data(o->data, o->labels, "--labels", m, predict, &data)) return EXIT_INPUT;
+    if (!load_data(o->data, o->labels, "--labels", m, o, predict, &data)) return EXIT_INPUT;
     if (o->test) {
-        if (!load_data(o->test, o->test_labels, "--test-labels", m, 0, &test)) {
+        if (!load_data(o->test, o->test_labels, "--test-labels", m, o, 0, &test)) {
             lc_data_free(&data);
             return EXIT_INPUT;
         }
@@ -581,27 +715,13 @@ static int cmd_run(const Options *o, Front *f)
     }
     char *temp_log = o->plot && !o->log ? plot_temp_log() : NULL;   /* --plot draws a log */
     const char *log = temp_log ? temp_log : o->log;
+    r.net.metric = choose_metric(m, o, &data);
     if (o->weights && !load_weights_into(o->weights, m, r.net.params)) status = EXIT_INPUT;
     else if (o->plot && !log) {
         fprintf(stderr, "layerc: error: --plot needs a log, and no temporary file can be made: give --log FILE\n");
         status = EXIT_INPUT;
     } else if (!strcmp(o->cmd, "train")) {
-        char out_name[512];
-        stdout_name(out_name, sizeof out_name);
-        LcTrainOptions t = { m->train.epochs, m->train.seed, m->train.shuffle, have_test ? &test : NULL,
-                             log, o->save, o->save_every, r.tensors, r.ntensors,
-                             !o->quiet && isatty(2), stdout, out_name };
-        if (lc_dist_rank() == 0)   /* [MPI] rank 0 alone prints */
-            fprintf(stdout, "training %s on %d samples: %d epochs, batch %d, %s lr %g%s%s\n", m->name,
-                    data.n, t.epochs, m->train.batch, m->train.opt.def->name,
-                    optim_lr(&m->train.opt), m->train.schedule.def ? ", schedule " : "",
-                    m->train.schedule.def ? schedule_text(&m->train.schedule, &f->arena) : "");
-        if (!lc_train(&r.net, &data, &t, err, sizeof err)) {
-            fprintf(stderr, "%s\n", err);
-            status = EXIT_INPUT;
-        } else if (o->save && lc_dist_rank() == 0) {   /* [MPI] */
-            printf("saved the weights to %s\n", o->save);
-        }
+        status = run_training(o, f, &r, &data, have_test ? &test : NULL, log);
         if (!status && o->plot && lc_dist_rank() == 0) {
             status = plot_logs(&log, 1, o->plot);
             if (!status) printf("drew the curves in %s\n", o->plot);
@@ -681,7 +801,8 @@ int main(int argc, char **argv)
     if (o.prefix) f.model->name = o.prefix;
     if (!strcmp(o.cmd, "compile")) status = cmd_compile(&o, &f);
     else if (!strcmp(o.cmd, "check")) {
-        int r = run_gradient_check(f.model, f.src.path, f.model->train.seed, stdout, err, sizeof err);
+        GradCheckOptions g = { f.model->train.seed, o.check_all };
+        int r = gradcheck_run(f.model, f.src.path, &g, stdout, err, sizeof err);
         if (r < 0) fprintf(stderr, "%s: error: %s\n", f.src.path, err);
         status = r == 1 ? 0 : EXIT_INPUT;
     } else if (!strcmp(o.cmd, "graph")) status = tool_graph(f.model, f.src.path, o.out);

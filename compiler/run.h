@@ -1,5 +1,4 @@
-/* run.h: a checked model, compiled in memory, as an LcNet the runtime drives;
- * and `layerc check`, the gradient check in double precision. */
+/* run.h: a checked model, compiled in memory, as an LcNet the runtime drives. */
 #ifndef LC_RUN_H
 #define LC_RUN_H
 
@@ -25,11 +24,5 @@ void run_model_close(RunModel *r);
 /* The tensor table of m (names, shapes, offsets), malloc'd. */
 LcTensorInfo *model_tensor_table(const Model *m);
 LcMetric model_metric(const Model *m);
-
-/* Compares the backward pass with central finite differences for every
- * trainable weight tensor and prints the worst relative error of each.
- * Returns 1 when all agree, 0 when one does not, -1 on failure (err). */
-int run_gradient_check(const Model *m, const char *source_name, uint64_t seed, FILE *out,
-                       char *err, size_t errlen);
 
 #endif

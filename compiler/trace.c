@@ -287,7 +287,7 @@ static int open_tracer(Tracer *t, const Model *m, const char *source_name, const
     char err[4096];
     EmitOptions eo = { .jit = 1, .real_double = 1, .keep_all = 1, .source_name = source_name };
     char *code = emit_source(m, &eo);
-    t->jit = jit_compile(code, 0, err, sizeof err);
+    t->jit = jit_compile(code, 2, err, sizeof err);
     free(code);
     if (!t->jit) {
         fprintf(stderr, "%s: error: %s\n", source_name, err);

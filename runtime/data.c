@@ -908,8 +908,8 @@ int lc_load_data(const char *path, const char *labels_path,
 void lc_data_free(LcData *d)
 {
     if (!d) return;
+    if (d->y != d->x) free(d->y);   /* --truth input: y shares x */
     free(d->x);
-    free(d->y);
     free(d->label);
     memset(d, 0, sizeof *d);
 }

@@ -15,7 +15,7 @@ typedef struct {
     int in;         /* floats per input sample */
     int out;        /* floats per truth row; 0 when the file had no truth */
     float *x;       /* [n, in] */
-    float *y;       /* [n, out] or NULL */
+    float *y;       /* [n, out] or NULL; may be x itself (dataprep.h, --truth input) */
     int *label;     /* [n] class indices when classes > 0 and truth present, else NULL */
 } LcData;
 

@@ -7,7 +7,9 @@
  *   - pasted by the emitter into every AOT .c file, each function `static`
  *     (LC_KERNEL defined as `static inline` there), so a generated file stays
  *     self-contained and two models link into one program;
- *   - pasted with lc_real = double for `layerc check` (finite differences).
+ *   - compiled again with lc_real = double for `layerc check` (finite
+ *     differences): runtime/kernels_double.c, names suffixed _f64, handed
+ *     to the JIT under the names above.
  *
  * Hence kernels.c includes nothing but <string.h> and <math.h>, allocates
  * nothing, keeps no mutable global state, and is C99 that compiles

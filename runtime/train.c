@@ -71,6 +71,17 @@ static long count_correct(const LcNet *net, const float *y, const LcData *d, con
     return correct;
 }
 
+/* Sum of squared differences between outputs y[n][out] and the truth rows. */
+static double squared_error(const LcNet *net, const float *y, const LcData *d, const int *rows, int n)
+{
+    double s = 0;
+    for (int b = 0; b < n; b++) {
+        const float *yb = y + (size_t)b * (size_t)net->out, *t = d->y + (size_t)rows[b] * (size_t)d->out;
+        for (int j = 0; j < net->out; j++) s += ((double)yb[j] - t[j]) * ((double)yb[j] - t[j]);
+    }
+    return s;
+}
+
 /* Copies rows[0..n) of d into contiguous x and y batches. */
 static void gather(const LcData *d, const int *rows, int n, float *x, float *y)
 {
@@ -95,7 +106,7 @@ void lc_evaluate(LcNet *net, const LcData *d, int want_confusion, LcEval *r)
         fputs("layerc: error: out of memory\n", stderr);
         lc_dist_abort(1);
     }
-    double total = 0;
+    double total = 0, sq = 0;
     /* Under MPI each rank takes a contiguous slice of the rows (every rank
      * has loaded all of d) and the sums are added up across ranks. */
     int P = lc_dist_size(), R = lc_dist_rank();
@@ -107,8 +118,10 @@ void lc_evaluate(LcNet *net, const LcData *d, int want_confusion, LcEval *r)
         net->forward(net->state, x, out, n);
         if (d->y) total += (double)net->loss(net->state, y, n) * n;
         if (d->y) r->correct += count_correct(net, out, d, rows, n, r->confusion);
+        if (d->y && net->metric == LC_METRIC_RECONSTRUCTION) sq += squared_error(net, out, d, rows, n);
     }
     if (P > 1) {
+        lc_dist_allreduce_sum_double(&sq, 1);
         lc_dist_allreduce_sum_double(&total, 1);
         lc_dist_allreduce_sum_long(&r->correct, 1);
         if (r->confusion) lc_dist_allreduce_sum_long(r->confusion, (long)r->classes * r->classes);
@@ -116,15 +129,27 @@ void lc_evaluate(LcNet *net, const LcData *d, int want_confusion, LcEval *r)
     r->n = d->n;
     r->loss = d->n ? total / d->n : 0;
     r->accuracy = d->n ? (double)r->correct / d->n : 0;
+    r->outputs = net->out;
+    r->mse = d->n ? sq / ((double)d->n * net->out) : 0;
     free(x), free(y), free(out), free(rows);
+}
+
+const char *lc_accuracy_name(LcMetric metric, int outputs)
+{
+    if (metric == LC_METRIC_ARGMAX) return "accuracy";
+    if (metric == LC_METRIC_THRESHOLD) return outputs > 1 ? "exact-match accuracy" : "accuracy";
+    return NULL;
 }
 
 void lc_print_eval(FILE *out, const LcEval *r, LcMetric metric)
 {
+    const char *acc = lc_accuracy_name(metric, r->outputs);
     fprintf(out, "loss %.6f", r->loss);
-    if (metric != LC_METRIC_NONE)
-        fprintf(out, "  accuracy %.2f%% (%ld of %ld)", 100 * r->accuracy, r->correct, r->n);
+    if (acc) fprintf(out, "  %s %.2f%% (%ld of %ld)", acc, 100 * r->accuracy, r->correct, r->n);
+    if (metric == LC_METRIC_RECONSTRUCTION) fprintf(out, "  reconstruction MSE %.6g per value", r->mse);
     fprintf(out, "\n");
+    if (metric == LC_METRIC_THRESHOLD && r->outputs > 1)
+        fprintf(out, "(exact match: every one of the %d outputs on the right side of 0.5)\n", r->outputs);
     if (!r->confusion) return;
     fprintf(out, "confusion matrix (rows: truth, columns: predicted)\n      ");
     for (int p = 0; p < r->classes; p++) fprintf(out, " %6d", p);
@@ -268,9 +293,10 @@ static uint64_t params_hash(const float *p, long n)
  * backward gives the mean gradient over its k rows; scaled by k / n and summed
  * over the ranks, that is the mean over all n rows, which every rank then
  * applies with the same update.  Adds this rank's loss sum (loss * k) to
- * *total and its correct predictions to *correct; returns k. */
+ * *total, its correct predictions to *correct and its squared errors to *sq
+ * (reconstruction); returns k. */
 static int dist_step(LcNet *net, const LcData *train, const int *rows, int n, int P, int R,
-                     float *x, float *y, double *total, long *correct)
+                     float *x, float *y, double *total, long *correct, double *sq)
 {
     int lo = (int)((long)n * R / P), hi = (int)((long)n * (R + 1) / P), k = hi - lo;
     lc_dist_set_step(k, n);   /* batchnorm sums its statistics over the global batch */
@@ -282,6 +308,7 @@ static int dist_step(LcNet *net, const LcData *train, const int *rows, int n, in
         float scale = (float)((double)k / n);
         for (long i = 0; i < net->ngrads; i++) net->grads[i] *= scale;
         if (net->metric != LC_METRIC_NONE) *correct += count_correct(net, net->output, train, rows + lo, k, NULL);
+        if (net->metric == LC_METRIC_RECONSTRUCTION) *sq += squared_error(net, net->output, train, rows + lo, k);
     } else {
         /* fewer rows than ranks: this rank adds nothing, but runs a stand-in
          * row so as to take part in the batch statistics' sums */
@@ -302,6 +329,89 @@ static void schedule_epoch(LcNet *net, int epoch)
     if (net->set_epoch) net->set_epoch(net->state, epoch - 1);
 }
 
+/* ---- epoch lines, the log, early stopping ---- */
+
+typedef struct {
+    double loss, accuracy, mse;
+} Figures;
+
+static Figures eval_figures(const LcEval *e)
+{
+    Figures f = { e->loss, e->accuracy, e->mse };
+    return f;
+}
+
+/* "loss 0.1234  accuracy 56.78%", or "loss 0.1234  MSE 0.0123" (reconstruction) */
+static void print_figures(FILE *out, const LcNet *net, const Figures *f)
+{
+    const char *acc = lc_accuracy_name(net->metric, net->out);
+    fprintf(out, "loss %.4f", f->loss);
+    if (acc) fprintf(out, "  %s %.2f%%", acc, 100 * f->accuracy);
+    if (net->metric == LC_METRIC_RECONSTRUCTION) fprintf(out, "  MSE %.4g", f->mse);
+}
+
+/* The columns of the base log stay as they were; validation and
+ * reconstruction columns follow them, only when they apply. */
+static int log_header(char *b, size_t len, const LcNet *net, const LcTrainOptions *o)
+{
+    int recon = net->metric == LC_METRIC_RECONSTRUCTION;
+    return snprintf(b, len, "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds%s%s%s\n",
+                    o->validation ? ",val_loss,val_accuracy" : "", recon ? ",train_mse,test_mse" : "",
+                    recon && o->validation ? ",val_mse" : "");
+}
+
+static int log_row(char *b, size_t len, const LcNet *net, const LcTrainOptions *o, int epoch,
+                   const Figures *tr, const Figures *val, const Figures *test, double secs)
+{
+    int acc = lc_accuracy_name(net->metric, net->out) != NULL, recon = net->metric == LC_METRIC_RECONSTRUCTION;
+    char a[32] = "", tl[32] = "", ta[32] = "", vl[32] = "", va[32] = "", m[96] = "";
+    if (acc) snprintf(a, sizeof a, "%.6f", tr->accuracy);
+    if (o->test) snprintf(tl, sizeof tl, "%.6f", test->loss);
+    if (o->test && acc) snprintf(ta, sizeof ta, "%.6f", test->accuracy);
+    if (o->validation) snprintf(vl, sizeof vl, ",%.6f", val->loss);
+    if (o->validation) snprintf(va, sizeof va, acc ? ",%.6f" : ",", val->accuracy);
+    if (recon) {
+        int k = snprintf(m, sizeof m, ",%.6g,", tr->mse);
+        if (o->test) k += snprintf(m + k, sizeof m - (size_t)k, "%.6g", test->mse);
+        if (o->validation) snprintf(m + k, sizeof m - (size_t)k, ",%.6g", val->mse);
+    }
+    return snprintf(b, len, "%d,%.6f,%s,%s,%s,%.3f%s%s%s\n", epoch, tr->loss, a, tl, ta, secs, vl, va, m);
+}
+
+/* Appends text to the log kept in memory (the whole of it is rewritten
+ * atomically every epoch). */
+static void log_append(char **log, size_t *len, size_t *cap, const char *text, size_t k)
+{
+    if (*len + k + 1 > *cap) {
+        *cap = 2 * (*cap + k);
+        char *grown = realloc(*log, *cap);
+        if (!grown) { fputs("layerc: error: out of memory\n", stderr); lc_dist_abort(1); }
+        *log = grown;
+    }
+    memcpy(*log + *len, text, k + 1);
+    *len += k;
+}
+
+typedef struct {
+    int patience, best_epoch, since;
+    double best;
+    float *best_params;
+} EarlyStop;
+
+/* After an epoch: 1 when training should stop.  The same on every rank
+ * (the validation loss is summed over them). */
+static int early_stop_after(EarlyStop *es, const LcNet *net, int epoch, double val_loss)
+{
+    if (val_loss < es->best) {   /* false for a NaN */
+        es->best = val_loss;
+        es->best_epoch = epoch;
+        es->since = 0;
+        memcpy(es->best_params, net->params, sizeof(float) * (size_t)net->nparams);
+        return 0;
+    }
+    return ++es->since >= es->patience;
+}
+
 int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err, size_t errlen)
 {
     int B = net->batch;
@@ -314,11 +424,13 @@ int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err
     int *order = malloc(sizeof(int) * (size_t)(train->n ? train->n : 1));
     size_t log_cap = 4096, log_len = 0;
     char *log = malloc(log_cap);
-    if (!x || !y || !order || !log) {
+    EarlyStop es = { o->validation ? o->early_stop : 0, 0, 0, INFINITY, NULL };
+    if (es.patience) es.best_params = malloc(sizeof(float) * (size_t)(net->nparams ? net->nparams : 1));
+    if (!x || !y || !order || !log || (es.patience && !es.best_params)) {
         fputs("layerc: error: out of memory\n", stderr);
         lc_dist_abort(1);
     }
-    log_len = (size_t)snprintf(log, log_cap, "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n");
+    log_len = (size_t)log_header(log, log_cap, net, o);
     /* the same seed on every rank: the same shuffled order everywhere */
     uint64_t rng = o->seed ^ 0x5eed5eed5eedull;
     for (int i = 0; i < train->n; i++) order[i] = i;
@@ -331,11 +443,11 @@ int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err
             net->set_rng(net->state, splitmix64(&s));
         }
     }
-    int ok = 1;
+    int ok = 1, epoch, stop = 0;
     Progress p = { now_seconds(), 0, 0, o->epochs };
     Where w = { 0, 0, (train->n + B - 1) / B, 0 };
-    for (int epoch = 1; epoch <= o->epochs && ok; epoch++) {
-        double t0 = now_seconds(), total = 0;
+    for (epoch = 1; epoch <= o->epochs && ok && !stop; epoch++) {
+        double t0 = now_seconds(), total = 0, sq = 0;
         long correct = 0, seen = 0;   /* this rank's samples */
         p.epoch = epoch;
         w.epoch = epoch;
@@ -359,11 +471,13 @@ int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err
                 net->update(net->state);
                 if (net->metric != LC_METRIC_NONE)
                     correct += count_correct(net, net->output, train, order + start, n, NULL);
+                if (net->metric == LC_METRIC_RECONSTRUCTION)
+                    sq += squared_error(net, net->output, train, order + start, n);
                 seen += n;
             } else {
                 /* each rank sees the loss of its shard only: the epoch's, summed
                  * over the ranks, is checked below */
-                seen += dist_step(net, train, order + start, n, P, R, x, y, &total, &correct);
+                seen += dist_step(net, train, order + start, n, P, R, x, y, &total, &correct, &sq);
             }
             if (o->progress && lead && seen)
                 draw_bar(&p, start + n, train->n, total / (double)seen, now_seconds() - t0);
@@ -372,6 +486,7 @@ int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err
             /* the epoch's loss and accuracy over all ranks' samples */
             lc_dist_allreduce_sum_double(&total, 1);
             lc_dist_allreduce_sum_long(&correct, 1);
+            lc_dist_allreduce_sum_double(&sq, 1);
             /* the ranks apply the same updates to the same weights; should they ever
              * differ (a non-deterministic reduction), rank 0's weights win */
             if (!lc_dist_same_u64(params_hash(net->params, net->nparams))) {
@@ -381,54 +496,58 @@ int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err
             }
         }
         if (!ok) break;
-        double secs = now_seconds() - t0, loss = train->n ? total / train->n : 0;
-        double acc = train->n ? (double)correct / train->n : 0;
+        double secs = now_seconds() - t0;
+        Figures tr = { train->n ? total / train->n : 0, train->n ? (double)correct / train->n : 0,
+                       train->n ? sq / ((double)train->n * net->out) : 0 };
         /* the ranks' weights are the same: every rank decides alike */
-        if (!isfinite(loss) || !all_finite(net->params, net->nparams)) {
+        if (!isfinite(tr.loss) || !all_finite(net->params, net->nparams)) {
             w.step = 0;
-            ok = diverged(net, o, &w, loss, NULL, 0, err, errlen);
+            ok = diverged(net, o, &w, tr.loss, NULL, 0, err, errlen);
             break;
         }
-        LcEval test = { 0, 0, 0, 0, 0, NULL };
+        LcEval test = { 0, 0, 0, 0, 0, NULL, 0, 0 }, val = test;
         if (o->test) lc_evaluate(net, o->test, 0, &test);   /* collective under MPI */
+        if (o->validation) lc_evaluate(net, o->validation, 0, &val);
+        if (es.patience) stop = early_stop_after(&es, net, epoch, val.loss);
+        Figures vf = eval_figures(&val), tf = eval_figures(&test);
         if (!lead) continue;   /* only rank 0 prints, logs and saves */
         if (o->progress) fputs("\r\033[K", stderr);
-        fprintf(o->out, "epoch %d/%d  loss %.4f", epoch, o->epochs, loss);
-        if (net->metric != LC_METRIC_NONE) fprintf(o->out, "  accuracy %.2f%%", 100 * acc);
-        if (o->test) {
-            fprintf(o->out, "  | test loss %.4f", test.loss);
-            if (net->metric != LC_METRIC_NONE) fprintf(o->out, "  accuracy %.2f%%", 100 * test.accuracy);
-        }
+        fprintf(o->out, "epoch %d/%d  ", epoch, o->epochs);
+        print_figures(o->out, net, &tr);
+        if (o->validation) fputs("  | validation ", o->out), print_figures(o->out, net, &vf);
+        if (o->test) fputs("  | test ", o->out), print_figures(o->out, net, &tf);
         fprintf(o->out, "  | %.1fs, %.0f samples/s\n", secs, secs > 0 ? train->n / secs : 0);
+        if (stop)
+            fprintf(o->out, "early stop: no lower validation loss for %d epoch%s; the lowest, %.4f, was after "
+                    "epoch %d\n", es.patience, es.patience == 1 ? "" : "s", es.best, es.best_epoch);
         if (fflush(o->out) != 0 || ferror(o->out)) {
             ok = lc_fail(err, errlen, "layerc: error: %s: cannot write the output: %s",
                          o->out_name ? o->out_name : "output", strerror(errno ? errno : EIO));
             break;
         }
         if (o->log_path) {
-            char row[256], a[32] = "", ta[32] = "", tl[32] = "";
-            if (net->metric != LC_METRIC_NONE) snprintf(a, sizeof a, "%.6f", acc);
-            if (o->test) snprintf(tl, sizeof tl, "%.6f", test.loss);
-            if (o->test && net->metric != LC_METRIC_NONE) snprintf(ta, sizeof ta, "%.6f", test.accuracy);
-            int k = snprintf(row, sizeof row, "%d,%.6f,%s,%s,%s,%.3f\n", epoch, loss, a, tl, ta, secs);
-            if (log_len + (size_t)k + 1 > log_cap) {
-                log_cap = 2 * (log_cap + (size_t)k);
-                char *grown = realloc(log, log_cap);
-                if (!grown) { fputs("layerc: error: out of memory\n", stderr); lc_dist_abort(1); }
-                log = grown;
-            }
-            memcpy(log + log_len, row, (size_t)k + 1);
-            log_len += (size_t)k;
+            char row[512];
+            int k = log_row(row, sizeof row, net, o, epoch, &tr, &vf, &tf, secs);
+            log_append(&log, &log_len, &log_cap, row, (size_t)k);
             ok = write_log(o->log_path, log, err, errlen);
         }
-        int last = epoch == o->epochs;
-        if (ok && o->save_path && (last || (o->save_every > 0 && epoch % o->save_every == 0))) {
+        int last = epoch == o->epochs || stop;
+        if (ok && o->save_path && !last && o->save_every > 0 && epoch % o->save_every == 0) {
             ok = lc_weights_save(o->save_path, o->tensors, o->ntensors, net->params, net->nparams,
                                  err, errlen);
             if (ok) w.saved_epoch = epoch;
         }
     }
+    /* --early-stop: the run ends with the best epoch's weights, saved or not */
+    if (es.patience && es.best_epoch)
+        memcpy(net->params, es.best_params, sizeof(float) * (size_t)net->nparams);
+    if (ok && lead && o->save_path)
+        ok = lc_weights_save(o->save_path, o->tensors, o->ntensors, net->params, net->nparams, err, errlen);
+    if (o->report) {
+        LcTrainReport r = { epoch - 1, stop, es.best_epoch, es.best };
+        *o->report = r;
+    }
     (void)p.start;
-    free(x), free(y), free(order), free(log);
+    free(x), free(y), free(order), free(log), free(es.best_params);
     return ok;
 }

@@ -11,8 +11,12 @@
 
 typedef enum {
     LC_METRIC_NONE,       /* regression: loss only */
-    LC_METRIC_ARGMAX,     /* classes: the largest output is the class */
-    LC_METRIC_THRESHOLD   /* bce: each output > 0.5 means 1 */
+    LC_METRIC_ARGMAX,     /* classes: the largest output is the class (cross_entropy,
+                             or one-hot truth rows) */
+    LC_METRIC_THRESHOLD,  /* bce, not one-hot: a sample is right when every output
+                             is on the right side of 0.5 ("exact-match" for several) */
+    LC_METRIC_RECONSTRUCTION  /* autoencoder (--truth input): the mean squared error
+                             of the outputs per value, no accuracy */
 } LcMetric;
 
 typedef struct {
@@ -54,7 +58,18 @@ typedef struct {
     int progress;                /* a live progress bar (stderr is a terminal) */
     FILE *out;                   /* where epoch lines go */
     const char *out_name;        /* its name, for a failed write ("standard output") */
+    const LcData *validation;    /* --validate: evaluated after every epoch, or NULL */
+    int early_stop;              /* > 0: stop after this many epochs without a lower
+                                    validation loss, and end with the best epoch's weights */
+    struct LcTrainReport *report;   /* filled in when not NULL */
 } LcTrainOptions;
+
+typedef struct LcTrainReport {
+    int epochs;                  /* epochs run */
+    int stopped_early;
+    int best_epoch;              /* early_stop: the epoch whose weights the net ends with */
+    double best_loss;            /* its validation loss */
+} LcTrainReport;
 
 typedef struct {
     double loss;
@@ -62,6 +77,8 @@ typedef struct {
     long correct, n;
     int classes;
     long *confusion;             /* [classes][classes] (truth, predicted), argmax only; caller frees */
+    int outputs;                 /* values per output row */
+    double mse;                  /* reconstruction: mean squared error per value */
 } LcEval;
 
 /* Returns 0 with a message in err when saving, logging or writing to out
@@ -82,6 +99,9 @@ typedef struct {
 int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err, size_t errlen);
 void lc_evaluate(LcNet *net, const LcData *d, int want_confusion, LcEval *r);
 void lc_print_eval(FILE *out, const LcEval *r, LcMetric metric);
+/* What the accuracy of the metric is called: "accuracy", "exact-match accuracy"
+ * (thresholded, several outputs); NULL when it has none. */
+const char *lc_accuracy_name(LcMetric metric, int outputs);
 /* One line per sample: the outputs, comma-separated, %.9g (exact for float).
  * Returns 0 (errno set) as soon as a write to out fails. */
 int lc_predict(LcNet *net, const LcData *d, FILE *out);

@@ -1,6 +1,9 @@
 #!/bin/sh
-# `layerc check` (backward pass vs central finite differences, in double
-# precision) on every sample and on random models using every op and loss.
+# `layerc check` (backward pass vs finite differences, in double precision)
+# on every sample, on the models of tests/models (other projects' kinds of
+# model, and kinks on purpose) and on random models using every op and loss;
+# then that it fails when it should: a gradient made wrong by a test hook,
+# a loss or a gradient that is not finite.
 . "$(dirname "$0")/lib.sh"
 cc -std=c99 -O1 -o "$tmp/gen" tests/c/gen_models.c || { echo "gradient check: 0 passed, 1 failed"; exit 1; }
 "$tmp/gen" "$tmp" ${GRADCHECK_MODELS:-60} ${GRADCHECK_SEED:-1}
@@ -14,4 +17,65 @@ for m in samples/*.lyr tests/models/*.lyr "$tmp"/random*.lyr; do
         echo "FAIL layerc check $m"; sed 's/^/    /' "$tmp/out"; sed 's/^/    | /' "$m"
     fi
 done
+check() { name=$1; shift; if "$@"; then ok; else bad "$name"; fi; }
+run() { "$LAYERC" "$@" > "$tmp/out" 2>&1; rc=$?; }
+
+# LAYERC_CHECK_WRONG_GRADIENT=TENSOR (read by compiler/gradcheck.c alone)
+# scales that tensor's analytic gradient by 1.01: a backward pass 1% off
+LAYERC_CHECK_WRONG_GRADIENT=c1.W run check samples/fashion_cnn.lyr
+check "a gradient 1% off fails the check (exit 1)" [ $rc = 1 ]
+check "a gradient 1% off: MISMATCH on its tensor's line, and on no other" \
+    sh -c 'grep -q "^  c1.W .*MISMATCH$" "$1" && [ $(grep -c MISMATCH "$1") = 1 ]' sh "$tmp/out"
+check "a gradient 1% off: the verdict names the tensor" \
+    grep -q "^gradient check FAILED: the backward pass disagrees with finite differences in c1.W$" "$tmp/out"
+# a loss in the hundreds and slopes of 1e-4: the rounding floor of the
+# short step alone would hide 1%; the longer step must not
+LAYERC_CHECK_WRONG_GRADIENT=e1.W run check tests/models/mlperf_tiny_ae.lyr
+check "a gradient 1% off under a loss of hundreds fails the check" \
+    sh -c '[ $1 = 1 ] && grep -q "^  e1.W .*MISMATCH$" "$2"' sh $rc "$tmp/out"
+LAYERC_CHECK_WRONG_GRADIENT=nothing run check samples/xor.lyr
+check "the hook naming no tensor says so" grep -q "no tensor is named nothing" "$tmp/out"
+
+# kinks where the backward pass takes one side: compared one-sided
+run check tests/models/kinks.lyr
+check "relu at 0 and maxpool ties are compared one-sided" \
+    grep -q "values compared ([1-9][0-9]* one-sided at a kink): the backward pass agrees" "$tmp/out"
+
+cat > "$tmp/overflow.lyr" <<'MODEL'
+model overflow;
+input  x[4];
+layer  a = dense(x, 4, init=constant(1e30));
+layer  b = mul(a, a);
+layer  c = mul(b, b);
+layer  d = mul(c, c);
+output e = mul(d, d);               # 1e480: inf, even in double
+loss   mse(e);
+MODEL
+run check "$tmp/overflow.lyr"
+check "a loss that overflows fails the check (exit 1), saying so" \
+    sh -c '[ $1 = 1 ] && grep -q "^gradient check FAILED: the loss is inf at the initial weights" "$2"' sh $rc "$tmp/out"
+cat > "$tmp/gradinf.lyr" <<'MODEL'
+model gradinf;
+input  x[4];
+layer  a = dense(x, 4, init=constant(1e30));
+layer  b = mul(a, a);
+layer  c = mul(b, b);
+layer  d = mul(c, c);
+layer  d2 = mul(d, a);
+layer  d3 = mul(d2, a);             # 1e300
+weight wz[4, 4] = zeros;
+layer  z = linear(a, wz);           # 0
+output e = mul(d3, z);              # 0: a finite loss, whose gradient for wz is 1e300 * 1e30
+loss   mse(e);
+MODEL
+run check "$tmp/gradinf.lyr"
+check "a gradient that overflows fails the check (exit 1), naming the tensor" \
+    sh -c '[ $1 = 1 ] && grep -q "^gradient check FAILED: the backward pass gives a gradient of wz that is not finite" "$2"' sh $rc "$tmp/out"
+
+run check samples/fashion_mlp.lyr
+check "a large tensor is sampled: 10 of h1.W's 200704 values" grep -q "^  h1.W  *\[256, 784\]  *10 " "$tmp/out"
+run check samples/xor.lyr --all
+check "--all compares every value (33 in xor)" grep -q "^33 values compared" "$tmp/out"
+run train samples/xor.lyr samples/xor.csv --all
+check "--all with train is a usage error" [ $rc = 2 ]
 finish "gradient check"

@@ -268,7 +268,7 @@ loss mse(y);
 EOF
 "$LAYERC" check "$tmp/blowup.lyr" > "$tmp/out" 2>&1
 status=$?
-[ $status = 1 ] && grep -q "the loss is infinite" "$tmp/out" && grep -q FAILED "$tmp/out"
+[ $status = 1 ] && grep -q "the loss is inf" "$tmp/out" && grep -q FAILED "$tmp/out"
 result $? "check on a model whose loss is infinite fails: exit $status, $(head -3 "$tmp/out")"
 
 # ---- 7. SIGINT and SIGTERM: no temporary file, the weights whole

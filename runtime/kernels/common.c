@@ -14,8 +14,9 @@ typedef float lc_real;
  * optim.  The API is in kernels.h.  The units are used three ways: compiled
  * into layerc (runtime/kernels.c includes them all; -O3 -march=native
  * -DLC_POOL), pasted into generated C (only the units its ops declare, in
- * that order, after `#define LC_KERNEL static`), and pasted with `typedef
- * double lc_real` for gradient checks under tcc.  So it includes only
+ * that order, after `#define LC_KERNEL static`), and compiled again with
+ * `typedef double lc_real` for gradient checks (runtime/kernels_double.c,
+ * serial).  So it includes only
  * <string.h> and <math.h>, does not include kernels.h, allocates nothing,
  * keeps no mutable global state (reentrant), uses at most ~70 KiB of stack,
  * and every helper is static inline.

@@ -7,7 +7,7 @@
 
 #include "check.h"
 #include "emit.h"
-#include "run.h"
+#include "gradcheck.h"
 #include "test.h"
 #include "tools.h"
 
@@ -196,7 +196,8 @@ TEST(the_gradient_check_passes_the_right_backward_and_fails_the_wrong_one)
     Model *m = check_text(&c, model_text);
     if (!m) { CHECK(0); return; }
     FILE *out = fopen(getenv("TEST_OPS_VERBOSE") ? "/dev/stderr" : "/dev/null", "w");
-    int r = run_gradient_check(m, "t.lyr", 1, out, err, sizeof err);
+    GradCheckOptions go = { 1, 1 };
+    int r = gradcheck_run(m, "t.lyr", &go, out, err, sizeof err);
     if (r < 0) fprintf(stderr, "%s\n", err);
     CHECK(r == 1);
     done(&c);
@@ -208,7 +209,7 @@ TEST(the_gradient_check_passes_the_right_backward_and_fails_the_wrong_one)
     memcpy(at, "scale_wrong", 11);
     m = check_text(&c, wrong_text);
     if (!m) { CHECK(0); fclose(out); return; }
-    r = run_gradient_check(m, "t.lyr", 1, out, err, sizeof err);
+    r = gradcheck_run(m, "t.lyr", &go, out, err, sizeof err);
     CHECK(r == 0);
     fclose(out);
     done(&c);
