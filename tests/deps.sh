@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages a step needs when they are missing, saying so.
-#   build: flex, bison, libtcc (libtcc-dev) and tcc's runtime files (tcc), zlib
+#   build: flex, bison, libtcc (libtcc-dev) and tcc's runtime files (tcc), zlib,
+#          protobuf-c and onnx.proto (ONNX import and export)
 #   demo:  the Fashion-MNIST data set
 #   torch: python3-torch and python3-numpy (test-only)
 #   test:  everything `make test` uses, so that no group of the suite is left
@@ -25,6 +26,10 @@ build)
     [ -f /usr/include/libtcc.h ] || need="$need libtcc-dev"
     [ -d /usr/lib/x86_64-linux-gnu/tcc ] || [ -d /usr/lib/tcc ] || need="$need tcc"
     [ -f /usr/include/zlib.h ] || need="$need zlib1g-dev"
+    # ONNX import/export: C generated from onnx.proto by protoc-c
+    command -v protoc-c >/dev/null 2>&1 || need="$need protobuf-c-compiler"
+    [ -f /usr/include/protobuf-c/protobuf-c.h ] || need="$need libprotobuf-c-dev"
+    [ -f /usr/include/onnx/onnx.proto ] || need="$need libonnx-dev"
     ;;
 demo)
     [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need="$need dataset-fashion-mnist"
