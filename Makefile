@@ -62,7 +62,7 @@ $(BUILD)/%.o: %.c $(wildcard compiler/*.h compiler/ops/*.h runtime/*.h) $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 # The kernel units, in paste order (runtime/kernels/*.c; kernels.c includes them all).
-KERNEL_UNITS = common gemm conv dwconv pool elementwise norm optim
+KERNEL_UNITS = common gemm fused conv dwconv pool elementwise norm optim
 # Small-core versions of some units (--target mcu), pasted in their place, never compiled into layerc.
 MCU_UNITS    = gemm_mcu
 PASTE_UNITS  = $(KERNEL_UNITS) $(MCU_UNITS)

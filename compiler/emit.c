@@ -716,6 +716,17 @@ static void emit_loss(Emit *e)
     emitf(e, "    return total / (%s)n;\n}\n", R);
 }
 
+/* The first step of the backward pass, from the loss: (y - t) / n at the
+ * output, or at the fused output op's input (p - t for softmax with
+ * cross_entropy, sigmoid with bce). */
+static void emit_loss_start(Emit *e)
+{
+    const Model *m = e->m;
+    emitf(e, "\n    /* %s:%d  loss %s */\n", e->o->source_name, m->loss_loc.line, m->loss->backward_doc);
+    emitf(e, "    for (int i = 0; i < n * %ld; i++)\n        %s[i] = (%s[i] - truth[i]) / n;\n",
+          m->layers[m->output].size, e_grad(e, model_loss_start(m)), e_out(e, m->output));
+}
+
 static void emit_backward_pass(Emit *e, Mode mode, int public)
 {
     const Model *m = e->m;
@@ -737,9 +748,7 @@ static void emit_backward_pass(Emit *e, Mode mode, int public)
         emitf(e, "    (void)truth;   /* no trainable weight: nothing to compute */\n}\n");
         return;
     }
-    emitf(e, "\n    /* %s:%d  loss %s */\n", e->o->source_name, m->loss_loc.line, m->loss->backward_doc);
-    emitf(e, "    for (int i = 0; i < n * %ld; i++)\n        %s[i] = (%s[i] - truth[i]) / n;\n",
-          m->layers[m->output].size, e_grad(e, start), e_out(e, m->output));
+    emit_loss_start(e);
     for (int i = m->nlayers - 1; i > 0; i--) {
         const Layer *l = &m->layers[i];
         if (!l->live || !l->needs_grad || (i == m->output && start != m->output)) continue;
@@ -867,9 +876,7 @@ static void emit_fused_train_step(Emit *e)
         return;
     }
     emitf(e, "    %s_step_ctx step;\n    %s_step_begin(m, &step);\n", N, N);
-    emitf(e, "\n    /* %s:%d  loss %s */\n", e->o->source_name, m->loss_loc.line, m->loss->backward_doc);
-    emitf(e, "    for (int i = 0; i < n * %ld; i++)\n        %s[i] = (%s[i] - truth[i]) / n;\n",
-          m->layers[m->output].size, e_grad(e, start), e_out(e, m->output));
+    emit_loss_start(e);
     for (int i = m->nlayers - 1; i > 0; i--) {
         const Layer *l = &m->layers[i];
         if (!l->live || !l->needs_grad || (i == m->output && start != m->output)) continue;

@@ -281,14 +281,6 @@ static TensorResult check_tensor(Net *c, const Weight *wt, const double *analyti
 
 /* ---- the model ---- */
 
-static void *symbol(Jit *j, const char *model, const char *suffix, char *err, size_t errlen)
-{
-    char name[512];
-    snprintf(name, sizeof name, "%s_%s", model, suffix);
-    void *p = jit_symbol(j, name);
-    if (!p) snprintf(err, errlen, "internal error: the generated code lacks %s", name);
-    return p;
-}
 
 /* The test-only hook LAYERC_CHECK_WRONG_GRADIENT=TENSOR: that tensor's
  * analytic gradient is scaled by 1.01 before it is compared, standing for a
@@ -386,14 +378,14 @@ int gradcheck_run(const Model *m, const char *source_name, const GradCheckOption
     void (*backward)(void *, const double *, int);
     unsigned long (*state_size)(void);
     double *(*params_of)(void *), *(*grads_of)(void *);
-    *(void **)&init = symbol(j, N, "init", err, errlen);
-    *(void **)&backward = symbol(j, N, "backward", err, errlen);
-    *(void **)&c.loss = symbol(j, N, "loss", err, errlen);
-    *(void **)&c.forward_train = symbol(j, "lc_jit", "forward_train", err, errlen);
-    *(void **)&c.set_rng = symbol(j, "lc_jit", "set_rng", err, errlen);
-    *(void **)&state_size = symbol(j, "lc_jit", "state_size", err, errlen);
-    *(void **)&params_of = symbol(j, "lc_jit", "params", err, errlen);
-    *(void **)&grads_of = symbol(j, "lc_jit", "grads", err, errlen);
+    *(void **)&init = jit_symbol_named(j, N, "init", err, errlen);
+    *(void **)&backward = jit_symbol_named(j, N, "backward", err, errlen);
+    *(void **)&c.loss = jit_symbol_named(j, N, "loss", err, errlen);
+    *(void **)&c.forward_train = jit_symbol_named(j, "lc_jit", "forward_train", err, errlen);
+    *(void **)&c.set_rng = jit_symbol_named(j, "lc_jit", "set_rng", err, errlen);
+    *(void **)&state_size = jit_symbol_named(j, "lc_jit", "state_size", err, errlen);
+    *(void **)&params_of = jit_symbol_named(j, "lc_jit", "params", err, errlen);
+    *(void **)&grads_of = jit_symbol_named(j, "lc_jit", "grads", err, errlen);
     if (!init || !backward || !c.loss || !c.forward_train || !c.set_rng || !state_size ||
         !params_of || !grads_of) {
         jit_free(j);

@@ -65,6 +65,15 @@ void *jit_symbol(Jit *j, const char *name)
     return tcc_get_symbol(j->tcc, name);
 }
 
+void *jit_symbol_named(Jit *j, const char *prefix, const char *suffix, char *err, size_t errlen)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s_%s", prefix, suffix);
+    void *p = jit_symbol(j, name);
+    if (!p) snprintf(err, errlen, "internal error: the generated code lacks %s", name);
+    return p;
+}
+
 void jit_free(Jit *j)
 {
     if (!j) return;

@@ -13,6 +13,9 @@ typedef struct Jit Jit;
  * ones, 2 the double ones (kernels_double.h, code with lc_real = double). */
 Jit *jit_compile(const char *code, int with_kernels, char *err, size_t errlen);
 void *jit_symbol(Jit *j, const char *name);
+/* The symbol PREFIX_SUFFIX ("xor_forward", "lc_jit_params"), or NULL with
+ * "internal error: the generated code lacks ..." in err. */
+void *jit_symbol_named(Jit *j, const char *prefix, const char *suffix, char *err, size_t errlen);
 void jit_free(Jit *j);
 
 #endif

@@ -8,34 +8,10 @@
 #include "emit.h"
 #include "loss.h"
 
-LcTensorInfo *model_tensor_table(const Model *m)
-{
-    LcTensorInfo *t = xcalloc((size_t)(m->nweights ? m->nweights : 1), sizeof *t);
-    for (int i = 0; i < m->nweights; i++) {
-        const Weight *w = &m->weights[i];
-        t[i].name = w->name;
-        t[i].rank = w->shape.rank;
-        for (int d = 0; d < w->shape.rank; d++) t[i].dims[d] = (int)w->shape.dims[d];
-        t[i].offset = w->offset;
-        t[i].size = w->size;
-    }
-    return t;
-}
-
 LcMetric model_metric(const Model *m)
 {
     return m->loss->metric == METRIC_ARGMAX ? LC_METRIC_ARGMAX
          : m->loss->metric == METRIC_THRESHOLD ? LC_METRIC_THRESHOLD : LC_METRIC_NONE;
-}
-
-/* The symbol NAME_suffix or lc_jit_suffix of the compiled model. */
-static void *symbol(Jit *j, const char *model, const char *suffix, char *err, size_t errlen)
-{
-    char name[512];
-    snprintf(name, sizeof name, "%s_%s", model, suffix);
-    void *p = jit_symbol(j, name);
-    if (!p) snprintf(err, errlen, "internal error: the generated code lacks %s", name);
-    return p;
 }
 
 int run_model_open(RunModel *r, const Model *m, const char *source_name, char *err, size_t errlen)
@@ -50,20 +26,20 @@ int run_model_open(RunModel *r, const Model *m, const char *source_name, char *e
     unsigned long (*state_size)(void);
     float *(*params)(void *), *(*grads)(void *), *(*output)(void *);
     LcNet *net = &r->net;
-    *(void **)&state_size = symbol(r->jit, "lc_jit", "state_size", err, errlen);
-    *(void **)&params = symbol(r->jit, "lc_jit", "params", err, errlen);
-    *(void **)&output = symbol(r->jit, "lc_jit", "output", err, errlen);
-    *(void **)&grads = symbol(r->jit, "lc_jit", "grads", err, errlen);
-    *(void **)&net->forward_train = symbol(r->jit, "lc_jit", "forward_train", err, errlen);
-    *(void **)&net->backward = symbol(r->jit, N, "backward", err, errlen);
-    *(void **)&net->update = symbol(r->jit, N, "update", err, errlen);
-    *(void **)&net->set_rng = symbol(r->jit, "lc_jit", "set_rng", err, errlen);
+    *(void **)&state_size = jit_symbol_named(r->jit, "lc_jit", "state_size", err, errlen);
+    *(void **)&params = jit_symbol_named(r->jit, "lc_jit", "params", err, errlen);
+    *(void **)&output = jit_symbol_named(r->jit, "lc_jit", "output", err, errlen);
+    *(void **)&grads = jit_symbol_named(r->jit, "lc_jit", "grads", err, errlen);
+    *(void **)&net->forward_train = jit_symbol_named(r->jit, "lc_jit", "forward_train", err, errlen);
+    *(void **)&net->backward = jit_symbol_named(r->jit, N, "backward", err, errlen);
+    *(void **)&net->update = jit_symbol_named(r->jit, N, "update", err, errlen);
+    *(void **)&net->set_rng = jit_symbol_named(r->jit, "lc_jit", "set_rng", err, errlen);
     *(void **)&net->nonfinite_layer = jit_symbol(r->jit, "lc_jit_nonfinite_layer");   /* optional */
-    if (m->train.schedule.def) *(void **)&net->set_epoch = symbol(r->jit, N, "set_epoch", err, errlen);
-    *(void **)&net->init = symbol(r->jit, N, "init", err, errlen);
-    *(void **)&net->forward = symbol(r->jit, N, "forward", err, errlen);
-    *(void **)&net->loss = symbol(r->jit, N, "loss", err, errlen);
-    *(void **)&net->train_step = symbol(r->jit, N, "train_step", err, errlen);
+    if (m->train.schedule.def) *(void **)&net->set_epoch = jit_symbol_named(r->jit, N, "set_epoch", err, errlen);
+    *(void **)&net->init = jit_symbol_named(r->jit, N, "init", err, errlen);
+    *(void **)&net->forward = jit_symbol_named(r->jit, N, "forward", err, errlen);
+    *(void **)&net->loss = jit_symbol_named(r->jit, N, "loss", err, errlen);
+    *(void **)&net->train_step = jit_symbol_named(r->jit, N, "train_step", err, errlen);
     if (!state_size || !params || !grads || !output || !net->init || !net->forward || !net->loss ||
         !net->train_step || !net->forward_train || !net->backward || !net->update ||
         (m->train.schedule.def && !net->set_epoch)) {

@@ -6,6 +6,7 @@
 
 #include "ir.h"
 #include "jit.h"
+#include "tensors.h"
 #include "train.h"
 #include "weights.h"
 
@@ -21,8 +22,6 @@ typedef struct {
 int run_model_open(RunModel *r, const Model *m, const char *source_name, char *err, size_t errlen);
 void run_model_close(RunModel *r);
 
-/* The tensor table of m (names, shapes, offsets), malloc'd. */
-LcTensorInfo *model_tensor_table(const Model *m);
 LcMetric model_metric(const Model *m);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "kernels/common.c"
 #include "kernels/gemm.c"
+#include "kernels/fused.c"
 #include "kernels/conv.c"
 #include "kernels/dwconv.c"
 #include "kernels/pool.c"

@@ -10,6 +10,7 @@
 #include "loss.h"
 #include "op.h"
 #include "optim.h"
+#include "tensors.h"
 
 int mv_have(const char *op, const char *key)
 {
@@ -76,19 +77,7 @@ int mv_window(const Model *m, int l, MvWindow *w)
     return 1;
 }
 
-LcTensorInfo *mv_tensor_table(const Model *m)
-{
-    LcTensorInfo *t = xcalloc((size_t)(m->nweights ? m->nweights : 1), sizeof *t);
-    for (int i = 0; i < m->nweights; i++) {
-        const Weight *w = &m->weights[i];
-        t[i].name = w->name;
-        t[i].rank = w->shape.rank;
-        for (int d = 0; d < w->shape.rank; d++) t[i].dims[d] = (int)w->shape.dims[d];
-        t[i].offset = w->offset;
-        t[i].size = w->size;
-    }
-    return t;
-}
+LcTensorInfo *mv_tensor_table(const Model *m) { return model_tensor_table(m); }
 
 long mv_nparams(const Model *m) { return m->nparams; }
 int mv_nweights(const Model *m) { return m->nweights; }

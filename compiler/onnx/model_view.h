@@ -37,8 +37,7 @@ typedef struct {
 } MvWindow;
 int mv_window(const Model *m, int l, MvWindow *w);
 
-/* The weight table files are saved by (run.c's model_tensor_table, without
- * the JIT that run.c brings along), malloc'd. */
+/* The weight table files are saved by (tensors.c's model_tensor_table), malloc'd. */
 LcTensorInfo *mv_tensor_table(const Model *m);
 long mv_nparams(const Model *m);
 
