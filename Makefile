@@ -8,8 +8,9 @@ SAN      ?=
 CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra
 CPPFLAGS  = -D_DEFAULT_SOURCE -Icompiler -Iruntime -I$(BUILD)
-# The kernels are the hot loops the JIT calls: always optimised for this CPU.
-KFLAGS   ?= -O3 -march=native -ffp-contract=fast
+# The kernels are the hot loops the JIT calls: always optimised, and built once
+# per instruction set (KERNEL_ISAS below; runtime/dispatch.c picks one at start-up).
+KFLAGS   ?= -O3 -ffp-contract=fast
 LDLIBS    = -ltcc -lz -lm -ldl -lpthread
 # [MPI] make MPI=1: data-parallel training over MPI (runtime/dist.c, docs/SCALING.md),
 # with the flags of mpicc (Debian: libopenmpi-dev openmpi-bin), built in build-mpi/.
@@ -21,14 +22,40 @@ BUILD    := $(if $(filter build,$(BUILD)),build-mpi,$(BUILD))
 CPPFLAGS += -DLC_MPI $(shell mpicc --showme:compile)
 LDLIBS   += $(shell mpicc --showme:link)
 endif
+# make NATIVE=1: one set of kernels for this CPU alone (-march=native), in build-native/;
+# the binary may die with an illegal instruction on another CPU.
+ifeq ($(NATIVE),1)
+BUILD    := $(if $(filter build,$(BUILD)),build-native,$(BUILD))
+endif
 ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) $(SAN)
+
+# The kernel sets: x86-64 baseline, AVX2 + FMA and AVX-512 on x86-64 (each with the
+# flags ISA_name), one portable set elsewhere.  AVX-512 at full width (bench/gemm.c:
+# flags; -march=native on this Xeon tunes for 256-bit vectors: products 25% slower).
+MACHINE := $(shell $(CC) -dumpmachine 2>/dev/null)
+ifeq ($(NATIVE),1)
+KERNEL_ISAS = native
+DISPATCH    = -DLC_DISPATCH_NATIVE
+else ifneq ($(filter x86_64-% amd64-%,$(MACHINE)),)
+KERNEL_ISAS = baseline avx2 avx512
+DISPATCH    = -DLC_DISPATCH_X86
+else
+KERNEL_ISAS = portable
+DISPATCH    =
+endif
+ISA_native   = -march=native
+ISA_baseline =
+ISA_portable =
+ISA_avx2     = -mavx2 -mfma
+ISA_avx512   = -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mprefer-vector-width=512
+KERNEL_OBJ   = $(KERNEL_ISAS:%=$(BUILD)/runtime/kernels_%.o)
 
 EMBED = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/'
 
 COMPILER_SRC = $(filter-out compiler/main.c,$(wildcard compiler/*.c))
 RUNTIME_SRC  = $(filter-out runtime/kernels.c,$(wildcard runtime/*.c))
 LIB_OBJ = $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(RUNTIME_SRC:%.c=$(BUILD)/%.o) \
-          $(BUILD)/runtime/kernels.o $(BUILD)/lyr.tab.o $(BUILD)/lyr.yy.o \
+          $(KERNEL_OBJ) $(BUILD)/lyr.tab.o $(BUILD)/lyr.yy.o \
           $(BUILD)/kernels_src.o
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
@@ -58,10 +85,12 @@ $(BUILD)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/lyr.tab.h
 KERNEL_UNITS = common gemm conv pool elementwise optim
 KERNEL_SRC   = $(KERNEL_UNITS:%=runtime/kernels/%.c)
 
-# [threads] -DLC_POOL: the kernels split their work over runtime/threads.c's pool.
-$(BUILD)/runtime/kernels.o: runtime/kernels.c runtime/kernels.h $(KERNEL_SRC)
+# One object a kernel set; -DLC_POOL: the kernels split their work over
+# runtime/threads.c's pool.
+$(KERNEL_OBJ): $(BUILD)/runtime/kernels_%.o: runtime/kernels.c runtime/kernels.h runtime/kernels_list.h $(KERNEL_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(KFLAGS) -DLC_POOL -g $(WARN) $(SAN) $(CPPFLAGS) -c -o $@ $<
+	$(CC) -std=c11 $(KFLAGS) $(ISA_$*) -DLC_ISA=$* -DLC_POOL -g $(WARN) $(SAN) $(CPPFLAGS) -c -o $@ $<
+$(BUILD)/runtime/dispatch.o: CPPFLAGS += $(DISPATCH)
 
 # Each kernel unit's source as a string, for pasting into generated C, with
 # the table of units; and the pool's ([threads], pasted by `layerc --threads N -o m.c`).
@@ -126,7 +155,7 @@ install: all
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/layerc
 
 clean:
-	rm -rf build build-asan build-mpi layerc
+	rm -rf build build-asan build-mpi build-native layerc
 
 # fuzzing (libFuzzer): make fuzz FUZZ_SECONDS=N
 -include tests/fuzz/fuzz.mk

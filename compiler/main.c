@@ -18,6 +18,7 @@
 #include "ast.h"
 #include "check.h"
 #include "data.h"
+#include "dispatch.h"
 #include "dist.h"   /* [MPI] */
 #include "emit.h"
 #include "npz.h"
@@ -119,7 +120,7 @@ static int parse_args(int argc, char **argv, Options *o)
             exit(0);
         }
         if (!strcmp(a, "--version")) {
-            printf("layerc %s\n", LAYERC_VERSION);
+            printf("layerc %s\n%s\n", LAYERC_VERSION, lc_dispatch_describe());
             exit(0);
         }
         if (!strcmp(a, "--inference")) { o->inference = 1; continue; }

@@ -3,6 +3,8 @@
 #   build: flex, bison, libtcc (libtcc-dev) and tcc's runtime files (tcc), zlib
 #   demo:  the Fashion-MNIST data set
 #   torch: python3-torch and python3-numpy (test-only)
+#   qemu:  qemu-user, to run layerc on an emulated CPU without AVX (test-only)
+#   bench: OpenBLAS with its pthread build, for PyTorch and the sgemm peak
 set -e
 need=""
 case "$1" in
@@ -18,6 +20,13 @@ demo)
     ;;
 torch)
     /usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1 || need="$need python3-torch python3-numpy"
+    ;;
+qemu)
+    command -v qemu-x86_64 >/dev/null 2>&1 || need="$need qemu-user"
+    ;;
+bench)
+    ls /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas*.so* >/dev/null 2>&1 ||
+        ls /usr/lib/*/openblas-pthread/libopenblas*.so* >/dev/null 2>&1 || need="$need libopenblas0-pthread"
     ;;
 esac
 [ -z "$need" ] && exit 0

@@ -12,8 +12,9 @@ typedef float lc_real;
  * pooling, and the long elementwise loops: relu, the optimizer steps), one
  * unit a file in runtime/kernels/: common, gemm, conv, pool, elementwise,
  * optim.  The API is in kernels.h.  The units are used three ways: compiled
- * into layerc (runtime/kernels.c includes them all; -O3 -march=native
- * -DLC_POOL), pasted into generated C (only the units its ops declare, in
+ * into layerc (runtime/kernels.c includes them all; -O3 -DLC_POOL, once
+ * per instruction set, chosen at start-up by runtime/dispatch.c), pasted
+ * into generated C (only the units its ops declare, in
  * that order, after `#define LC_KERNEL static`), and pasted with `typedef
  * double lc_real` for gradient checks under tcc.  So it includes only
  * <string.h> and <math.h>, does not include kernels.h, allocates nothing,

@@ -10,7 +10,7 @@
 # clang with compiler-rt (Debian: clang, libclang-rt-14-dev).
 #
 # The library is rebuilt with the sanitizers and coverage in build/fuzz/ from
-# the Makefile's source lists, less the JIT (jit.c, run.c, kernels.c): no
+# the Makefile's source lists, less the JIT (jit.c, run.c, kernels.c, dispatch.c): no
 # target reaches libtcc, and the kernels' text, which the emitter pastes into
 # generated C, comes from kernels_src.c.
 
@@ -20,7 +20,8 @@ FUZZ_DIR      = $(BUILD)/fuzz
 FUZZ_TARGETS  = frontend data weights npz
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS   = -std=c11 -g -O1 $(WARN) $(FUZZ_SAN)
-FUZZ_LIB_SRC  = $(filter-out compiler/jit.c compiler/run.c,$(COMPILER_SRC)) $(RUNTIME_SRC)
+FUZZ_LIB_SRC  = $(filter-out compiler/jit.c compiler/run.c,$(COMPILER_SRC)) \
+                $(filter-out runtime/dispatch.c,$(RUNTIME_SRC))
 FUZZ_LIB_OBJ  = $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/%.o) $(FUZZ_DIR)/lyr.tab.o \
                 $(FUZZ_DIR)/lyr.yy.o $(FUZZ_DIR)/kernels_src.o
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
