@@ -82,7 +82,7 @@ $(BUILD)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/lyr.tab.h
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 # The kernel units, in paste order (runtime/kernels/*.c; kernels.c includes them all).
-KERNEL_UNITS = common gemm conv pool elementwise optim
+KERNEL_UNITS = common vmath gemm conv pool elementwise activation loss optim
 KERNEL_SRC   = $(KERNEL_UNITS:%=runtime/kernels/%.c)
 
 # One object a kernel set; -DLC_POOL: the kernels split their work over

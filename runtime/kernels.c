@@ -20,10 +20,13 @@
 #endif
 
 #include "kernels/common.c"
+#include "kernels/vmath.c"
 #include "kernels/gemm.c"
 #include "kernels/conv.c"
 #include "kernels/pool.c"
 #include "kernels/elementwise.c"
+#include "kernels/activation.c"
+#include "kernels/loss.c"
 #include "kernels/optim.c"
 
 #if defined(__GNUC__)

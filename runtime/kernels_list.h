@@ -59,6 +59,57 @@
     V(lc_relu_backward, (lc_real *dinp, const lc_real *dout, const lc_real *out, int n,            \
                          int accumulate),                                                         \
       (dinp, dout, out, n, accumulate))                                                           \
+    V(lc_sigmoid_forward, (lc_real *out, const lc_real *inp, int n), (out, inp, n))                 \
+    V(lc_sigmoid_backward, (lc_real *dinp, const lc_real *dout, const lc_real *out, int n, int add), \
+      (dinp, dout, out, n, add))                                                                  \
+    V(lc_tanh_forward, (lc_real *out, const lc_real *inp, int n), (out, inp, n))                    \
+    V(lc_tanh_backward, (lc_real *dinp, const lc_real *dout, const lc_real *out, int n, int add),    \
+      (dinp, dout, out, n, add))                                                                  \
+    V(lc_relu6_forward, (lc_real *out, const lc_real *inp, int n), (out, inp, n))                   \
+    V(lc_relu6_backward, (lc_real *dinp, const lc_real *dout, const lc_real *inp, int n, int add),   \
+      (dinp, dout, inp, n, add))                                                                  \
+    V(lc_hardswish_forward, (lc_real *out, const lc_real *inp, int n), (out, inp, n))               \
+    V(lc_hardswish_backward, (lc_real *dinp, const lc_real *dout, const lc_real *inp, int n,         \
+                              int add),                                                           \
+      (dinp, dout, inp, n, add))                                                                  \
+    V(lc_silu_forward, (lc_real *out, const lc_real *inp, int n), (out, inp, n))                    \
+    V(lc_silu_backward, (lc_real *dinp, const lc_real *dout, const lc_real *inp, int n, int add),    \
+      (dinp, dout, inp, n, add))                                                                  \
+    V(lc_gelu_forward, (lc_real *out, const lc_real *inp, int n), (out, inp, n))                    \
+    V(lc_gelu_backward, (lc_real *dinp, const lc_real *dout, const lc_real *inp, int n, int add),    \
+      (dinp, dout, inp, n, add))                                                                  \
+    V(lc_elu_forward, (lc_real *out, const lc_real *inp, int n, lc_real alpha), (out, inp, n, alpha)) \
+    V(lc_elu_backward, (lc_real *dinp, const lc_real *dout, const lc_real *inp, int n, lc_real alpha, \
+                        int add),                                                                 \
+      (dinp, dout, inp, n, alpha, add))                                                           \
+    V(lc_clip_forward, (lc_real *out, const lc_real *inp, int n, lc_real lo, lc_real hi),           \
+      (out, inp, n, lo, hi))                                                                      \
+    V(lc_clip_backward, (lc_real *dinp, const lc_real *dout, const lc_real *inp, int n, lc_real lo,  \
+                         lc_real hi, int add),                                                    \
+      (dinp, dout, inp, n, lo, hi, add))                                                          \
+    V(lc_leaky_relu_forward, (lc_real *out, const lc_real *inp, int n, lc_real alpha),              \
+      (out, inp, n, alpha))                                                                       \
+    V(lc_leaky_relu_backward, (lc_real *dinp, const lc_real *dout, const lc_real *inp, int n,        \
+                               lc_real alpha, int add),                                           \
+      (dinp, dout, inp, n, alpha, add))                                                           \
+    V(lc_softmax_forward, (lc_real *out, const lc_real *inp, int B, int n), (out, inp, B, n))       \
+    V(lc_softmax_backward, (lc_real *dinp, const lc_real *dout, const lc_real *out, int B, int n,    \
+                            int add),                                                             \
+      (dinp, dout, out, B, n, add))                                                               \
+    R(double, lc_mse_forward, (const lc_real *y, const lc_real *t, int B, int n), (y, t, B, n))     \
+    R(double, lc_bce_forward, (const lc_real *y, const lc_real *t, int B, int n), (y, t, B, n))     \
+    R(double, lc_cross_entropy_forward, (const lc_real *z, const lc_real *t, int B, int n),         \
+      (z, t, B, n))                                                                               \
+    V(lc_loss_backward, (lc_real *dinp, const lc_real *y, const lc_real *t, int B, int n, int add),  \
+      (dinp, y, t, B, n, add))                                                                    \
+    V(lc_add_forward, (lc_real *out, const lc_real *a, const lc_real *b, int n), (out, a, b, n))    \
+    V(lc_add_backward, (lc_real *dinp, const lc_real *dout, int n, int add), (dinp, dout, n, add))  \
+    V(lc_mul_forward, (lc_real *out, const lc_real *a, const lc_real *b, int n), (out, a, b, n))    \
+    V(lc_mul_backward, (lc_real *dinp, const lc_real *dout, const lc_real *other, int n, int add),   \
+      (dinp, dout, other, n, add))                                                                \
+    V(lc_scale_forward, (lc_real *out, const lc_real *inp, int n, lc_real s), (out, inp, n, s))     \
+    V(lc_scale_backward, (lc_real *dinp, const lc_real *dout, int n, lc_real s, int add),           \
+      (dinp, dout, n, s, add))                                                                    \
     V(lc_sgd_update, (lc_real *params, const lc_real *grads, lc_real *velocity, int n,             \
                       lc_real lr, lc_real momentum, lc_real decay),                               \
       (params, grads, velocity, n, lr, momentum, decay))                                          \

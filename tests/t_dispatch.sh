@@ -5,7 +5,9 @@
 #   - `layerc --version` names the set, and it is the one /proc/cpuinfo
 #     calls for; LAYERC_KERNELS picks another or fails with a message;
 #   - every kernel of kernels.h is dispatched (runtime/kernels_list.h) and
-#     defined in layerc; the baseline set has no AVX instruction;
+#     defined in layerc; the baseline set has no AVX instruction; the unit
+#     tests of the kernels pass on every set, and the float exp, log, tanh
+#     and erf stay within their bound built with each set's flags and tcc;
 #   - the same small training run (products, convolutions, both poolings,
 #     relu, tanh, sigmoid, softmax, Adam; 1 and 2 threads) under
 #     qemu-x86_64 -cpu Nehalem (no AVX: the baseline set) and -cpu Haswell
@@ -115,10 +117,34 @@ for k in ${sets#* }; do
 done
 # the unit tests of the kernels pass on every set
 for k in $sets; do
-    [ -x "$BUILD/tests/test_kernels" ] || break
-    LAYERC_KERNELS=$k "$BUILD/tests/test_kernels" > "$tmp/unit.out" 2>&1
-    result $? "tests/unit/test_kernels.c on kernels $k: $(grep -m3 FAIL "$tmp/unit.out")"
+    for u in test_kernels test_activation; do
+        [ -x "$BUILD/tests/$u" ] || continue
+        LAYERC_KERNELS=$k "$BUILD/tests/$u" > "$tmp/unit.out" 2>&1
+        result $? "tests/unit/$u.c on kernels $k: $(grep -m3 FAIL "$tmp/unit.out")"
+    done
 done
+# the float exp, log, tanh, erf within their bound with each set's flags
+# (a * b + c contracted into an fma or not), and with tcc
+vm_flags="-O3 -ffp-contract=fast|baseline"
+if [ $x86 = 1 ]; then
+    case " $(LAYERC_KERNELS= "$LAYERC" --version | sed -n 2p) " in
+    *" avx512 ("*) vm_flags="$vm_flags;-O3 -ffp-contract=fast -mavx2 -mfma|avx2;-O3 -ffp-contract=fast -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mprefer-vector-width=512|avx512" ;;
+    *" avx2 ("*) vm_flags="$vm_flags;-O3 -ffp-contract=fast -mavx2 -mfma|avx2" ;;
+    esac
+fi
+IFS=';'
+for f in $vm_flags; do
+    IFS=' '
+    $CC -std=c11 ${f%|*} -Itests/unit -o "$tmp/vmath" tests/unit/test_vmath.c -lm 2> "$tmp/cc.err" &&
+        "$tmp/vmath" > "$tmp/vm.out" 2>&1
+    result $? "tests/unit/test_vmath.c built for ${f#*|} ($CC ${f%|*}): $(grep -m3 'FAIL\|>' "$tmp/vm.out") $(head -3 "$tmp/cc.err")"
+    IFS=';'
+done
+IFS=' '
+if command -v tcc >/dev/null 2>&1; then
+    tcc -Itests/unit -o "$tmp/vmath_tcc" tests/unit/test_vmath.c -lm 2> "$tmp/cc.err" && "$tmp/vmath_tcc" > "$tmp/vm.out" 2>&1
+    result $? "tests/unit/test_vmath.c built with tcc: $(grep -m3 'FAIL\|>' "$tmp/vm.out") $(head -3 "$tmp/cc.err")"
+fi
 
 if [ $x86 = 1 ] && [ -z "$san" ]; then   # (qemu does not run ASan's shadow memory)
     sh tests/deps.sh qemu || true
