@@ -104,7 +104,7 @@ void lc_relu_backward(lc_real *dinp, const lc_real *dout, const lc_real *out, in
  *   tanh:       out = tanh(inp)                    dinp (+)= dout (1 - out^2)
  *   relu6:      out = min(max(inp, 0), 6)          dinp (+)= 0 < inp < 6 ? dout : 0
  *   hardswish:  out = inp min(max(inp + 3, 0), 6) / 6
- *               dinp (+)= inp < -3 ? 0 : inp <= 3 ? dout (inp / 3 + 1/2) : dout
+ *               dinp (+)= inp < -3 ? 0 : inp < 3 ? dout (inp / 3 + 1/2) : dout
  *   silu:       out = inp / (1 + e^-inp)           dinp (+)= dout s (1 + inp (1 - s)), s = sigmoid(inp)
  *   gelu:       out = inp / 2 (1 + erf(inp / sqrt 2))
  *               dinp (+)= dout (Phi(inp) + inp e^(-inp^2 / 2) / sqrt(2 pi))

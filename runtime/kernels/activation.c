@@ -20,7 +20,9 @@ LC__GRAD_TASK(lc__tanh_bwd, y, dy * (1 - y * y))
 LC__MAP_TASK(lc__relu6_fwd, x < 0 ? 0 : x > 6 ? 6 : x)
 LC__GRAD_TASK(lc__relu6_bwd, x, x > 0 && x < 6 ? dy : 0)
 LC__MAP_TASK(lc__hardswish_fwd, x * (x + 3 < 0 ? 0 : x + 3 > 6 ? 6 : x + 3) / 6)
-LC__GRAD_TASK(lc__hardswish_bwd, x, x < -3 ? 0 : x <= 3 ? dy * (x / 3 + (lc_real)0.5) : dy)
+/* at x = 3 the slope of the right piece, 1, as PyTorch's vectorised loop
+ * (its scalar loop, which tensors of fewer than 16 values take, gives 1.5) */
+LC__GRAD_TASK(lc__hardswish_bwd, x, x < -3 ? 0 : x < 3 ? dy * (x / 3 + (lc_real)0.5) : dy)
 LC__MAP_TASK(lc__silu_fwd, x / (1 + LC__EXP(-x)))
 LC__GRAD_TASK(lc__silu_bwd, x, dy * lc__sigm(x) * (1 + x * (1 - lc__sigm(x))))
 LC__MAP_TASK(lc__gelu_fwd, x * (lc_real)0.5 * (1 + LC__ERF(x * LC__SQRT1_2)))

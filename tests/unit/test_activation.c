@@ -100,7 +100,7 @@ static double df_ref(int op, double x)
     case SIGMOID: return sigm(x) * (1 - sigm(x));
     case TANH: return 1 - tanh(x) * tanh(x);
     case RELU6: return x > 0 && x < 6 ? 1 : 0;
-    case HARDSWISH: return x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1;
+    case HARDSWISH: return x < -3 ? 0 : x < 3 ? x / 3 + 0.5 : 1;
     case SILU: return sigm(x) * (1 + x * (1 - sigm(x)));
     case GELU: return 0.5 * (1 + erf(x * M_SQRT1_2)) + x * exp(-0.5 * x * x) / sqrt(2 * M_PI);
     case ELU: return x <= 0 ? ALPHA_ELU * exp(x) : 1;
