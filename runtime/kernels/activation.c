@@ -143,27 +143,49 @@ static inline lc_real lc__row_max(const lc_real *x, int n)
     return r;
 }
 
+/* Blocks of rows of about LC__BLOCK values: first every row's x - max, then
+ * e^ of the whole block in one loop (it vectorises whole however short the
+ * rows), then each row's sum and division. */
+#define LC__BLOCK 2048
+
+static inline lc_real lc__row_sum(const lc_real *y, int n)
+{
+    lc_real s[LC__LANES], sum = 0;
+    int i, l;
+    for (l = 0; l < LC__LANES; l++)
+        s[l] = 0;
+    for (i = 0; i + LC__LANES <= n; i += LC__LANES)
+        for (l = 0; l < LC__LANES; l++)
+            s[l] += y[i + l];
+    for (; i < n; i++)
+        s[0] += y[i];
+    for (l = 0; l < LC__LANES; l++)
+        sum += s[l];
+    return sum;
+}
+
 static void lc__softmax_fwd(void *p, int t)
 {
     const lc__elem_job *j = (const lc__elem_job *)p;
-    const int n = j->len;
-    int b, lo, hi, i, l;
+    const int n = j->len, per = n < LC__BLOCK ? LC__BLOCK / n : 1;
+    int b0, b, lo, hi, i;
     lc__range(j->n, j->parts, t, 1, &lo, &hi);
-    for (b = lo; b < hi; b++) {
-        const lc_real *x = j->x + (size_t)b * n;
-        lc_real *y = j->a + (size_t)b * n;
-        lc_real mx = lc__row_max(x, n), s[LC__LANES], sum = 0;
-        for (l = 0; l < LC__LANES; l++)
-            s[l] = 0;
-        for (i = 0; i + LC__LANES <= n; i += LC__LANES)
-            for (l = 0; l < LC__LANES; l++)
-                s[l] += y[i + l] = LC__EXP(x[i + l] - mx);
-        for (; i < n; i++)
-            s[0] += y[i] = LC__EXP(x[i] - mx);
-        for (l = 0; l < LC__LANES; l++)
-            sum += s[l];
-        for (i = 0; i < n; i++)
-            y[i] /= sum;
+    for (b0 = lo; b0 < hi; b0 += per) {
+        int b1 = b0 + per < hi ? b0 + per : hi;
+        lc_real *y = j->a + (size_t)b0 * n;
+        for (b = b0; b < b1; b++) {
+            const lc_real *x = j->x + (size_t)b * n;
+            lc_real *yr = j->a + (size_t)b * n, mx = lc__row_max(x, n);
+            for (i = 0; i < n; i++)
+                yr[i] = x[i] - mx;
+        }
+        for (i = 0; i < (b1 - b0) * n; i++)
+            y[i] = LC__EXP(y[i]);
+        for (b = b0; b < b1; b++) {
+            lc_real *yr = j->a + (size_t)b * n, sum = lc__row_sum(yr, n);
+            for (i = 0; i < n; i++)
+                yr[i] /= sum;
+        }
     }
 }
 

@@ -85,33 +85,68 @@ static inline double lc__ce_term(lc_real t, lc_real z, lc_real mx, double lse)
     return t != 0 ? v : 0;
 }
 
+/* the loss of one row of n logits, given e[j] = e^(z_j - max) */
+static inline double lc__ce_row(const lc_real *z, const lc_real *t, const lc_real *e, lc_real mx, int n)
+{
+    double s[LC__LANES] = { 0 }, ts[LC__LANES] = { 0 }, lse;
+    int i, l;
+    for (i = 0; i + LC__LANES <= n; i += LC__LANES)
+        for (l = 0; l < LC__LANES; l++)
+            s[l] += e[i + l];
+    for (; i < n; i++)
+        s[0] += e[i];
+    lse = log(lc__lanes_sum(s));
+    for (i = 0; i + LC__LANES <= n; i += LC__LANES)
+        for (l = 0; l < LC__LANES; l++)
+            ts[l] += lc__ce_term(t[i + l], z[i + l], mx, lse);
+    for (; i < n; i++)
+        ts[0] += lc__ce_term(t[i], z[i], mx, lse);
+    return -lc__lanes_sum(ts);
+}
+
 /* per row of len logits z: -sum_j t_j (z_j - max - log sum_k e^(z_k - max))
- * (log softmax without log 0) */
+ * (log softmax without log 0).  Rows of up to LC__BLOCK values go through
+ * a buffer by blocks, as softmax's: the exponentials of a block in one
+ * loop; a longer row is a block of its own, a piece at a time. */
 static void lc__cross_entropy_sum(void *p, int task)
 {
     const lc__elem_job *j = (const lc__elem_job *)p;
-    const int n = j->len;
-    int c, c0, c1, b, i, l, lo, hi;
+    const int n = j->len, per = n <= LC__BLOCK ? LC__BLOCK / n : 1;
+    lc_real e[LC__BLOCK], mx[LC__BLOCK];
+    int c, c0, c1, b0, b, i, k, lo, hi;
     lc__chunks(j, task, &c0, &c1);
     for (c = c0; c < c1; c++) {
         double total = 0;
         lc__chunk_items(j, c, &lo, &hi);
-        for (b = lo; b < hi; b++) {
-            const lc_real *z = j->x + (size_t)b * n, *t = j->y + (size_t)b * n;
-            lc_real mx = lc__row_max(z, n);
-            double s[LC__LANES] = { 0 }, ts[LC__LANES] = { 0 }, lse;
-            for (i = 0; i + LC__LANES <= n; i += LC__LANES)
-                for (l = 0; l < LC__LANES; l++)
-                    s[l] += LC__EXP(z[i + l] - mx);
-            for (; i < n; i++)
-                s[0] += LC__EXP(z[i] - mx);
-            lse = log(lc__lanes_sum(s));
-            for (i = 0; i + LC__LANES <= n; i += LC__LANES)
-                for (l = 0; l < LC__LANES; l++)
-                    ts[l] += lc__ce_term(t[i + l], z[i + l], mx, lse);
-            for (; i < n; i++)
-                ts[0] += lc__ce_term(t[i], z[i], mx, lse);
-            total -= lc__lanes_sum(ts);
+        for (b0 = lo; b0 < hi; b0 += per) {
+            int b1 = b0 + per < hi ? b0 + per : hi;
+            if (n > LC__BLOCK) {   /* one long row: its sum of e^ piece by piece */
+                const lc_real *z = j->x + (size_t)b0 * n, *t = j->y + (size_t)b0 * n;
+                double s = 0, lse, ts = 0;
+                lc_real m = lc__row_max(z, n);
+                for (k = 0; k < n; k += LC__BLOCK) {
+                    int len = n - k < LC__BLOCK ? n - k : LC__BLOCK;
+                    for (i = 0; i < len; i++)
+                        e[i] = LC__EXP(z[k + i] - m);
+                    s += lc__row_sum(e, len);
+                }
+                lse = log(s);
+                for (i = 0; i < n; i++)
+                    ts += lc__ce_term(t[i], z[i], m, lse);
+                total -= ts;
+                continue;
+            }
+            for (b = b0; b < b1; b++) {
+                const lc_real *z = j->x + (size_t)b * n;
+                lc_real m = mx[b - b0] = lc__row_max(z, n);
+                for (i = 0; i < n; i++)
+                    e[(b - b0) * n + i] = z[i] - m;
+            }
+            for (i = 0; i < (b1 - b0) * n; i++)
+                e[i] = LC__EXP(e[i]);
+            for (b = b0; b < b1; b++)
+                total += lc__ce_row(j->x + (size_t)b * n, j->y + (size_t)b * n, e + (b - b0) * n,
+                                    mx[b - b0], n);
         }
         j->part[c] = total;
     }
