@@ -63,7 +63,7 @@ if [ $x86 = 1 ] && command -v objdump >/dev/null 2>&1 && [ -f "$BUILD/runtime/ke
     [ "$n" = 0 ]
     result $? "the baseline kernels use no ymm/zmm register ($n instructions do)"
     n=$(objdump -d "$BUILD/runtime/kernels_avx512.o" | grep -c '%zmm')
-    [ "$n" -gt 100 ]
+    [ "$n" -gt 0 ]
     result $? "the AVX-512 kernels use zmm registers ($n instructions)"
 fi
 # the written C takes its instruction set from the user's compiler flags
