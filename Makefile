@@ -52,11 +52,13 @@ KERNEL_OBJ   = $(KERNEL_ISAS:%=$(BUILD)/runtime/kernels_%.o)
 
 EMBED = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/'
 
-COMPILER_SRC = $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+COMPILER_SRC = $(filter-out compiler/main.c,$(wildcard compiler/*.c)) $(OPS_SRC)
+# Every op file defines `const OpDef lc_op_NAME`; the table of them is made from the files.
+OPS_SRC      = $(wildcard compiler/ops/*.c)
 RUNTIME_SRC  = $(filter-out runtime/kernels.c,$(wildcard runtime/*.c))
 LIB_OBJ = $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(RUNTIME_SRC:%.c=$(BUILD)/%.o) \
           $(KERNEL_OBJ) $(BUILD)/lyr.tab.o $(BUILD)/lyr.yy.o \
-          $(BUILD)/kernels_src.o
+          $(BUILD)/kernels_src.o $(BUILD)/ops_table.o
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 # layerc is phony: ./layerc is always the build of this make's BUILD (plain or MPI)
@@ -77,13 +79,17 @@ $(BUILD)/layerc: $(BUILD)/compiler/main.o $(BUILD)/liblayerc.a
 $(BUILD)/liblayerc.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/lyr.tab.h
+$(BUILD)/%.o: %.c $(wildcard compiler/*.h compiler/ops/*.h runtime/*.h) $(BUILD)/lyr.tab.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 # The kernel units, in paste order (runtime/kernels/*.c; kernels.c includes them all).
 KERNEL_UNITS = common vmath gemm conv pool elementwise activation loss optim
+# Small-core versions of some units (--target mcu), pasted in their place, never compiled into layerc.
+MCU_UNITS    = gemm_mcu
+PASTE_UNITS  = $(KERNEL_UNITS) $(MCU_UNITS)
 KERNEL_SRC   = $(KERNEL_UNITS:%=runtime/kernels/%.c)
+PASTE_SRC    = $(PASTE_UNITS:%=runtime/kernels/%.c)
 
 # One object a kernel set; -DLC_POOL: the kernels split their work over
 # runtime/threads.c's pool.
@@ -94,14 +100,14 @@ $(BUILD)/runtime/dispatch.o: CPPFLAGS += $(DISPATCH)
 
 # Each kernel unit's source as a string, for pasting into generated C, with
 # the table of units; and the pool's ([threads], pasted by `layerc --threads N -o m.c`).
-$(BUILD)/kernels_src.c: $(KERNEL_SRC) runtime/kernels.h runtime/threads.c Makefile
+$(BUILD)/kernels_src.c: $(PASTE_SRC) runtime/kernels.h runtime/threads.c Makefile
 	@mkdir -p $(BUILD)
-	{ for u in $(KERNEL_UNITS); do echo "static const char unit_$$u[] ="; \
+	{ for u in $(PASTE_UNITS); do echo "static const char unit_$$u[] ="; \
 	      $(EMBED) runtime/kernels/$$u.c; echo ';'; done; \
 	  echo 'const char *const lc_kernel_unit_names[] = {'; \
-	  for u in $(KERNEL_UNITS); do echo "    \"$$u\","; done; echo '    0 };'; \
+	  for u in $(PASTE_UNITS); do echo "    \"$$u\","; done; echo '    0 };'; \
 	  echo 'const char *const lc_kernel_unit_sources[] = {'; \
-	  for u in $(KERNEL_UNITS); do echo "    unit_$$u,"; done; echo '    0 };'; \
+	  for u in $(PASTE_UNITS); do echo "    unit_$$u,"; done; echo '    0 };'; \
 	  echo 'const char lc_kernels_header[] ='; $(EMBED) runtime/kernels.h; echo ';'; \
 	  echo 'const char lc_threads_source[] ='; $(EMBED) runtime/threads.c; echo ';'; } > $@.tmp && mv $@.tmp $@
 
@@ -114,6 +120,16 @@ $(BUILD)/lyr.yy.c: grammar/lyr.l $(BUILD)/lyr.tab.h
 
 $(BUILD)/lyr.tab.o $(BUILD)/lyr.yy.o: $(BUILD)/%.o: $(BUILD)/%.c compiler/ast.h compiler/diag.h
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
+# The op table: every `const OpDef lc_op_NAME` of compiler/ops/*.c, by name.
+$(BUILD)/ops_table.c: $(OPS_SRC) Makefile
+	@mkdir -p $(BUILD)
+	{ echo '#include "op.h"'; \
+	  ops=$$(sed -n 's/^const OpDef \(lc_op_[A-Za-z0-9_]*\) = .*/\1/p' $(OPS_SRC) | LC_ALL=C sort); \
+	  for o in $$ops; do echo "extern const OpDef $$o;"; done; \
+	  echo 'const OpDef *const lc_op_table[] = {'; \
+	  for o in $$ops; do echo "    &$$o,"; done; echo '    0 };'; } > $@.tmp && mv $@.tmp $@
+$(BUILD)/ops_table.o: $(BUILD)/ops_table.c compiler/op.h compiler/ir.h
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 $(BUILD)/kernels_src.o: $(BUILD)/kernels_src.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -121,11 +137,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/liblayerc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -Itests/unit -o $@ $< $(BUILD)/liblayerc.a $(LDLIBS)
 
+# The suite's own packages first (PyTorch, NumPy, Open MPI, ...: tests/deps.sh
+# test), so that a fresh machine runs every group; a group that cannot run fails.
 test: all $(UNIT_TESTS)
+	@sh tests/deps.sh test
 	@BUILD=$(BUILD) sh tests/run.sh
 
 # The same suite, built and run under AddressSanitizer + UBSan.
 test-asan: deps
+	@sh tests/deps.sh test
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" CFLAGS="-O1 -g" build-asan/layerc-asan-tests
 	@BUILD=build-asan LAYERC=build-asan/layerc ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh
 

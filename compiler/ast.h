@@ -47,7 +47,7 @@ typedef struct {
     const char *name;  /* model/input/weight/layer/output NAME; loss KIND */
     Loc name_loc;
     Value *shape;      /* input, weight: a V_LIST of dimensions */
-    int frozen;        /* weight */
+    int frozen;        /* weight; layer: every weight the layer creates */
     Value *init;       /* weight `= INIT`, or NULL */
     Value *call;       /* layer, output `= OP(ARGS)` (NULL when output marks a layer);
                           loss: V_CALL whose name is the kind and args the layer */

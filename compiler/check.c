@@ -16,7 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops.h"
+#include "loss.h"
+#include "op.h"
+#include "optim.h"
+#include "plan.h"
+#include "state.h"
 #include "values.h"
 
 typedef enum { N_LAYER, N_WEIGHT } NameKind;
@@ -34,6 +38,7 @@ typedef struct {
     int line;
 } Declared;
 
+typedef struct Check Check;
 struct Check {
     Diags *d;
     Arena *a;
@@ -50,7 +55,8 @@ struct Check {
 
 /* ---- helpers ---- */
 
-void check_error(Check *c, Loc loc, const char *fmt, ...)
+static void check_error(Check *c, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void check_error(Check *c, Loc loc, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -58,25 +64,6 @@ void check_error(Check *c, Loc loc, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     diag_error(c->d, loc, "%s", msg);
-}
-
-const Layer *check_layer(Check *c, int i) { return &c->m->layers[i]; }
-const Weight *check_weight(Check *c, int i) { return &c->m->weights[i]; }
-
-long shape_size(const Shape *s)
-{
-    long n = 1;
-    for (int i = 0; i < s->rank; i++) n *= s->dims[i];
-    return n;
-}
-
-const char *shape_str(const Shape *s, char *buf, int len)
-{
-    int k = snprintf(buf, (size_t)len, "[");
-    for (int i = 0; i < s->rank && k < len; i++)
-        k += snprintf(buf + k, (size_t)(len - k), "%s%ld", i ? ", " : "", s->dims[i]);
-    if (k < len) snprintf(buf + k, (size_t)(len - k), "]");
-    return buf;
 }
 
 static unsigned hash_name(const char *s)
@@ -149,37 +136,19 @@ static void unknown_name(Check *c, const Value *v, int want_layer, int stmt_line
 
 /* ---- weights and layers ---- */
 
-static int add_weight(Check *c, const char *name, const char *cname, Loc loc, Shape shape,
-                      int trainable, Init init, long fan_in, long fan_out)
+/* A declared weight: `[frozen] weight NAME [...] = INIT;` */
+static int add_weight(Check *c, const char *name, Loc loc, Shape shape, WeightRole role, Init init,
+                      long fan_in, long fan_out)
 {
-    Model *m = c->m;
-    long size = shape_size(&shape);
-    if (m->nparams > LC_MAX_STATE_FLOATS - size) {
+    Weight w = { name, name, loc, shape, 0, 0, -1, role, init, fan_in, fan_out, 0, 0, 0 };
+    int i = model_add_weight(c->m, c->a, &w);
+    if (i < 0) {
         check_error(c, loc, "the weights of the model are too large: over %ld floats in all",
                     LC_MAX_STATE_FLOATS);
         return -1;
     }
-    arena_grow(c->a, (void **)&m->weights, &c->cap_weights, m->nweights, sizeof(Weight));
-    int i = m->nweights++;
-    m->weights[i] = (Weight){ name, cname, loc, shape, size, m->nparams, trainable, init,
-                              fan_in, fan_out, 0, 0 };
-    m->nparams += size;
-    if (trainable) m->ntrainable += size;
     name_add(c, name, N_WEIGHT, i);
     return i;
-}
-
-/* Creates the weight LAYER.suffix for dense/conv2d and makes the layer read it. */
-int check_new_weight(Check *c, Layer *l, const char *suffix, Shape shape, long fan_in,
-                     long fan_out, Init init, Loc loc)
-{
-    const char *name = arena_printf(c->a, "%s.%s", l->name, suffix);
-    const char *cname = arena_printf(c->a, "%s_%s", l->name, suffix);
-    int i = add_weight(c, name, cname, loc, shape, 1, init, fan_in, fan_out);
-    if (i < 0) return 0;
-    c->m->weights[i].uses++;
-    l->w[l->nw++] = i;
-    return 1;
 }
 
 static int is_declared(Check *c, const char *name, Loc loc)
@@ -214,9 +183,53 @@ static int add_layer(Check *c, const char *name, Loc loc, Layer *l)
 }
 
 /* Binds one argument value to parameter k of op. */
+/* The weight slot a P_WEIGHT parameter fills: the weight parameters, in order. */
+static int weight_slot(const OpDef *op, int k)
+{
+    int slot = 0;
+    for (int i = 0; i < k; i++) slot += op->params[i].kind == P_WEIGHT;
+    return slot;
+}
+
+/* k | [h, w] | a word of the parameter's list (pad=same) */
+static int bind_pair(Check *c, const ParamDef *p, const Value *v, const char *what, ArgValue *a)
+{
+    if (v->kind == V_NAME && p->words) {
+        for (int i = 0; p->words[i]; i++)
+            if (!strcmp(p->words[i], v->name)) {
+                a->word = i + 1;
+                return 1;
+            }
+    }
+    if (v->kind == V_LIST) {
+        long side[2];
+        if (v->nitems != 2) {
+            check_error(c, v->loc, "%s must be a number or [height, width], not a list of %d",
+                        what, v->nitems);
+            return 0;
+        }
+        for (int i = 0; i < 2; i++)
+            if (!value_int(c->d, v->items[i], p->lo, p->hi, what, &side[i])) return 0;
+        a->pair[0] = side[0], a->pair[1] = side[1];
+        a->num = (double)side[0];
+        return 1;
+    }
+    if (v->kind == V_NAME && p->words) {
+        check_error(c, v->loc, "%s must be a number, [height, width] or %s, not '%s'", what,
+                    p->words[0], v->name);
+        return 0;
+    }
+    long n;
+    if (!value_int(c->d, v, p->lo, p->hi, what, &n)) return 0;
+    a->pair[0] = a->pair[1] = n;
+    a->num = (double)n;
+    return 1;
+}
+
 static int bind_arg(Check *c, const OpDef *op, int k, const Value *v, Layer *l, int line)
 {
     const ParamDef *p = &op->params[k];
+    ArgValue *a = &l->arg[k];
     char what[128];
     snprintf(what, sizeof what, "%s of %s", p->name, op->name);
     switch (p->kind) {
@@ -247,7 +260,7 @@ static int bind_arg(Check *c, const OpDef *op, int k, const Value *v, Layer *l, 
             }
             l->in[l->nin++] = e->index;
         } else {
-            l->w[l->nw++] = e->index;
+            l->w[weight_slot(op, k)] = e->index;
             c->m->weights[e->index].uses++;
         }
         return 1;
@@ -255,15 +268,18 @@ static int bind_arg(Check *c, const OpDef *op, int k, const Value *v, Layer *l, 
     case P_INT: {
         long n;
         if (!value_int(c->d, v, p->lo, p->hi, what, &n)) return 0;
-        l->p[k] = (double)n;
+        a->num = (double)n;
         return 1;
     }
     case P_REAL:
-        return value_real(c->d, v, p->lo, p->hi, what, &l->p[k]);
+        return value_real(c->d, v, p->lo, p->hi, what, &a->num);
+    case P_PAIR:
+        return bind_pair(c, p, v, what, a);
     case P_SHAPE:
-        return value_shape(c->d, v, "the shape of reshape", &l->target);
+        snprintf(what, sizeof what, "the %s of %s", p->name, op->name);
+        return value_shape(c->d, v, what, &a->shape);
     case P_INIT:
-        return value_init(c->d, c->a, v, NULL, what, &l->init);
+        return value_init(c->d, c->a, v, NULL, what, &a->init);
     }
     return 0;
 }
@@ -281,6 +297,31 @@ static const char *op_usage(Arena *a, const OpDef *op)
 }
 
 /* OP(ARGS): resolves the op, binds the arguments, infers the shape. */
+/* frozen layer NAME = OP(...): the weights the op created (NAME.W, NAME.b)
+ * are never trained.  Declared weights are frozen where they are declared. */
+/* frozen layer NAME = OP(...): the trainable weights the op has just made
+ * (index first_weight on) are frozen, so they are the last ones of the
+ * model and no later gradient offset moves. */
+static int freeze_layer_weights(Check *c, Layer *l, int first_weight, Loc loc)
+{
+    int own = c->m->nweights - first_weight, declared = 0;
+    for (int k = 0; k < l->op->nweights; k++) declared += l->w[k] >= 0 && l->w[k] < first_weight;
+    if (own == 0 || declared) {
+        check_error(c, loc, "'frozen' applies to a layer that creates its own weights, and %s %s",
+                    l->op->name, declared ? "uses declared weights: declare them `frozen weight` "
+                    "instead" : "has no weights");
+        return 0;
+    }
+    for (int i = first_weight; i < c->m->nweights; i++) {
+        Weight *w = &c->m->weights[i];
+        if (w->role != ROLE_TRAINABLE) continue;
+        w->role = ROLE_FROZEN;
+        w->grad_offset = -1;
+        c->m->ntrainable -= w->size;
+    }
+    return 1;
+}
+
 static void check_layer_call(Check *c, const Stmt *s, const char *name)
 {
     const Value *call = s->call;
@@ -288,18 +329,23 @@ static void check_layer_call(Check *c, const Stmt *s, const char *name)
     Layer l;
     memset(&l, 0, sizeof l);
     l.name = name;
-    int ok = 1;
+    for (int k = 0; k < LC_MAX_LAYER_WEIGHTS; k++) l.w[k] = -1;
+    int ok = 1, first_weight = c->m->nweights;
     if (!op) {
-        const char *names[64];
-        for (int i = 0; i < lc_nops && i < 64; i++) names[i] = lc_ops[i].name;
+        const char *names[128];
+        int n = op_count() < 128 ? op_count() : 128;
+        for (int i = 0; i < n; i++) names[i] = op_at(i)->name;
         check_error(c, call->loc, "unknown op '%s'", call->name);
-        const char *sug = closest_name(call->name, names, lc_nops);
+        const char *sug = closest_name(call->name, names, n);
         if (sug) diag_hint(c->d, "did you mean '%s'?", sug);
         ok = 0;
     } else {
         int given[LC_MAX_PARAMS] = { 0 }, next = 0;
         l.op = op;
-        for (int k = 0; k < op->nparams; k++) l.p[k] = op->params[k].def;
+        for (int k = 0; k < op->nparams; k++) {
+            l.arg[k].num = op->params[k].def;
+            l.arg[k].pair[0] = l.arg[k].pair[1] = (long)op->params[k].def;
+        }
         for (int i = 0; i < call->nargs; i++) {
             const Arg *arg = &call->args[i];
             int k;
@@ -334,6 +380,7 @@ static void check_layer_call(Check *c, const Stmt *s, const char *name)
                 }
             }
             given[k] = 1;
+            l.arg[k].given = 1;
             if (!bind_arg(c, op, k, arg->value, &l, s->loc.line)) ok = 0;
         }
         for (int k = 0; ok && k < op->nparams; k++)
@@ -346,7 +393,11 @@ static void check_layer_call(Check *c, const Stmt *s, const char *name)
             check_error(c, call->loc, "%s needs at least 2 layers", op->name);
             ok = 0;
         }
-        if (ok) ok = op->shape(c, &l, call->loc);
+        if (ok) {
+            OpCtx ctx = { c->m, c->a, c->d, call->loc };
+            ok = op->shape(&ctx, &l);
+        }
+        if (ok && s->frozen) ok = freeze_layer_weights(c, &l, first_weight, s->loc);
     }
     if (!ok) memset(&l.shape, 0, sizeof l.shape);
     if (ok) {
@@ -357,6 +408,8 @@ static void check_layer_call(Check *c, const Stmt *s, const char *name)
         }
     }
     int i = add_layer(c, name, s->loc, &l);
+    for (int w = first_weight; w < c->m->nweights; w++)   /* the op's own: NAME.W */
+        name_add(c, c->m->weights[w].name, N_WEIGHT, w);
     if (!ok) c->failed_layer = i;   /* later uses stay quiet: one error, not a cascade */
 }
 
@@ -402,7 +455,8 @@ static void check_weight_stmt(Check *c, const Stmt *s)
     /* fan_in as PyTorch sees a weight [out, in...]; a vector's is its length */
     long fan_in = shape.rank > 1 ? shape_size(&shape) / shape.dims[0] : shape.dims[0];
     long fan_out = shape.rank > 1 ? shape.dims[0] : 1;
-    add_weight(c, s->name, s->name, s->name_loc, shape, !s->frozen, init, fan_in, fan_out);
+    add_weight(c, s->name, s->name_loc, shape, s->frozen ? ROLE_FROZEN : ROLE_TRAINABLE, init, fan_in,
+               fan_out);
 }
 
 /* layer NAME = OP ( ARGS ) ;   output NAME [ = OP ( ARGS ) ] ; */
@@ -450,7 +504,6 @@ static void check_layer_stmt(Check *c, const Stmt *s)
 /* loss KIND ( NAME ) ; */
 static void check_loss(Check *c, const Stmt *s)
 {
-    static const char *const kinds[] = { "mse", "cross_entropy", "bce" };
     if (c->loss_stmt) {
         check_error(c, s->loc, "a second loss (the first is on line %d); a model has one loss",
                     c->loss_stmt->loc.line);
@@ -458,17 +511,17 @@ static void check_loss(Check *c, const Stmt *s)
     }
     c->loss_stmt = s;
     c->m->loss_loc = s->loc;
-    int kind = -1;
-    for (int i = 0; i < 3; i++)
-        if (!strcmp(s->name, kinds[i])) kind = i;
-    if (kind < 0) {
-        check_error(c, s->name_loc, "unknown loss '%s': the losses are mse, cross_entropy, bce",
-                    s->name);
-        const char *sug = closest_name(s->name, kinds, 3);
+    const LossDef *loss = loss_find(s->name);
+    if (!loss) {
+        const char *names[16];
+        int n = loss_count() < 16 ? loss_count() : 16;
+        for (int i = 0; i < n; i++) names[i] = loss_at(i)->name;
+        check_error(c, s->name_loc, "unknown loss '%s': the losses are %s", s->name, loss_names());
+        const char *sug = closest_name(s->name, names, n);
         if (sug) diag_hint(c->d, "did you mean '%s'?", sug);
         return;
     }
-    c->m->loss = (LossKind)kind;
+    c->m->loss = loss;
     const Value *call = s->call;
     if (!call || call->nargs != 1 || call->args[0].key || call->args[0].value->kind != V_NAME) {
         check_error(c, call ? call->loc : s->loc, "%s takes one argument, the output layer: "
@@ -498,49 +551,56 @@ static int train_number(Check *c, const Arg *a, double lo, double hi, int whole,
     return value_real(c->d, a->value, lo, hi, what, out);
 }
 
-/* optimizer = sgd(lr=, momentum=, weight_decay=) | adam(lr=, beta1=, beta2=, eps=, weight_decay=) */
+/* A list of names for messages: "sgd, adam". */
+static const char *optimizer_names(Check *c)
+{
+    const char *list = "";
+    for (int i = 0; i < optim_count(); i++)
+        list = arena_printf(c->a, "%s%s%s(...)", list, i ? ", " : "", optim_at(i)->name);
+    return list;
+}
+
+/* optimizer = NAME(lr, KEY = VALUE, ...): sgd(lr=, momentum=, weight_decay=),
+ * adam(lr=, beta1=, beta2=, eps=, weight_decay=), ... (optim.c) */
 static void check_optimizer(Check *c, const Value *v, Optimizer *o)
 {
-    static const char *const kinds[] = { "sgd", "adam" };
-    static const char *const sgd_keys[] = { "lr", "momentum", "weight_decay" };
-    static const char *const adam_keys[] = { "lr", "beta1", "beta2", "eps", "weight_decay" };
     if (v->kind != V_NAME && v->kind != V_CALL) {
-        check_error(c, v->loc, "optimizer must be sgd(...) or adam(...), not %s", value_kind_text(v));
+        check_error(c, v->loc, "optimizer must be one of %s, not %s", optimizer_names(c),
+                    value_kind_text(v));
         return;
     }
-    int adam = !strcmp(v->name, "adam");
-    if (!adam && strcmp(v->name, "sgd")) {
-        check_error(c, v->loc, "unknown optimizer '%s': use sgd(lr=...) or adam(lr=...)", v->name);
-        const char *sug = closest_name(v->name, kinds, 2);
+    const OptimDef *def = optim_find(v->name);
+    if (!def) {
+        const char *names[16];
+        int n = optim_count() < 16 ? optim_count() : 16;
+        for (int i = 0; i < n; i++) names[i] = optim_at(i)->name;
+        check_error(c, v->loc, "unknown optimizer '%s': use one of %s", v->name, optimizer_names(c));
+        const char *sug = closest_name(v->name, names, n);
         if (sug) diag_hint(c->d, "did you mean '%s'?", sug);
         return;
     }
-    *o = adam ? (Optimizer){ OPT_ADAM, 0.001, 0, 0, 0.9, 0.999, 1e-8 }
-              : (Optimizer){ OPT_SGD, 0.01, 0, 0, 0.9, 0.999, 1e-8 };
-    const char *const *keys = adam ? adam_keys : sgd_keys;
-    int nkeys = adam ? 5 : 3;
+    *o = optim_default(def);
     for (int i = 0; i < v->nargs; i++) {
         const Arg *a = &v->args[i];
-        const char *key = a->key ? a->key : (i == 0 ? "lr" : NULL);
+        const char *key = a->key ? a->key : (i == 0 ? def->params[0] : NULL);
         if (!key) {
             check_error(c, a->value->loc, "%s takes options by name after lr, e.g. %s(lr=0.1, %s=...)",
-                        v->name, v->name, keys[1]);
+                        def->name, def->name, def->params[1]);
+            continue;
+        }
+        int k = optim_param(def, key);
+        if (k < 0) {
+            const char *list = "";
+            for (int j = 0; j < def->nparams; j++)
+                list = arena_printf(c->a, "%s%s%s", list, j ? ", " : "", def->params[j]);
+            check_error(c, a->key_loc, "unknown option '%s' for %s; it takes %s", key, def->name, list);
+            const char *sug = closest_name(key, def->params, def->nparams);
+            if (sug) diag_hint(c->d, "did you mean '%s'?", sug);
             continue;
         }
         Arg named = *a;
         named.key = key;
-        if (!strcmp(key, "lr")) train_number(c, &named, 1e-12, 1e6, 0, &o->lr);
-        else if (!strcmp(key, "weight_decay")) train_number(c, &named, 0, 1e6, 0, &o->weight_decay);
-        else if (!adam && !strcmp(key, "momentum")) train_number(c, &named, 0, 0.999999, 0, &o->momentum);
-        else if (adam && !strcmp(key, "beta1")) train_number(c, &named, 0, 0.999999, 0, &o->beta1);
-        else if (adam && !strcmp(key, "beta2")) train_number(c, &named, 0, 0.999999, 0, &o->beta2);
-        else if (adam && !strcmp(key, "eps")) train_number(c, &named, 1e-30, 1, 0, &o->eps);
-        else {
-            check_error(c, a->key_loc, "unknown option '%s' for %s; it takes %s", key, v->name,
-                        adam ? "lr, beta1, beta2, eps, weight_decay" : "lr, momentum, weight_decay");
-            const char *sug = closest_name(key, keys, nkeys);
-            if (sug) diag_hint(c->d, "did you mean '%s'?", sug);
-        }
+        train_number(c, &named, def->lo[k], def->hi[k], 0, &o->hp[k]);
     }
 }
 
@@ -584,37 +644,6 @@ static void check_train(Check *c, const Stmt *s)
 
 /* ---- whole-model checks ---- */
 
-static void mark_live(Model *m)
-{
-    if (m->output < 0) return;
-    m->layers[m->output].live = 1;
-    for (int i = m->output; i >= 0; i--)
-        if (m->layers[i].live)
-            for (int k = 0; k < m->layers[i].nin; k++) m->layers[m->layers[i].in[k]].live = 1;
-}
-
-static void mark_updated(Model *m)
-{
-    for (int i = 0; i < m->nlayers; i++)
-        for (int k = 0; k < m->layers[i].nw; k++) {
-            Weight *w = &m->weights[m->layers[i].w[k]];
-            if (m->layers[i].live && w->trainable) w->updated = 1;
-        }
-}
-
-static void mark_needs_grad(Model *m)
-{
-    for (int i = 0; i < m->nlayers; i++) {
-        Layer *l = &m->layers[i];
-        l->needs_grad = 0;
-        if (!l->live) continue;
-        for (int k = 0; k < l->nw; k++)
-            if (m->weights[l->w[k]].trainable) l->needs_grad = 1;
-        for (int k = 0; k < l->nin; k++)
-            if (m->layers[l->in[k]].needs_grad) l->needs_grad = 1;
-    }
-}
-
 static void check_output_and_loss(Check *c)
 {
     Model *m = c->m;
@@ -642,32 +671,39 @@ static void check_output_and_loss(Check *c)
                             "output must be the last layer", m->layers[i].name, out->name);
                 return;
             }
-    const char *need = m->loss == LOSS_CROSS_ENTROPY ? "softmax" : m->loss == LOSS_BCE ? "sigmoid" : NULL;
-    if (need && (!out->op || strcmp(out->op->name, need))) {
+    const OpDef *need = loss_output_op(m->loss);
+    if (m->loss->fused && !loss_fuses_with(m->loss, out)) {
         check_error(c, c->loss_stmt->call->args[0].value->loc, "%s needs a %s output layer, "
-                    "but '%s' is %s", loss_name(m->loss), need, out->name,
+                    "but '%s' is %s", m->loss->name, need ? need->name : "matching", out->name,
                     out->op ? out->op->name : "the input");
-        diag_hint(c->d, "end the model with `output p = %s(LAYER);` and put the loss on p", need);
+        if (need)
+            diag_hint(c->d, "end the model with `output p = %s(LAYER);` and put the loss on p",
+                      need->name);
     }
 }
 
-/* The bytes a generated model's state takes must stay under the limit. */
-static double state_floats(const Model *m)
+/* sizeof(NAME_t) of a training build at the model's batch. */
+static double state_size(const Model *m)
 {
-    double floats = (double)m->nparams * 4;   /* params, grads, two optimizer slots */
-    for (int i = 0; i < m->nlayers; i++) floats += 3.0 * (double)m->layers[i].size * m->train.batch;
-    return floats;
+    Build b = { .trains = 1, .real_size = 4, .threads = 1 };
+    Plan p;
+    StateLayout s;
+    plan_make(m, &b, &p);
+    state_layout(m, &b, &p, &s);
+    double bytes = state_bytes(&s, &b, m->train.batch);
+    state_free(&s);
+    plan_free(&p);
+    return bytes;
 }
 
 static void check_memory(Check *c)
 {
     Model *m = c->m;
-    double floats = state_floats(m);
-    if (floats > (double)LC_MAX_STATE_FLOATS) {
+    double bytes = state_size(m);
+    if (bytes > 4.0 * (double)LC_MAX_STATE_FLOATS) {
         Loc file = { 0, 0 };
         check_error(c, file, "the model needs about %.1f GiB of state at batch %d; the limit is "
-                    "2 GiB (use a smaller batch or smaller layers)",
-                    floats * 4 / (1 << 30), m->train.batch);
+                    "2 GiB (use a smaller batch or smaller layers)", bytes / (1 << 30), m->train.batch);
     }
 }
 
@@ -730,7 +766,7 @@ Model *check_program(const Program *p, const Source *src, Diags *d, Arena *a)
     c.m->src = src;
     c.m->name = "model";
     c.m->output = -1;
-    c.m->train = (TrainConfig){ { OPT_SGD, 0.01, 0, 0, 0.9, 0.999, 1e-8 }, 32, 1, 1, 1 };
+    c.m->train = (TrainConfig){ optim_default(NULL), 32, 1, 1, 1 };
     c.loss_layer = -1;
     c.failed_layer = -1;
     name_add(&c, "", N_LAYER, -1);   /* allocates the table */
@@ -749,11 +785,7 @@ Model *check_program(const Program *p, const Source *src, Diags *d, Arena *a)
     }
     check_output_and_loss(&c);
     if (d->nerrors) return NULL;
-    mark_live(c.m);
-    mark_needs_grad(c.m);
-    mark_updated(c.m);
-    /* the loss's backward starts below a softmax/sigmoid output: no d_output */
-    if (model_loss_start(c.m) != c.m->output) c.m->layers[c.m->output].needs_grad = 0;
+    model_mark(c.m);
     check_memory(&c);
     check_warnings(&c);
     return d->nerrors ? NULL : c.m;
@@ -766,7 +798,7 @@ int apply_overrides(Model *m, const TrainOverrides *o, char *err, int errlen)
             snprintf(err, (size_t)errlen, "--lr must be a positive number");
             return 0;
         }
-        m->train.opt.lr = o->lr;
+        m->train.opt.hp[0] = o->lr;
     }
     if (o->batch) {
         if (o->batch < 1 || o->batch > (1 << 20)) {
@@ -775,41 +807,13 @@ int apply_overrides(Model *m, const TrainOverrides *o, char *err, int errlen)
         }
         m->train.batch = (int)o->batch;
         /* the checker saw the train block's batch; this one sizes the state now */
-        if (state_floats(m) > (double)LC_MAX_STATE_FLOATS) {
+        if (state_size(m) > 4.0 * (double)LC_MAX_STATE_FLOATS) {
             snprintf(err, (size_t)errlen, "--batch %ld: the model would need about %.1f GiB of state; "
-                     "the limit is 2 GiB", o->batch, state_floats(m) * 4 / (1 << 30));
+                     "the limit is 2 GiB", o->batch, state_size(m) / (1 << 30));
             return 0;
         }
     }
     if (o->epochs >= 0) m->train.epochs = (int)o->epochs;
     if (o->seed >= 0) m->train.seed = (uint64_t)o->seed;
     return 1;
-}
-
-/* ---- model queries ---- */
-
-int model_loss_start(const Model *m)
-{
-    const Layer *out = &m->layers[m->output];
-    if (m->loss != LOSS_MSE) return out->in[0];
-    return m->output;
-}
-
-int model_has_op(const Model *m, const char *op)
-{
-    for (int i = 0; i < m->nlayers; i++)
-        if (m->layers[i].live && m->layers[i].op && !strcmp(m->layers[i].op->name, op)) return 1;
-    return 0;
-}
-
-int model_has_dropout(const Model *m) { return model_has_op(m, "dropout"); }
-
-int model_classes(const Model *m)
-{
-    return m->loss == LOSS_CROSS_ENTROPY ? (int)m->layers[m->output].size : 0;
-}
-
-const char *loss_name(LossKind k)
-{
-    return k == LOSS_MSE ? "mse" : k == LOSS_CROSS_ENTROPY ? "cross_entropy" : "bce";
 }

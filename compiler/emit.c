@@ -3,8 +3,11 @@
  * The generated source reads top to bottom like the model file: the state
  * struct (header), the weight table, NAME_init with one line per weight, the
  * forward pass as one block per layer in source order, the loss, the backward
- * pass as the same blocks in reverse, and the optimizer step.  Op blocks come
- * from the op table's emitters (emit_ops.c).
+ * pass as the same blocks in reverse, and the optimizer step.  A model with
+ * an op that behaves differently in training (dropout, batchnorm) gets each
+ * pass twice, once per mode, each a straight sequence of blocks.  Op blocks
+ * come from the op descriptors' emitters, the loss and the step from the loss
+ * and optimizer descriptors; this file knows none of them by name.
  */
 #include "emit.h"
 
@@ -15,15 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "ops.h"
-#include "plan.h"
-#include "threads.h"   /* [threads] */
+#include "loss.h"
+#include "optim.h"
+#include "state.h"
+#include "threads.h"
 #include "version.h"
 
 extern const char lc_kernels_header[];
+extern const char lc_threads_source[];
 extern const char *const lc_kernel_unit_names[], *const lc_kernel_unit_sources[];
-extern const char lc_threads_source[];   /* [threads] runtime/threads.c */
 
 /* ---- text buffer ---- */
 
@@ -57,74 +60,84 @@ void emitf(Emit *e, const char *fmt, ...)
     free(big);
 }
 
-static char *rotating(void)
+/* ---- names in the generated code ---- */
+
+const char *e_real(const Emit *e) { return e->o->real_double ? "double" : "float"; }
+
+/* "m->h_out", or "m->u3.h_out" when tensor t shares its buffer */
+static const char *tensor_ref(Emit *e, int t)
 {
-    static char bufs[8][320];
-    static int next;
-    next = (next + 1) % 8;
-    return bufs[next];
+    const PlanTensor *x = &e->plan->tensors[t];
+    if (e->plan->buffers[x->buffer].ntenants > 1)
+        return arena_printf(&e->names, "m->u%d.%s", x->buffer, x->name);
+    return arena_printf(&e->names, "m->%s", x->name);
 }
 
-const char *e_real(Emit *e) { return e->o->real_double ? "double" : "float"; }
+const char *e_out(Emit *e, int layer) { return tensor_ref(e, e->plan->out_tensor[e->plan->root[layer]]); }
 
-const char *e_out(Emit *e, int layer)
-{
-    char *b = rotating();
-    if (e->buffer_of) snprintf(b, 320, "m->act%d", e->buffer_of[layer]);
-    else snprintf(b, 320, "m->%s_out", e->m->layers[layer].name);
-    return b;
-}
+const char *e_in(Emit *e, const Layer *l, int k) { return e_out(e, l->in[k]); }
 
 const char *e_grad(Emit *e, int layer)
 {
-    if (!e->m->layers[layer].needs_grad || e->o->inference) return "NULL";
-    char *b = rotating();
-    snprintf(b, 320, "m->d_%s", e->m->layers[layer].name);
-    return b;
+    int t = e->plan->grad_tensor[e->plan->root[layer]];
+    if (!e->m->layers[layer].needs_grad || !e->build.trains || t < 0) return "NULL";
+    return tensor_ref(e, t);
 }
 
-const char *e_weight(Emit *e, int weight)
+const char *e_in_grad(Emit *e, const Layer *l, int k) { return e_grad(e, l->in[k]); }
+
+int e_wants_grad(const Emit *e, const Layer *l, int k)
 {
-    char *b = rotating();
-    snprintf(b, 320, "m->params + OFF_%s", e->m->weights[weight].cname);
-    return b;
+    return e->build.trains && e->m->layers[l->in[k]].needs_grad;
 }
 
-const char *e_wgrad(Emit *e, int weight)
+/* A weight's values: in params[], or the const array of a baked weight. */
+static const char *weight_ref(Emit *e, int w)
 {
-    if (!e->m->weights[weight].trainable) return "NULL";
-    char *b = rotating();
-    snprintf(b, 320, "m->grads + OFF_%s", e->m->weights[weight].cname);
-    return b;
+    const Weight *x = &e->m->weights[w];
+    if (plan_is_const(e->plan, w)) return arena_printf(&e->names, "%s_values", x->cname);
+    return arena_printf(&e->names, "m->params + OFF_%s", x->cname);
 }
 
-int e_adds(Emit *e, int layer)
+const char *e_weight(Emit *e, const Layer *l, int slot)
 {
-    int adds = e->written[layer];
-    e->written[layer] = 1;
-    return adds;
+    return layer_weight(e->m, l, slot) ? weight_ref(e, l->w[slot]) : "NULL";
 }
 
-const char *e_acc(Emit *e, int layer)
+const char *e_wgrad(Emit *e, const Layer *l, int slot)
 {
-    return e_adds(e, layer) ? "+=" : "=";
+    const Weight *w = layer_weight(e->m, l, slot);
+    if (!w || !weight_trainable(w) || !e->build.trains) return "NULL";
+    return arena_printf(&e->names, "m->grads + GOFF_%s", w->cname);
 }
+
+const char *e_saved(Emit *e, const Layer *l, int slot)
+{
+    return tensor_ref(e, e->plan->saved_tensor[layer_index(e->m, l) * LC_MAX_SAVED + slot]);
+}
+
+int e_adds(const Emit *e, const Layer *l, int k)
+{
+    return e->plan->adds[layer_index(e->m, l) * LC_MAX_INPUTS + k];
+}
+
+const char *e_acc(const Emit *e, const Layer *l, int k) { return e_adds(e, l, k) ? "+=" : "="; }
 
 /* A C literal of the emitted real type that reads back exactly. */
-static const char *e_num(Emit *e, double v)
+const char *e_num(Emit *e, double v)
 {
-    char *b = rotating();
-    snprintf(b, 320, e->o->real_double ? "%.17g" : "%.9g", v);
+    char b[64];
+    snprintf(b, sizeof b - 4, e->o->real_double ? "%.17g" : "%.9g", v);
     if (!strpbrk(b, ".eEn")) strcat(b, ".0");
     if (!e->o->real_double) strcat(b, "f");
-    return b;
+    return arena_strdup(&e->names, b);
 }
 
-/* ---- pieces shared by header and source ---- */
+/* ---- the build ---- */
 
-/* [threads] The threads the kernels split a batch over: the JIT's pool
- * (started by layerc --threads before any code is emitted), or --threads N
- * for written C; 1 = none (and always for the double-precision check). */
+/* The threads the kernels split a batch over: the JIT's pool (started by
+ * layerc --threads before any code is emitted), or --threads N for written
+ * C; 1 = none (and always for the double-precision check). */
 static int emit_threads(const EmitOptions *o)
 {
     if (o->real_double) return 1;
@@ -132,59 +145,38 @@ static int emit_threads(const EmitOptions *o)
     return o->threads > 1 ? o->threads : 1;
 }
 
-/* Scratch of the convolutions: LC_CONV2D_WORK_T of kernels.h, the most any
- * conv2d layer needs (one im2col buffer; with T threads, T slices of one
- * and a partial weight gradient). */
-static long conv_work(const Model *m, int threads)
+Build emit_build(const Model *m, const EmitOptions *o)
 {
-    long most = 0;
-    for (int i = 0; i < m->nlayers; i++) {
-        const Layer *l = &m->layers[i];
-        if (!l->live || !l->op || strcmp(l->op->name, "conv2d")) continue;
-        const Layer *x = &m->layers[l->in[0]];
-        long k = (long)LP(l, "kernel"), c = x->shape.dims[0], oc = l->shape.dims[0];
-        long w = c * k * k * l->shape.dims[1] * l->shape.dims[2];
-        if (threads > 1) w = threads * (w + oc * c * k * k + oc);   /* [threads] */
-        if (w > most) most = w;
-    }
-    return most;
+    (void)m;
+    return (Build){ !o->inference, o->real_double ? 8 : 4, emit_threads(o), o->baked != NULL,
+                    o->keep_all, o->jit ? TARGET_HOST : o->target };
 }
 
-static int has_velocity(const Model *m)
+/* Line starts of the model's source, for the comment above each block. */
+static void index_lines(Emit *e)
 {
-    return m->train.opt.kind == OPT_SGD && m->train.opt.momentum != 0;
-}
-
-/* [compile time] source_line() scans from the top of the file, so calling
- * it for every layer block (twice) made writing a 10,000-layer model
- * quadratic.  This gives the same lines from an index of line starts, built
- * once per emit_header / emit_source call (line_index_src = NULL resets it;
- * emitting is single-threaded). */
-static const Source *line_index_src;
-
-static const char *indexed_line(const Source *src, int line, size_t *n)
-{
-    static size_t *starts;
-    static int nlines, cap;
-    *n = 0;
-    if (!src || !src->text || line < 1) return NULL;
-    if (line_index_src != src) {
-        size_t pos = src->len >= 3 && memcmp(src->text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-        nlines = 0;
-        for (;;) {
-            if (nlines == cap) {
-                cap = cap ? 2 * cap : 1024;
-                starts = xrealloc(starts, sizeof *starts * (size_t)cap);
-            }
-            starts[nlines++] = pos;
-            const char *nl = memchr(src->text + pos, '\n', src->len - pos);
-            if (!nl) break;
-            pos = (size_t)(nl - src->text) + 1;
+    const Source *src = e->m->src;
+    int cap = 0;
+    if (!src || !src->text) return;
+    size_t pos = src->len >= 3 && memcmp(src->text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    for (;;) {
+        if (e->nlines == cap) {
+            cap = cap ? 2 * cap : 1024;
+            e->line_starts = xrealloc(e->line_starts, sizeof *e->line_starts * (size_t)cap);
         }
-        line_index_src = src;
+        e->line_starts[e->nlines++] = pos;
+        const char *nl = memchr(src->text + pos, '\n', src->len - pos);
+        if (!nl) break;
+        pos = (size_t)(nl - src->text) + 1;
     }
-    if (line > nlines) return NULL;
-    size_t pos = starts[line - 1];
+}
+
+static const char *indexed_line(const Emit *e, int line, size_t *n)
+{
+    const Source *src = e->m->src;
+    *n = 0;
+    if (line < 1 || line > e->nlines) return NULL;
+    size_t pos = e->line_starts[line - 1];
     if (pos == src->len && line > 1) return NULL;   /* past the final newline */
     const char *start = src->text + pos, *nl = memchr(start, '\n', src->len - pos);
     size_t len = nl ? (size_t)(nl - start) : src->len - pos;
@@ -193,11 +185,30 @@ static const char *indexed_line(const Source *src, int line, size_t *n)
     return start;
 }
 
+static void emit_begin(Emit *e, const Model *m, const EmitOptions *o, Plan *plan)
+{
+    memset(e, 0, sizeof *e);
+    e->m = m;
+    e->o = o;
+    e->build = emit_build(m, o);
+    plan_make(m, &e->build, plan);
+    e->plan = plan;
+    index_lines(e);
+}
+
+static char *emit_end(Emit *e, Plan *plan)
+{
+    plan_free(plan);
+    arena_free(&e->names);
+    free(e->line_starts);
+    return e->buf;
+}
+
 /* The first line of a statement, safe inside a C comment. */
-static void source_excerpt(const Model *m, int line, char *out, size_t len)
+static void source_excerpt(const Emit *e, int line, char *out, size_t len)
 {
     size_t n = 0, k = 0;
-    const char *s = indexed_line(m->src, line, &n);   /* [compile time] was source_line */
+    const char *s = indexed_line(e, line, &n);
     while (n && isspace((unsigned char)*s)) s++, n--;
     while (n && isspace((unsigned char)s[n - 1])) n--;
     for (size_t i = 0; i < n && k + 2 < len; i++) {
@@ -213,93 +224,84 @@ static void source_excerpt(const Model *m, int line, char *out, size_t len)
 static void layer_comment(Emit *e, const Layer *l)
 {
     char text[200], shape[64];
-    source_excerpt(e->m, l->loc.line, text, sizeof text);
+    source_excerpt(e, l->loc.line, text, sizeof text);
     emitf(e, "\n    /* %s:%d  %s  -> %s */\n", e->o->source_name, l->loc.line, text,
           shape_str(&l->shape, shape, sizeof shape));
 }
 
 /* ---- header ---- */
 
+static const char *field_type(const Emit *e, FieldType t)
+{
+    switch (t) {
+    case SF_DOUBLE: return "double";
+    case SF_INT64: return "int64_t";
+    case SF_UINT64: return "uint64_t";
+    case SF_INT: return "int";
+    case SF_REAL: break;
+    }
+    return e_real(e);
+}
+
+/* "[fashion_mlp_BATCH * 784]" */
+static const char *array_dims(Emit *e, long count, int per_sample)
+{
+    if (per_sample) return arena_printf(&e->names, "[%s_BATCH * %ld]", e->m->name, count);
+    return arena_printf(&e->names, "[%ld]", count);
+}
+
+/* A buffer several tensors take in turn, their lifetimes apart. */
+static void emit_union(Emit *e, const StateField *f)
+{
+    const Plan *p = e->plan;
+    emitf(e, "    union {   /* taken in turn:");
+    for (int t = 0; t < p->ntensors; t++)
+        if (p->tensors[t].buffer == f->buffer) emitf(e, " %s", p->tensors[t].name);
+    emitf(e, " */\n");
+    for (int t = 0; t < p->ntensors; t++)
+        if (p->tensors[t].buffer == f->buffer)
+            emitf(e, "        %s %s%s;\n", e_real(e), p->tensors[t].name,
+                  array_dims(e, p->tensors[t].size, p->tensors[t].per_sample));
+    emitf(e, "    } %s;\n", f->name);
+}
+
 static void emit_state_struct(Emit *e)
 {
     const Model *m = e->m;
-    const char *N = m->name, *R = e_real(e);
-    long np = m->nparams ? m->nparams : 1;   /* C has no empty arrays */
+    const char *N = m->name;
+    StateLayout s;
     char shape[64];
+    int said = 0;
+    state_layout(m, &e->build, e->plan, &s);
     emitf(e, "typedef struct {\n");
-    emitf(e, "    %s params[%ld];   /* every weight, in declaration order, row-major */\n", R, np);
-    if (!e->o->inference) {
-        emitf(e, "    %s grads[%ld];    /* d(mean loss)/d(params), same layout */\n", R, np);
-        const Optimizer *o = &m->train.opt;
-        if (o->kind == OPT_SGD) {
-            emitf(e, "    /* optimizer: sgd, as torch.optim.SGD (may be changed between steps) */\n");
-            emitf(e, "    double lr, momentum, weight_decay;\n");
-            if (has_velocity(m)) emitf(e, "    %s velocity[%ld];\n", R, np);
-        } else {
-            emitf(e, "    /* optimizer: adam, as torch.optim.Adam (may be changed between steps) */\n");
-            emitf(e, "    double lr, beta1, beta2, eps, weight_decay;\n");
-            emitf(e, "    long step;\n");
-            emitf(e, "    %s adam_m[%ld], adam_v[%ld];\n", R, np, np);
+    for (int i = 0; i < s.n; i++) {
+        const StateField *f = &s.fields[i];
+        if (f->buffer >= 0 && !said++)
+            emitf(e, "    /* layer outputs%s, %s_BATCH samples each; tensors whose\n"
+                     "     * lifetimes do not overlap share a union */\n",
+                  e->build.trains ? ", gradients and what the backward pass reads" : "", N);
+        if (f->group == SG_SHARED) {
+            emit_union(e, f);
+            continue;
         }
+        emitf(e, "    %s %s%s;", field_type(e, f->type), f->name,
+              f->count ? array_dims(e, f->count, f->per_sample) : "");
+        if (f->comment) emitf(e, "   /* %s */", f->comment);
+        else if (f->group == SG_OUTPUTS && f->layer >= 0)
+            emitf(e, "   /* %s */", shape_str(&m->layers[f->layer].shape, shape, sizeof shape));
+        emitf(e, "\n");
     }
-    emitf(e, "    uint64_t rng;     /* random state: initialisation%s */\n",
-          model_has_dropout(m) ? ", dropout" : "");
-    if (model_has_dropout(m) && !e->o->inference)
-        emitf(e, "    int training;     /* the last forward pass dropped out */\n");
-    if (e->o->inference) {
-        BufferPlan p;
-        plan_buffers(m, &p);
-        emitf(e, "    /* layer outputs, %s_BATCH samples each; a buffer is reused once\n"
-                 "     * every reader of its previous layer has run */\n", N);
-        for (int b = 0; b < p.nbuffers; b++) {
-            emitf(e, "    %s act%d[%s_BATCH * %ld];   /*", R, b, N, p.size[b]);
-            for (int i = 0; i < m->nlayers; i++)
-                if (p.buffer_of[i] == b) emitf(e, " %s", m->layers[i].name);
-            emitf(e, " */\n");
-        }
-        plan_free(&p);
-    } else {
-        emitf(e, "    /* stored layer outputs, %s_BATCH samples each */\n", N);
-        for (int i = 0; i < m->nlayers; i++) {
-            const Layer *l = &m->layers[i];
-            if (!l->live) continue;
-            emitf(e, "    %s %s_out[%s_BATCH * %ld];   /* %s */\n", R, l->name, N, l->size,
-                  shape_str(&l->shape, shape, sizeof shape));
-        }
-    }
-    if (!e->o->inference) {
-        int any = 0;
-        for (int i = 0; i < m->nlayers; i++) {
-            const Layer *l = &m->layers[i];
-            if (!l->live || !l->needs_grad) continue;
-            if (!any++) emitf(e, "    /* d(loss)/d(layer output), for the backward pass */\n");
-            emitf(e, "    %s d_%s[%s_BATCH * %ld];\n", R, l->name, N, l->size);
-        }
-        for (int i = 0; i < m->nlayers; i++) {
-            const Layer *l = &m->layers[i];
-            if (l->live && l->op && !strcmp(l->op->name, "dropout"))
-                emitf(e, "    %s mask_%s[%s_BATCH * %ld];   /* 0 or 1/(1 - rate) */\n", R,
-                      l->name, N, l->size);
-        }
-    }
-    if (conv_work(m, emit_threads(e->o)))
-        emitf(e, "    %s work[%ld];   /* im2col scratch of the convolutions */\n", R,
-              conv_work(m, emit_threads(e->o)));
     emitf(e, "} %s_t;\n", N);
-}
-
-/* --inference: outputs share buffers; e_out() names them */
-static void plan_if_inference(Emit *e, BufferPlan *p)
-{
-    if (!e->o->inference) return;
-    plan_buffers(e->m, p);
-    e->buffer_of = p->buffer_of;
+    emitf(e, "#define %s_STATE_BYTES %.0f   /* sizeof(%s_t) */\n", N,
+          state_bytes(&s, &e->build, m->train.batch), N);
+    state_free(&s);
 }
 
 char *emit_header(const Model *m, const EmitOptions *o)
 {
-    line_index_src = NULL;   /* [compile time] */
-    Emit e = { m, o, NULL, 0, 0, 0, NULL, NULL };
+    Emit e;
+    Plan plan;
+    emit_begin(&e, m, o, &plan);
     const char *N = m->name, *R = e_real(&e);
     const Layer *in = &m->layers[0], *out = &m->layers[m->output];
     char guard[300];
@@ -310,16 +312,28 @@ char *emit_header(const Model *m, const EmitOptions *o)
     emitf(&e, "/* Generated by layerc %s from %s; do not edit (edit the model and run\n"
               " * layerc again).  Model %s: %s[%ld] -> %s[%ld], %ld parameters, loss %s.%s */\n",
           LAYERC_VERSION, o->source_name, N, in->name, in->size, out->name, out->size, m->nparams,
-          loss_name(m->loss), o->inference ? "\n * Inference only: forward pass, no training state." : "");
-    emitf(&e, "#ifndef %s\n#define %s\n\n#include <stdint.h>\n\n", guard, guard);
+          m->loss->name, o->inference ? "\n * Inference only: forward pass, no training state." : "");
+    emitf(&e, "#ifndef %s\n#define %s\n\n#include <stdint.h>\n\n"
+              "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n", guard, guard);
     emitf(&e, "#define %s_IN      %ld   /* floats in one input sample */\n", N, in->size);
     emitf(&e, "#define %s_OUT     %ld   /* floats in one output sample (and one truth row) */\n", N, out->size);
     emitf(&e, "#define %s_BATCH   %d   /* most samples one call takes */\n", N, m->train.batch);
-    emitf(&e, "#define %s_NPARAMS %ld   /* floats in params[] */\n\n", N, m->nparams);
+    emitf(&e, "#define %s_NPARAMS %ld   /* floats in params[] */\n", N, plan.nparams);
+    emitf(&e, "#define %s_NGRADS  %ld   /* floats in grads[]: the trainable weights */\n\n", N,
+          m->ntrainable);
+    emitf(&e, "/* what learning does to a weight */\n"
+              "#define %s_TRAINABLE 0   /* stepped by the optimizer */\n"
+              "#define %s_FROZEN    1   /* never changes */\n"
+              "#define %s_BUFFER    2   /* changed by the training forward pass (running statistics) */\n\n",
+          N, N, N);
     emitf(&e, "typedef struct {\n    const char *name;   /* \"w2\", \"h.W\" */\n"
-              "    int offset, size;   /* in params[] */\n    int rank, dims[%d];\n"
-              "    int trainable;      /* 0 for frozen weights */\n} %s_param_info;\n\n",
-          LC_MAX_RANK, N);
+              "    int offset, size;   /* in params[] (offset -1: in `values`) */\n    int rank, dims[%d];\n"
+              "    int trainable;      /* 1 when role is %s_TRAINABLE */\n"
+              "    int role;           /* %s_TRAINABLE, %s_FROZEN or %s_BUFFER */\n"
+              "    int grad_offset;    /* in grads[], -1 when not trainable */\n"
+              "    const %s *values;   /* a baked weight that never changes (flash), else NULL */\n"
+              "} %s_param_info;\n\n",
+          LC_MAX_RANK, N, N, N, N, R, N);
     emit_state_struct(&e);
     emitf(&e, "\n/* one row per weight tensor */\nextern const %s_param_info %s_params[];\n"
               "extern const int %s_nparam_tensors;\n\n", N, N, N);
@@ -337,58 +351,130 @@ char *emit_header(const Model *m, const EmitOptions *o)
         emitf(&e, "/* Training forward (dropout on), loss, backward, update; returns the loss. */\n"
                   "%s %s_train_step(%s_t *m, const %s *x, const %s *truth, int n);\n", R, N, N, R, R);
     }
-    emitf(&e, "\n#endif\n");
-    return e.buf;
+    emitf(&e, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
+    return emit_end(&e, &plan);
 }
 
 /* ---- source ---- */
 
+/* The kernel units a build needs: those of its live ops, its loss and
+ * (when it trains) its optimizer, as a flag per unit of the table. */
+static int needs_unit(const char *units, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = units; p && (p = strstr(p, name)); p += n)
+        if ((p == units || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ')) return 1;
+    return 0;
+}
+
+static int unit_needed(const Emit *e, const char *name)
+{
+    const Model *m = e->m;
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].live && m->layers[i].op && needs_unit(m->layers[i].op->units, name)) return 1;
+    if (needs_unit(m->loss->units, name)) return 1;
+    return e->build.trains && needs_unit(m->train.opt.def->units, name);
+}
+
+/* The unit pasted for unit u: its small-core version ("gemm_mcu") when the
+ * target is TARGET_MCU and there is one, -1 when u is itself such a version
+ * (pasted in place of its host unit, never beside it). */
+static int unit_for_target(const Emit *e, int u)
+{
+    const char *name = lc_kernel_unit_names[u];
+    size_t n = strlen(name);
+    if (n > 4 && !strcmp(name + n - 4, "_mcu")) return -1;
+    if (e->build.target != TARGET_MCU) return u;
+    for (int v = 0; lc_kernel_unit_names[v]; v++)
+        if (!strncmp(lc_kernel_unit_names[v], name, n) && !strcmp(lc_kernel_unit_names[v] + n, "_mcu"))
+            return v;
+    return u;
+}
+
 static void emit_kernels(Emit *e)
 {
-    /* [threads] relu and the optimizer step are kernels too (tcc does not
-     * optimise, and they split over the threads) */
-    if (!model_has_op(e->m, "linear") && !model_has_op(e->m, "dense") &&
-        !model_has_op(e->m, "conv2d") && !model_has_op(e->m, "maxpool") &&
-        !model_has_op(e->m, "avgpool") && !model_has_op(e->m, "relu") && e->o->inference)
-        return;
+    int any = 0;
+    for (int u = 0; lc_kernel_unit_names[u]; u++) any |= unit_needed(e, lc_kernel_unit_names[u]);
+    if (!any) return;
     if (e->o->jit && !e->o->real_double) {
         /* compiled into layerc with optimisation; tcc_add_symbol hands them in */
         emitf(e, "\n%s", lc_kernels_header);
         return;
     }
-    emitf(e, "\n/* ---- kernels: layerc's runtime/kernels.c, pasted so that this file stands alone ---- */\n");
+    emitf(e, "\n/* ---- kernels: layerc's runtime/kernels/, pasted so that this file stands alone ---- */\n");
     if (e->o->real_double) emitf(e, "#define LC_REAL_DEFINED\ntypedef double lc_real;\n");
-    if (emit_threads(e->o) > 1)   /* [threads] the pool, before the kernels that use it */
+    if (e->build.threads > 1)   /* the pool, before the kernels that use it */
         emitf(e, "/* ---- threads (layerc --threads %d): runtime/threads.c; build with -pthread ---- */\n"
-                 "#define LC_THREADS %d\n%s", emit_threads(e->o), emit_threads(e->o), lc_threads_source);
+                 "#define LC_THREADS %d\n%s", e->build.threads, e->build.threads, lc_threads_source);
     emitf(e, "#if defined(__GNUC__) || defined(__clang__)\n"
              "#define LC_KERNEL static __attribute__((unused))\n"
              "#else\n#define LC_KERNEL static\n#endif\n");
     emitf(e, "#if defined(__GNUC__)\n#pragma GCC diagnostic push\n"
              "#pragma GCC diagnostic ignored \"-Wunused-function\"\n#endif\n");
-    for (int u = 0; lc_kernel_unit_names[u]; u++) emitf(e, "%s", lc_kernel_unit_sources[u]);
+    for (int u = 0; lc_kernel_unit_names[u]; u++) {
+        int v = unit_for_target(e, u);
+        if (v >= 0 && (u == 0 || unit_needed(e, lc_kernel_unit_names[u])))
+            emitf(e, "%s", lc_kernel_unit_sources[v]);
+    }
     emitf(e, "#if defined(__GNUC__)\n#pragma GCC diagnostic pop\n#endif\n");
     emitf(e, "/* ---- end of kernels ---- */\n");
+}
+
+/* "static const float h_W_values[...] = { ... };" for every weight that is
+ * baked and never changes: flash on a microcontroller. */
+static void emit_const_weights(Emit *e)
+{
+    const Model *m = e->m;
+    for (int i = 0; i < m->nweights; i++) {
+        const Weight *w = &m->weights[i];
+        char shape[64];
+        if (!plan_is_const(e->plan, i)) continue;
+        emitf(e, "\n/* %s %s, %s: trained values, baked in by layerc --weights */\n"
+                 "static const %s %s_values[%ld] = {", w->name, shape_str(&w->shape, shape, sizeof shape),
+              w->role == ROLE_TRAINABLE ? "trainable (not trained in this build)"
+                                        : w->role == ROLE_FROZEN ? "frozen" : "buffer",
+              e_real(e), w->cname, w->size);
+        for (long k = 0; k < w->size; k++)
+            emitf(e, "%s%s%s", k ? "," : "", k % 6 ? " " : "\n    ", e_num(e, e->o->baked[w->offset + k]));
+        emitf(e, "\n};\n");
+    }
 }
 
 static void emit_param_table(Emit *e)
 {
     const Model *m = e->m;
     const char *N = m->name;
-    if (m->nweights) {
-        emitf(e, "\n/* where each weight lives in params[] and grads[] */\nenum {\n");
+    int any_params = 0, any_grads = 0;
+    for (int i = 0; i < m->nweights; i++) {
+        any_params |= !plan_is_const(e->plan, i);
+        any_grads |= e->build.trains && weight_trainable(&m->weights[i]);
+    }
+    if (any_params) {
+        emitf(e, "\n/* where each weight lives in params[] */\nenum {\n");
         for (int i = 0; i < m->nweights; i++)
-            emitf(e, "    OFF_%s = %ld,\n", m->weights[i].cname, m->weights[i].offset);
+            if (!plan_is_const(e->plan, i))
+                emitf(e, "    OFF_%s = %ld,\n", m->weights[i].cname, e->plan->param_at[i]);
         emitf(e, "};\n");
     }
+    if (any_grads) {
+        emitf(e, "\n/* where each trainable weight's gradient lives in grads[] */\nenum {\n");
+        for (int i = 0; i < m->nweights; i++)
+            if (weight_trainable(&m->weights[i]))
+                emitf(e, "    GOFF_%s = %ld,\n", m->weights[i].cname, m->weights[i].grad_offset);
+        emitf(e, "};\n");
+    }
+    emit_const_weights(e);
     emitf(e, "\nconst %s_param_info %s_params[] = {\n", N, N);
     for (int i = 0; i < m->nweights; i++) {
         const Weight *w = &m->weights[i];
-        emitf(e, "    { \"%s\", %ld, %ld, %d, {", w->name, w->offset, w->size, w->shape.rank);
+        int fixed = plan_is_const(e->plan, i);
+        emitf(e, "    { \"%s\", %ld, %ld, %d, {", w->name, fixed ? -1 : e->plan->param_at[i], w->size,
+              w->shape.rank);
         for (int d = 0; d < w->shape.rank; d++) emitf(e, "%s%ld", d ? ", " : " ", w->shape.dims[d]);
-        emitf(e, " }, %d },\n", w->trainable);
+        emitf(e, " }, %d, %d, %ld, %s },\n", weight_trainable(w), (int)w->role, w->grad_offset,
+              fixed ? arena_printf(&e->names, "%s_values", w->cname) : "NULL");
     }
-    if (!m->nweights) emitf(e, "    { \"\", 0, 0, 0, { 0 }, 0 }   /* no weights */\n");
+    if (!m->nweights) emitf(e, "    { \"\", 0, 0, 0, { 0 }, 0, 0, -1, NULL }   /* no weights */\n");
     emitf(e, "};\nconst int %s_nparam_tensors = %d;\n", N, m->nweights);
 }
 
@@ -403,14 +489,22 @@ static int uses_init(const Model *m, InitKind k)
     return 0;
 }
 
+/* Some live op draws random numbers in the training forward pass. */
+static int training_uses_random(const Model *m)
+{
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].live && m->layers[i].op && m->layers[i].op->random) return 1;
+    return 0;
+}
+
 static void emit_random(Emit *e)
 {
     const Model *m = e->m;
     const char *R = e_real(e);
     int uniform = !e->o->baked && uses_init(m, INIT_UNIFORM);
     int normal = !e->o->baked && uses_init(m, INIT_NORMAL);
-    int dropout = model_has_dropout(m) && !e->o->inference;
-    if (!uniform && !normal && !dropout) return;
+    int training = training_uses_random(m) && e->build.trains;
+    if (!uniform && !normal && !training) return;
     emitf(e, "\n/* splitmix64 (Steele, Lea, Flood 2014): one 64-bit word of state, so the\n"
              " * same seed gives the same numbers on every machine. */\n"
              "static uint64_t lc_random(uint64_t *s)\n{\n"
@@ -437,7 +531,7 @@ static void emit_random(Emit *e)
 static void emit_weight_init(Emit *e, const Weight *w)
 {
     char shape[64];
-    const char *p = e_weight(e, (int)(w - e->m->weights));
+    const char *p = arena_printf(&e->names, "m->params + OFF_%s", w->cname);
     long n = w->size;
     double fi = (double)w->fan_in, fo = (double)w->fan_out;
     shape_str(&w->shape, shape, sizeof shape);
@@ -495,179 +589,187 @@ static void emit_init(Emit *e)
     const Optimizer *o = &m->train.opt;
     emitf(e, "\nvoid %s_init(%s_t *m, uint64_t seed)\n{\n", N, N);
     emitf(e, "    memset(m, 0, sizeof *m);\n    m->rng = seed;\n");
-    if (!e->o->inference) {
-        emitf(e, "    m->lr = %.17g;\n", o->lr);
-        if (o->kind == OPT_SGD)
-            emitf(e, "    m->momentum = %.17g;\n    m->weight_decay = %.17g;\n", o->momentum, o->weight_decay);
-        else
-            emitf(e, "    m->beta1 = %.17g;\n    m->beta2 = %.17g;\n    m->eps = %.17g;\n"
-                     "    m->weight_decay = %.17g;\n", o->beta1, o->beta2, o->eps, o->weight_decay);
+    if (e->build.trains) {
+        emitf(e, "    m->%s = %.17g;\n", o->def->params[0], o->hp[0]);
+        for (int k = 1; k < o->def->nparams; k++)
+            emitf(e, "    m->%s = %.17g;\n", o->def->params[k], o->hp[k]);
     }
     if (e->o->baked) {
-        emitf(e, "    /* trained values, baked in by layerc --weights */\n    {\n"
-                 "        static const %s trained[%ld] = {", e_real(e), m->nparams ? m->nparams : 1);
-        for (long i = 0; i < m->nparams; i++)
-            emitf(e, "%s%s%s", i ? "," : "", i % 6 ? " " : "\n            ", e_num(e, e->o->baked[i]));
-        if (!m->nparams) emitf(e, " 0 ");
-        emitf(e, "\n        };\n        memcpy(m->params, trained, sizeof(%s) * %ld);\n    }\n",
-              e_real(e), m->nparams);
+        if (e->plan->nparams) {
+            emitf(e, "    /* trained values of the weights that change, baked in by layerc --weights */\n"
+                     "    {\n        static const %s trained[%ld] = {", e_real(e), e->plan->nparams);
+            long k = 0;
+            for (int i = 0; i < m->nweights; i++) {
+                const Weight *w = &m->weights[i];
+                if (plan_is_const(e->plan, i)) continue;
+                for (long j = 0; j < w->size; j++, k++)
+                    emitf(e, "%s%s%s", k ? "," : "", k % 6 ? " " : "\n            ",
+                          e_num(e, e->o->baked[w->offset + j]));
+            }
+            emitf(e, "\n        };\n        memcpy(m->params, trained, sizeof trained);\n    }\n");
+        }
     } else {
         for (int i = 0; i < m->nweights; i++) emit_weight_init(e, &m->weights[i]);
     }
     emitf(e, "}\n");
 }
 
-static void emit_forward(Emit *e)
+/* The name of the forward (or backward) pass of a mode: one function when
+ * the model has no modal op or the build does not train. */
+static const char *pass_name(Emit *e, const char *pass, Mode mode)
+{
+    if (!e->build.trains || !model_is_modal(e->m)) return arena_printf(&e->names, "%s_%s", e->m->name, pass);
+    return arena_printf(&e->names, "%s_%s_%s", e->m->name, pass, mode == MODE_TRAIN ? "train" : "eval");
+}
+
+/* checked: the JIT's lc_jit_nonfinite_layer, which returns the name of the
+ * first layer whose output is not finite */
+static void emit_forward_pass(Emit *e, Mode mode, int checked)
 {
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
-    int dropout = model_has_dropout(m);
-    emitf(e, "\n/* The forward pass: every layer in source order stores its output. */\n"
-             "static void %s_run(%s_t *m, const %s *x, int n, int training)\n{\n", N, N, R);
-    if (!dropout || e->o->inference) emitf(e, "    (void)training;\n");
-    else emitf(e, "    m->training = training;\n");
+    int modal = e->build.trains && model_is_modal(m);
+    if (checked)
+        emitf(e, "const char *lc_jit_nonfinite_layer(%s_t *m, const %s *input, int n)\n{\n"
+                 "    if (n > %s_BATCH) n = %s_BATCH;\n", N, R, N, N);
+    else
+        emitf(e, "\n/* The %sforward pass: every layer in source order stores its output. */\n"
+                 "static void %s(%s_t *m, const %s *input, int n)\n{\n",
+              !modal ? "" : mode == MODE_TRAIN ? "training " : "evaluating ", pass_name(e, "run", mode), N, R);
+    if (modal) emitf(e, "    m->training = %d;\n", mode == MODE_TRAIN);
     const Layer *in = &m->layers[0];
     char text[200];
-    source_excerpt(m, in->loc.line, text, sizeof text);
+    source_excerpt(e, in->loc.line, text, sizeof text);
     emitf(e, "    /* %s:%d  %s */\n", e->o->source_name, in->loc.line, text);
-    emitf(e, "    memcpy(%s, x, sizeof(%s) * n * %ld);\n", e_out(e, 0), R, in->size);
+    emitf(e, "    memcpy(%s, input, sizeof(%s) * (size_t)n * %ld);\n", e_out(e, 0), R, in->size);
     for (int i = 1; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         if (!l->live) continue;
         layer_comment(e, l);
-        l->op->forward(e, m, l);
+        if (e->plan->root[i] != i)
+            emitf(e, "    /* %s is %s's storage: nothing to compute */\n", l->name,
+                  m->layers[e->plan->root[i]].name);
+        else
+            l->op->forward(e, l, mode);
+        if (checked)
+            emitf(e, "    if (!lc_jit_finite(%s, (long)n * %ld)) return \"%s\";\n", e_out(e, i), l->size,
+                  l->name);
     }
-    emitf(e, "}\n");
+    emitf(e, checked ? "    return 0;\n}\n" : "}\n");
+}
+
+static void emit_forward(Emit *e)
+{
+    const Model *m = e->m;
+    const char *N = m->name, *R = e_real(e);
+    emit_forward_pass(e, MODE_EVAL, 0);
+    if (e->build.trains && model_is_modal(m)) emit_forward_pass(e, MODE_TRAIN, 0);
     emitf(e, "\nvoid %s_forward(%s_t *m, const %s *x, %s *y, int n)\n{\n", N, N, R, R);
     emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;   /* the state holds at most BATCH samples */\n"
              "    if (n < 1) return;\n", N, N);
-    emitf(e, "    %s_run(m, x, n, 0);\n", N);
-    emitf(e, "    if (y) memcpy(y, %s, sizeof(%s) * n * %s_OUT);\n}\n", e_out(e, m->output), R, N);
+    emitf(e, "    %s(m, x, n);\n", pass_name(e, "run", MODE_EVAL));
+    emitf(e, "    if (y) memcpy(y, %s, sizeof(%s) * (size_t)n * %s_OUT);\n}\n", e_out(e, m->output), R, N);
 }
 
 static void emit_loss(Emit *e)
 {
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
-    const Layer *out = &m->layers[m->output];
-    long k = out->size;
     emitf(e, "\n%s %s_loss(const %s_t *m, const %s *truth, int n)\n{\n", R, N, N, R);
-    emitf(e, "    double total = 0;\n    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return 0;\n", N, N);
-    switch (m->loss) {
-    case LOSS_MSE:
-        emitf(e, "    /* mse: 1/2 sum (y - t)^2 per sample */\n"
-                 "    for (int i = 0; i < n * %ld; i++) {\n"
-                 "        double d = (double)%s[i] - truth[i];\n"
-                 "        total += 0.5 * d * d;\n    }\n", k, e_out(e, m->output));
-        break;
-    case LOSS_CROSS_ENTROPY:
-        emitf(e, "    /* cross_entropy: -sum t log softmax(z), from the softmax's input z:\n"
-                 "     * log softmax(z) = z - max - log sum exp(z - max) never takes log(0) */\n"
-                 "    for (int b = 0; b < n; b++) {\n"
-                 "        const %s *z = %s + b * %ld, *t = truth + b * %ld;\n"
-                 "        double max = z[0], sum = 0;\n"
-                 "        for (int j = 1; j < %ld; j++) if (z[j] > max) max = z[j];\n"
-                 "        for (int j = 0; j < %ld; j++) sum += exp(z[j] - max);\n"
-                 "        for (int j = 0; j < %ld; j++) total -= t[j] * (z[j] - max - log(sum));\n"
-                 "    }\n", R, e_out(e, out->in[0]), k, k, k, k, k);
-        break;
-    case LOSS_BCE:
-        emitf(e, "    /* bce: -(t log y + (1 - t) log(1 - y)), logs clamped at -100 as in PyTorch */\n"
-                 "    for (int i = 0; i < n * %ld; i++) {\n"
-                 "        double y = %s[i], t = truth[i];\n"
-                 "        double log_y = y > 0 ? log(y) : -100, log_1y = y < 1 ? log(1 - y) : -100;\n"
-                 "        total -= t * (log_y < -100 ? -100 : log_y) + (1 - t) * (log_1y < -100 ? -100 : log_1y);\n"
-                 "    }\n", k, e_out(e, m->output));
-        break;
+    emitf(e, "    %s total = 0;\n    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return 0;\n", R, N, N);
+    m->loss->emit_loss(e);
+    emitf(e, "    return total / (%s)n;\n}\n", R);
+}
+
+static void emit_backward_pass(Emit *e, Mode mode, int public)
+{
+    const Model *m = e->m;
+    const char *N = m->name, *R = e_real(e);
+    int start = model_loss_start(m);
+    if (public)
+        emitf(e, "\n/* The backward pass: the layer blocks again, in reverse, each passing the\n"
+                 " * gradient of its output on to its inputs and weights. */\n"
+                 "void %s_backward(%s_t *m, const %s *truth, int n)\n{\n", N, N, R);
+    else
+        emitf(e, "\n/* The backward pass of the %s forward pass. */\n"
+                 "static void %s(%s_t *m, const %s *truth, int n)\n{\n",
+              mode == MODE_TRAIN ? "training" : "evaluating", pass_name(e, "backward", mode), N, R);
+    if (public) {
+        emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return;\n", N, N);
+        emitf(e, "    memset(m->grads, 0, sizeof m->grads);\n");
     }
-    emitf(e, "    return (%s)(total / n);\n}\n", R);
+    if (!m->layers[start].needs_grad) {
+        emitf(e, "    (void)truth;   /* no trainable weight: nothing to compute */\n}\n");
+        return;
+    }
+    emitf(e, "\n    /* %s:%d  loss %s */\n", e->o->source_name, m->loss_loc.line, m->loss->backward_doc);
+    emitf(e, "    for (int i = 0; i < n * %ld; i++)\n        %s[i] = (%s[i] - truth[i]) / n;\n",
+          m->layers[m->output].size, e_grad(e, start), e_out(e, m->output));
+    for (int i = m->nlayers - 1; i > 0; i--) {
+        const Layer *l = &m->layers[i];
+        if (!l->live || !l->needs_grad || (i == m->output && start != m->output)) continue;
+        layer_comment(e, l);
+        if (e->plan->root[i] != i)
+            emitf(e, "    /* %s is %s's storage: its gradient too */\n", l->name,
+                  m->layers[e->plan->root[i]].name);
+        else
+            l->op->backward(e, l, mode);
+    }
+    emitf(e, "}\n");
 }
 
 static void emit_backward(Emit *e)
 {
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
-    int start = model_loss_start(m);
+    if (!model_is_modal(m)) {
+        emit_backward_pass(e, MODE_TRAIN, 1);
+        return;
+    }
+    emit_backward_pass(e, MODE_EVAL, 0);
+    emit_backward_pass(e, MODE_TRAIN, 0);
     emitf(e, "\n/* The backward pass: the layer blocks again, in reverse, each passing the\n"
-             " * gradient of its output on to its inputs and weights. */\n"
+             " * gradient of its output on to its inputs and weights, in the mode of the\n"
+             " * last forward pass. */\n"
              "void %s_backward(%s_t *m, const %s *truth, int n)\n{\n", N, N, R);
     emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return;\n", N, N);
     emitf(e, "    memset(m->grads, 0, sizeof m->grads);\n");
-    if (!m->layers[start].needs_grad) {
-        emitf(e, "    (void)truth;   /* no trainable weight: nothing to compute */\n}\n");
-        return;
-    }
-    const char *what = m->loss == LOSS_MSE ? "mse: d/dy = (y - t) / n"
-                     : m->loss == LOSS_CROSS_ENTROPY ? "cross_entropy through the softmax: d/dz = (softmax(z) - t) / n"
-                     : "bce through the sigmoid: d/dz = (sigmoid(z) - t) / n";
-    emitf(e, "\n    /* %s:%d  loss %s */\n", e->o->source_name, m->loss_loc.line, what);
-    e->written = xcalloc((size_t)m->nlayers, 1);
-    emitf(e, "    for (int i = 0; i < n * %ld; i++)\n        %s[i] %s (%s[i] - truth[i]) / n;\n",
-          m->layers[m->output].size, e_grad(e, start), e_acc(e, start), e_out(e, m->output));
-    for (int i = m->nlayers - 1; i > 0; i--) {
-        const Layer *l = &m->layers[i];
-        if (!l->live || !l->needs_grad || (i == m->output && start != m->output)) continue;
-        layer_comment(e, l);
-        l->op->backward(e, m, l);
-    }
-    free(e->written);
-    e->written = NULL;
-    emitf(e, "}\n");
+    emitf(e, "    if (m->training) %s(m, truth, n);\n    else %s(m, truth, n);\n}\n",
+          pass_name(e, "backward", MODE_TRAIN), pass_name(e, "backward", MODE_EVAL));
 }
 
-/* Runs of consecutive weights to update, so the update loops skip frozen
- * ones and those that do not reach the loss. */
-static int next_trainable_run(const Model *m, int i, long *from, long *to)
+/* Runs of consecutive weights to update with the same decay, so the update
+ * loops skip frozen ones and those that do not reach the loss: params[p,
+ * p + n) and grads[g, g + n). */
+static int next_trainable_run(const Emit *e, int i, long *p, long *g, long *n, double *decay)
 {
+    const Model *m = e->m;
     while (i < m->nweights && !m->weights[i].updated) i++;
     if (i == m->nweights) return -1;
-    *from = m->weights[i].offset;
-    while (i < m->nweights && m->weights[i].updated) i++;
-    *to = m->weights[i - 1].offset + m->weights[i - 1].size;
+    *p = e->plan->param_at[i];
+    *g = m->weights[i].grad_offset;
+    *decay = m->weights[i].decay;
+    *n = 0;
+    while (i < m->nweights && m->weights[i].updated && m->weights[i].decay == *decay)
+        *n += m->weights[i++].size;
     return i;
 }
 
 static void emit_update(Emit *e)
 {
     const Model *m = e->m;
-    const char *N = m->name, *R = e_real(e);
+    const char *N = m->name;
     const Optimizer *o = &m->train.opt;
-    long from, to;
+    long p, g, n;
+    double decay;
     emitf(e, "\nvoid %s_update(%s_t *m)\n{\n", N, N);
-    if (next_trainable_run(m, 0, &from, &to) < 0) {
+    if (next_trainable_run(e, 0, &p, &g, &n, &decay) < 0) {
         emitf(e, "    (void)m;   /* no weight to train */\n}\n");
         return;
     }
-    if (o->kind == OPT_SGD) {
-        emitf(e, "    /* sgd, as torch.optim.SGD: g = grad + weight_decay p%s; p -= lr %s */\n",
-              has_velocity(m) ? "; v = momentum v + g" : "", has_velocity(m) ? "v" : "g");
-        emitf(e, "    const %s lr = (%s)m->lr, decay = (%s)m->weight_decay;\n", R, R, R);
-        if (has_velocity(m)) emitf(e, "    const %s momentum = (%s)m->momentum;\n", R, R);
-    } else {
-        emitf(e, "    /* adam, as torch.optim.Adam */\n"
-                 "    m->step++;\n"
-                 "    const double bias1 = 1 - pow(m->beta1, (double)m->step);\n"
-                 "    const double bias2 = 1 - pow(m->beta2, (double)m->step);\n"
-                 "    const %s step_size = (%s)(m->lr / bias1), bias2_sqrt = (%s)sqrt(bias2);\n"
-                 "    const %s beta1 = (%s)m->beta1, beta2 = (%s)m->beta2, eps = (%s)m->eps;\n"
-                 "    const %s one_beta1 = (%s)(1 - m->beta1), one_beta2 = (%s)(1 - m->beta2);\n"
-                 "    const %s decay = (%s)m->weight_decay;\n",
-              R, R, R, R, R, R, R, R, R, R, R, R);
-    }
-    /* [threads] each run of trainable weights is one kernel call: the loop
-     * above, vectorised (tcc does not) and split over the threads */
-    for (int i = 0; (i = next_trainable_run(m, i, &from, &to)) >= 0;) {
-        if (o->kind == OPT_SGD && has_velocity(m))
-            emitf(e, "    lc_sgd_update(m->params + %ld, m->grads + %ld, m->velocity + %ld, %ld, lr, momentum, decay);\n",
-                  from, from, from, to - from);
-        else if (o->kind == OPT_SGD)
-            emitf(e, "    lc_sgd_update(m->params + %ld, m->grads + %ld, NULL, %ld, lr, 0, decay);\n",
-                  from, from, to - from);
-        else
-            emitf(e, "    lc_adam_update(m->params + %ld, m->grads + %ld, m->adam_m + %ld, m->adam_v + %ld, %ld,\n"
-                     "                   step_size, bias2_sqrt, beta1, beta2, one_beta1, one_beta2, eps, decay);\n",
-                  from, from, from, from, to - from);
-    }
+    o->def->emit_prologue(e, o);
+    for (int i = 0; (i = next_trainable_run(e, i, &p, &g, &n, &decay)) >= 0;)
+        o->def->emit_run(e, o, p, g, n, decay);
     emitf(e, "}\n");
 }
 
@@ -676,8 +778,60 @@ static void emit_train_step(Emit *e)
     const char *N = e->m->name, *R = e_real(e);
     emitf(e, "\n%s %s_train_step(%s_t *m, const %s *x, const %s *truth, int n)\n{\n", R, N, N, R, R);
     emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return 0;\n", N, N);
-    emitf(e, "    %s_run(m, x, n, 1);\n    %s loss = %s_loss(m, truth, n);\n"
-             "    %s_backward(m, truth, n);\n    %s_update(m);\n    return loss;\n}\n", N, R, N, N, N);
+    emitf(e, "    %s(m, x, n);\n    %s loss = %s_loss(m, truth, n);\n"
+             "    %s_backward(m, truth, n);\n    %s_update(m);\n    return loss;\n}\n",
+          pass_name(e, "run", MODE_TRAIN), R, N, N, N);
+}
+
+/* lc_jit_nonfinite_layer(m, input, n): the training forward pass again, each
+ * layer's output checked as soon as it is computed (a buffer shared by
+ * lifetime holds it only until a later tensor takes it): the first layer
+ * whose output is not finite, or NULL.  The runner asks after a step whose
+ * loss was not finite. */
+static void emit_jit_nonfinite_layer(Emit *e)
+{
+    emitf(e, "\nstatic int lc_jit_finite(const %s *p, long k)\n{\n"
+             "    for (long i = 0; i < k; i++) if (!(p[i] - p[i] == 0)) return 0;\n"
+             "    return 1;\n}\n", e_real(e));
+    emit_forward_pass(e, MODE_TRAIN, 1);
+}
+
+/* Layer i's output still holds the last forward pass: it is computed, and
+ * no other tensor takes its buffer. */
+static int output_kept(const Emit *e, int i)
+{
+    const Plan *p = e->plan;
+    int t = p->out_tensor[p->root[i]];
+    return e->m->layers[i].live && t >= 0 && p->buffers[p->tensors[t].buffer].ntenants == 1;
+}
+
+/* The backward pass writes the gradient of layer i's output: it needs one,
+ * and it is not the output of a loss fused with its op (whose backward
+ * starts at the layer before). */
+static int gradient_kept(const Emit *e, int i)
+{
+    const Model *m = e->m;
+    const Plan *p = e->plan;
+    int t = p->grad_tensor[p->root[i]];
+    return e->build.trains && m->layers[i].live && m->layers[i].needs_grad && t >= 0 &&
+           p->buffers[p->tensors[t].buffer].ntenants == 1 &&
+           !(i == m->output && model_loss_start(m) != m->output);
+}
+
+/* For layerc trace: each layer's output and gradient by layer index, NULL
+ * where the build keeps none; an alias gives its input's storage. */
+static void emit_layer_accessors(Emit *e)
+{
+    const Model *m = e->m;
+    const char *N = m->name, *R = e_real(e);
+    emitf(e, "%s *lc_jit_layer_out(%s_t *m, int i)\n{\n    switch (i) {\n", R, N);
+    for (int i = 0; i < m->nlayers; i++)
+        if (output_kept(e, i)) emitf(e, "    case %d: return %s;\n", i, e_out(e, i));
+    emitf(e, "    }\n    return NULL;\n}\n");
+    emitf(e, "%s *lc_jit_layer_grad(%s_t *m, int i)\n{\n    (void)m;\n    switch (i) {\n", R, N);
+    for (int i = 0; i < m->nlayers; i++)
+        if (gradient_kept(e, i)) emitf(e, "    case %d: return %s;\n", i, e_grad(e, i));
+    emitf(e, "    }\n    return NULL;\n}\n");
 }
 
 /* What the JIT runner needs beyond the public API: the state's size and
@@ -692,31 +846,33 @@ static void emit_jit_glue(Emit *e)
              "%s *lc_jit_output(%s_t *m) { return %s; }\n"
              "void lc_jit_set_rng(%s_t *m, uint64_t s) { m->rng = s; }\n",
           N, R, N, R, N, e_out(e, m->output), N);
-    if (!e->o->inference)
+    if (e->build.trains)
         emitf(e, "%s *lc_jit_grads(%s_t *m) { return m->grads; }\n"
-                 "void lc_jit_forward_train(%s_t *m, const %s *x, int n) { %s_run(m, x, n, 1); }\n"
+                 "void lc_jit_forward_train(%s_t *m, const %s *input, int n) { %s(m, input, n); }\n"
                  "void lc_jit_set_lr(%s_t *m, double lr) { m->lr = lr; }\n",
-              R, N, N, R, N, N);
+              R, N, N, R, pass_name(e, "run", MODE_TRAIN), N);
+    if (e->build.trains) emit_jit_nonfinite_layer(e);
+    emit_layer_accessors(e);
 }
 
 char *emit_source(const Model *m, const EmitOptions *o)
 {
-    line_index_src = NULL;   /* [compile time] */
-    Emit e = { m, o, NULL, 0, 0, 0, NULL, NULL };
-    BufferPlan plan = { 0, NULL, NULL };
-    plan_if_inference(&e, &plan);
-    const Layer *in = &m->layers[0], *out = &m->layers[m->output];
+    Emit e;
+    Plan plan;
     if (o->jit) {
         char *h = emit_header(m, o);
+        emit_begin(&e, m, o, &plan);
         emitf(&e, "%s", h);
         free(h);
     } else {
+        emit_begin(&e, m, o, &plan);
+        const Layer *in = &m->layers[0], *out = &m->layers[m->output];
         emitf(&e, "/* Generated by layerc %s from %s; do not edit (edit the model and run\n"
                   " * layerc again).  Model %s: %s[%ld] -> %s[%ld], %ld parameters (%ld trainable),\n"
                   " * loss %s.  Needs only a C99 compiler and libm. */\n"
                   "#include \"%s\"\n",
               LAYERC_VERSION, o->source_name, m->name, in->name, in->size, out->name, out->size,
-              m->nparams, m->ntrainable, loss_name(m->loss), o->header);
+              m->nparams, m->ntrainable, m->loss->name, o->header);
     }
     emitf(&e, "\n#include <math.h>\n#include <stddef.h>\n#include <string.h>\n");
     emit_kernels(&e);
@@ -725,12 +881,11 @@ char *emit_source(const Model *m, const EmitOptions *o)
     emit_init(&e);
     emit_forward(&e);
     emit_loss(&e);
-    if (!o->inference) {
+    if (e.build.trains) {
         emit_backward(&e);
         emit_update(&e);
         emit_train_step(&e);
     }
     if (o->jit) emit_jit_glue(&e);
-    plan_free(&plan);
-    return e.buf;
+    return emit_end(&e, &plan);
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "arena.h"
-#include "kernels.h"
+#include "op.h"
 
 struct Jit {
     TCCState *tcc;
@@ -26,30 +26,6 @@ static void collect_error(void *opaque, const char *msg)
     if (n > 0) s->used += (size_t)n < s->len - s->used ? (size_t)n : s->len - s->used - 1;
 }
 
-static const struct {
-    const char *name;
-    void *fn;
-} kernel_symbols[] = {
-    { "lc_matmul_forward", (void *)lc_matmul_forward },
-    { "lc_matmul_backward", (void *)lc_matmul_backward },
-    { "lc_conv2d_forward", (void *)lc_conv2d_forward },
-    { "lc_conv2d_backward", (void *)lc_conv2d_backward },
-    { "lc_maxpool_forward", (void *)lc_maxpool_forward },
-    { "lc_maxpool_backward", (void *)lc_maxpool_backward },
-    { "lc_avgpool_forward", (void *)lc_avgpool_forward },
-    { "lc_avgpool_backward", (void *)lc_avgpool_backward },
-    /* [threads] backward kernels that assign their input's gradient, and
-     * elementwise kernels: vectorised, and split over the pool */
-    { "lc_matmul_backward_into", (void *)lc_matmul_backward_into },
-    { "lc_conv2d_backward_into", (void *)lc_conv2d_backward_into },
-    { "lc_maxpool_backward_into", (void *)lc_maxpool_backward_into },
-    { "lc_avgpool_backward_into", (void *)lc_avgpool_backward_into },
-    { "lc_relu_forward", (void *)lc_relu_forward },
-    { "lc_relu_backward", (void *)lc_relu_backward },
-    { "lc_sgd_update", (void *)lc_sgd_update },
-    { "lc_adam_update", (void *)lc_adam_update },
-};
-
 Jit *jit_compile(const char *code, int with_kernels, char *err, size_t errlen)
 {
     ErrorSink sink = { err, errlen, 0 };
@@ -63,9 +39,12 @@ Jit *jit_compile(const char *code, int with_kernels, char *err, size_t errlen)
     tcc_set_output_type(s, TCC_OUTPUT_MEMORY);
     /* a warning in generated code is a bug in layerc: make it loud */
     tcc_set_options(s, "-Wall -Werror");
-    if (with_kernels)
-        for (size_t i = 0; i < sizeof kernel_symbols / sizeof kernel_symbols[0]; i++)
-            tcc_add_symbol(s, kernel_symbols[i].name, kernel_symbols[i].fn);
+    if (with_kernels) {
+        /* the kernels of every op, loss and optimizer, as their descriptors list them */
+        const KernelRef *k;
+        int n = op_kernel_symbols(&k);
+        for (int i = 0; i < n; i++) tcc_add_symbol(s, k[i].name, (const void *)k[i].fn);
+    }
     if (tcc_compile_string(s, code) < 0 || tcc_relocate(s, TCC_RELOCATE_AUTO) < 0) {
         if (!sink.used) snprintf(err, errlen, "tcc failed to compile the generated code");
         tcc_delete(s);

@@ -1,10 +1,13 @@
 /* main.c: the command line (SPEC section 2).
  *
  * Exit status: 0 success, 1 a problem with an input (model, data, weights,
- * an output that cannot be written), 2 a usage error.  Every output file is
+ * an output that cannot be written, a write to standard output that
+ * failed, training that diverged), 2 a usage error (an output that would
+ * replace an input or another output among them).  Every output file is
  * written through a temporary file and renamed into place, so it is complete
- * or absent.
+ * or absent; a device or FIFO is written in place.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -18,13 +21,18 @@
 #include "ast.h"
 #include "check.h"
 #include "data.h"
+#include "diag.h"
 #include "dispatch.h"
 #include "dist.h"   /* [MPI] */
 #include "emit.h"
 #include "npz.h"
+#include "optim.h"
+#include "paths.h"
+#include "plot.h"
 #include "run.h"
 #include "threads.h"   /* [threads] */
 #include "tools.h"
+#include "trace.h"
 #include "files.h"
 #include "train.h"
 #include "version.h"
@@ -42,6 +50,8 @@ static const char usage[] =
     "       layerc graph MODEL.lyr -o g.dot      the layer graph for Graphviz (.dot/.svg/.png)\n"
     "       layerc summary MODEL.lyr             layers, shapes, weights, FLOPs, memory\n"
     "       layerc export MODEL.lyr --weights W --npz W.npz   weights as a NumPy archive\n"
+    "       layerc trace MODEL.lyr DATA          each layer's output (and gradient) per sample\n"
+    "       layerc plot LOG.csv... -o c.svg      loss and accuracy per epoch (gnuplot; .svg/.png)\n"
     "\n"
     "DATA is a CSV file (inputs then truth on each row) or IDX images (.gz too)\n"
     "with --labels.\n"
@@ -49,7 +59,10 @@ static const char usage[] =
     "options:\n"
     "  -o FILE             output file ('-' = standard output)\n"
     "  -H FILE             header path (default: the -o path with .h)\n"
-    "  --inference         emit the forward pass only (no training state)\n"
+    "  --inference         emit the forward pass only (no training state; batch 1 unless --batch)\n"
+    "  --prefix P          C symbols start with P instead of the model's name\n"
+    "  --target T          host (default): kernels for desktop CPUs; mcu: for small cores\n"
+    "                      (plain loops, no packing, no scratch, small stack)\n"
     "  --weights FILE      load trained weights (.lyw or .npz); when writing C, bake them in\n"
     "  --npz FILE          export: the NumPy archive to write\n"
     "  --save FILE         save the weights after training\n"
@@ -62,6 +75,10 @@ static const char usage[] =
     "  --test DATA         evaluate on held-out data after every epoch\n"
     "  --test-labels FILE  IDX labels for --test\n"
     "  --log FILE          metrics per epoch, CSV\n"
+    "  --plot FILE         train: draw the log's curves at the end (.svg or .png)\n"
+    "  --rows N            trace: the first N samples (default 3)\n"
+    "  --backward          trace: the gradients too, from the loss back to every weight\n"
+    "  --format md         trace: Markdown tables instead of aligned text\n"
     "  -q, --quiet         no progress bar\n"
     "  --threads N         threads for train, eval, predict (default: all cores); with -o,\n"
     "                      write C that runs N threads (build it with -pthread)\n"
@@ -70,7 +87,11 @@ static const char usage[] =
 typedef struct {
     const char *cmd;           /* compile, train, eval, predict, check, graph, summary */
     const char *model, *data, *out, *header, *weights, *save, *labels, *test, *test_labels, *log, *npz;
+    const char *prefix;        /* --prefix P: the C symbols' prefix */
+    Target target;             /* --target host|mcu */
     int inference, quiet, save_every;
+    const char *plot;          /* train --plot */
+    int rows, markdown, backward, trace_opts;   /* trace; trace_opts: one of them was given */
     int threads;               /* [threads] --threads N, 0 = not given */
     TrainOverrides over;
 } Options;
@@ -87,6 +108,49 @@ static int usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* The name of standard output for messages: its file, when there is one. */
+static void stdout_name(char *buf, size_t n)
+{
+    ssize_t k = readlink("/proc/self/fd/1", buf, n - 1);
+    if (k > 0 && buf[0] == '/') buf[k] = '\0';
+    else snprintf(buf, n, "standard output");
+}
+
+/* The errno of a failed write to standard output seen where it happened
+ * (a large fputs fails there, leaving fflush nothing to report). */
+static int stdout_errno;
+
+static void put_stdout(const char *s)
+{
+    if (fputs(s, stdout) < 0 && !stdout_errno) stdout_errno = errno;
+}
+
+/* A write to standard output failed (a full disk, /dev/full, a closed pipe
+ * with SIGPIPE ignored): said once, exit status 1. */
+static int stdout_failed(void)
+{
+    char name[512];
+    int e = errno;
+    stdout_name(name, sizeof name);
+    fprintf(stderr, "layerc: error: %s: cannot write the output: %s\n", name, strerror(e ? e : EIO));
+    return EXIT_INPUT;
+}
+
+/* Everything written to standard output has reached it: flushed, and the
+ * stream closed without error. */
+static int finish_stdout(int status)
+{
+    char name[512];
+    stdout_name(name, sizeof name);
+    int failed = fflush(stdout) != 0, e = errno;
+    if (!failed && ferror(stdout)) failed = 1, e = stdout_errno;
+    if (fclose(stdout) != 0 && !failed) failed = 1, e = errno;
+    if (!failed || status != 0) return status;
+    if (e) fprintf(stderr, "layerc: error: %s: cannot write the output: %s\n", name, strerror(e));
+    else fprintf(stderr, "layerc: error: %s: cannot write the output\n", name);
+    return EXIT_INPUT;
+}
+
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end;
@@ -97,16 +161,44 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 1;
 }
 
+/* [A-Za-z_][A-Za-z0-9_]*, at most 64 characters */
+static int is_c_identifier(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || (!isalpha((unsigned char)s[0]) && s[0] != '_')) return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_') return 0;
+    return 1;
+}
+
+/* `layerc trian m.lyr d.csv`: a first word that is no file and no path, and
+ * is followed by more arguments, was meant as a command. */
+static int looks_like_command(const char *a)
+{
+    struct stat st;
+    if (!*a || stat(a, &st) == 0) return 0;
+    for (const char *p = a; *p; p++)
+        if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && *p != '-' && *p != '_') return 0;
+    return a[0] != '-';
+}
+
 static int parse_args(int argc, char **argv, Options *o)
 {
-    static const char *const cmds[] = { "train", "eval", "predict", "check", "graph", "summary", "export", "compile" };
+    static const char *const cmds[] = { "train", "eval", "predict", "check", "graph", "summary", "export", "trace", "compile" };
     memset(o, 0, sizeof *o);
     o->cmd = "compile";
     o->over = (TrainOverrides){ -1, 0, -1, -1 };
+    o->rows = 3;
     int i = 1;
     if (argc > 1)
         for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++)
             if (!strcmp(argv[1], cmds[k])) o->cmd = cmds[k], i = 2;
+    if (i == 1 && argc > 1 && looks_like_command(argv[1])) {
+        const char *s = closest_name(argv[1], cmds, (int)(sizeof cmds / sizeof *cmds));
+        if (s) return usage_error("unknown command '%s'; did you mean '%s'?", argv[1], s);
+        return usage_error("unknown command '%s' (the commands: train, eval, predict, check, graph, "
+                           "summary, export; or a model file to compile)", argv[1]);
+    }
     for (; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || !strcmp(a, "-")) {
@@ -117,14 +209,15 @@ static int parse_args(int argc, char **argv, Options *o)
         }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(usage, stdout);
-            exit(0);
+            exit(finish_stdout(0));
         }
         if (!strcmp(a, "--version")) {
             printf("layerc %s\n%s\n", LAYERC_VERSION, lc_dispatch_describe());
-            exit(0);
+            exit(finish_stdout(0));
         }
         if (!strcmp(a, "--inference")) { o->inference = 1; continue; }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; continue; }
+        if (!strcmp(a, "--backward")) { o->backward = o->trace_opts = 1; continue; }
         /* options with a value: "--opt VALUE" or "--opt=VALUE" */
         const char *eq = strchr(a, '=');
         char name[64];
@@ -135,7 +228,7 @@ static int parse_args(int argc, char **argv, Options *o)
         const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         static const char *const valued[] = { "-o", "-H", "--weights", "--save", "--save-every",
             "--epochs", "--batch", "--lr", "--seed", "--labels", "--test", "--test-labels", "--log", "--npz",
-            "--threads" };
+            "--threads", "--prefix", "--target", "--plot", "--rows", "--format" };
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= !strcmp(name, valued[k]);
         if (!known) return usage_error("unknown option '%s'", a);
@@ -150,6 +243,22 @@ static int parse_args(int argc, char **argv, Options *o)
         else if (!strcmp(name, "--test-labels")) o->test_labels = val;
         else if (!strcmp(name, "--log")) o->log = val;
         else if (!strcmp(name, "--npz")) o->npz = val;
+        else if (!strcmp(name, "--target")) {
+            if (!strcmp(val, "host")) o->target = TARGET_HOST;
+            else if (!strcmp(val, "mcu")) o->target = TARGET_MCU;
+            else return usage_error("--target takes host or mcu, not '%s'", val);
+        } else if (!strcmp(name, "--prefix")) {
+            if (!is_c_identifier(val))
+                return usage_error("--prefix takes a C identifier (letters, digits, _; at most 64), not '%s'", val);
+            o->prefix = val;
+        } else if (!strcmp(name, "--plot")) o->plot = val;
+        else if (!strcmp(name, "--format")) {
+            if (strcmp(val, "md") && strcmp(val, "text")) return usage_error("--format takes md or text, not '%s'", val);
+            o->markdown = !strcmp(val, "md"), o->trace_opts = 1;
+        } else if (!strcmp(name, "--rows")) {
+            if (!parse_long(val, 1, 1000000, &n)) return usage_error("--rows takes a whole number >= 1, not '%s'", val);
+            o->rows = (int)n, o->trace_opts = 1;
+        }
         else if (!strcmp(name, "--threads")) {   /* [threads] */
             if (!parse_long(val, 1, LC_POOL_MAX, &n)) return usage_error("--threads takes a whole number from 1 to 64, not '%s'", val);
             o->threads = (int)n;
@@ -175,7 +284,8 @@ static int parse_args(int argc, char **argv, Options *o)
         }
     }
     if (!o->model) return usage_error("%s", "no model file given");
-    int needs_data = !strcmp(o->cmd, "train") || !strcmp(o->cmd, "eval") || !strcmp(o->cmd, "predict");
+    int needs_data = !strcmp(o->cmd, "train") || !strcmp(o->cmd, "eval") || !strcmp(o->cmd, "predict") ||
+                     !strcmp(o->cmd, "trace");
     if (needs_data && !o->data) return usage_error("'layerc %s' needs a data file: layerc %s MODEL.lyr DATA", o->cmd, o->cmd);
     if (!needs_data && o->data) return usage_error("unexpected argument '%s'", o->data);
     if (!strcmp(o->cmd, "compile") && !o->out)
@@ -183,9 +293,19 @@ static int parse_args(int argc, char **argv, Options *o)
     if (!strcmp(o->cmd, "graph") && !o->out)
         return usage_error("%s", "no output: give -o graph.dot (or .svg, .png)");
     if (o->test_labels && !o->test) return usage_error("%s", "--test-labels goes with --test");
+    if (o->target == TARGET_MCU && o->threads > 1)
+        return usage_error("%s", "--target mcu kernels run on one thread: drop --threads");
     if (!strcmp(o->cmd, "export") && (!o->weights || !o->npz))
         return usage_error("%s", "'layerc export' needs --weights FILE and --npz FILE");
     if (strcmp(o->cmd, "export") && o->npz) return usage_error("%s", "--npz goes with 'layerc export'");
+    if (!strcmp(o->cmd, "train") && o->save_every && !o->save)
+        return usage_error("%s", "--save-every goes with --save FILE");
+    if (strcmp(o->cmd, "trace") && o->trace_opts)
+        return usage_error("%s", "--rows, --backward and --format go with 'layerc trace'");
+    if (o->plot && strcmp(o->cmd, "train")) return usage_error("%s", "--plot goes with 'layerc train'");
+    if (o->plot && !plot_format_known(o->plot))
+        return usage_error("cannot draw '%s': the picture is a .svg or a .png", o->plot);
+    if (o->plot && o->log && !strcmp(o->plot, o->log)) return usage_error("%s", "--plot and --log name the same file");
     return 0;
 }
 
@@ -222,11 +342,18 @@ static void front_free(Front *f)
 
 /* ---- commands ---- */
 
-/* The -o path must not be the model itself: nothing the user had is lost. */
-static int same_file(const char *a, const char *b)
+/* `-o -`, and -o naming a device or FIFO (/dev/stdout, /dev/null) without
+ * -H: header and source go out as one stream, as a C file that stands alone
+ * (there is no "beside it" for a device's header). */
+static int compile_to_one_stream(const Options *o)
 {
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    struct stat st;
+    if (!strcmp(o->out, "-")) return 1;
+    if (o->header) return 0;
+    char *target = lc_output_target(o->out);
+    int device = target && stat(target, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+    free(target);
+    return device;
 }
 
 static char *header_path(const char *out)
@@ -245,37 +372,26 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-/* A .npz is a ZIP archive: it starts with "PK".  Anything else is read as
- * .lyw, whose loader says what is wrong with it. */
-static int is_npz(const char *path)
-{
-    char magic[2] = { 0, 0 };
-    FILE *f = fopen(path, "rb");
-    if (f) {
-        if (fread(magic, 1, 2, f) != 2) magic[0] = 0;
-        fclose(f);
-    }
-    return magic[0] == 'P' && magic[1] == 'K';
-}
-
 static int load_weights_into(const char *path, const Model *m, float *params)
 {
     char err[1024];
     LcTensorInfo *t = model_tensor_table(m);
-    int ok = is_npz(path) ? lc_npz_load(path, t, m->nweights, params, err, sizeof err)
-                          : lc_weights_load(path, t, m->nweights, params, m->nparams, err, sizeof err);
+    int ok = lc_params_load(path, t, m->nweights, params, m->nparams, err, sizeof err);
     free(t);
     if (!ok) fprintf(stderr, "%s\n", err);
     return ok;
 }
 
-/* The whole of a file that exists, or NULL (*n = 0) when there is none. */
+/* The whole of a regular file that exists, or NULL (*n = 0) when there is
+ * none (a device or a FIFO is not read: there is nothing to put back). */
 static char *read_whole(const char *path, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
+    struct stat st;
     char *b = NULL;
     size_t cap = 0;
     *n = 0;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return NULL;
+    FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     for (;;) {
         if (*n == cap) b = xrealloc(b, cap = cap ? 2 * cap : 65536);
@@ -294,14 +410,19 @@ static int write_pair(const char *hpath, const char *h, const char *cpath, const
                       char *err, size_t errlen)
 {
     size_t old_len;
-    char *old = read_whole(hpath, &old_len), ignored[256];
+    char *old = read_whole(hpath, &old_len), ignored[256], *target = lc_output_target(hpath);
+    struct stat st;
+    int existed = target && lstat(target, &st) == 0;
+    lc_signals_hold();   /* a signal between the two files waits for the second */
     int ok = lc_write_atomic(hpath, h, strlen(h), err, errlen);
     if (ok && !lc_write_atomic(cpath, c, strlen(c), err, errlen)) {
         if (old) lc_write_atomic(hpath, old, old_len, ignored, sizeof ignored);
-        else unlink(hpath);
+        else if (!existed && target) unlink(target);
         ok = 0;
     }
+    lc_signals_release();
     free(old);
+    free(target);
     return ok;
 }
 
@@ -334,22 +455,31 @@ static int cmd_compile(const Options *o, Front *f)
             return EXIT_INPUT;
         }
     }
-    int to_stdout = !strcmp(o->out, "-");
+    int stream = compile_to_one_stream(o);
     char *hpath = o->header ? xstrdup(o->header) : header_path(o->out);
     EmitOptions eo = { .inference = o->inference, .baked = baked, .header = base_name(hpath),
-                       .source_name = f->src.path, .threads = o->threads /* [threads] */ };
+                       .source_name = f->src.path, .threads = o->threads, .target = o->target };
     int status = 0;
-    if (!to_stdout && (same_file(o->out, o->model) || same_file(hpath, o->model))) {
-        fprintf(stderr, "layerc: error: the output would overwrite the model file %s\n", o->model);
-        status = EXIT_USAGE;
-    } else if (to_stdout) {
+    if (stream) {
         char *h = emit_header(m, &eo);
         eo.jit = 0;
         char *c = emit_source(m, &eo);
         /* one stream: the header, then the source without its #include */
         const char *body = strstr(c, "\n#include <math.h>");
-        fputs(h, stdout);
-        fputs(body ? body : c, stdout);
+        if (!strcmp(o->out, "-")) {
+            put_stdout(h);
+            put_stdout(body ? body : c);
+        } else {
+            size_t hl = strlen(h), bl = strlen(body ? body : c);
+            char *all = xmalloc(hl + bl + 1);
+            memcpy(all, h, hl);
+            memcpy(all + hl, body ? body : c, bl + 1);
+            if (!lc_write_atomic(o->out, all, hl + bl, err, sizeof err)) {
+                fprintf(stderr, "%s\n", err);
+                status = EXIT_INPUT;
+            }
+            free(all);
+        }
         free(h), free(c);
     } else {
         char *h = emit_header(m, &eo), *c = emit_source(m, &eo);
@@ -364,16 +494,35 @@ static int cmd_compile(const Options *o, Front *f)
     return status;
 }
 
-static int load_data(const char *path, const char *labels, const Model *m, int truth_optional, LcData *d)
+static int load_data(const char *path, const char *labels, const char *labels_option, const Model *m,
+                     int truth_optional, LcData *d)
 {
     char err[1024];
     LcDataSpec spec = { (int)m->layers[0].size, (int)m->layers[m->output].size, model_classes(m),
-                        truth_optional };
+                        truth_optional, labels_option };
     if (!lc_load_data(path, labels, &spec, d, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return 0;
     }
     return 1;
+}
+
+/* `layerc trace`: the first rows of DATA through every layer (trace.h). */
+static int cmd_trace(const Options *o, Front *f)
+{
+    const Model *m = f->model;
+    LcData data;
+    float *w = NULL;
+    int status = EXIT_INPUT;
+    if (!load_data(o->data, o->labels, "--labels", m, 1, &data)) return EXIT_INPUT;
+    if (o->weights) w = xcalloc((size_t)(m->nparams ? m->nparams : 1), sizeof(float));
+    if (!w || load_weights_into(o->weights, m, w)) {
+        TraceOptions t = { o->rows, o->markdown, o->backward, o->data, o->weights };
+        status = trace_model(m, f->src.path, &data, w, &t, stdout);
+    }
+    free(w);
+    lc_data_free(&data);
+    return status;
 }
 
 static int cmd_run(const Options *o, Front *f)
@@ -386,9 +535,9 @@ static int cmd_run(const Options *o, Front *f)
     memset(&data, 0, sizeof data);
     memset(&test, 0, sizeof test);
     int predict = !strcmp(o->cmd, "predict");
-    if (!load_data(o->data, o->labels, m, predict, &data)) return EXIT_INPUT;
+    if (!load_data(o->data, o->labels, "--labels", m, predict, &data)) return EXIT_INPUT;
     if (o->test) {
-        if (!load_data(o->test, o->test_labels, m, 0, &test)) {
+        if (!load_data(o->test, o->test_labels, "--test-labels", m, 0, &test)) {
             lc_data_free(&data);
             return EXIT_INPUT;
         }
@@ -399,20 +548,31 @@ static int cmd_run(const Options *o, Front *f)
         lc_data_free(&data), lc_data_free(&test);
         return EXIT_INPUT;
     }
+    char *temp_log = o->plot && !o->log ? plot_temp_log() : NULL;   /* --plot draws a log */
+    const char *log = temp_log ? temp_log : o->log;
     if (o->weights && !load_weights_into(o->weights, m, r.net.params)) status = EXIT_INPUT;
-    else if (!strcmp(o->cmd, "train")) {
+    else if (o->plot && !log) {
+        fprintf(stderr, "layerc: error: --plot needs a log, and no temporary file can be made: give --log FILE\n");
+        status = EXIT_INPUT;
+    } else if (!strcmp(o->cmd, "train")) {
+        char out_name[512];
+        stdout_name(out_name, sizeof out_name);
         LcTrainOptions t = { m->train.epochs, m->train.seed, m->train.shuffle, have_test ? &test : NULL,
-                             o->log, o->save, o->save_every, r.tensors, r.ntensors,
-                             !o->quiet && isatty(2), stdout };
+                             log, o->save, o->save_every, r.tensors, r.ntensors,
+                             !o->quiet && isatty(2), stdout, out_name };
         if (lc_dist_rank() == 0)   /* [MPI] rank 0 alone prints */
             fprintf(stdout, "training %s on %d samples: %d epochs, batch %d, %s lr %g\n", m->name,
-                    data.n, t.epochs, m->train.batch, m->train.opt.kind == OPT_SGD ? "sgd" : "adam",
-                    m->train.opt.lr);
+                    data.n, t.epochs, m->train.batch, m->train.opt.def->name,
+                    optim_lr(&m->train.opt));
         if (!lc_train(&r.net, &data, &t, err, sizeof err)) {
             fprintf(stderr, "%s\n", err);
             status = EXIT_INPUT;
         } else if (o->save && lc_dist_rank() == 0) {   /* [MPI] */
             printf("saved the weights to %s\n", o->save);
+        }
+        if (!status && o->plot && lc_dist_rank() == 0) {
+            status = plot_logs(&log, 1, o->plot);
+            if (!status) printf("drew the curves in %s\n", o->plot);
         }
     } else if (!strcmp(o->cmd, "eval")) {
         LcEval ev;
@@ -424,21 +584,46 @@ static int cmd_run(const Options *o, Front *f)
             if (lc_dist_rank() == 0) lc_print_eval(stdout, &ev, r.net.metric);   /* [MPI] */
             free(ev.confusion);
         }
-    } else {
-        lc_predict(&r.net, &data, stdout);
+    } else if (!lc_predict(&r.net, &data, stdout)) {
+        status = stdout_failed();
     }
+    if (temp_log) unlink(temp_log);
+    free(temp_log);
     run_model_close(&r);
     lc_data_free(&data);
     lc_data_free(&test);
     return status;
 }
 
+/* Every input and output of the command line, before anything is read or
+ * written: an output never replaces an input or another output, and every
+ * output can be written before hours of training. */
+static int check_paths(const Options *o)
+{
+    int compile = !strcmp(o->cmd, "compile"), graph = !strcmp(o->cmd, "graph");
+    const char *out = (compile || graph) && o->out && strcmp(o->out, "-") ? o->out : NULL;
+    char *header = compile && out && !compile_to_one_stream(o) ? (o->header ? xstrdup(o->header) : header_path(out))
+                                                                : NULL;
+    PathUse in[] = { { "the model file", o->model }, { "the data file", o->data },
+                     { "the labels file (--labels)", o->labels }, { "the test data (--test)", o->test },
+                     { "the test labels (--test-labels)", o->test_labels }, { "the weights (--weights)", o->weights } };
+    PathUse outs[] = { { "-o", out }, { o->header ? "-H" : "the header", header }, { "--save", o->save },
+                       { "--log", o->log }, { "--npz", o->npz } };
+    int status = paths_check(in, (int)(sizeof in / sizeof *in), outs, (int)(sizeof outs / sizeof *outs));
+    free(header);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     Options o;
+    if (argc > 1 && !strcmp(argv[1], "plot")) return plot_command(argc - 2, argv + 2);
     int status = parse_args(argc, argv, &o);
     if (status) return status;
     lc_dist_init(&argc, &argv);   /* [MPI] under mpirun (make MPI=1); else nothing */
+    lc_catch_signals();
+    status = check_paths(&o);
+    if (status) return lc_dist_exit(status);
     Front f;
     if (!front_load(&f, o.model)) {
         front_free(&f);
@@ -450,6 +635,9 @@ int main(int argc, char **argv)
         front_free(&f);
         return lc_dist_exit(EXIT_USAGE);   /* [MPI] */
     }
+    /* an inference build holds one sample unless --batch says otherwise */
+    if (o.inference && !o.over.batch) f.model->train.batch = 1;
+    if (o.prefix) f.model->name = o.prefix;
     if (!strcmp(o.cmd, "compile")) status = cmd_compile(&o, &f);
     else if (!strcmp(o.cmd, "check")) {
         int r = run_gradient_check(f.model, f.src.path, f.model->train.seed, stdout, err, sizeof err);
@@ -458,6 +646,7 @@ int main(int argc, char **argv)
     } else if (!strcmp(o.cmd, "graph")) status = tool_graph(f.model, f.src.path, o.out);
     else if (!strcmp(o.cmd, "summary")) status = tool_summary(f.model, stdout);
     else if (!strcmp(o.cmd, "export")) status = cmd_export(&o, &f);
+    else if (!strcmp(o.cmd, "trace")) status = cmd_trace(&o, &f);   /* one thread: no pool */
     else {
         /* [threads] the kernels' pool, before any code is emitted: all the cores
          * (shared among the ranks under MPI) unless --threads says otherwise */
@@ -466,5 +655,6 @@ int main(int argc, char **argv)
         status = cmd_run(&o, &f);
     }
     front_free(&f);
+    status = finish_stdout(status);
     return lc_dist_exit(status);   /* [MPI] finalize; a non-zero status aborts every rank */
 }

@@ -1,70 +1,274 @@
-/* plan.c: greedy buffer sharing by liveness (see plan.h). */
+/* plan.c: weights' places, aliases, lifetimes and buffers, gradient writes
+ * (plan.h). */
 #include "plan.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "arena.h"
+#include "op.h"
 
-void plan_buffers(const Model *m, BufferPlan *p)
+static int is_alias(const Layer *l, const Build *b)
 {
-    int n = m->nlayers;
-    int *last = xmalloc(sizeof(int) * (size_t)n), *free_list = xmalloc(sizeof(int) * (size_t)n);
-    int nfree = 0;
-    p->buffer_of = xmalloc(sizeof(int) * (size_t)n);
-    p->size = xcalloc((size_t)n, sizeof(long));
-    p->nbuffers = 0;
-    for (int i = 0; i < n; i++) last[i] = -1;
-    for (int i = 0; i < n; i++)
-        if (m->layers[i].live)
-            for (int k = 0; k < m->layers[i].nin; k++) last[m->layers[i].in[k]] = i;
-    /* the loss reads the output, and for cross_entropy and bce the layer before it */
-    last[m->output] = n;
-    last[model_loss_start(m)] = n;
-    for (int i = 0; i < n; i++) {
-        const Layer *l = &m->layers[i];
-        p->buffer_of[i] = -1;
-        if (!l->live) continue;
-        /* the smallest free buffer that fits, else the largest one grown, else a new one */
-        int pick = -1;
-        for (int f = 0; f < nfree; f++) {
-            int b = free_list[f];
-            if (pick < 0) pick = f;
-            else {
-                long have = p->size[free_list[pick]], cand = p->size[b];
-                int pick_fits = have >= l->size, cand_fits = cand >= l->size;
-                if ((cand_fits && (!pick_fits || cand < have)) || (!cand_fits && !pick_fits && cand > have))
-                    pick = f;
-            }
-        }
-        int b;
-        if (pick >= 0) {
-            b = free_list[pick];
-            free_list[pick] = free_list[--nfree];
-        } else {
-            b = p->nbuffers++;
-        }
-        if (p->size[b] < l->size) p->size[b] = l->size;
-        p->buffer_of[i] = b;
-        /* inputs read for the last time here are free for the layers after */
-        for (int k = 0; k < l->nin; k++) {
-            int in = l->in[k], seen = 0;
-            for (int j = 0; j < k; j++) seen |= l->in[j] == in;
-            if (!seen && last[in] == i) free_list[nfree++] = p->buffer_of[in];
-        }
-    }
-    free(last);
-    free(free_list);
+    return l->op && l->op->aliases && l->op->aliases(l, b->trains);
 }
 
-long plan_floats(const BufferPlan *p)
+int plan_stores(const Plan *p, const Model *m, int i)
+{
+    return m->layers[i].live && p->root[i] == i;
+}
+
+int plan_is_const(const Plan *p, int w) { return p->param_at[w] < 0; }
+
+static void place_weights(const Model *m, const Build *b, Plan *p)
+{
+    p->nparams = 0;
+    for (int i = 0; i < m->nweights; i++) {
+        const Weight *w = &m->weights[i];
+        int fixed = b->baked && (!b->trains || w->role == ROLE_FROZEN);
+        p->param_at[i] = fixed ? -1 : p->nparams;
+        if (!fixed) p->nparams += w->size;
+    }
+}
+
+/* ---- the timeline: forward steps 0 .. n-1 (layer i at step i), the loss at
+ * n, the start of the backward pass at n + 1, the backward block of layer i
+ * at n + 1 + (n - i), the end after everything ---- */
+
+static int t_forward(int i) { return i; }
+static int t_backward(const Model *m, int i) { return 2 * m->nlayers + 1 - i; }
+static int t_end(const Model *m) { return 2 * m->nlayers + 2; }
+/* (t_backward(m, n) is n + 1: the start of the backward pass, from the loss) */
+
+/* Layer i's backward block runs in a training build. */
+static int runs_backward(const Model *m, const Plan *p, int i)
+{
+    const Layer *l = &m->layers[i];
+    return i > 0 && l->live && l->needs_grad && p->root[i] == i &&
+           !(i == m->output && model_loss_start(m) != m->output);
+}
+
+/* A tensor alive at step `at` (NEVER: not yet known). */
+#define NEVER (-1)
+static int add_tensor(Plan *p, TensorKind kind, int layer, int slot, const char *name, long size,
+                      int per_sample, int at)
+{
+    int t = p->ntensors++;
+    p->tensors[t] = (PlanTensor){ kind, layer, slot, name, size, per_sample,
+                                  at == NEVER ? 1 << 30 : at, at, -1 };
+    return t;
+}
+
+static void alive_at(Plan *p, int t, int step)
+{
+    if (t < 0) return;
+    if (step < p->tensors[t].birth) p->tensors[t].birth = step;
+    if (step > p->tensors[t].death) p->tensors[t].death = step;
+}
+
+static void make_tensors(const Model *m, const Build *b, Plan *p)
+{
+    int n = m->nlayers;
+    for (int i = 0; i < n; i++) {
+        const Layer *l = &m->layers[i];
+        if (!plan_stores(p, m, i)) continue;
+        p->out_tensor[i] = add_tensor(p, PT_OUT, i, 0, arena_printf(&p->names, "%s_out", l->name),
+                                      l->size, 1, t_forward(i));
+        if (b->trains && l->needs_grad && i > 0)
+            p->grad_tensor[i] = add_tensor(p, PT_GRAD, i, 0, arena_printf(&p->names, "d_%s", l->name),
+                                           l->size, 1, NEVER);
+        for (int k = 0; l->op && k < l->op->nsaved; k++) {
+            const SavedDef *d = &l->op->saved[k];
+            if (d->training_only && !b->trains) continue;
+            p->saved_tensor[i * LC_MAX_SAVED + k] =
+                add_tensor(p, PT_SAVED, i, k, arena_printf(&p->names, "%s_%s", l->name, d->name),
+                           d->size(m, l), d->per_sample, t_forward(i));
+        }
+    }
+}
+
+static void find_lifetimes(const Model *m, const Build *b, Plan *p)
+{
+    int n = m->nlayers, start = model_loss_start(m);
+    for (int i = 1; i < n; i++) {
+        const Layer *l = &m->layers[i];
+        if (!plan_stores(p, m, i)) continue;
+        int back = b->trains && runs_backward(m, p, i);
+        for (int k = 0; k < l->nin; k++) {
+            int r = p->root[l->in[k]];
+            alive_at(p, p->out_tensor[r], t_forward(i));
+            if (back && (l->op->backward_reads & READS_INPUTS)) alive_at(p, p->out_tensor[r], t_backward(m, i));
+            if (back && m->layers[l->in[k]].needs_grad) alive_at(p, p->grad_tensor[r], t_backward(m, i));
+        }
+        if (back) {
+            if (l->op->backward_reads & READS_OUTPUT) alive_at(p, p->out_tensor[i], t_backward(m, i));
+            alive_at(p, p->grad_tensor[i], t_backward(m, i));
+            for (int k = 0; k < l->op->nsaved; k++)
+                alive_at(p, p->saved_tensor[i * LC_MAX_SAVED + k], t_backward(m, i));
+        }
+    }
+    /* The output and the loss's start are read after the passes too (the
+     * runner counts correct predictions after a step; NAME_loss may follow
+     * NAME_backward), and the backward pass starts from the loss's start. */
+    alive_at(p, p->out_tensor[p->root[m->output]], t_end(m));
+    alive_at(p, p->out_tensor[p->root[start]], t_end(m));
+    if (b->trains) alive_at(p, p->grad_tensor[p->root[start]], t_backward(m, n));
+    for (int t = 0; t < p->ntensors; t++) {
+        PlanTensor *x = &p->tensors[t];
+        if (x->death == NEVER) x->birth = x->death = 0;   /* never written nor read */
+    }
+}
+
+/* The smallest free buffer that fits, else the largest one (to be grown). */
+static int pick_buffer(const Plan *p, const int *free_list, int nfree, long size)
+{
+    int pick = -1;
+    for (int f = 0; f < nfree; f++) {
+        if (pick < 0) { pick = f; continue; }
+        long have = p->buffers[free_list[pick]].size, cand = p->buffers[free_list[f]].size;
+        int pick_fits = have >= size, cand_fits = cand >= size;
+        if ((cand_fits && (!pick_fits || cand < have)) || (!cand_fits && !pick_fits && cand > have))
+            pick = f;
+    }
+    return pick;
+}
+
+static int by_birth(const void *a, const void *b)
+{
+    const PlanTensor *x = *(const PlanTensor *const *)a, *y = *(const PlanTensor *const *)b;
+    if (x->birth != y->birth) return x->birth < y->birth ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+static int new_buffer(Plan *p, const PlanTensor *t)
+{
+    int b = p->nbuffers++;
+    p->buffers[b] = (PlanBuffer){ 0, t->per_sample, 0, (int)(t - p->tensors), -1 };
+    return b;
+}
+
+/* Interval colouring: tensors in order of birth take a buffer whose last
+ * tenant died before they are born.  Tensors that are not per sample
+ * (batch statistics) and every tensor of a keep_all build get their own. */
+/* An elementwise op may write over its input when nothing reads the input
+ * after it: the input's buffer, or -1. */
+static int inplace_input(const Model *m, const Plan *p, const PlanTensor *t)
+{
+    const Layer *l = &m->layers[t->layer];
+    if (t->kind != PT_OUT || !l->op || !l->op->inplace) return -1;
+    const PlanTensor *x = &p->tensors[p->out_tensor[p->root[l->in[0]]]];
+    if (x->buffer < 0 || x->death != t->birth || p->buffers[x->buffer].free_after != t->birth) return -1;
+    return x->buffer;
+}
+
+static void share_buffers(const Model *m, const Build *b, Plan *p)
+{
+    PlanTensor **order = xmalloc(sizeof *order * (size_t)(p->ntensors + 1));
+    int *free_list = xmalloc(sizeof(int) * (size_t)(p->ntensors + 1)), nfree = 0;
+    int *busy = xmalloc(sizeof(int) * (size_t)(p->ntensors + 1)), nbusy = 0;
+    for (int t = 0; t < p->ntensors; t++) order[t] = &p->tensors[t];
+    qsort(order, (size_t)p->ntensors, sizeof *order, by_birth);
+    for (int k = 0; k < p->ntensors; k++) {
+        PlanTensor *t = order[k];
+        /* buffers whose tenants are all dead by now are free */
+        for (int j = 0; j < nbusy;) {
+            int bf = busy[j];
+            if (p->buffers[bf].free_after < t->birth) {
+                free_list[nfree++] = bf;
+                busy[j] = busy[--nbusy];
+            } else {
+                j++;
+            }
+        }
+        int bf, in = inplace_input(m, p, t);
+        if (!t->per_sample || b->keep_all) {
+            bf = new_buffer(p, t);
+        } else if (in >= 0) {
+            bf = in;   /* still busy: it stays on the busy list */
+        } else {
+            int f = pick_buffer(p, free_list, nfree, t->size);
+            if (f >= 0) {
+                bf = free_list[f];
+                free_list[f] = free_list[--nfree];
+            } else {
+                bf = new_buffer(p, t);
+            }
+            busy[nbusy++] = bf;
+        }
+        t->buffer = bf;
+        if (p->buffers[bf].size < t->size) p->buffers[bf].size = t->size;
+        if (p->buffers[bf].free_after < t->death) p->buffers[bf].free_after = t->death;
+        p->buffers[bf].ntenants++;
+    }
+    free(order);
+    free(free_list);
+    free(busy);
+}
+
+/* The loss block assigns the gradient it starts from; then each backward
+ * block, in reverse layer order, assigns the gradient of an input nothing
+ * has written yet and adds to one already written. */
+static void plan_gradient_writes(const Model *m, Plan *p)
+{
+    unsigned char *written = xcalloc((size_t)m->nlayers, 1);
+    written[p->root[model_loss_start(m)]] = 1;
+    for (int i = m->nlayers - 1; i > 0; i--) {
+        const Layer *l = &m->layers[i];
+        if (!runs_backward(m, p, i)) continue;
+        for (int k = 0; k < l->nin; k++) {
+            int r = p->root[l->in[k]];
+            if (!m->layers[l->in[k]].needs_grad) continue;
+            p->adds[i * LC_MAX_INPUTS + k] = written[r];
+            written[r] = 1;
+        }
+    }
+    free(written);
+}
+
+void plan_make(const Model *m, const Build *b, Plan *p)
+{
+    int n = m->nlayers, cap = n * (2 + LC_MAX_SAVED) + 1;
+    memset(p, 0, sizeof *p);
+    p->nlayers = n;
+    p->root = xmalloc(sizeof(int) * (size_t)n);
+    p->adds = xcalloc((size_t)n * LC_MAX_INPUTS, 1);
+    p->param_at = xmalloc(sizeof(long) * (size_t)(m->nweights + 1));
+    p->tensors = xmalloc(sizeof(PlanTensor) * (size_t)cap);
+    p->buffers = xmalloc(sizeof(PlanBuffer) * (size_t)cap);
+    p->out_tensor = xmalloc(sizeof(int) * (size_t)n);
+    p->grad_tensor = xmalloc(sizeof(int) * (size_t)n);
+    p->saved_tensor = xmalloc(sizeof(int) * (size_t)n * LC_MAX_SAVED);
+    for (int i = 0; i < n; i++) {
+        const Layer *l = &m->layers[i];
+        p->root[i] = is_alias(l, b) ? p->root[l->in[0]] : i;
+        p->out_tensor[i] = p->grad_tensor[i] = -1;
+        for (int k = 0; k < LC_MAX_SAVED; k++) p->saved_tensor[i * LC_MAX_SAVED + k] = -1;
+    }
+    place_weights(m, b, p);
+    make_tensors(m, b, p);
+    find_lifetimes(m, b, p);
+    share_buffers(m, b, p);
+    if (b->trains) plan_gradient_writes(m, p);
+}
+
+long plan_buffer_floats(const Plan *p)
 {
     long total = 0;
-    for (int b = 0; b < p->nbuffers; b++) total += p->size[b];
+    for (int b = 0; b < p->nbuffers; b++)
+        if (p->buffers[b].per_sample) total += p->buffers[b].size;
     return total;
 }
 
-void plan_free(BufferPlan *p)
+void plan_free(Plan *p)
 {
-    free(p->buffer_of);
-    free(p->size);
+    free(p->root);
+    free(p->adds);
+    free(p->param_at);
+    free(p->tensors);
+    free(p->buffers);
+    free(p->out_tensor);
+    free(p->grad_tensor);
+    free(p->saved_tensor);
+    arena_free(&p->names);
+    memset(p, 0, sizeof *p);
 }

@@ -7,6 +7,7 @@
 
 #include "arena.h"
 #include "emit.h"
+#include "loss.h"
 
 LcTensorInfo *model_tensor_table(const Model *m)
 {
@@ -24,8 +25,8 @@ LcTensorInfo *model_tensor_table(const Model *m)
 
 LcMetric model_metric(const Model *m)
 {
-    return m->loss == LOSS_CROSS_ENTROPY ? LC_METRIC_ARGMAX
-         : m->loss == LOSS_BCE ? LC_METRIC_THRESHOLD : LC_METRIC_NONE;
+    return m->loss->metric == METRIC_ARGMAX ? LC_METRIC_ARGMAX
+         : m->loss->metric == METRIC_THRESHOLD ? LC_METRIC_THRESHOLD : LC_METRIC_NONE;
 }
 
 /* The symbol NAME_suffix or lc_jit_suffix of the compiled model. */
@@ -58,6 +59,7 @@ int run_model_open(RunModel *r, const Model *m, const char *source_name, char *e
     *(void **)&net->backward = symbol(r->jit, N, "backward", err, errlen);
     *(void **)&net->update = symbol(r->jit, N, "update", err, errlen);
     *(void **)&net->set_rng = symbol(r->jit, "lc_jit", "set_rng", err, errlen);
+    *(void **)&net->nonfinite_layer = jit_symbol(r->jit, "lc_jit_nonfinite_layer");   /* optional */
     *(void **)&net->init = symbol(r->jit, N, "init", err, errlen);
     *(void **)&net->forward = symbol(r->jit, N, "forward", err, errlen);
     *(void **)&net->loss = symbol(r->jit, N, "loss", err, errlen);
@@ -78,6 +80,7 @@ int run_model_open(RunModel *r, const Model *m, const char *source_name, char *e
     net->batch = m->train.batch;
     net->metric = model_metric(m);
     net->nparams = m->nparams;
+    net->ngrads = m->ntrainable;
     net->params = params(net->state);
     net->grads = grads(net->state);
     net->output = output(net->state);
@@ -132,11 +135,11 @@ static void make_truth(const Model *m, double *t, int n, uint64_t *rng)
     for (int b = 0; b < n; b++)
         for (int j = 0; j < k; j++) {
             double *v = &t[b * k + j];
-            if (m->loss == LOSS_MSE) *v = rand_normal(rng);
-            else if (m->loss == LOSS_BCE) *v = rand_unit(rng);
+            if (m->loss->truth == TRUTH_REAL) *v = rand_normal(rng);
+            else if (m->loss->truth == TRUTH_PROBABILITY) *v = rand_unit(rng);
             else *v = 0;
         }
-    if (m->loss == LOSS_CROSS_ENTROPY)
+    if (m->loss->truth == TRUTH_ONE_HOT)
         for (int b = 0; b < n; b++) t[b * k + (int)(rand_unit(rng) * k)] = 1;
 }
 
@@ -171,7 +174,7 @@ int run_gradient_check(const Model *m, const char *source_name, uint64_t seed, F
     int n = m->train.batch < 3 ? m->train.batch : 3;
     long in = m->layers[0].size, k = m->layers[m->output].size;
     double *x = xmalloc(sizeof(double) * (size_t)(n * in)), *t = xcalloc((size_t)(n * k), sizeof(double));
-    double *analytic = xmalloc(sizeof(double) * (size_t)(m->nparams ? m->nparams : 1));
+    double *analytic = xmalloc(sizeof(double) * (size_t)(m->ntrainable ? m->ntrainable : 1));
     if (!c.state) {
         snprintf(err, errlen, "the model's state does not fit in memory");
         jit_free(j);
@@ -186,17 +189,23 @@ int run_gradient_check(const Model *m, const char *source_name, uint64_t seed, F
     double *params = params_of(c.state), *grads = grads_of(c.state);
     double base = check_loss(&c);
     backward(c.state, t, n);
-    memcpy(analytic, grads, sizeof(double) * (size_t)m->nparams);
+    memcpy(analytic, grads, sizeof(double) * (size_t)m->ntrainable);
 
     const double tol = 1e-5;
     int all_ok = 1, compared = 0, kinks = 0;
     fprintf(out, "%s: gradient check, %d samples, central differences in double precision\n",
             source_name, n);
+    /* a NaN compares false with every tolerance: a non-finite loss or
+     * gradient would pass for agreement */
+    if (!isfinite(base)) {
+        fprintf(out, "the loss is %s at the starting point: nothing can be compared\n", isnan(base) ? "nan" : "infinite");
+        all_ok = 0;
+    }
     for (int w = 0; w < m->nweights; w++) {
         const Weight *wt = &m->weights[w];
         char shape[64];
         shape_str(&wt->shape, shape, sizeof shape);
-        if (!wt->trainable) {
+        if (!weight_trainable(wt)) {
             fprintf(out, "  %-16s %-16s frozen\n", wt->name, shape);
             continue;
         }
@@ -204,14 +213,19 @@ int run_gradient_check(const Model *m, const char *source_name, uint64_t seed, F
         long picks = wt->size <= 100 ? wt->size : 100;
         double worst = 0;
         for (long p = 0; p < picks; p++) {
-            long i = wt->offset + (wt->size <= 100 ? p : (long)(rand_unit(&rng) * wt->size));
+            long j = wt->size <= 100 ? p : (long)(rand_unit(&rng) * wt->size), i = wt->offset + j;
             double saved = params[i], h = 1e-5 * (fabs(saved) > 1 ? fabs(saved) : 1);
             params[i] = saved + h;
             double up = check_loss(&c);
             params[i] = saved - h;
             double down = check_loss(&c);
             params[i] = saved;
-            double fd = (up - down) / (2 * h), a = analytic[i];
+            double fd = (up - down) / (2 * h), a = analytic[wt->grad_offset + j];
+            if (!isfinite(fd) || !isfinite(a)) {
+                worst = INFINITY;
+                compared++;
+                continue;
+            }
             /* At a kink (relu at 0, a max changing hands) the one-sided
              * slopes differ and no finite difference is the derivative:
              * such a point says nothing about the backward pass. */

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include "arena.h"
-#include "ops.h"
+#include "loss.h"
+#include "op.h"
 #include "plan.h"
+#include "state.h"
 #include "files.h"
 #include "train.h"
 
@@ -52,18 +54,20 @@ char *graph_dot(const Model *m, const char *source_name)
              l->op ? l->op->name : "input", shape_str(&l->shape, s, sizeof s));
         for (int k = 0; k < l->nin; k++)
             addf(&t, "  \"L_%s\" -> \"L_%s\";\n", m->layers[l->in[k]].name, l->name);
-        for (int k = 0; k < l->nw; k++)
-            addf(&t, "  \"W_%s\" -> \"L_%s\" [style=dashed, arrowhead=empty];\n",
-                 m->weights[l->w[k]].name, l->name);
+        for (int k = 0; l->op && k < l->op->nweights; k++)
+            if (l->w[k] >= 0)
+                addf(&t, "  \"W_%s\" -> \"L_%s\" [style=dashed, arrowhead=empty];\n",
+                     m->weights[l->w[k]].name, l->name);
     }
     for (int i = 0; i < m->nweights; i++) {
         const Weight *w = &m->weights[i];
         addf(&t, "  \"W_%s\" [shape=ellipse, style=filled, fillcolor=\"%s\", label=\"%s\\n%s\\n%ld %s\"];\n",
-             w->name, w->trainable ? "#fef3c7" : "#e5e7eb", w->name, shape_str(&w->shape, s, sizeof s),
-             w->size, w->trainable ? "weights" : "frozen");
+             w->name, weight_trainable(w) ? "#fef3c7" : "#e5e7eb", w->name,
+             shape_str(&w->shape, s, sizeof s), w->size,
+             w->role == ROLE_TRAINABLE ? "weights" : w->role == ROLE_FROZEN ? "frozen" : "buffer");
     }
     addf(&t, "  loss [shape=octagon, style=filled, fillcolor=\"#fee2e2\", label=\"loss\\n%s\"];\n"
-             "  \"L_%s\" -> loss;\n}\n", loss_name(m->loss), m->layers[m->output].name);
+             "  \"L_%s\" -> loss;\n}\n", m->loss->name, m->layers[m->output].name);
     return t.buf;
 }
 
@@ -143,42 +147,60 @@ static void human_bytes(double b, char *out, size_t n)
     snprintf(out, n, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
 }
 
+/* The bytes of a layer's own tensors (output, gradient, saved), shared or not. */
+static double layer_bytes(const Plan *p, int batch, int layer)
+{
+    double total = 0;
+    for (int t = 0; t < p->ntensors; t++)
+        if (p->tensors[t].layer == layer)
+            total += 4.0 * (double)p->tensors[t].size * (p->tensors[t].per_sample ? batch : 1);
+    return total;
+}
+
 int tool_summary(const Model *m, FILE *out)
 {
     char s[64], mem[32];
-    double fwd_total = 0, bwd_total = 0, act_bytes = 0;
-    fprintf(out, "model %s (batch %d, loss %s)\n\n", m->name, m->train.batch, loss_name(m->loss));
+    int batch = m->train.batch;
+    double fwd_total = 0, bwd_total = 0;
+    Build train = { .trains = 1, .real_size = 4, .threads = 1 }, infer = { .real_size = 4, .threads = 1 };
+    Plan tp, ip;
+    StateLayout ts, is;
+    plan_make(m, &train, &tp);
+    state_layout(m, &train, &tp, &ts);
+    plan_make(m, &infer, &ip);
+    state_layout(m, &infer, &ip, &is);
+    fprintf(out, "model %s (batch %d, loss %s)\n\n", m->name, batch, m->loss->name);
     fprintf(out, "%-18s %-11s %-16s %10s %12s %12s %10s\n", "layer", "op", "output", "weights",
             "fwd FLOPs", "bwd FLOPs", "memory");
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         long nw = 0;
-        for (int k = 0; k < l->nw; k++) nw += m->weights[l->w[k]].size;
+        int any_weight = 0;
+        for (int k = 0; l->op && k < l->op->nweights; k++)
+            if (l->w[k] >= 0) nw += m->weights[l->w[k]].size, any_weight = 1;
         /* FLOPs per sample: a multiply-add is 2; backward roughly twice the forward
            where it needs both the input and weight gradients */
         double fwd = l->op ? 2 * l->op->flops(m, l) : 0;
-        double bwd = !l->needs_grad ? 0 : nw ? (m->layers[l->in[0]].needs_grad ? 2 : 1) * fwd : fwd;
-        double bytes = 4.0 * (double)l->size * m->train.batch * (l->needs_grad ? 2 : 1);
-        fwd_total += fwd, bwd_total += bwd, act_bytes += bytes;
-        human_bytes(bytes, mem, sizeof mem);
+        double bwd = !l->needs_grad ? 0 : any_weight ? (m->layers[l->in[0]].needs_grad ? 2 : 1) * fwd : fwd;
+        fwd_total += fwd, bwd_total += bwd;
+        human_bytes(layer_bytes(&tp, batch, i), mem, sizeof mem);
         fprintf(out, "%-18s %-11s %-16s %10ld %12.0f %12.0f %10s\n", l->name,
                 l->op ? l->op->name : "input", shape_str(&l->shape, s, sizeof s), nw, fwd, bwd, mem);
     }
-    char pbytes[32], total[32];
-    int slots = m->train.opt.kind == OPT_ADAM ? 4 : m->train.opt.momentum != 0 ? 3 : 2;
+    char pbytes[32], total[32], inf[32], one[32];
     human_bytes(4.0 * (double)m->nparams, pbytes, sizeof pbytes);
-    human_bytes(4.0 * (double)m->nparams * slots + act_bytes, total, sizeof total);
+    human_bytes(state_bytes(&ts, &train, batch), total, sizeof total);
     fprintf(out, "\n%ld parameters (%ld trainable, %s)\n", m->nparams, m->ntrainable, pbytes);
     fprintf(out, "per sample: %.0f FLOPs forward, %.0f backward\n", fwd_total, bwd_total);
     fprintf(out, "training state: %s (parameters, gradients, optimizer, stored outputs at batch %d)\n",
-            total, m->train.batch);
-    BufferPlan plan;
-    char inf[32], one[32];
-    plan_buffers(m, &plan);
-    human_bytes(4.0 * (double)m->nparams + 4.0 * (double)plan_floats(&plan) * m->train.batch, inf, sizeof inf);
-    human_bytes(4.0 * (double)m->nparams + 4.0 * (double)plan_floats(&plan), one, sizeof one);
+            total, batch);
+    human_bytes(state_bytes(&is, &infer, batch), inf, sizeof inf);
+    human_bytes(state_bytes(&is, &infer, 1), one, sizeof one);
     fprintf(out, "inference state (--inference): %s at batch %d, %s at batch 1 (%d shared output buffers)\n",
-            inf, m->train.batch, one, plan.nbuffers);
-    plan_free(&plan);
+            inf, batch, one, ip.nbuffers);
+    state_free(&ts);
+    state_free(&is);
+    plan_free(&tp);
+    plan_free(&ip);
     return 0;
 }

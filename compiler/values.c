@@ -1,6 +1,7 @@
 /* values.c: constant values of a model file, checked (see values.h). */
 #include "values.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -140,6 +141,29 @@ static int literal_shape(Diags *diags, const Value *v, Shape *s, int depth)
     return 1;
 }
 
+/* The smallest magnitude that rounds to infinity as a float (the midpoint
+ * between FLT_MAX and 2^128 rounds to even, which is 2^128). */
+#define FLOAT_OVERFLOW 0x1.ffffffp127
+
+/* A weight's values are floats: a number that is no float (1e39, an
+ * expression that overflowed to inf) is refused where it is written. */
+static int float_value(Diags *diags, Loc loc, double v, const char *what)
+{
+    if (fabs(v) < FLOAT_OVERFLOW) return 1;
+    if (isnan(v)) diag_error(diags, loc, "%s is not a number (nan)", what);
+    else diag_error(diags, loc, "%s is %g, out of the float range (at most %g in magnitude)", what, v,
+                    (double)FLT_MAX);
+    return 0;
+}
+
+static int literal_in_range(Diags *diags, const Value *v)
+{
+    if (v->kind == V_NUM) return float_value(diags, v->loc, v->num, "this initializer value");
+    int ok = 1;
+    for (int i = 0; i < v->nitems && ok; i++) ok = literal_in_range(diags, v->items[i]);
+    return ok;
+}
+
 static void literal_values(const Value *v, double *out, long *k)
 {
     if (v->kind == V_NUM) {
@@ -195,6 +219,7 @@ int value_init(Diags *diags, Arena *arena, const Value *v, const Shape *shape, c
                         shape_str(shape, sb, sizeof sb));
             return 0;
         }
+        if (!literal_in_range(diags, v)) return 0;
         double *vals = arena_alloc(arena, sizeof(double) * (size_t)shape_size(shape));
         long k = 0;
         literal_values(v, vals, &k);
@@ -231,6 +256,8 @@ int value_init(Diags *diags, Arena *arena, const Value *v, const Shape *shape, c
         return 0;
     }
     if (!call_numbers(diags, v, want, a)) return 0;
+    for (int i = 0; i < want; i++)
+        if (!float_value(diags, v->args[i].value->loc, a[i], "this argument")) return 0;
     if (want == 1) *init = (Init){ INIT_CONSTANT, a[0], 0, NULL };
     else if (name[0] == 'u') {
         if (!(a[0] < a[1])) {
@@ -241,6 +268,11 @@ int value_init(Diags *diags, Arena *arena, const Value *v, const Shape *shape, c
     } else {
         if (a[1] < 0) {
             diag_error(diags, v->loc, "normal(mean, std) needs std >= 0, not %g", a[1]);
+            return 0;
+        }
+        /* Box-Muller from 53-bit uniforms stays within 8.6 std of the mean */
+        if (fabs(a[0]) + 9 * a[1] >= FLOAT_OVERFLOW) {
+            diag_error(diags, v->loc, "normal(%g, %g) would draw values out of the float range", a[0], a[1]);
             return 0;
         }
         *init = (Init){ INIT_NORMAL, a[0], a[1], NULL };

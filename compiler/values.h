@@ -17,7 +17,8 @@ int value_real(Diags *diags, const Value *v, double lo, double hi, const char *w
  * under the state limit (checked as it multiplies, so nothing wraps around). */
 int value_shape(Diags *diags, const Value *v, const char *what, Shape *s);
 /* zeros | ones | xavier | he | constant(v) | uniform(a, b) | normal(m, s), or a
- * nested literal of exactly `shape` (only where shape is given: declared weights). */
+ * nested literal of exactly `shape` (only where shape is given: declared weights).
+ * Every value must round to a finite float (constant(1e39) is refused). */
 int value_init(Diags *diags, Arena *arena, const Value *v, const Shape *shape, const char *what, Init *init);
 
 #endif

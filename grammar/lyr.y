@@ -281,7 +281,7 @@ program
 /* stmt = "model" NAME ";"
  *      | "input" NAME list ";"
  *      | "frozen"? "weight" NAME list ("=" value)? ";"
- *      | "layer" NAME "=" call ";"
+ *      | "frozen"? "layer" NAME "=" call ";"
  *      | "output" NAME ("=" call)? ";"
  *      | "loss" NAME "(" args? ")" ";"
  *      | "train" "{" entry* "}" ";"?
@@ -308,6 +308,13 @@ stmt
         {
             Stmt *s = new_stmt(ctx, S_LAYER, @1, $2, @2);
             s->call = $4;
+            add_stmt(ctx, s);
+        }
+    | FROZEN LAYER NAME '=' call ';'
+        {
+            Stmt *s = new_stmt(ctx, S_LAYER, @1, $3, @3);
+            s->call = $5;
+            s->frozen = 1;
             add_stmt(ctx, s);
         }
     | OUTPUT NAME ';'

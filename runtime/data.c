@@ -48,35 +48,28 @@ static void quote_text(char *dst, size_t dstlen, const char *s, const char *e)
 
 /* ----------------------------------------------------------------- sources */
 
+/* A file is opened once: a pipe or /dev/stdin cannot be read twice, so the
+ * bytes that tell the format are handed back (source_unread) to the reader
+ * of that format. */
 typedef struct {
     const char *path;
     gzFile gz;
     long long file_size;    /* bytes on disk for a regular file, else -1 */
     uint64_t consumed;      /* decompressed bytes read so far */
+    unsigned char back[2];  /* bytes handed back, read again first */
+    size_t nback;
 } Source;
 
 static int source_open(Source *s, const char *path, char *err, size_t errlen)
 {
-    struct stat st;
-    int fd;
+    LcInput in;
     memset(s, 0, sizeof *s);
     s->path = path;
-    fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return lc_fail(err, errlen, "%s: error: cannot open: %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return lc_fail(err, errlen, "%s: error: cannot read: %s", path, strerror(e));
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        return lc_fail(err, errlen, "%s: error: is a directory, not a data file", path);
-    }
-    s->file_size = S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
-    s->gz = gzdopen(fd, "rb");
+    if (!lc_input_open(&in, path, "data file", err, errlen)) return 0;
+    s->file_size = in.size;
+    s->gz = gzdopen(in.fd, "rb");
     if (!s->gz) {
-        close(fd);
+        lc_input_close(&in);
         return lc_fail(err, errlen, "%s: error: out of memory", path);
     }
     gzbuffer(s->gz, 1u << 18);
@@ -117,6 +110,10 @@ static int source_read(Source *s, void *buf, size_t n, size_t *got,
 {
     int errnum;
     *got = 0;
+    for (; s->nback && *got < n; s->nback--) {
+        ((unsigned char *)buf)[(*got)++] = s->back[0];
+        s->back[0] = s->back[1];
+    }
     while (*got < n) {
         size_t want = n - *got < CHUNK ? n - *got : CHUNK;
         int r = gzread(s->gz, (char *)buf + *got, (unsigned)want);
@@ -128,6 +125,14 @@ static int source_read(Source *s, void *buf, size_t n, size_t *got,
     gz_message(s->gz, &errnum);
     if (errnum != Z_OK && errnum != Z_STREAM_END) return source_error(s, err, errlen);
     return 1;
+}
+
+/* The n <= 2 bytes just read go back, to be read again. */
+static void source_unread(Source *s, const unsigned char *b, size_t n)
+{
+    memcpy(s->back, b, n);
+    s->nback = n;
+    s->consumed -= n;
 }
 
 /* Plain files only: bytes on disk not yet read, or -1 when unknown. */
@@ -343,15 +348,18 @@ static long csv_parse_line(Csv *c, const char *p, const char *stop, long line, i
     }
 }
 
-/* A header is a first line in which no field is a number: "x1,x2,label".  A
- * line mixing numbers and words is a broken data row, reported as such. */
+/* A header is a first line in which no field is a number and some field is
+ * a word: "x1,x2,label".  A line mixing numbers and words is a broken data
+ * row, and ",," a row of empty values, reported as such. */
 static int csv_is_header(const char *p, const char *stop)
 {
+    int words = 0;
     for (;;) {
         float v;
         int verdict = parse_field(&p, stop, &v);
         if (verdict == NUM_OK || verdict == NUM_NONFINITE || verdict == NUM_RANGE) return 0;
-        if (p == stop) return 1;
+        words += verdict == NUM_BAD;
+        if (p == stop) return words > 0;
         p++;
     }
 }
@@ -779,13 +787,6 @@ static void put_raw(void *out, size_t at, const unsigned char *b, size_t n)
     memcpy((unsigned char *)out + at, b, n);
 }
 
-static int idx_open(Source *s, const char *path, IdxHeader *h, char *err, size_t errlen)
-{
-    if (!source_open(s, path, err, errlen)) return 0;
-    if (idx_read_header(s, h, err, errlen)) return 1;
-    source_close(s);
-    return 0;
-}
 
 static int labels_to_truth(const Source *s, const unsigned char *labels, int n,
                            const LcDataSpec *spec, LcData *d, char *err, size_t errlen)
@@ -838,19 +839,19 @@ static int idx_read_labels(Source *s, const IdxHeader *h, const LcDataSpec *spec
     return ok;
 }
 
-/* Both headers are checked before any bulk read, so a wrong labels file is
+/* img is open; both headers are checked before any bulk read, so a wrong labels file is
  * reported at once rather than after decompressing 47 MB of images. */
 static int idx_load(Source *img, Source *lab, const char *labels_path, const LcDataSpec *spec,
                     LcData *d, char *err, size_t errlen)
 {
     IdxHeader hi, hl;
-    if (!idx_open(img, img->path, &hi, err, errlen)) return 0;
+    if (!idx_read_header(img, &hi, err, errlen)) return 0;
     if (!idx_check_images(img, &hi, spec, err, errlen)) return 0;
     if (!labels_path && !spec->truth_optional)
-        return lc_fail(err, errlen, "%s: error: IDX images carry no truth: give the labels file too (--labels)",
-                    img->path);
+        return lc_fail(err, errlen, "%s: error: IDX images carry no truth: give the labels file too (%s)",
+                    img->path, spec->labels_option ? spec->labels_option : "--labels");
     if (labels_path) {
-        if (!idx_open(lab, labels_path, &hl, err, errlen)) return 0;
+        if (!source_open(lab, labels_path, err, errlen) || !idx_read_header(lab, &hl, err, errlen)) return 0;
         if (!idx_check_labels(lab, &hl, img, hi.dims[0], err, errlen)) return 0;
     }
     d->in = spec->in;
@@ -866,8 +867,7 @@ int lc_load_idx(const char *images_path, const char *labels_path,
     memset(d, 0, sizeof *d);
     memset(&img, 0, sizeof img);
     memset(&lab, 0, sizeof lab);
-    img.path = images_path;
-    if (!check_spec(images_path, spec, err, errlen)) return 0;
+    if (!check_spec(images_path, spec, err, errlen) || !source_open(&img, images_path, err, errlen)) return 0;
     ok = idx_load(&img, &lab, labels_path, spec, d, err, errlen);
     source_close(&img);
     source_close(&lab);
@@ -877,31 +877,32 @@ int lc_load_idx(const char *images_path, const char *labels_path,
 
 /* ---------------------------------------------------------------- dispatch */
 
-/* IDX starts with two zero bytes, which no text file does. */
-static int sniff_idx(const char *path, int *is_idx, char *err, size_t errlen)
-{
-    Source s;
-    unsigned char head[2];
-    size_t got;
-    int ok;
-    if (!source_open(&s, path, err, errlen)) return 0;
-    ok = source_read(&s, head, sizeof head, &got, err, errlen);
-    *is_idx = ok && got == 2 && head[0] == 0 && head[1] == 0;
-    source_close(&s);
-    return ok;
-}
-
+/* IDX starts with two zero bytes, which no text file does; the file is
+ * read once, from the bytes that told which it is (after gunzip). */
 int lc_load_data(const char *path, const char *labels_path,
                  const LcDataSpec *spec, LcData *d, char *err, size_t errlen)
 {
-    int is_idx = 0;
+    Source s, lab;
+    unsigned char head[2];
+    size_t got;
+    int ok;
     memset(d, 0, sizeof *d);
-    if (!sniff_idx(path, &is_idx, err, errlen)) return 0;
-    if (is_idx) return lc_load_idx(path, labels_path, spec, d, err, errlen);
-    if (labels_path)
-        return lc_fail(err, errlen, "%s: error: a labels file is for IDX images; this is a CSV file, "
-                    "whose rows carry the truth", path);
-    return lc_load_csv(path, spec, d, err, errlen);
+    memset(&lab, 0, sizeof lab);
+    if (!check_spec(path, spec, err, errlen) || !source_open(&s, path, err, errlen)) return 0;
+    ok = source_read(&s, head, sizeof head, &got, err, errlen);
+    if (ok) source_unread(&s, head, got);
+    if (ok && got == 2 && head[0] == 0 && head[1] == 0) {
+        ok = idx_load(&s, &lab, labels_path, spec, d, err, errlen);
+        source_close(&lab);
+        if (!ok) lc_data_free(d);
+    } else if (ok && labels_path) {
+        ok = lc_fail(err, errlen, "%s: error: a labels file is for IDX images; this is a CSV file, "
+                     "whose rows carry the truth", path);
+    } else if (ok) {
+        ok = csv_load_source(&s, spec, d, err, errlen);
+    }
+    source_close(&s);
+    return ok;
 }
 
 void lc_data_free(LcData *d)

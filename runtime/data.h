@@ -25,6 +25,7 @@ typedef struct {
     int classes;     /* > 0: the truth is ONE class index in [0, classes) per
                         sample, expanded to a one-hot row of `out` floats */
     int truth_optional; /* predict: rows may carry the input only */
+    const char *labels_option; /* the option naming the labels, for messages (NULL: --labels) */
 } LcDataSpec;
 
 /* CSV: numbers separated by commas, optional header line (a first line that
@@ -39,7 +40,8 @@ int lc_load_csv(const char *path, const LcDataSpec *spec, LcData *d,
 int lc_load_idx(const char *images_path, const char *labels_path,
                 const LcDataSpec *spec, LcData *d, char *err, size_t errlen);
 
-/* Chooses by content: IDX magic (plain or gzip) or CSV. */
+/* Chooses by content: IDX magic (plain or gzip) or CSV.  The file is opened
+ * and read once, so it may be a pipe, a FIFO or /dev/stdin. */
 int lc_load_data(const char *path, const char *labels_path,
                  const LcDataSpec *spec, LcData *d, char *err, size_t errlen);
 

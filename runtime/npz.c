@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -713,6 +714,13 @@ static int load_entry(const Zip *z, const Entry *en, const LcTensorInfo *t, floa
         ok = lc_fail(z->err, z->errlen, "%s: error: array '%s': %llu bytes of data for %ld values of %d bytes",
                   z->path, array, (unsigned long long)(en->usize - at), t->size, h.itemsize);
     if (ok) convert(npy + at, &h, t, out);
+    /* after conversion: a float64 beyond the float range is an infinity now */
+    for (long k = 0; ok && k < t->size; k++)
+        if (!isfinite(out[k]))
+            ok = lc_fail(z->err, z->errlen, "%s: error: array '%s' holds %s at index %ld (of %ld)%s; "
+                      "weights must be finite numbers", z->path, array,
+                      isnan(out[k]) ? "nan" : out[k] < 0 ? "-inf" : "inf", k, t->size,
+                      h.itemsize == 8 && !isnan(out[k]) ? " as a float" : "");
     free(buf);
     return ok;
 }
@@ -765,32 +773,55 @@ int lc_npz_load_bytes(const char *path, const unsigned char *bytes, size_t n,
     return ok;
 }
 
+/* The most bytes an archive of these tensors can take as numpy writes it
+ * (float64, ZIP64 extras, the largest header and comment), and 16 MiB of
+ * room for arrays that are not the model's, which the message names: the
+ * bound of a stream, whose size nobody announces. */
+static size_t stream_bound(const LcTensorInfo *t, int nt)
+{
+    uint64_t total = ZIP64_END_SIZE + ZIP64_LOCATOR_SIZE + ZIP_END_SIZE + 0xffff + ((uint64_t)16 << 20);
+    for (int i = 0; i < nt; i++)
+        total += ZIP_LOCAL_SIZE + ZIP_CENTRAL_SIZE + 2 * (strlen(t[i].name) + 4 + 64) + NPY_MAX_HEADER + 12 +
+                 8 * (uint64_t)t[i].size;
+    return total < LC_NPZ_MAX_FILE ? (size_t)total : LC_NPZ_MAX_FILE;
+}
+
+int lc_npz_load_from(LcInput *in, unsigned char **bytes, size_t *n, const LcTensorInfo *t, int nt,
+                     float *params, char *err, size_t errlen)
+{
+    const char *path = in->path;
+    if (!check_table(path, t, nt, err, errlen)) return 0;
+    size_t max = stream_bound(t, nt);
+    if (in->size >= 0 && (uint64_t)in->size > LC_NPZ_MAX_FILE)
+        return lc_fail(err, errlen, "%s: error: too large for a .npz of weights (%lld bytes; the limit is %zu)",
+                       path, in->size, LC_NPZ_MAX_FILE);
+    if (in->size >= 0) max = (size_t)in->size;
+    /* an archive starts with a local header: anything else (/dev/zero) is
+     * refused before it is read on */
+    if (*n >= 4 && lc_get_le(*bytes, 4) != ZIP_LOCAL_SIG && in->size < 0)
+        return lc_fail(err, errlen, "%s: error: not a NumPy .npz archive", path);
+    if (!lc_input_read_rest(in, bytes, n, max, err, errlen)) return 0;
+    if (*n > max && in->size >= 0)
+        return lc_fail(err, errlen, "%s: error: the file grew while being read", path);
+    if (*n > max)
+        return lc_fail(err, errlen, "%s: error: more than %zu bytes: larger than any .npz of this "
+                       "model's weights", path, max);
+    return lc_npz_load_bytes(path, *bytes, *n, t, nt, params, err, errlen);
+}
+
 int lc_npz_load(const char *path, const LcTensorInfo *t, int nt, float *params,
                 char *err, size_t errlen)
 {
-    if (!check_table(path, t, nt, err, errlen)) return 0;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return lc_fail(err, errlen, "%s: error: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    int ok = 1;
-    if (fstat(fd, &st) != 0) ok = lc_fail(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
-    else if (S_ISDIR(st.st_mode)) ok = lc_fail(err, errlen, "%s: error: is a directory, not a .npz file", path);
-    else if (!S_ISREG(st.st_mode)) ok = lc_fail(err, errlen, "%s: error: not a regular file", path);
-    else if ((uint64_t)st.st_size > LC_NPZ_MAX_FILE)
-        ok = lc_fail(err, errlen, "%s: error: too large for a .npz of weights (%lld bytes; the limit is %zu)",
-                  path, (long long)st.st_size, LC_NPZ_MAX_FILE);
-    unsigned char *b = NULL;
-    size_t n = ok ? (size_t)st.st_size : 0, got = 0;
-    if (ok && !(b = malloc(n ? n : 1))) ok = lc_fail(err, errlen, "%s: error: out of memory", path);
-    while (ok && got < n) {
-        ssize_t r = read(fd, b + got, n - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) ok = lc_fail(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
-        else if (r == 0) ok = lc_fail(err, errlen, "%s: error: the file shrank while being read", path);
-        else got += (size_t)r;
+    LcInput in;
+    unsigned char *bytes = malloc(4);
+    size_t n = 0;
+    if (!bytes) return lc_fail(err, errlen, "%s: error: out of memory", path);
+    int ok = lc_input_open(&in, path, ".npz file", err, errlen);
+    if (ok) {
+        ok = lc_input_read(&in, bytes, 4, &n, err, errlen) &&
+             lc_npz_load_from(&in, &bytes, &n, t, nt, params, err, errlen);
+        lc_input_close(&in);
     }
-    close(fd);
-    if (ok) ok = lc_npz_load_bytes(path, b, n, t, nt, params, err, errlen);
-    free(b);
+    free(bytes);
     return ok;
 }

@@ -9,7 +9,9 @@
  * to float), either byte order, C or Fortran order, ZIP64 fields.  The archive
  * must hold exactly the model's tensors: a missing array, an extra one or a
  * wrong shape is refused naming the array, as load_state_dict(strict=True)
- * does.  Everything is checked before a value goes into params, so a refused
+ * does.  A value that is not finite after conversion to float (NaN, an
+ * infinity, a float64 beyond the float range) is refused naming the array.
+ * Everything is checked before a value goes into params, so a refused
  * file leaves the model as it was.  Saving builds the archive in memory and
  * writes it atomically (temporary file, fsync, rename).
  *
@@ -26,6 +28,12 @@ int lc_npz_save(const char *path, const LcTensorInfo *t, int nt, const float *pa
                 char *err, size_t errlen);
 int lc_npz_load(const char *path, const LcTensorInfo *t, int nt, float *params,
                 char *err, size_t errlen);
+/* lc_npz_load of a file opened already, whose first *n bytes have been read
+ * into *bytes (malloc'd; grown to the whole archive, which the caller frees).
+ * A regular file may take LC_NPZ_MAX_FILE bytes; a stream (pipe, FIFO) as
+ * many as an archive of these tensors can. */
+int lc_npz_load_from(LcInput *in, unsigned char **bytes, size_t *n, const LcTensorInfo *t, int nt,
+                     float *params, char *err, size_t errlen);
 
 /* lc_npz_load on an archive already in memory; path only names it in
  * messages.  (The fuzz target uses it.) */

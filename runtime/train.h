@@ -19,7 +19,7 @@ typedef struct {
     void *state;                 /* the model's NAME_t */
     int in, out, batch;
     LcMetric metric;
-    long nparams;
+    long nparams, ngrads;        /* floats of params (every weight) and grads (the trainable ones) */
     float *params, *grads;
     const float *output;         /* the output layer's stored outputs, [batch, out] */
     void (*init)(void *m, uint64_t seed);
@@ -33,6 +33,10 @@ typedef struct {
     /* optional (may be NULL): reseeds the dropout masks; under MPI each rank
      * gets its own stream, so that the ranks' masks are not copies of one another */
     void (*set_rng)(void *m, uint64_t seed);
+    /* optional (may be NULL): after a training step whose loss is not
+     * finite, the first layer in forward order whose stored output (of the
+     * n samples) holds a NaN or an infinity, or NULL when none does */
+    const char *(*nonfinite_layer)(void *m, const float *x, int n);
 } LcNet;
 
 typedef struct {
@@ -47,6 +51,7 @@ typedef struct {
     int ntensors;
     int progress;                /* a live progress bar (stderr is a terminal) */
     FILE *out;                   /* where epoch lines go */
+    const char *out_name;        /* its name, for a failed write ("standard output") */
 } LcTrainOptions;
 
 typedef struct {
@@ -57,7 +62,13 @@ typedef struct {
     long *confusion;             /* [classes][classes] (truth, predicted), argmax only; caller frees */
 } LcEval;
 
-/* Returns 0 with a message in err when saving or logging fails.
+/* Returns 0 with a message in err when saving, logging or writing to out
+ * fails, or when training diverges: the loss of a step (checked after every
+ * step; under MPI, the epoch's) or a weight (checked after every epoch) is
+ * NaN or infinite.  Training then stops (the message names the epoch, the
+ * step and the layer, or the weight); non-finite weights are never saved,
+ * so the save path keeps its old file or the last checkpoint, whose weights
+ * were finite.
  *
  * Under MPI (runtime/dist.h, `make MPI=1`, run with mpirun) lc_train and
  * lc_evaluate are collective: every rank calls them with the same data and
@@ -69,8 +80,9 @@ typedef struct {
 int lc_train(LcNet *net, const LcData *train, const LcTrainOptions *o, char *err, size_t errlen);
 void lc_evaluate(LcNet *net, const LcData *d, int want_confusion, LcEval *r);
 void lc_print_eval(FILE *out, const LcEval *r, LcMetric metric);
-/* One line per sample: the outputs, comma-separated, %.9g (exact for float). */
-void lc_predict(LcNet *net, const LcData *d, FILE *out);
+/* One line per sample: the outputs, comma-separated, %.9g (exact for float).
+ * Returns 0 (errno set) as soon as a write to out fails. */
+int lc_predict(LcNet *net, const LcData *d, FILE *out);
 
 
 #endif

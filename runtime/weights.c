@@ -13,10 +13,12 @@
 #include "weights.h"
 
 #include "files.h"
+#include "npz.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,6 +268,12 @@ int lc_weights_save(const char *path, const LcTensorInfo *t, int nt,
     unsigned char *table;
     int ok;
     if (!model_layout(path, t, nt, nparams, &table_bytes, &file_bytes, err, errlen)) return 0;
+    /* a file that no load would accept is never written over a good one */
+    for (int i = 0; i < nt; i++)
+        for (long k = 0; k < t[i].size; k++)
+            if (!isfinite(params[t[i].offset + k]))
+                return lc_fail(err, errlen, "%s: error: cannot save weights: tensor '%s' holds %s at index %ld",
+                               path, t[i].name, isnan(params[t[i].offset + k]) ? "nan" : "an infinity", k);
     table = encode_table(t, nt, table_bytes);
     if (!table) return lc_fail(err, errlen, "%s: error: cannot save weights: out of memory", path);
     SaveJob job = { t, nt, params, table, table_bytes, file_bytes };
@@ -294,74 +302,48 @@ typedef struct {
     size_t errlen;
 } WeightsFile;
 
-static int read_all(int fd, unsigned char *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return errno;
-        if (r == 0) return EIO;   /* the file shrank under us */
-        got += (size_t)r;
-    }
-    return 0;
-}
-
 static int is_magic_prefix(const unsigned char *b, size_t n)
 {
     return memcmp(b, LYW_MAGIC, n) == 0;
 }
 
-/* The magic comes first so that any other file is refused after 4 bytes,
- * however big it is. */
-static int check_magic(const char *path, int fd, size_t n, char *err, size_t errlen)
-{
-    unsigned char b[4];
-    size_t k = n < 4 ? n : 4;
-    int error = read_all(fd, b, k);
-    if (error) return lc_fail(err, errlen, "%s: error: cannot read: %s", path, strerror(error));
-    if (!is_magic_prefix(b, k))
-        return lc_fail(err, errlen, "%s: error: not a layerc weights file", path);
-    if (n < LYW_MIN_SIZE)
-        return lc_fail(err, errlen, "%s: error: truncated: %zu bytes, expected at least %u",
-                    path, n, LYW_MIN_SIZE);
-    return 1;
-}
+/* A stream (pipe, FIFO) does not say its size: it may bring this model's
+ * file and some room for another model's, whose table the message names;
+ * past that it is refused unread rather than held in memory. */
+#define STREAM_SLACK ((size_t)16 << 20)
 
-static int open_weights(const char *path, int *fd, size_t *n, char *err, size_t errlen)
-{
-    struct stat st;
-    *fd = open(path, O_RDONLY);
-    if (*fd < 0) return lc_fail(err, errlen, "%s: error: cannot open: %s", path, strerror(errno));
-    if (fstat(*fd, &st) != 0)
-        return lc_fail(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) return lc_fail(err, errlen, "%s: error: is a directory, not a weights file", path);
-    if (!S_ISREG(st.st_mode)) return lc_fail(err, errlen, "%s: error: not a regular file", path);
-    if ((unsigned long long)st.st_size > SIZE_MAX / 2)
-        return lc_fail(err, errlen, "%s: error: too large for a weights file", path);
-    *n = (size_t)st.st_size;
-    return 1;
-}
-
-/* The whole file in memory, once it is known to start like a weights file. */
-static int read_weights_file(const char *path, unsigned char **bytes, size_t *n,
+/* The whole file in memory, read on from the *n bytes of *bytes.  The magic
+ * comes first, so that any other file is refused after 4 bytes, however
+ * big it is. */
+static int read_weights_file(LcInput *in, unsigned char **bytes, size_t *n, size_t expected,
                              char *err, size_t errlen)
 {
-    int fd, ok, error;
-    *bytes = NULL;
-    ok = open_weights(path, &fd, n, err, errlen) && check_magic(path, fd, *n, err, errlen);
-    if (ok && !(*bytes = malloc(*n)))
-        ok = lc_fail(err, errlen, "%s: error: out of memory", path);
-    if (ok && lseek(fd, 0, SEEK_SET) != 0)
-        ok = lc_fail(err, errlen, "%s: error: cannot read: %s", path, strerror(errno));
-    if (ok && (error = read_all(fd, *bytes, *n)) != 0)
-        ok = lc_fail(err, errlen, "%s: error: cannot read: %s", path, strerror(error));
-    if (fd >= 0) close(fd);
-    if (!ok) {
-        free(*bytes);
-        *bytes = NULL;
+    const char *path = in->path;
+    size_t max = expected + STREAM_SLACK, got;
+    if (*n < 4) {
+        unsigned char *b = realloc(*bytes, 4);
+        if (!b) return lc_fail(err, errlen, "%s: error: out of memory", path);
+        *bytes = b;
+        if (!lc_input_read(in, b + *n, 4 - *n, &got, err, errlen)) return 0;
+        *n += got;
     }
-    return ok;
+    if (!is_magic_prefix(*bytes, *n < 4 ? *n : 4))
+        return lc_fail(err, errlen, "%s: error: not a layerc weights file", path);
+    if (in->size >= 0) {
+        if ((unsigned long long)in->size > SIZE_MAX / 2)
+            return lc_fail(err, errlen, "%s: error: too large for a weights file", path);
+        max = (size_t)in->size;
+    }
+    if (!lc_input_read_rest(in, bytes, n, max, err, errlen)) return 0;
+    if (*n > max && in->size >= 0)
+        return lc_fail(err, errlen, "%s: error: the file grew while being read", path);
+    if (*n > max)
+        return lc_fail(err, errlen, "%s: error: these weights are for another model: more than %zu bytes, "
+                       "where this model's take %zu", path, max, expected);
+    if (*n < LYW_MIN_SIZE)
+        return lc_fail(err, errlen, "%s: error: truncated: %zu bytes, expected at least %u",
+                    path, *n, LYW_MIN_SIZE);
+    return 1;
 }
 
 /* A cut file also fails the CRC; the size in the header tells the two apart
@@ -527,32 +509,79 @@ static void decode_values(const WeightsFile *f, const LcTensorInfo *t, int nt, f
             params[t[i].offset + k] = bits_float((uint32_t)lc_get_le(p, 4));
 }
 
+/* Every value must be a finite number: a NaN or an infinity (a diverged
+ * run's weights) is refused by name, and nothing is loaded. */
+static int check_finite(const WeightsFile *f, const LcTensorInfo *t, int nt)
+{
+    const unsigned char *p = f->bytes + f->at;
+    for (int i = 0; i < nt; i++)
+        for (long k = 0; k < t[i].size; k++, p += 4) {
+            uint32_t u = (uint32_t)lc_get_le(p, 4);
+            if ((u & 0x7f800000u) != 0x7f800000u) continue;
+            return lc_fail(f->err, f->errlen, "%s: error: tensor '%s' holds %s at index %ld (of %ld); "
+                        "weights must be finite numbers", f->path, t[i].name,
+                        u & 0x007fffffu ? "nan" : u >> 31 ? "-inf" : "inf", k, t[i].size);
+        }
+    return 1;
+}
+
 static int load_checked(WeightsFile *f, const LcTensorInfo *t, int nt, float *params)
 {
     FileTensor *ft = NULL;
     uint32_t nft = 0;
     int ok = check_integrity(f) && parse_table(f, &ft, &nft) &&
-             compare_tables(f, ft, nft, t, nt);
+             compare_tables(f, ft, nft, t, nt) && check_finite(f, t, nt);
     if (ok) decode_values(f, t, nt, params);
     free(ft);
     return ok;
 }
 
-int lc_weights_load(const char *path, const LcTensorInfo *t, int nt,
-                    float *params, long nparams, char *err, size_t errlen)
+int lc_weights_load_from(LcInput *in, unsigned char **bytes, size_t *n, const LcTensorInfo *t, int nt,
+                         float *params, long nparams, char *err, size_t errlen)
 {
     size_t table_bytes, file_bytes;
     WeightsFile f;
-    unsigned char *bytes;
-    int ok;
     memset(&f, 0, sizeof f);
-    if (!model_layout(path, t, nt, nparams, &table_bytes, &file_bytes, err, errlen)) return 0;
-    if (!read_weights_file(path, &bytes, &f.n, err, errlen)) return 0;
-    f.path = path;
-    f.bytes = bytes;
+    if (!model_layout(in->path, t, nt, nparams, &table_bytes, &file_bytes, err, errlen)) return 0;
+    if (!read_weights_file(in, bytes, n, file_bytes, err, errlen)) return 0;
+    f.path = in->path;
+    f.bytes = *bytes;
+    f.n = *n;
     f.err = err;
     f.errlen = errlen;
-    ok = load_checked(&f, t, nt, params);
+    return load_checked(&f, t, nt, params);
+}
+
+int lc_weights_load(const char *path, const LcTensorInfo *t, int nt,
+                    float *params, long nparams, char *err, size_t errlen)
+{
+    LcInput in;
+    unsigned char *bytes = NULL;
+    size_t n = 0;
+    if (!lc_input_open(&in, path, "weights file", err, errlen)) return 0;
+    int ok = lc_weights_load_from(&in, &bytes, &n, t, nt, params, nparams, err, errlen);
+    lc_input_close(&in);
+    free(bytes);
+    return ok;
+}
+
+int lc_params_load(const char *path, const LcTensorInfo *t, int nt, float *params, long nparams,
+                   char *err, size_t errlen)
+{
+    LcInput in;
+    unsigned char *bytes = malloc(4);
+    size_t n = 0;
+    int ok = bytes != NULL;
+    if (!ok) return lc_fail(err, errlen, "%s: error: out of memory", path);
+    ok = lc_input_open(&in, path, "weights file", err, errlen);
+    if (ok) {
+        ok = lc_input_read(&in, bytes, 4, &n, err, errlen);
+        if (ok && n >= 2 && bytes[0] == 'P' && bytes[1] == 'K')
+            ok = lc_npz_load_from(&in, &bytes, &n, t, nt, params, err, errlen);
+        else if (ok)
+            ok = lc_weights_load_from(&in, &bytes, &n, t, nt, params, nparams, err, errlen);
+        lc_input_close(&in);
+    }
     free(bytes);
     return ok;
 }

@@ -5,8 +5,21 @@
 #   torch: python3-torch and python3-numpy (test-only)
 #   qemu:  qemu-user, to run layerc on an emulated CPU without AVX (test-only)
 #   bench: OpenBLAS with its pthread build, for PyTorch and the sgemm peak
+#   test:  everything `make test` uses, so that no group of the suite is left
+#          out on a fresh machine (a group that cannot run fails)
+# When everything is there this costs one dpkg-query; apt-get runs only
+# when something is missing.
 set -e
 need=""
+
+# The packages of the list that are not installed.
+missing() {
+    installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "$@" 2>/dev/null | awk '$2 == "ii" { print $1 }')
+    for p in "$@"; do
+        case " $(echo $installed) " in *" $p "*) ;; *) echo "$p" ;; esac
+    done
+}
+
 case "$1" in
 build)
     command -v flex  >/dev/null 2>&1 || need="$need flex"
@@ -27,6 +40,26 @@ qemu)
 bench)
     ls /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas*.so* >/dev/null 2>&1 ||
         ls /usr/lib/*/openblas-pthread/libopenblas*.so* >/dev/null 2>&1 || need="$need libopenblas0-pthread"
+    ;;
+test)
+    # the build, the reference implementations (PyTorch, NumPy), the data, the
+    # tools the groups drive (Graphviz, Open MPI, groff, clang and tcc for the
+    # generated C, QEMU and the ARM toolchain, ONNX and protobuf-c, gnuplot)
+    if ! command -v dpkg-query >/dev/null 2>&1; then
+        echo "layerc: tests/deps.sh test needs Debian's dpkg and apt-get; install by hand what README.md lists" >&2
+        exit 1
+    fi
+    need=$(missing flex bison tcc libtcc-dev zlib1g-dev clang \
+        python3-torch python3-numpy dataset-fashion-mnist graphviz \
+        libopenmpi-dev openmpi-bin groff-base \
+        qemu-system-arm qemu-user gcc-arm-none-eabi libnewlib-arm-none-eabi \
+        libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata python3-onnx gnuplot-nox)
+    need=$(echo $need)
+    [ -n "$need" ] && need=" $need"
+    ;;
+*)
+    echo "usage: sh tests/deps.sh build|demo|torch|qemu|bench|test" >&2
+    exit 2
     ;;
 esac
 [ -z "$need" ] && exit 0

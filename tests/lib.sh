@@ -34,3 +34,18 @@ same_numbers() {
 
 # sanitizer_report FILE: the file holds an ASan/UBSan/LSan report.
 sanitizer_report() { grep -q 'AddressSanitizer\|runtime error\|LeakSanitizer' "$1"; }
+
+# device NAME: a character device that acts as /dev/NAME (null or full), for
+# a test that gives one as an output path.  As root it is a node of its own
+# in $tmp, so that a broken layerc that replaces its output with a file
+# destroys that node, not the machine's /dev/NAME (only root could do that,
+# and only root may make a node).
+device() {
+    case $1 in null) mm="1 3" ;; full) mm="1 7" ;; *) return 1 ;; esac
+    # shellcheck disable=SC2086
+    if mknod "$tmp/dev.$1" c $mm 2> /dev/null && { [ $1 = full ] || : > "$tmp/dev.$1"; } 2> /dev/null; then
+        echo "$tmp/dev.$1"
+    else
+        echo "/dev/$1"
+    fi
+}

@@ -11,7 +11,7 @@ for m in samples/*.lyr; do
         "$LAYERC" "$m" $flag -o "$tmp/$name.c" 2>/dev/null
         result $? "layerc $m $flag"
         for cc in $compilers; do
-            command -v $cc >/dev/null || { echo "note: $cc not installed"; continue; }
+            command -v $cc >/dev/null || { bad "$cc is not installed (sh tests/deps.sh test)"; continue; }
             case $cc in
             tcc) flags="-Wall -Werror" ;;
             *) flags="-std=c99 -Wall -Wextra -pedantic -Werror -O1" ;;

@@ -61,6 +61,8 @@ if [ -f $D/t10k-images-idx3-ubyte.gz ]; then
     printf 'model s;\ninput x[100];\nlayer h = dense(x, 10);\noutput p = softmax(h);\nloss cross_entropy(p);\n' > "$tmp/s.lyr"
     expect_fail "images of the wrong size" "784|100" train "$tmp/s.lyr" $D/t10k-images-idx3-ubyte.gz \
         --labels $D/t10k-labels-idx1-ubyte.gz
+else
+    bad "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): IDX cases not checked"
 fi
 
 # weights

@@ -42,7 +42,7 @@ printf 'model m;\ninput x[1000000];\noutput y = dense(x, 1000);\nloss mse(y);\n'
 refuse "weights over the memory limit" 1 "weights.lyr:3:12: error: the weights of the model are too large" -- "$tmp/weights.lyr" -o "$tmp/out.c"
 
 printf 'model m;\ninput x[4000000];\noutput y = relu(x);\nloss mse(y);\ntrain { batch = 256; }\n' > "$tmp/state.lyr"
-refuse "state over the memory limit" 1 "state.lyr: error: the model needs about 22.9 GiB of state at batch 256; the limit is 2 GiB" -- "$tmp/state.lyr" -o "$tmp/out.c"
+refuse "state over the memory limit" 1 "state.lyr: error: the model needs about 3.8 GiB of state at batch 256; the limit is 2 GiB" -- "$tmp/state.lyr" -o "$tmp/out.c"
 
 # --batch is applied after the checker has sized the state: it must be sized again
 printf 'model m;\ninput x[100000];\noutput y = relu(x);\nloss mse(y);\n' > "$tmp/small.lyr"

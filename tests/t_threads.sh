@@ -134,6 +134,8 @@ if command -v tcc >/dev/null 2>&1; then
     "$tmp/t3/mix.tcc" 6 "$tmp/t3/mix.tcc.out" && "$tmp/t1/mix.tcc" 6 "$tmp/t1/mix.tcc.out" &&
     "$tmp/check" blocks "$tmp/t1/mix.tcc.out" "$tmp/t3/mix.tcc.out" 1e-5 > "$tmp/c.out" 2>&1
     result $? "mix: C written with --threads 3 builds with tcc, runs in line, = without: $(head -3 "$tmp/cc.err") $(cat "$tmp/c.out")"
+else
+    bad "tcc is not installed (apt-get install tcc)"
 fi
 
 # ---- the option ----

@@ -10,7 +10,7 @@ check() { name=$1; shift; if "$@"; then ok; else bad "$name"; fi; }
 
 have_dot=
 command -v dot >/dev/null 2>&1 && have_dot=1
-[ -n "$have_dot" ] || echo "note: Graphviz's dot is not installed; DOT syntax, SVG and PNG checks skipped"
+[ -n "$have_dot" ] || bad "Graphviz's dot is not installed (apt-get install graphviz): DOT syntax, SVG and PNG not checked"
 
 # ---- graph and summary, for every sample
 for model in samples/*.lyr; do
@@ -160,7 +160,7 @@ if [ -f "$man" ]; then
             check "the man page has a $section section" grep -q "^$section" "$tmp/man.txt"
         done
     else
-        echo "note: groff is not installed; the man page is not rendered"
+        bad "groff is not installed (apt-get install groff-base): the man page is not rendered"
     fi
 else
     bad "docs/layerc.1 is missing"
@@ -171,7 +171,7 @@ npz=$BUILD/tests/test_npz
 if [ ! -x "$npz" ]; then
     bad "$npz is not built"
 elif ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
-    echo "note: numpy is not installed for /usr/bin/python3 (apt-get install python3-numpy); NumPy interop skipped"
+    bad "numpy is not installed for /usr/bin/python3 (apt-get install python3-numpy): NumPy interop not checked"
 else
     "$npz" --save "$tmp/w.npz" && ok || bad "test_npz --save"
     /usr/bin/python3 - "$tmp/w.npz" > "$tmp/py.out" 2>&1 <<'EOF'
@@ -229,9 +229,9 @@ fi
 
 # ---- layerc export and --weights FILE.npz, once the command line has them
 if ! grep -q "layerc export" "$tmp/help"; then
-    echo "note: 'layerc export' is not in --help yet; export checks skipped"
+    bad "'layerc export' is not in --help"
 elif ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
-    echo "note: numpy is not installed for /usr/bin/python3; export checks skipped"
+    bad "numpy is not installed for /usr/bin/python3: export not checked"
 else
     "$LAYERC" train samples/xor.lyr samples/xor.csv --epochs 20 --quiet --save "$tmp/xor.lyw" >/dev/null
     "$LAYERC" export samples/xor.lyr --weights "$tmp/xor.lyw" --npz "$tmp/xor.npz" 2>"$tmp/err"

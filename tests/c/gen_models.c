@@ -65,7 +65,7 @@ static int step(int x, int *weights)
     case 1: return add(s, "relu(l%d)", x, 0, 0);
     case 2: return add(s, "leaky_relu(l%d, alpha=0.2)", x, 0, 0);
     case 3: return add(s, "sigmoid(l%d)", x, 0, 0);
-    case 4: return add(s, "tanh(l%d)", x, 0, 0);
+    case 4: return add(s, rnd(2) ? "tanh(l%d)" : "elu(l%d, alpha=0.7)", x, 0, 0);
     case 5: return add(s, "softmax(l%d)", x, 0, 0);
     case 6: { /* a sibling of the same size, then add or mul: not a chain */
         Shape o = s;

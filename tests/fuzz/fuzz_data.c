@@ -46,6 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     spec.out = 1 + (data[1] & 7);
     spec.classes = (data[1] & 8) ? spec.out : 0;
     spec.truth_optional = (data[1] & 16) != 0;
+    spec.labels_option = NULL;
     size_t nlabels = data[2];
     data += 3, size -= 3;
     if (nlabels > size) nlabels = size;

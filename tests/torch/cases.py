@@ -11,7 +11,9 @@ import zlib
 
 import numpy as np
 
-from netdef import Net, prod
+import torch.nn.functional as F
+
+from netdef import Net, elementwise, prod
 
 
 class Case:
@@ -168,6 +170,9 @@ def op_cases():
     C.append(case("leaky_relu_-1.5", "leaky_relu with a negative alpha (-1.5)", act("leaky_relu", alpha=-1.5), 5))
     C.append(case("sigmoid", "sigmoid inside the graph (not fused with a loss)", act("sigmoid"), 5, quick=True))
     C.append(case("tanh", "tanh", act("tanh"), 5, quick=True))
+    elementwise("elu", lambda x, o: F.elu(x, float(o.get("alpha", 1.0))))
+    C.append(case("elu", "elu with the default alpha=1", act("elu"), 6, quick=True))
+    C.append(case("elu_0.5", "elu(alpha=0.5)", act("elu", alpha=0.5), 5))
 
     def softmax_mse():
         net = mk("m_softmax_mse", [5], lr=0.5)
@@ -495,6 +500,18 @@ def opt_cases():
         tag = "_".join(f"{k}{v}" for k, v in hp.items()) or "default"
         C.append(case(f"{opt}_{tag}", f"{opt}({label}) = torch.optim.{'SGD' if opt == 'sgd' else 'Adam'}, "
                       f"{loss}", build, 5, quick=quick))
+    for opt, hp in (("sgd", dict(lr=0.1, momentum=0.9, weight_decay=0.02)), ("adam", dict(lr=0.05))):
+        def layer_decay(opt=opt, hp=hp):
+            net = mk(f"m_decay_{opt}", [1, 6, 6])
+            net.optimizer = (opt, hp)
+            net.layer("c", "conv2d", "x", 3, kernel=3, decay=0.3)
+            net.layer("r", "relu", "c")
+            net.layer("h", "dense", "r", 7, decay=0.5)
+            net.layer("t", "tanh", "h")
+            head(net, "t", "mse", 3, "p")
+            return net
+        C.append(case(f"layer_decay_{opt}", f"decay= on a conv2d and a dense kernel (their biases and the head "
+                      f"keep {opt}'s weight_decay): torch parameter groups", layer_decay, 4, quick=True))
     return C
 
 

@@ -11,7 +11,7 @@
  *          forward of the n samples at once              [n * OUT]
  *          forward of each sample alone                  [n * OUT]
  *          loss of the batch forward                     [1]
- *          grads after backward                          [NPARAMS]
+ *          grads after backward, in params' layout       [NPARAMS]
  *          per train_step: its loss [1], grads [NPARAMS], params [NPARAMS]
  */
 #include <stdio.h>
@@ -28,6 +28,19 @@ static F(_t) m;
 static void put(FILE *f, const float *p, size_t n)
 {
     if (fwrite(p, sizeof(float), n, f) != n) { perror("write"); exit(3); }
+}
+
+/* grads[] holds the trainable weights only: written in params[]'s layout,
+ * 0 for the others, so that the harness reads both the same way */
+static void put_grads(FILE *f)
+{
+    static float g[F(_NPARAMS) + 1];
+    memset(g, 0, sizeof g);
+    for (int i = 0; i < F(_nparam_tensors); i++)
+        if (F(_params)[i].grad_offset >= 0)
+            memcpy(g + F(_params)[i].offset, m.grads + F(_params)[i].grad_offset,
+                   sizeof(float) * (size_t)F(_params)[i].size);
+    put(f, g, F(_NPARAMS));
 }
 
 static void table(void)
@@ -77,11 +90,11 @@ int main(int argc, char **argv)
         F(_forward)(&m, x + (size_t)b * F(_IN), y + (size_t)b * F(_OUT), 1);
     put(out, y, (size_t)n * F(_OUT));
     put(out, &loss, 1);
-    put(out, m.grads, F(_NPARAMS));
+    put_grads(out);
     for (int s = 0; s < steps; s++) {
         loss = F(_train_step)(&m, x, t, n);
         put(out, &loss, 1);
-        put(out, m.grads, F(_NPARAMS));
+        put_grads(out);
         put(out, m.params, F(_NPARAMS));
     }
     if (fclose(out) != 0) { perror("driver"); return 3; }

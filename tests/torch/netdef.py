@@ -13,6 +13,22 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+# Elementwise ops, s -> s: op name -> f(x, opts) in torch.  A test case of
+# a new elementwise op registers its twin with elementwise() beside the case.
+ELEMENTWISE = {
+    "identity": lambda x, o: x,
+    "relu": lambda x, o: F.relu(x),
+    "sigmoid": lambda x, o: torch.sigmoid(x),
+    "tanh": lambda x, o: torch.tanh(x),
+    "leaky_relu": lambda x, o: F.leaky_relu(x, float(o.get("alpha", 0.01))),
+}
+
+
+def elementwise(op, fn):
+    """Registers the PyTorch twin fn(x, opts) of the elementwise op `op`."""
+    ELEMENTWISE[op] = fn
+
+
 def prod(s):
     return int(np.prod(s)) if len(s) else 1
 
@@ -82,7 +98,7 @@ class Net:
     # ---- shapes (SPEC §1, Operations)
     def _infer(self, op, a, o):
         S = self.shapes
-        if op in ("identity", "relu", "sigmoid", "tanh", "leaky_relu", "dropout"):
+        if op in ELEMENTWISE or op == "dropout":
             return S[a[0]]
         if op == "softmax":
             assert len(S[a[0]]) == 1
@@ -213,14 +229,23 @@ class Twin:
     def trainable(self):
         return [t for t in self.tensors.values() if t.requires_grad]
 
+    def param_groups(self, decay):
+        """One group per weight decay: a layer's decay= adds to its kernel's (not its bias's)."""
+        own = {L.name + ".W": float(L.opts["decay"]) for L in self.net.layers if "decay" in L.opts}
+        groups = {}
+        for name, t in self.tensors.items():
+            if t.requires_grad:
+                groups.setdefault(decay + own.get(name, 0.0), []).append(t)
+        return [{"params": ts, "weight_decay": d} for d, ts in groups.items()]
+
     def optimizer(self):
         opt, hp = self.net.optimizer
+        groups = self.param_groups(hp.get("weight_decay", 0))
         if opt == "sgd":
-            return torch.optim.SGD(self.trainable(), lr=hp.get("lr", 0.01), momentum=hp.get("momentum", 0),
-                                   weight_decay=hp.get("weight_decay", 0))
-        return torch.optim.Adam(self.trainable(), lr=hp.get("lr", 0.001),
+            return torch.optim.SGD(groups, lr=hp.get("lr", 0.01), momentum=hp.get("momentum", 0))
+        return torch.optim.Adam(groups, lr=hp.get("lr", 0.001),
                                 betas=(hp.get("beta1", 0.9), hp.get("beta2", 0.999)),
-                                eps=hp.get("eps", 1e-8), weight_decay=hp.get("weight_decay", 0))
+                                eps=hp.get("eps", 1e-8))
 
     def forward(self, x, training=False, masks=None):
         """x: [B, *input shape].  Returns every layer's output by name.
@@ -231,20 +256,12 @@ class Twin:
         for L in self.net.layers:
             a = L.args
             op = L.op
-            if op == "identity":
-                y = v[a[0]]
+            if op in ELEMENTWISE:
+                y = ELEMENTWISE[op](v[a[0]], L.opts)
             elif op == "linear":
                 y = F.linear(v[a[0]], self.tensors[a[1]], self.tensors[a[2]] if len(a) > 2 else None)
             elif op == "dense":
                 y = self.mods[L.name](v[a[0]].flatten(1))
-            elif op == "relu":
-                y = F.relu(v[a[0]])
-            elif op == "sigmoid":
-                y = torch.sigmoid(v[a[0]])
-            elif op == "tanh":
-                y = torch.tanh(v[a[0]])
-            elif op == "leaky_relu":
-                y = F.leaky_relu(v[a[0]], float(L.opts.get("alpha", 0.01)))
             elif op == "softmax":
                 y = F.softmax(v[a[0]], -1)
             elif op == "add":

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "emit.h"
+#include "optim.h"
 #include "plan.h"
 #include "test.h"
 
@@ -30,11 +32,16 @@ static void done(Checked *c)
     source_free(&c->src);
 }
 
-static int layer_index(const Model *m, const char *name)
+static int index_of(const Model *m, const char *name)
 {
     for (int i = 0; i < m->nlayers; i++)
         if (!strcmp(m->layers[i].name, name)) return i;
     return -1;
+}
+
+static int buffer_of(const Plan *p, int layer)
+{
+    return p->tensors[p->out_tensor[p->root[layer]]].buffer;
 }
 
 static const char mlp[] =
@@ -62,7 +69,7 @@ TEST(offsets_follow_declaration_order)
     CHECK(m->weights[1].offset == 48 && m->weights[1].size == 15);
     CHECK(m->weights[2].offset == 63 && m->weights[2].size == 5);
     CHECK(m->nparams == 68 && m->ntrainable == 20);
-    CHECK(!m->weights[0].trainable && m->weights[1].trainable);
+    CHECK(m->weights[0].role == ROLE_FROZEN && m->weights[1].role == ROLE_TRAINABLE);
     done(&c);
 }
 
@@ -71,14 +78,46 @@ TEST(gradients_only_where_a_trainable_weight_lies_upstream)
     Checked c;
     Model *m = check_text(&c, mlp);
     if (!m) { CHECK(0); return; }
-    CHECK(!m->layers[layer_index(m, "x")].needs_grad);
-    CHECK(!m->layers[layer_index(m, "a")].needs_grad);   /* frozen w: nothing below needs one */
-    CHECK(m->layers[layer_index(m, "h")].needs_grad);
-    CHECK(m->layers[layer_index(m, "r")].needs_grad);
-    CHECK(!m->layers[layer_index(m, "p")].needs_grad);   /* fused softmax + cross_entropy */
-    CHECK(model_loss_start(m) == layer_index(m, "r"));
+    CHECK(!m->layers[index_of(m, "x")].needs_grad);
+    CHECK(!m->layers[index_of(m, "a")].needs_grad);   /* frozen w: nothing below needs one */
+    CHECK(m->layers[index_of(m, "h")].needs_grad);
+    CHECK(m->layers[index_of(m, "r")].needs_grad);
+    CHECK(!m->layers[index_of(m, "p")].needs_grad);   /* fused softmax + cross_entropy */
+    CHECK(model_loss_start(m) == index_of(m, "r"));
     CHECK(model_classes(m) == 5);
     done(&c);
+}
+
+TEST(frozen_layer_freezes_the_weights_it_creates)
+{
+    Checked c;
+    Model *m = check_text(&c,
+        "model f;\ninput x[1, 6, 6];\nfrozen layer k = conv2d(x, 2, kernel=3);\n"
+        "layer g = flatten(k);\nlayer h = dense(g, 3);\noutput p = softmax(h);\n"
+        "loss cross_entropy(p);\n");
+    if (!m) { CHECK(0); return; }
+    CHECK(m->nweights == 4);
+    CHECK(m->weights[0].role == ROLE_FROZEN && m->weights[1].role == ROLE_FROZEN);   /* k.W, k.b */
+    CHECK(weight_trainable(&m->weights[2]) && weight_trainable(&m->weights[3]));    /* h.W, h.b */
+    CHECK(m->ntrainable == 3 * 32 + 3);
+    CHECK(!m->layers[index_of(m, "k")].needs_grad);             /* nothing below trains */
+    CHECK(m->layers[index_of(m, "h")].needs_grad);
+    done(&c);
+}
+
+TEST(frozen_layer_without_weights_of_its_own_is_an_error)
+{
+    static const char *const models[] = {
+        "model f;\ninput x[4];\nfrozen layer r = relu(x);\noutput y = dense(r, 1);\nloss mse(y);\n",
+        "model f;\ninput x[4];\nweight w[2, 4];\nfrozen layer a = linear(x, w);\n"
+        "output y = dense(a, 1);\nloss mse(y);\n",
+    };
+    for (int i = 0; i < 2; i++) {
+        Checked c;
+        CHECK(check_text(&c, models[i]) == NULL);
+        CHECK(c.diags.nerrors == 1);
+        done(&c);
+    }
 }
 
 TEST(shapes_are_inferred)
@@ -89,10 +128,10 @@ TEST(shapes_are_inferred)
         "layer p = maxpool(k, 2);\nlayer f = flatten(p);\nlayer q = concat(f, f);\n"
         "layer s = reshape(q, [2, 16]);\noutput y = dense(s, 1);\nloss mse(y);\n");
     if (!m) { CHECK(0); return; }
-    const Layer *k = &m->layers[layer_index(m, "k")], *p = &m->layers[layer_index(m, "p")];
+    const Layer *k = &m->layers[index_of(m, "k")], *p = &m->layers[index_of(m, "p")];
     CHECK(k->shape.rank == 3 && k->shape.dims[0] == 4 && k->shape.dims[1] == 5 && k->shape.dims[2] == 4);
     CHECK(p->shape.dims[1] == 2 && p->shape.dims[2] == 2);
-    CHECK(m->layers[layer_index(m, "q")].size == 32);
+    CHECK(m->layers[index_of(m, "q")].size == 32);
     CHECK(m->weights[0].shape.rank == 4 && m->weights[0].shape.dims[1] == 2);
     CHECK(m->weights[0].fan_in == 18);
     done(&c);
@@ -105,8 +144,8 @@ TEST(dead_layers_are_not_live_and_warned)
         "model d;\ninput x[3];\nlayer unused = relu(x);\nweight w[2, 3];\n"
         "output y = dense(x, 1);\nloss mse(y);\n");
     if (!m) { CHECK(0); return; }
-    CHECK(!m->layers[layer_index(m, "unused")].live);
-    CHECK(m->layers[layer_index(m, "y")].live);
+    CHECK(!m->layers[index_of(m, "unused")].live);
+    CHECK(m->layers[index_of(m, "y")].live);
     CHECK(c.diags.nwarnings == 2);   /* the layer, and the weight never used */
     done(&c);
 }
@@ -118,15 +157,15 @@ TEST(constant_expressions_in_train_block)
         "model t;\ninput x[3];\noutput y = dense(x, 1);\nloss mse(y);\n"
         "train { optimizer = adam(lr=1/1000, beta2=1-1/1000); batch = 2*8; epochs = 3; seed = 42; shuffle = 0; }\n");
     if (!m) { CHECK(0); return; }
-    CHECK(m->train.opt.kind == OPT_ADAM);
-    CHECK_NEAR(m->train.opt.lr, 0.001, 1e-15);
-    CHECK_NEAR(m->train.opt.beta2, 0.999, 1e-15);
+    CHECK_STR(m->train.opt.def->name, "adam");
+    CHECK_NEAR(m->train.opt.hp[optim_param(m->train.opt.def, "lr")], 0.001, 1e-15);
+    CHECK_NEAR(m->train.opt.hp[optim_param(m->train.opt.def, "beta2")], 0.999, 1e-15);
     CHECK(m->train.batch == 16 && m->train.epochs == 3 && m->train.seed == 42 && !m->train.shuffle);
     TrainOverrides o = { 0.5, 4, 7, 9 };
     char err[128];
     CHECK(apply_overrides(m, &o, err, sizeof err));
     CHECK(m->train.batch == 4 && m->train.epochs == 7 && m->train.seed == 9);
-    CHECK_NEAR(m->train.opt.lr, 0.5, 0);
+    CHECK_NEAR(optim_lr(&m->train.opt), 0.5, 0);
     done(&c);
 }
 
@@ -137,16 +176,68 @@ TEST(inference_buffers_are_shared_but_never_with_a_live_input)
         "model b;\ninput x[8];\nlayer a = relu(x);\nlayer b = tanh(a);\nlayer s = add(a, b);\n"
         "layer c = sigmoid(s);\nlayer d = relu(c);\noutput y = dense(d, 2);\nloss mse(y);\n");
     if (!m) { CHECK(0); return; }
-    BufferPlan p;
-    plan_buffers(m, &p);
+    Build inference = { .real_size = 4, .threads = 1 };
+    Plan p;
+    plan_make(m, &inference, &p);
     CHECK(p.nbuffers < m->nlayers);
-    /* every layer's buffer differs from each of its inputs' */
+    /* a layer's buffer differs from its inputs', but for an elementwise op
+     * writing over an input nothing reads after it (sigmoid over s, relu over c) */
     for (int i = 1; i < m->nlayers; i++)
         for (int k = 0; k < m->layers[i].nin; k++)
-            CHECK(p.buffer_of[i] != p.buffer_of[m->layers[i].in[k]]);
+            if (!m->layers[i].op->inplace)
+                CHECK(buffer_of(&p, i) != buffer_of(&p, m->layers[i].in[k]));
+    CHECK(buffer_of(&p, index_of(m, "c")) == buffer_of(&p, index_of(m, "s")));
     /* a is read by s, so b (computed between them) may not take a's buffer */
-    CHECK(p.buffer_of[layer_index(m, "b")] != p.buffer_of[layer_index(m, "a")]);
+    CHECK(buffer_of(&p, index_of(m, "b")) != buffer_of(&p, index_of(m, "a")));
     plan_free(&p);
+    done(&c);
+}
+
+/* layerc trace reads every layer's output after the forward pass: a
+ * keep_all build shares no buffer, and the JIT accessor gives no layer
+ * whose buffer a later layer reused. */
+TEST(keep_all_keeps_every_output)
+{
+    static const char chain[] =
+        "model k;\ninput x[8];\nlayer a = relu(x);\nlayer b = tanh(a);\nlayer c = sigmoid(b);\n"
+        "layer f = flatten(c);\noutput y = dense(f, 2);\nloss mse(y);\n";
+    Checked c;
+    Model *m = check_text(&c, chain);
+    if (!m) { CHECK(0); return; }
+    Build shared = { .trains = 0, .real_size = 4, .threads = 1 }, kept = shared;
+    kept.keep_all = 1;
+    Plan p, q;
+    plan_make(m, &shared, &p);
+    plan_make(m, &kept, &q);
+    int stored = 0;
+    for (int i = 0; i < m->nlayers; i++) stored += plan_stores(&q, m, i);
+    CHECK(p.nbuffers < stored);
+    CHECK(q.nbuffers == stored);
+    for (int i = 0; i < m->nlayers; i++)
+        for (int j = 0; j < i; j++)
+            if (plan_stores(&q, m, i) && plan_stores(&q, m, j)) CHECK(buffer_of(&q, i) != buffer_of(&q, j));
+    /* the alias f is c's storage in both */
+    CHECK(buffer_of(&q, index_of(m, "f")) == buffer_of(&q, index_of(m, "c")));
+    plan_free(&p);
+    plan_free(&q);
+
+    EmitOptions o = { .jit = 1, .inference = 1, .source_name = "t.lyr" };
+    char *src = emit_source(m, &o);
+    const char *acc = strstr(src, "lc_jit_layer_out");
+    CHECK(acc != NULL);
+    /* a's buffer is taken by a later layer: no case for it; y (the last) has one */
+    CHECK(acc && !strstr(acc, "case 1:") && strstr(acc, "case 5:"));
+    free(src);
+    o.keep_all = 1;
+    src = emit_source(m, &o);
+    acc = strstr(src, "lc_jit_layer_out");
+    CHECK(acc != NULL);
+    for (int i = 0; acc && i < m->nlayers; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "case %d:", i);
+        CHECK(strstr(acc, want) != NULL);
+    }
+    free(src);
     done(&c);
 }
 
@@ -162,10 +253,13 @@ int main(void)
 {
     RUN(offsets_follow_declaration_order);
     RUN(gradients_only_where_a_trainable_weight_lies_upstream);
+    RUN(frozen_layer_freezes_the_weights_it_creates);
+    RUN(frozen_layer_without_weights_of_its_own_is_an_error);
     RUN(shapes_are_inferred);
     RUN(dead_layers_are_not_live_and_warned);
     RUN(constant_expressions_in_train_block);
     RUN(inference_buffers_are_shared_but_never_with_a_live_input);
+    RUN(keep_all_keeps_every_output);
     RUN(errors_leave_no_model);
     return test_report("checker");
 }

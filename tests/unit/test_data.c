@@ -54,8 +54,8 @@ static void remove_all(const char *path)
     rmdir(path);
 }
 
-static LcDataSpec regression(int in, int out) { LcDataSpec s = {in, out, 0, 0}; return s; }
-static LcDataSpec classifier(int in, int classes) { LcDataSpec s = {in, classes, classes, 0}; return s; }
+static LcDataSpec regression(int in, int out) { LcDataSpec s = {in, out, 0, 0, NULL}; return s; }
+static LcDataSpec classifier(int in, int classes) { LcDataSpec s = {in, classes, classes, 0, NULL}; return s; }
 
 static int load_csv_text(const char *text, LcDataSpec spec)
 {
@@ -428,10 +428,81 @@ TEST(idx_without_labels)
     img = write_file("i.idx", img_bytes, img_n);
     CHECK(!lc_load_data(img, NULL, &s, &d, err, sizeof err));
     CHECK_STR(msg(), "i.idx: error: IDX images carry no truth: give the labels file too (--labels)");
+    s.labels_option = "--test-labels";   /* the held-out set's own option */
+    CHECK(!lc_load_data(img, NULL, &s, &d, err, sizeof err));
+    CHECK_STR(msg(), "i.idx: error: IDX images carry no truth: give the labels file too (--test-labels)");
+    s.labels_option = NULL;
     s.truth_optional = 1;
     CHECK(lc_load_data(img, NULL, &s, &d, err, sizeof err));
     CHECK(d.n == 3 && d.out == 0 && d.y == NULL && d.label == NULL);
     lc_data_free(&d);
+}
+
+/* ",," is a row of empty values, not a header: reported, not dropped. */
+TEST(csv_empty_fields_are_no_header)
+{
+    CHECK(!load_csv_text(",,\n1,2,3\n", regression(2, 1)));
+    CHECK_STR(msg(), "t.csv:1: error: value 1 is empty");
+    CHECK(!load_csv_text(" , \t,\n1,2,3\n", regression(2, 1)));
+    CHECK_STR(msg(), "t.csv:1: error: value 1 is empty");
+    CHECK(load_csv_text("x,,y\n1,2,3\n", regression(2, 1)));   /* a word makes it a header */
+    CHECK(d.n == 1);
+    lc_data_free(&d);
+}
+
+/* One open, one read: a pipe (which cannot be read twice) brings all of a
+ * CSV and all of an IDX file, gzip or not; a FIFO too. */
+static int load_through(const char *command, const char *labels, LcDataSpec s)
+{
+    FILE *p = popen(command, "r");
+    char name[32];
+    CHECK(p != NULL);
+    if (!p) return 0;
+    snprintf(name, sizeof name, "/dev/fd/%d", fileno(p));
+    int ok = lc_load_data(name, labels, &s, &d, err, sizeof err);
+    pclose(p);
+    return ok;
+}
+
+TEST(pipes_and_fifos)
+{
+    char cmd[1200];
+    /* 300,000 rows: far more than the reader's first buffer */
+    const char *csv = path_of("many.csv");
+    FILE *f = fopen(csv, "w");
+    for (int r = 0; r < 300000; r++) fprintf(f, "%d,%d.5,%d\n", r, r % 7, r % 3);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "cat '%s'", csv);
+    CHECK(load_through(cmd, NULL, regression(2, 1)));
+    CHECK(d.n == 300000);
+    if (d.n == 300000) CHECK(d.x[2 * 299999] == 299999 && d.x[2 * 299999 + 1] == 299999 % 7 + 0.5f && d.y[299999] == 299999 % 3);
+    else fprintf(stderr, "%d rows: %s\n", d.n, err);
+    lc_data_free(&d);
+    snprintf(cmd, sizeof cmd, "gzip -c '%s'", csv);
+    CHECK(load_through(cmd, NULL, regression(2, 1)));
+    CHECK(d.n == 300000);
+    lc_data_free(&d);
+    make_small_set();
+    const char *img = write_file("p.idx", img_bytes, img_n), *lab = write_file("p.lab", lab_bytes, lab_n);
+    snprintf(cmd, sizeof cmd, "gzip -c '%s'", img);
+    CHECK(load_through(cmd, lab, classifier(4, 3)));
+    CHECK(d.n == 3 && d.label != NULL);
+    lc_data_free(&d);
+    snprintf(cmd, sizeof cmd, "cat '%s'", img);
+    CHECK(load_through(cmd, lab, classifier(4, 3)));
+    CHECK(d.n == 3);
+    lc_data_free(&d);
+    /* a FIFO: opened once, so a writer that writes once and leaves is enough */
+    const char *fifo = path_of("fifo");
+    CHECK(mkfifo(fifo, 0600) == 0);
+    snprintf(cmd, sizeof cmd, "cat '%s' > '%s' &", csv, fifo);
+    CHECK(system(cmd) == 0);
+    LcDataSpec s = regression(2, 1);
+    CHECK(lc_load_data(fifo, NULL, &s, &d, err, sizeof err));
+    CHECK(d.n == 300000);
+    lc_data_free(&d);
+    unlink(fifo);
+    unlink(csv);
 }
 
 static int load_idx_files(const char *img, const char *lab, LcDataSpec s)
@@ -468,7 +539,7 @@ TEST(idx_truncated_header)
     img = write_file("cut.idx", img_bytes, 9);
     CHECK(!load_idx_files(img, lab, classifier(4, 3)));
     CHECK_STR(msg(), "cut.idx: error: truncated IDX header: 9 bytes, expected 16");
-    CHECK(!lc_load_idx(write_file("empty.idx", "", 0), lab, &(LcDataSpec){4, 3, 3, 0}, &d, err, sizeof err));
+    CHECK(!lc_load_idx(write_file("empty.idx", "", 0), lab, &(LcDataSpec){4, 3, 3, 0, NULL}, &d, err, sizeof err));
     CHECK_STR(msg(), "empty.idx: error: empty file");
 }
 
@@ -518,7 +589,7 @@ TEST(idx_wrong_magic)
     CHECK_STR(msg(), "float.idx: error: IDX file of floats (type 0x0D); layerc reads unsigned bytes (0x08)");
     b[2] = 0x42;
     img = write_file("weird.idx", b, img_n);
-    CHECK(!lc_load_idx(img, lab, &(LcDataSpec){4, 3, 3, 0}, &d, err, sizeof err));
+    CHECK(!lc_load_idx(img, lab, &(LcDataSpec){4, 3, 3, 0, NULL}, &d, err, sizeof err));
     CHECK_STR(msg(), "weird.idx: error: not an IDX file (magic 0x00004203)");
     b[2] = 8;
     b[3] = 0;
@@ -533,7 +604,7 @@ TEST(idx_wrong_magic)
     CHECK(!load_idx_files(img, img, classifier(4, 3)));
     CHECK_STR(msg(), "i.idx: error: an IDX labels file has 1 dimension, this one has 3");
     /* a CSV given as IDX */
-    CHECK(!lc_load_idx(write_text("x.csv", "1,2\n"), lab, &(LcDataSpec){4, 3, 3, 0}, &d, err, sizeof err));
+    CHECK(!lc_load_idx(write_text("x.csv", "1,2\n"), lab, &(LcDataSpec){4, 3, 3, 0, NULL}, &d, err, sizeof err));
     CHECK_STR(msg(), "x.csv: error: not an IDX file (magic 0x312c320a)");
 }
 
@@ -586,10 +657,10 @@ TEST(idx_hostile_headers)
     CHECK(!load_idx_files(img, lab, classifier(4, 3)));
     CHECK_STR(msg(), "h.idx: error: IDX header announces 4294967295 images (at most 2147483647)");
     img = write_file("b.idx", b, make_idx(b, 3, big_n, pixels, 12));
-    CHECK(!load_idx_files(img, NULL, (LcDataSpec){4, 3, 3, 1}));
+    CHECK(!load_idx_files(img, NULL, (LcDataSpec){4, 3, 3, 1, NULL}));
     CHECK_STR(msg(), "b.idx: error: truncated: the header announces 2147483647 images (8589934588 bytes of data) but the file has only 12");
     img = write_gz("b.idx.gz", b, make_idx(b, 3, big_n, pixels, 12));
-    CHECK(!load_idx_files(img, NULL, (LcDataSpec){4, 3, 3, 1}));
+    CHECK(!load_idx_files(img, NULL, (LcDataSpec){4, 3, 3, 1, NULL}));
     CHECK_CONTAINS(msg(), "b.idx.gz: error: truncated: the header announces 2147483647 images");
     img = write_file("o.idx", b, make_idx(b, 3, overflow, pixels, 12));
     CHECK(!load_idx_files(img, lab, classifier(4, 3)));
@@ -760,6 +831,8 @@ int main(void)
     RUN(idx_count_mismatch);
     RUN(idx_wrong_image_size);
     RUN(idx_label_out_of_range);
+    RUN(csv_empty_fields_are_no_header);
+    RUN(pipes_and_fifos);
     RUN(idx_hostile_headers);
     RUN(idx_gzip_damage);
     RUN(random_damage_never_crashes);

@@ -387,7 +387,7 @@ TEST(refuses_non_archives)
     refused("adir.npz", "is a directory");
     float p[NPARAMS];
     CHECK(!lc_npz_load("/dev/zero", model, 4, p, err, sizeof err));
-    CHECK_CONTAINS(err, "/dev/zero: error: not a regular file");
+    CHECK_CONTAINS(err, "/dev/zero: error: not a NumPy .npz archive");
     CHECK(!lc_npz_load(path_of("nonexistent.npz"), model, 4, p, err, sizeof err));
     CHECK_CONTAINS(err, "cannot open");
 }
@@ -437,6 +437,61 @@ TEST(empty_model)
     refused("none.npz", "no array 'h.W'");
 }
 
+/* out.W[1, 1] (value 5 of member 2) set to v, as float64 or float32. */
+static size_t archive_with(unsigned char *zip, const char *dtype, double v)
+{
+    Member *m = model_members(dtype, NULL);
+    int size = dtype[2] == '8' ? 8 : 4;
+    unsigned char *at = npy_store[2] + m[2].len - (size_t)size * 8 + (size_t)size * 5;
+    if (size == 8) memcpy(at, &v, 8);
+    else {
+        float f = (float)v;
+        memcpy(at, &f, 4);
+    }
+    return make_zip(zip, m, 4, 0, 0);
+}
+
+/* NaN, the infinities and float64 values beyond the float range (which
+ * become infinities) are refused naming the array; nothing is loaded. */
+TEST(refuses_non_finite_values)
+{
+    static unsigned char zip[65536];
+    size_t n = archive_with(zip, "<f4", NAN);
+    write_bytes(path_of("nan.npz"), zip, n);
+    refused("nan.npz", "array 'out.W' holds nan at index 5 (of 8)");
+    n = archive_with(zip, "<f8", 1e39);
+    write_bytes(path_of("big.npz"), zip, n);
+    refused("big.npz", "array 'out.W' holds inf at index 5 (of 8) as a float");
+    n = archive_with(zip, "<f8", -INFINITY);
+    write_bytes(path_of("ninf.npz"), zip, n);
+    refused("ninf.npz", "array 'out.W' holds -inf at index 5");
+    n = archive_with(zip, "<f8", 3e38);   /* within the float range: fine */
+    write_bytes(path_of("edge.npz"), zip, n);
+    float p[NPARAMS];
+    CHECK(lc_npz_load(path_of("edge.npz"), model, 4, p, err, sizeof err));
+    CHECK(p[16 + 5] == (float)3e38);
+}
+
+/* Read once from one descriptor: a pipe brings the whole archive. */
+TEST(reads_a_pipe)
+{
+    static unsigned char zip[65536];
+    size_t n = make_zip(zip, model_members("<f4", NULL), 4, 1, 0);
+    write_bytes(path_of("p.npz"), zip, n);
+    char cmd[700], name[32];
+    snprintf(cmd, sizeof cmd, "cat '%s'", path_of("p.npz"));
+    FILE *f = popen(cmd, "r");
+    CHECK(f != NULL);
+    if (!f) return;
+    snprintf(name, sizeof name, "/dev/fd/%d", fileno(f));
+    float p[NPARAMS];
+    fill(p, 0);
+    CHECK(lc_npz_load(name, model, 4, p, err, sizeof err));
+    for (int t = 0; t < 4; t++)
+        for (long k = 0; k < model[t].size; k++) CHECK(p[model[t].offset + k] == (float)k / 4);
+    pclose(f);
+}
+
 static int tool(int argc, char **argv)
 {
     float p[NPARAMS];
@@ -477,6 +532,8 @@ int main(int argc, char **argv)
     RUN(refuses_damage);
     RUN(refuses_non_archives);
     RUN(refuses_huge_announced_size);
+    RUN(refuses_non_finite_values);
+    RUN(reads_a_pipe);
     RUN(failed_save_keeps_the_old_file);
     RUN(empty_model);
     char cmd[128];

@@ -8,11 +8,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -131,7 +134,7 @@ TEST(round_trip)
 TEST(round_trip_keeps_every_bit)
 {
     float saved[NPARAMS], loaded[NPARAMS];
-    uint32_t odd[4] = {0x7fc00001u, 0x80000000u, 0x00000001u, 0x7f800000u};  /* NaN payload, -0, subnormal, inf */
+    uint32_t odd[4] = {0x7f7fffffu, 0x80000000u, 0x00000001u, 0xff7fffffu};  /* FLT_MAX, -0, subnormal, -FLT_MAX */
     const char *path = path_of("bits.lyw");
     fill_params(saved, 3);
     memcpy(saved, odd, sizeof odd);
@@ -512,7 +515,7 @@ TEST(save_over_a_directory_keeps_it)
     before = count_files();
     fill_params(p, 1);
     CHECK(!lc_weights_save(sub, model, 4, p, NPARAMS, err, sizeof err));
-    CHECK_CONTAINS(err, "cannot rename");
+    CHECK_CONTAINS(err, "adir: error: cannot save weights: is a directory");
     CHECK(stat(sub, &st) == 0 && S_ISDIR(st.st_mode));
     CHECK(count_files() == before);   /* the temporary is gone */
     rmdir(sub);
@@ -591,6 +594,152 @@ TEST(failed_save_keeps_the_old_file_read_only_dir)
     free(old);
 }
 
+/* ---------------------------------------------------- non-finite values */
+
+/* NaN and the infinities (a diverged run's weights) are refused by name on
+ * loading, even in a file whose checksum is right, and never saved. */
+TEST(non_finite_values_are_refused)
+{
+    static const uint32_t bad[3] = { 0x7fc00000u, 0x7f800000u, 0xff800000u };
+    static const char *const said[3] = { "holds nan at index 5 (of 8)", "holds inf at index 5 (of 8)",
+                                         "holds -inf at index 5 (of 8)" };
+    float p[NPARAMS], q[NPARAMS];
+    const char *path = saved_model("nan.lyw", p);
+    size_t n = 0;
+    unsigned char *b = read_bytes(path, &n);
+    CHECK(b && n > 4 + 4 * NPARAMS);
+    if (!b) return;
+    for (int k = 0; k < 3; k++) {
+        /* out.W[1, 1] is value 16 + 5 of 26: the 21st from the start of the values */
+        size_t at = n - 4 - 4 * (size_t)NPARAMS + 4 * 21;
+        unsigned char *c = malloc(n);
+        memcpy(c, b, n);
+        set_le32(c + at, bad[k]);
+        fix_crc(c, n);
+        write_bytes(path_of("nan.lyw"), c, n);
+        fill_sentinel(q);
+        CHECK(!lc_weights_load(path_of("nan.lyw"), model, 4, q, NPARAMS, err, sizeof err));
+        CHECK_CONTAINS(err, "nan.lyw: error: tensor 'out.W' ");
+        CHECK_CONTAINS(err, said[k]);
+        CHECK(all_sentinel(q));
+        free(c);
+    }
+    free(b);
+    b = read_bytes(path_of("nan.lyw"), &n);
+    fill_params(p, 3);
+    p[13] = NAN;
+    CHECK(!lc_weights_save(path_of("nan.lyw"), model, 4, p, NPARAMS, err, sizeof err));
+    CHECK_CONTAINS(err, "cannot save weights: tensor 'h.b' holds nan at index 1");
+    CHECK(b && same_file(path_of("nan.lyw"), b, n));
+    p[13] = -INFINITY;
+    CHECK(!lc_weights_save(path_of("nan.lyw"), model, 4, p, NPARAMS, err, sizeof err));
+    CHECK_CONTAINS(err, "holds an infinity");
+    free(b);
+}
+
+/* ------------------------------------------------ pipes, links, devices */
+
+/* Writes b into a pipe from a child process; returns the read end's path
+ * (/dev/fd/N) and the pid to wait for. */
+static const char *pipe_of(const unsigned char *b, size_t n, pid_t *pid, int *fd)
+{
+    static char name[32];
+    int p[2];
+    CHECK(pipe(p) == 0);
+    *pid = fork();
+    if (*pid == 0) {
+        close(p[0]);
+        signal(SIGPIPE, SIG_DFL);
+        size_t done = 0;
+        while (done < n) {
+            ssize_t w = write(p[1], b + done, n - done);
+            if (w <= 0) _exit(1);
+            done += (size_t)w;
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    *fd = p[0];
+    snprintf(name, sizeof name, "/dev/fd/%d", p[0]);
+    return name;
+}
+
+TEST(load_from_a_pipe)
+{
+    float p[NPARAMS], q[NPARAMS];
+    const char *path = saved_model("pipe.lyw", p);
+    size_t n = 0;
+    unsigned char *b = read_bytes(path, &n);
+    pid_t pid;
+    int fd, status;
+    if (!b) { CHECK(b != NULL); return; }
+    fill_sentinel(q);
+    CHECK(lc_weights_load(pipe_of(b, n, &pid, &fd), model, 4, q, NPARAMS, err, sizeof err));
+    CHECK(memcmp(p, q, sizeof p) == 0);
+    close(fd);
+    waitpid(pid, &status, 0);
+    /* the dispatcher, reading the magic once */
+    fill_sentinel(q);
+    CHECK(lc_params_load(pipe_of(b, n, &pid, &fd), model, 4, q, NPARAMS, err, sizeof err));
+    CHECK(memcmp(p, q, sizeof p) == 0);
+    close(fd);
+    waitpid(pid, &status, 0);
+    /* a cut stream is truncated, as a cut file is */
+    fill_sentinel(q);
+    CHECK(!lc_weights_load(pipe_of(b, n - 9, &pid, &fd), model, 4, q, NPARAMS, err, sizeof err));
+    CHECK_CONTAINS(err, "truncated");
+    CHECK(all_sentinel(q));
+    close(fd);
+    waitpid(pid, &status, 0);
+    /* an endless stream is refused, not held in memory */
+    CHECK(!lc_weights_load("/dev/zero", model, 4, q, NPARAMS, err, sizeof err));
+    CHECK_CONTAINS(err, "/dev/zero: error: not a layerc weights file");
+    free(b);
+}
+
+TEST(save_through_a_symlink_replaces_its_target)
+{
+    float p[NPARAMS], q[NPARAMS];
+    char target[600], link[600];
+    struct stat st;
+    snprintf(target, sizeof target, "%s/target.lyw", dir);
+    snprintf(link, sizeof link, "%s/link.lyw", dir);
+    saved_model("target.lyw", p);
+    CHECK(symlink("target.lyw", link) == 0);
+    fill_params(p, 11);
+    CHECK(lc_weights_save(link, model, 4, p, NPARAMS, err, sizeof err));
+    CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+    CHECK(lc_weights_load(target, model, 4, q, NPARAMS, err, sizeof err));
+    CHECK(memcmp(p, q, sizeof p) == 0);
+    unlink(link);
+}
+
+/* /dev/null and /dev/full, or (as root) nodes of their own in the test's
+ * directory: a broken save replaces those, not the machine's. */
+static const char *device(const char *name, unsigned minor)
+{
+    static char path[2][600];
+    char *p = path[minor == 7];
+    snprintf(p, 600, "%s/dev.%s", dir, name);
+    if (mknod(p, S_IFCHR | 0666, makedev(1, minor)) != 0) snprintf(p, 600, "/dev/%s", name);
+    return p;
+}
+
+TEST(save_to_a_device_writes_in_place)
+{
+    float p[NPARAMS];
+    struct stat st;
+    const char *null = device("null", 3), *full = device("full", 7);
+    fill_params(p, 1);
+    CHECK(lc_weights_save(null, model, 4, p, NPARAMS, err, sizeof err));
+    CHECK(stat(null, &st) == 0 && S_ISCHR(st.st_mode));
+    CHECK(!lc_weights_save(full, model, 4, p, NPARAMS, err, sizeof err));
+    CHECK_CONTAINS(err, "full: error: cannot save weights: write failed: No space left on device");
+    CHECK(stat(full, &st) == 0 && S_ISCHR(st.st_mode));
+    if (strncmp(null, "/dev/", 5)) unlink(null);
+    if (strncmp(full, "/dev/", 5)) unlink(full);
+}
+
 int main(void)
 {
     strcpy(dir, "/tmp/lc_test_weights.XXXXXX");
@@ -600,6 +749,10 @@ int main(void)
     }
     RUN(crc32_matches_zlib);
     RUN(round_trip);
+    RUN(non_finite_values_are_refused);
+    RUN(load_from_a_pipe);
+    RUN(save_through_a_symlink_replaces_its_target);
+    RUN(save_to_a_device_writes_in_place);
     RUN(round_trip_keeps_every_bit);
     RUN(file_layout_is_as_documented);
     RUN(offsets_are_honoured);

@@ -1,0 +1,151 @@
+/* op.h: the op descriptor.  Everything about an op is in its descriptor,
+ * in one file under compiler/ops/ (docs/INTERNALS.md walks through one):
+ *
+ *   - its argument and option schema (ParamDef), which the checker binds a
+ *     call against, positionally or by keyword;
+ *   - its output, through a shape function that also checks the arguments
+ *     and creates the op's own weights;
+ *   - its weights, by slot, each with a role (trainable, frozen, buffer)
+ *     and an initialiser;
+ *   - its saved tensors (what the training forward keeps for the backward
+ *     pass: dropout's mask, batchnorm's batch statistics) and its scratch,
+ *     with their sizes;
+ *   - the kernels it calls (function pointers for the JIT, the kernel units
+ *     to paste into generated C);
+ *   - what its backward pass reads, and whether its output is just its
+ *     input (flatten), for the memory plan;
+ *   - its forward and backward emitters, told the mode (training or not);
+ *   - its cost, for `layerc summary`.
+ *
+ * The parser knows no op by name, the checker validates a call against the
+ * descriptor, and the state struct, the buffer plan, the kernel paste, the
+ * JIT's symbols and summary's figures are all derived from descriptors.
+ * Descriptors are found by name in the table the build makes from every
+ * `const OpDef lc_op_NAME` in the files of compiler/ops (build/ops_table.c).
+ */
+#ifndef LC_OP_H
+#define LC_OP_H
+
+#include "arena.h"
+#include "ir.h"
+#include "plan.h"
+
+typedef enum {
+    P_LAYER,    /* a layer name */
+    P_WEIGHT,   /* a weight name: fills the next weight slot */
+    P_INT,      /* a whole number (constant expression) */
+    P_REAL,     /* any number */
+    P_PAIR,     /* a whole number or [h, w]: arg.pair (a number gives both) */
+    P_SHAPE,    /* [d, ...] */
+    P_INIT      /* an initializer: zeros, he, uniform(a, b), ... */
+} ParamKind;
+
+typedef struct {
+    const char *name;
+    ParamKind kind;
+    int required;
+    double def;                /* default for numbers (pairs: both sides) */
+    double lo, hi;             /* accepted range for numbers */
+    int keyword_only;          /* may not be given positionally */
+    const char *const *words;  /* names also accepted (pad=same): NULL-terminated */
+} ParamDef;
+
+typedef struct {
+    const char *name;          /* the weight is LAYER.name ("h.W"); C: LAYER_name */
+    WeightRole role;
+    Init init;                 /* when neither the model nor the shape function gives one */
+} WeightDef;
+
+typedef struct {
+    const char *name;          /* the state field LAYER_name ("h_mask") */
+    long (*size)(const Model *m, const Layer *l);   /* floats (per sample when per_sample) */
+    int per_sample;            /* one per sample of the batch */
+    int training_only;         /* only builds that train have it */
+} SavedDef;
+
+typedef struct {
+    const char *name;          /* "lc_conv2d_forward" */
+    void (*fn)(void);          /* its address, handed to tcc by the JIT */
+} KernelRef;
+#define LC_KERNEL_REF(f) { #f, (void (*)(void))f }
+#define LC_MAX_OP_KERNELS 12
+
+/* What an op's backward pass reads of the forward pass, beyond the
+ * gradient of its output and its weights (the plan keeps these alive). */
+enum { READS_INPUTS = 1, READS_OUTPUT = 2 };
+
+typedef enum { MODE_EVAL, MODE_TRAIN } Mode;
+
+/* What a shape function works with: the model built so far, where the
+ * call is, and where problems go. */
+typedef struct {
+    Model *m;
+    Arena *a;
+    Diags *d;
+    Loc loc;                   /* the call */
+} OpCtx;
+
+typedef struct Emit Emit;
+
+struct OpDef {
+    const char *name;
+    const char *doc;                     /* one line for --help and summaries */
+    ParamDef params[LC_MAX_PARAMS];
+    int nparams;
+    int variadic;                        /* the first parameter (a layer) repeats: concat */
+    WeightDef weights[LC_MAX_LAYER_WEIGHTS];
+    int nweights;
+    SavedDef saved[LC_MAX_SAVED];
+    int nsaved;
+    /* floats of scratch (m->work, shared by every layer) a call needs in
+     * build b (its threads and target); NULL for none */
+    long (*scratch)(const Model *m, const Layer *l, const Build *b);
+    KernelRef kernels[LC_MAX_OP_KERNELS];   /* ends at the first empty name */
+    const char *units;                   /* kernel units to paste: "gemm conv" */
+    int backward_reads;                  /* READS_INPUTS | READS_OUTPUT */
+    /* 1 when the output is the input's storage (no copy) in a build that
+     * trains (training = 1) or not; NULL: never */
+    int (*aliases)(const Layer *l, int training);
+    int inplace;                         /* the forward pass may write its output over
+                                            its first input (elementwise ops) */
+    int modal;                           /* forward and backward differ in training */
+    int random;                          /* the training forward draws from m->rng */
+    const char *fused_loss;              /* the loss whose backward starts at this op's
+                                            input when this op is the output (softmax:
+                                            "cross_entropy") */
+    /* Sets l->shape (and creates weights with op_weight); reports errors
+     * with op_error and returns 0 when the arguments do not fit. */
+    int (*shape)(OpCtx *c, Layer *l);
+    /* The block computing l's output for n samples from its inputs. */
+    void (*forward)(Emit *e, const Layer *l, Mode mode);
+    /* The block that, from d_l, adds l's share to the gradients of its inputs
+     * (e_acc: "=" for the first block that reaches one, "+=" after) and
+     * weights; e_in_grad / e_wgrad are "NULL" for what needs none. */
+    void (*backward)(Emit *e, const Layer *l, Mode mode);
+    double (*flops)(const Model *m, const Layer *l);   /* forward multiply-adds a sample */
+};
+
+/* ---- the table ---- */
+const OpDef *op_find(const char *name);
+/* The ops in the table, for listings and "did you mean". */
+int op_count(void);
+const OpDef *op_at(int i);
+/* Adds an op (tests; the table of the build is fixed). */
+void op_register(const OpDef *op);
+/* Parameter slot of `name` in op, or -1. */
+int op_param(const OpDef *op, const char *name);
+/* Every kernel of every op, loss and optimizer, once: the JIT's symbols. */
+int op_kernel_symbols(const KernelRef **out);
+
+/* ---- for shape functions ---- */
+const Layer *op_input(OpCtx *c, const Layer *l, int k);
+void op_error(OpCtx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Creates LAYER.name of weight slot `slot` with `shape` and fans for the
+ * initialisers; init NULL: the slot's.  Returns 0 (with an error) when the
+ * model's weights would grow too large. */
+int op_weight(OpCtx *c, Layer *l, int slot, Shape shape, long fan_in, long fan_out,
+              const Init *init);
+/* The weight of slot `slot` (declared weights of linear, or one op_weight made). */
+const Weight *op_weight_of(OpCtx *c, const Layer *l, int slot);
+
+#endif
