@@ -10,9 +10,10 @@
 # clang with compiler-rt (Debian: clang, libclang-rt-14-dev).
 #
 # The library is rebuilt with the sanitizers and coverage in build/fuzz/ from
-# the Makefile's source lists, less the JIT (jit.c, run.c, kernels.c, dispatch.c): no
-# target reaches libtcc, and the kernels' text, which the emitter pastes into
-# generated C, comes from kernels_src.c.
+# the Makefile's source lists, less the JIT (jit.c, run.c): no target reaches
+# libtcc; the kernels (which the op descriptors point to) are built once, as
+# the portable set, and their text, which the emitter pastes into generated
+# C, comes from kernels_src.c.
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
@@ -20,10 +21,9 @@ FUZZ_DIR      = $(BUILD)/fuzz
 FUZZ_TARGETS  = frontend data weights npz
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS   = -std=c11 -g -O1 $(WARN) $(FUZZ_SAN)
-FUZZ_LIB_SRC  = $(filter-out compiler/jit.c compiler/run.c,$(COMPILER_SRC)) \
-                $(filter-out runtime/dispatch.c,$(RUNTIME_SRC))
+FUZZ_LIB_SRC  = $(filter-out compiler/jit.c compiler/run.c,$(COMPILER_SRC)) $(RUNTIME_SRC)
 FUZZ_LIB_OBJ  = $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/%.o) $(FUZZ_DIR)/lyr.tab.o \
-                $(FUZZ_DIR)/lyr.yy.o $(FUZZ_DIR)/kernels_src.o
+                $(FUZZ_DIR)/lyr.yy.o $(FUZZ_DIR)/kernels_src.o $(FUZZ_DIR)/runtime/kernels_portable.o
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 # -timeout: a single input taking 10 s is a hang; -rss_limit_mb: 2 GiB is an
 # allocation no 4 KiB input deserves.
@@ -39,6 +39,10 @@ $(FUZZ_DIR)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/lyr.tab.h
 $(FUZZ_DIR)/lyr.tab.o $(FUZZ_DIR)/lyr.yy.o: $(FUZZ_DIR)/%.o: $(BUILD)/%.c compiler/ast.h compiler/diag.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/runtime/kernels_portable.o: runtime/kernels.c runtime/kernels.h runtime/kernels_list.h $(KERNEL_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -DLC_ISA=portable -DLC_POOL $(CPPFLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/kernels_src.o: $(BUILD)/kernels_src.c
 	@mkdir -p $(dir $@)
