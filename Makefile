@@ -8,8 +8,9 @@ SAN      ?=
 CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra
 CPPFLAGS  = -D_DEFAULT_SOURCE -Icompiler -Iruntime -I$(BUILD) -I$(BUILD)/onnx
-# The kernels are the hot loops the JIT calls: always optimised for this CPU.
-KFLAGS   ?= -O3 -march=native -ffp-contract=fast
+# The kernels are the hot loops the JIT calls: always optimised, and built once
+# per instruction set (KERNEL_ISAS below; runtime/dispatch.c picks one at start-up).
+KFLAGS   ?= -O3 -ffp-contract=fast
 LDLIBS    = -ltcc -lprotobuf-c -lz -lm -ldl -lpthread
 # ONNX import/export: the C for onnx.proto is generated at build time by
 # protoc-c (Debian: protobuf-c-compiler, libprotobuf-c-dev, libonnx-dev).
@@ -24,7 +25,33 @@ BUILD    := $(if $(filter build,$(BUILD)),build-mpi,$(BUILD))
 CPPFLAGS += -DLC_MPI $(shell mpicc --showme:compile)
 LDLIBS   += $(shell mpicc --showme:link)
 endif
+# make NATIVE=1: one set of kernels for this CPU alone (-march=native), in build-native/;
+# the binary may die with an illegal instruction on another CPU.
+ifeq ($(NATIVE),1)
+BUILD    := $(if $(filter build,$(BUILD)),build-native,$(BUILD))
+endif
 ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) $(SAN)
+
+# The kernel sets: x86-64 baseline, AVX2 + FMA and AVX-512 on x86-64 (each with the
+# flags ISA_name), one portable set elsewhere.  AVX-512 at full width (bench/gemm.c:
+# flags; -march=native on this Xeon tunes for 256-bit vectors: products 25% slower).
+MACHINE := $(shell $(CC) -dumpmachine 2>/dev/null)
+ifeq ($(NATIVE),1)
+KERNEL_ISAS = native
+DISPATCH    = -DLC_DISPATCH_NATIVE
+else ifneq ($(filter x86_64-% amd64-%,$(MACHINE)),)
+KERNEL_ISAS = baseline avx2 avx512
+DISPATCH    = -DLC_DISPATCH_X86
+else
+KERNEL_ISAS = portable
+DISPATCH    =
+endif
+ISA_native   = -march=native
+ISA_baseline =
+ISA_portable =
+ISA_avx2     = -mavx2 -mfma
+ISA_avx512   = -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mprefer-vector-width=512
+KERNEL_OBJ   = $(KERNEL_ISAS:%=$(BUILD)/runtime/kernels_%.o)
 
 EMBED = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/'
 
@@ -34,7 +61,7 @@ OPS_SRC      = $(wildcard compiler/ops/*.c)
 ONNX_OBJ     = $(patsubst %.c,$(BUILD)/%.o,$(wildcard compiler/onnx/*.c))
 RUNTIME_SRC  = $(filter-out runtime/kernels.c runtime/kernels_double.c,$(wildcard runtime/*.c))
 LIB_OBJ = $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(RUNTIME_SRC:%.c=$(BUILD)/%.o) \
-          $(BUILD)/runtime/kernels.o $(BUILD)/runtime/kernels_double.o \
+          $(KERNEL_OBJ) $(BUILD)/runtime/kernels_double.o \
           $(BUILD)/lyr.tab.o $(BUILD)/lyr.yy.o \
           $(BUILD)/kernels_src.o $(BUILD)/ops_table.o $(BUILD)/onnx/onnx.pb-c.o
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -62,24 +89,32 @@ $(BUILD)/%.o: %.c $(wildcard compiler/*.h compiler/ops/*.h runtime/*.h) $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 # The kernel units, in paste order (runtime/kernels/*.c; kernels.c includes them all).
-KERNEL_UNITS = common gemm fused conv dwconv pool elementwise norm optim
+KERNEL_UNITS = common vmath gemm fused conv dwconv pool elementwise activation loss norm optim
 # Small-core versions of some units (--target mcu), pasted in their place, never compiled into layerc.
 MCU_UNITS    = gemm_mcu
 PASTE_UNITS  = $(KERNEL_UNITS) $(MCU_UNITS)
 KERNEL_SRC   = $(KERNEL_UNITS:%=runtime/kernels/%.c)
 PASTE_SRC    = $(PASTE_UNITS:%=runtime/kernels/%.c)
 
-# [threads] -DLC_POOL: the kernels split their work over runtime/threads.c's pool.
-$(BUILD)/runtime/kernels.o: runtime/kernels.c runtime/kernels.h $(KERNEL_SRC)
+# The list of every kernel, for the dispatch: made from kernels.h.
+$(BUILD)/kernels_list.h: runtime/kernels.h runtime/kernels_list.awk
+	@mkdir -p $(BUILD)
+	awk -f runtime/kernels_list.awk runtime/kernels.h > $@.tmp && mv $@.tmp $@
+$(BUILD)/runtime/dispatch.o: $(BUILD)/kernels_list.h
+
+# One object a kernel set; -DLC_POOL: the kernels split their work over
+# runtime/threads.c's pool.
+$(KERNEL_OBJ): $(BUILD)/runtime/kernels_%.o: runtime/kernels.c runtime/kernels.h $(BUILD)/kernels_list.h $(KERNEL_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(KFLAGS) -DLC_POOL -g $(WARN) $(SAN) $(CPPFLAGS) -c -o $@ $<
+	$(CC) -std=c11 $(KFLAGS) $(ISA_$*) -DLC_ISA=$* -DLC_POOL -g $(WARN) $(SAN) $(CPPFLAGS) -c -o $@ $<
+$(BUILD)/runtime/dispatch.o: CPPFLAGS += $(DISPATCH)
 # The same units in double precision, for `layerc check` (runtime/kernels_double.c);
 # serial (no -DLC_POOL), as the check's generated code sizes its scratch for one thread.
 # build/kernels_f64.h renames every kernel that runtime/kernels.h declares.
 $(BUILD)/kernels_f64.h: runtime/kernels.h
 	@mkdir -p $(BUILD)
 	{ echo '/* made from runtime/kernels.h by the Makefile */'; \
-	  names=$$(sed -n 's/^void \(lc_[a-z0-9_]*\)(.*/\1/p' runtime/kernels.h | LC_ALL=C sort -u); \
+	  names=$$(sed -n 's/^[a-z_]* \(lc_[a-z0-9_]*\)(.*/\1/p' runtime/kernels.h | LC_ALL=C sort -u); \
 	  for k in $$names; do echo "#define $$k $${k}_f64"; done; \
 	  printf '#define LC_F64_KERNELS'; for k in $$names; do printf ' LC_F64(%s)' $$k; done; echo; } > $@.tmp && mv $@.tmp $@
 $(BUILD)/runtime/kernels_double.o: runtime/kernels_double.c runtime/kernels.c runtime/kernels_double.h \
@@ -181,7 +216,7 @@ install: all
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/layerc
 
 clean:
-	rm -rf build build-asan build-mpi layerc
+	rm -rf build build-asan build-mpi build-native layerc
 
 # fuzzing (libFuzzer): make fuzz FUZZ_SECONDS=N
 -include tests/fuzz/fuzz.mk

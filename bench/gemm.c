@@ -1,13 +1,15 @@
 /* bench/gemm.c: GFLOPS of lc_matmul_forward/backward on the MLP's shapes,
- * against naive loops (and OpenBLAS sgemm with -DWITH_OPENBLAS), plus the
- * time of the Fashion CNN's two convolutions, forward + backward, batch 64.
- * Single thread; each number is the median of 5 runs, timed in CPU time
- * of the calling thread (so that other jobs on a shared machine distort
- * less; OpenBLAS is set to one thread).
+ * against naive loops and OpenBLAS's sgemm (when libopenblas.so.0 loads:
+ * Debian's libopenblas0-pthread), plus the time of the Fashion CNN's two
+ * convolutions, forward + backward, batch 64, and OpenBLAS's sgemm on large
+ * matrices (2048^3): one core's peak, which `make bench` measures the
+ * training steps against.  Single thread; each number is the median of 5
+ * runs, timed in CPU time of the calling thread (so that other jobs on a
+ * shared machine distort less; OpenBLAS is set to one thread).  The
+ * kernels are layerc's (liblayerc.a: the set chosen for this CPU).
  *
- *   gcc -std=c11 -O3 -march=native -ffp-contract=off -Iruntime \
- *       bench/gemm.c runtime/kernels.c -lm -o build/bench_gemm
- *   add -DWITH_OPENBLAS ... -lopenblas for the OpenBLAS column.
+ *   cc -std=c11 -O2 -D_DEFAULT_SOURCE -Iruntime bench/gemm.c build/liblayerc.a \
+ *       -ltcc -lz -lm -ldl -lpthread -o build/bench_gemm
  */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
@@ -17,10 +19,27 @@
 
 #include "kernels.h"
 
-#ifdef WITH_OPENBLAS
-#include <cblas.h>
-void openblas_set_num_threads(int);
-#endif
+#include <dlfcn.h>
+
+#include "dispatch.h"
+
+/* OpenBLAS by dlopen: no -dev package needed.  cblas_sgemm's enums: */
+enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
+typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int,
+                         float, float *, int);
+static sgemm_fn cblas_sgemm;
+
+static int load_openblas(void)
+{
+    void *h = dlopen("libopenblas.so.0", RTLD_NOW);
+    void (*threads)(int);
+    if (!h) return 0;
+    *(void **)&cblas_sgemm = dlsym(h, "cblas_sgemm");
+    *(void **)&threads = dlsym(h, "openblas_set_num_threads");
+    if (!cblas_sgemm || !threads) return 0;
+    threads(1);
+    return 1;
+}
 
 static double now(void)
 {
@@ -86,20 +105,33 @@ static void ours(int which, struct shape s, struct bufs *m)
         lc_matmul_backward(NULL, m->dW, NULL, m->dout, m->inp, m->W, s.B, s.C, s.OC);
 }
 
-#ifdef WITH_OPENBLAS
 static void blas(int which, struct shape s, struct bufs *m)
 {
     if (which == FWD)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.B, s.OC, s.C,
-                    1, m->inp, s.C, m->W, s.C, 0, m->out, s.OC);
+        cblas_sgemm(ROW_MAJOR, NO_TRANS, TRANS, s.B, s.OC, s.C, 1, m->inp, s.C, m->W, s.C, 0, m->out, s.OC);
     else if (which == DINP)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.B, s.C, s.OC,
-                    1, m->dout, s.OC, m->W, s.C, 1, m->dinp, s.C);
+        cblas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, s.B, s.C, s.OC, 1, m->dout, s.OC, m->W, s.C, 1, m->dinp,
+                    s.C);
     else
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s.OC, s.C, s.B,
-                    1, m->dout, s.OC, m->inp, s.C, 1, m->dW, s.C);
+        cblas_sgemm(ROW_MAJOR, TRANS, NO_TRANS, s.OC, s.C, s.B, 1, m->dout, s.OC, m->inp, s.C, 1, m->dW, s.C);
 }
-#endif
+
+/* GFLOPS of one large sgemm, C = A B with N x N matrices: the best of 5 */
+static double sgemm_peak(int N)
+{
+    float *A = randv((size_t)N * N), *Bm = randv((size_t)N * N), *C = randv((size_t)N * N);
+    double best = 0;
+    int r;
+    cblas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, N, N, N, 1, A, N, Bm, N, 0, C, N);   /* warm-up */
+    for (r = 0; r < 5; r++) {
+        double t0 = now(), g;
+        cblas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, N, N, N, 1, A, N, Bm, N, 0, C, N);
+        g = 2.0 * N * N * N / (now() - t0) * 1e-9;
+        if (g > best) best = g;
+    }
+    free(A), free(Bm), free(C);
+    return best;
+}
 
 typedef void (*impl_fn)(int, struct shape, struct bufs *);
 
@@ -196,15 +228,10 @@ int main(void)
     static const char *names[] = { "forward  out = inp.W^T", "backward dinp = dout.W",
                                    "backward dW = dout^T.inp" };
     size_t si;
-    int which;
-#ifdef WITH_OPENBLAS
-    openblas_set_num_threads(1);
-#endif
-    printf("GFLOPS, single thread, median of 5 runs\n");
+    int which, have_blas = load_openblas();
+    printf("GFLOPS, single thread, median of 5 runs; layerc %s\n", lc_dispatch_describe());
     printf("%-26s %-15s %8s %8s", "product", "B x C x OC", "layerc", "naive");
-#ifdef WITH_OPENBLAS
-    printf(" %8s %7s", "OpenBLAS", "ratio");
-#endif
+    if (have_blas) printf(" %8s %7s", "OpenBLAS", "ratio");
     printf("\n");
     for (si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
         struct shape s = shapes[si];
@@ -221,12 +248,10 @@ int main(void)
             char dims[32];
             snprintf(dims, sizeof dims, "%dx%dx%d", s.B, s.C, s.OC);
             printf("%-26s %-15s %8.1f %8.1f", names[which], dims, g1, g2);
-#ifdef WITH_OPENBLAS
-            {
+            if (have_blas) {
                 double g3 = gflops(blas, which, s, &m);
                 printf(" %8.1f %6.0f%%", g3, 100 * g1 / g3);
             }
-#endif
             printf("\n");
         }
         free(m.inp); free(m.W); free(m.bias); free(m.out);
@@ -248,5 +273,9 @@ int main(void)
                    b2, 2 * fl2 / b2 * 1e-6);
         }
     }
+    if (have_blas)
+        printf("\nOpenBLAS sgemm 2048 x 2048 x 2048, one thread: %.1f GFLOPS (best of 5)\n", sgemm_peak(2048));
+    else
+        printf("\nOpenBLAS not found (libopenblas.so.0): no sgemm peak\n");
     return 0;
 }

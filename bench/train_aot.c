@@ -9,6 +9,7 @@
  *       build/bench/fashion_mlp.c -lz -lm -o build/bench/aot_fashion_mlp
  *
  * Usage: aot_NAME train IMAGES.idx.gz LABELS.idx.gz STEPS REPEATS
+ *        aot_NAME train IMAGES.idx.gz input STEPS REPEATS   (the target is the input)
  *        aot_NAME latency REPEATS          (batch-1 forward, microseconds)
  *
  * train: REPEATS times, STEPS steps of NAME_BATCH samples gathered from a
@@ -107,24 +108,29 @@ int main(int argc, char **argv)
     long n, item, nl, litem;
     float *X, *Y;
     int steps = atoi(argv[4]), reps = atoi(argv[5]);
+    int truth_input = !strcmp(argv[3], "input");
+    if (truth_input && OUT != IN) {
+        fprintf(stderr, "the target cannot be the input: %d outputs, %d inputs\n", OUT, IN);
+        return 1;
+    }
     if (strcmp(argv[2], "-")) {
         unsigned char *img = read_idx(argv[2], 3, &n, &item);
-        unsigned char *lab = read_idx(argv[3], 1, &nl, &litem);
-        if (item != IN || nl != n) {
+        unsigned char *lab = truth_input ? NULL : read_idx(argv[3], 1, &nl, &litem);
+        if (item != IN || (lab && nl != n)) {
             fprintf(stderr, "data does not fit the model (%ld values, model takes %d)\n", item, IN);
             return 1;
         }
         X = malloc(sizeof(float) * (size_t)(n * IN));
-        Y = calloc((size_t)(n * OUT), sizeof(float));
         for (long i = 0; i < n * IN; i++) X[i] = img[i] / 255.0f;
-        for (long i = 0; i < n; i++) Y[i * OUT + lab[i] % OUT] = 1;
+        Y = truth_input ? X : calloc((size_t)(n * OUT), sizeof(float));
+        for (long i = 0; lab && i < n; i++) Y[i * OUT + lab[i] % OUT] = 1;
         free(img), free(lab);
     } else {
         n = 60000;
         X = malloc(sizeof(float) * (size_t)(n * IN));
-        Y = calloc((size_t)(n * OUT), sizeof(float));
         for (long i = 0; i < n * IN; i++) X[i] = (float)(next() >> 40) / (1 << 24);
-        for (long i = 0; i < n; i++) Y[i * OUT + next() % OUT] = 1;
+        Y = truth_input ? X : calloc((size_t)(n * OUT), sizeof(float));
+        for (long i = 0; !truth_input && i < n; i++) Y[i * OUT + next() % OUT] = 1;
     }
     int *order = malloc(sizeof(int) * (size_t)n);
     for (long i = 0; i < n; i++) order[i] = (int)i;

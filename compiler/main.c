@@ -23,6 +23,7 @@
 #include "data.h"
 #include "diag.h"
 #include "dataprep.h"
+#include "dispatch.h"
 #include "dist.h"   /* [MPI] */
 #include "emit.h"
 #include "gradcheck.h"
@@ -236,7 +237,7 @@ static int parse_args(int argc, char **argv, Options *o)
             exit(finish_stdout(0));
         }
         if (!strcmp(a, "--version")) {
-            printf("layerc %s\n", LAYERC_VERSION);
+            printf("layerc %s\n%s\n", LAYERC_VERSION, lc_dispatch_describe());
             exit(finish_stdout(0));
         }
         if (!strcmp(a, "--inference")) { o->inference = 1; continue; }

@@ -226,6 +226,78 @@ void lc_layernorm_forward(lc_real *out, lc_real *mean, lc_real *invstd, const lc
 void lc_layernorm_backward(lc_real *dinp, lc_real *dgamma, lc_real *dbeta, const lc_real *dout,
                            const lc_real *inp, const lc_real *mean, const lc_real *invstd,
                            const lc_real *gamma, int R, int D, int add);
+/* The activations, forward and backward, over n values (vectorised, with
+ * float exp, tanh and erf within 2 ulp; split over the threads when long),
+ * with PyTorch's arithmetic and its gradient at the kinks.  A backward
+ * function assigns dinp when add = 0 and adds to it when add = 1; it reads
+ * the op's output (out) or its input (inp), as its signature says.
+ *   sigmoid:    out = 1 / (1 + e^-inp)             dinp (+)= dout out (1 - out)
+ *   tanh:       out = tanh(inp)                    dinp (+)= dout (1 - out^2)
+ *   relu6:      out = min(max(inp, 0), 6)          dinp (+)= 0 < inp < 6 ? dout : 0
+ *   hardswish:  out = inp min(max(inp + 3, 0), 6) / 6
+ *               dinp (+)= inp < -3 ? 0 : inp < 3 ? dout (inp / 3 + 1/2) : dout
+ *   silu:       out = inp / (1 + e^-inp)           dinp (+)= dout s (1 + inp (1 - s)), s = sigmoid(inp)
+ *   gelu:       out = inp / 2 (1 + erf(inp / sqrt 2))
+ *               dinp (+)= dout (Phi(inp) + inp e^(-inp^2 / 2) / sqrt(2 pi))
+ *   elu:        out = inp <= 0 ? alpha (e^inp - 1) : inp
+ *               dinp (+)= inp <= 0 ? dout alpha e^inp : dout
+ *   clip:       out = min(max(inp, lo), hi) (NaN stays NaN)
+ *               dinp (+)= lo <= inp <= hi ? dout : 0
+ *   leaky_relu: out = inp > 0 ? inp : alpha inp    dinp (+)= inp > 0 ? dout : alpha dout */
+void lc_sigmoid_forward(lc_real *out, const lc_real *inp, int n);
+void lc_sigmoid_backward(lc_real *dinp, const lc_real *dout, const lc_real *out, int n, int add);
+void lc_tanh_forward(lc_real *out, const lc_real *inp, int n);
+void lc_tanh_backward(lc_real *dinp, const lc_real *dout, const lc_real *out, int n, int add);
+void lc_relu6_forward(lc_real *out, const lc_real *inp, int n);
+void lc_relu6_backward(lc_real *dinp, const lc_real *dout, const lc_real *inp, int n, int add);
+void lc_hardswish_forward(lc_real *out, const lc_real *inp, int n);
+void lc_hardswish_backward(lc_real *dinp, const lc_real *dout, const lc_real *inp, int n, int add);
+void lc_silu_forward(lc_real *out, const lc_real *inp, int n);
+void lc_silu_backward(lc_real *dinp, const lc_real *dout, const lc_real *inp, int n, int add);
+void lc_gelu_forward(lc_real *out, const lc_real *inp, int n);
+void lc_gelu_backward(lc_real *dinp, const lc_real *dout, const lc_real *inp, int n, int add);
+void lc_elu_forward(lc_real *out, const lc_real *inp, int n, lc_real alpha);
+void lc_elu_backward(lc_real *dinp, const lc_real *dout, const lc_real *inp, int n, lc_real alpha,
+                     int add);
+void lc_clip_forward(lc_real *out, const lc_real *inp, int n, lc_real lo, lc_real hi);
+void lc_clip_backward(lc_real *dinp, const lc_real *dout, const lc_real *inp, int n, lc_real lo,
+                      lc_real hi, int add);
+void lc_leaky_relu_forward(lc_real *out, const lc_real *inp, int n, lc_real alpha);
+void lc_leaky_relu_backward(lc_real *dinp, const lc_real *dout, const lc_real *inp, int n,
+                            lc_real alpha, int add);
+
+/* out[B, n] = softmax of each row of inp[B, n] (shifted by the row's max);
+ * dinp[b, j] (+)= out[b, j] (dout[b, j] - sum_k dout[b, k] out[b, k]) */
+void lc_softmax_forward(lc_real *out, const lc_real *inp, int B, int n);
+void lc_softmax_backward(lc_real *dinp, const lc_real *dout, const lc_real *out, int B, int n, int add);
+
+/* The losses of B samples of n values, as SPEC.md defines them: the mean
+ * over the batch of each sample's loss, added up in double (the same value
+ * on any number of threads).
+ *   mse:           1/2 sum_j (y_j - t_j)^2
+ *   bce:           -sum_j t_j log y_j + (1 - t_j) log(1 - y_j), y = the
+ *                  sigmoid's output, each log clamped at -100 (and -100 for
+ *                  y outside (0, 1)) as torch's BCELoss
+ *   cross_entropy: -sum_j t_j log softmax(z)_j from the logits z (the
+ *                  softmax's input): z_j - max - log sum_k e^(z_k - max) */
+double lc_mse_forward(const lc_real *y, const lc_real *t, int B, int n);
+double lc_bce_forward(const lc_real *y, const lc_real *t, int B, int n);
+double lc_cross_entropy_forward(const lc_real *z, const lc_real *t, int B, int n);
+/* The fused gradient of all three at their start, dinp[B, n] (+)= (y - t) / B:
+ * mse at y, cross_entropy at the softmax's input (y its output), bce at the
+ * sigmoid's input (y its output). */
+void lc_loss_backward(lc_real *dinp, const lc_real *y, const lc_real *t, int B, int n, int add);
+
+/* Arithmetic over n values: out = a + b, a * b, s inp.  Their gradients are
+ * one input's share a call: dinp (+)= dout (add; also identity, flatten,
+ * reshape and the slices of concat), dout * other (mul: other is the other
+ * factor), s dout (scale). */
+void lc_add_forward(lc_real *out, const lc_real *a, const lc_real *b, int n);
+void lc_add_backward(lc_real *dinp, const lc_real *dout, int n, int add);
+void lc_mul_forward(lc_real *out, const lc_real *a, const lc_real *b, int n);
+void lc_mul_backward(lc_real *dinp, const lc_real *dout, const lc_real *other, int n, int add);
+void lc_scale_forward(lc_real *out, const lc_real *inp, int n, lc_real s);
+void lc_scale_backward(lc_real *dinp, const lc_real *dout, int n, lc_real s, int add);
 
 /* Optimizer steps over n parameters, the arithmetic of torch.optim:
  * SGD: g = grad + decay p; v = momentum v + g (when velocity is not NULL);

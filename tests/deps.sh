@@ -4,6 +4,8 @@
 #          protobuf-c and onnx.proto (ONNX import and export)
 #   demo:  the Fashion-MNIST data set
 #   torch: python3-torch and python3-numpy (test-only)
+#   qemu:  qemu-user, to run layerc on an emulated CPU without AVX (test-only)
+#   bench: OpenBLAS with its pthread build, for PyTorch and the sgemm peak
 #   test:  everything `make test` uses, so that no group of the suite is left
 #          out on a fresh machine (a group that cannot run fails)
 # When everything is there this costs one dpkg-query; apt-get runs only
@@ -37,6 +39,13 @@ demo)
 torch)
     /usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1 || need="$need python3-torch python3-numpy"
     ;;
+qemu)
+    command -v qemu-x86_64 >/dev/null 2>&1 || need="$need qemu-user"
+    ;;
+bench)
+    ls /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas*.so* >/dev/null 2>&1 ||
+        ls /usr/lib/*/openblas-pthread/libopenblas*.so* >/dev/null 2>&1 || need="$need libopenblas0-pthread"
+    ;;
 test)
     # the build, the reference implementations (PyTorch, NumPy), the data, the
     # tools the groups drive (Graphviz, Open MPI, groff, clang and tcc for the
@@ -54,7 +63,7 @@ test)
     [ -n "$need" ] && need=" $need"
     ;;
 *)
-    echo "usage: sh tests/deps.sh build|demo|torch|test" >&2
+    echo "usage: sh tests/deps.sh build|demo|torch|qemu|bench|test" >&2
     exit 2
     ;;
 esac

@@ -109,7 +109,9 @@ check "-h is --help" cmp -s "$tmp/help" "$tmp/help2"
 
 # ---- --version
 version=$(sed -n 's/^#define LAYERC_VERSION "\(.*\)"/\1/p' compiler/version.h)
-check "--version prints 'layerc $version'" [ "$("$LAYERC" --version)" = "layerc $version" ]
+check "--version prints 'layerc $version'" [ "$("$LAYERC" --version | sed -n 1p)" = "layerc $version" ]
+check "--version names the kernels in use on its second line" \
+    sh -c "'$LAYERC' --version | sed -n 2p | grep -q '^kernels: [a-z0-9]* ('"
 
 # ---- usage errors: exit 2 and a message, for each way of getting it wrong
 usage_error() {

@@ -9,14 +9,16 @@ typedef float lc_real;
  * threads, ranges, elementwise jobs), and the design of them all.
  *
  * The kernels are the heavy loops of layerc (matrix product, convolution,
- * pooling, and the long elementwise loops: relu, the optimizer steps), one
- * unit a file in runtime/kernels/: common, gemm, conv, pool, elementwise, norm,
- * optim.  The API is in kernels.h.  The units are used three ways: compiled
- * into layerc (runtime/kernels.c includes them all; -O3 -march=native
- * -DLC_POOL), pasted into generated C (only the units its ops declare, in
- * that order, after `#define LC_KERNEL static`), and compiled again with
- * `typedef double lc_real` for gradient checks (runtime/kernels_double.c,
- * serial).  So it includes only
+ * pooling, and the long elementwise loops: activations, losses, the
+ * optimizer steps), one unit a file in runtime/kernels/: common, vmath
+ * (float exp, log, tanh, erf), gemm, fused, conv, dwconv, pool, elementwise,
+ * activation, loss, norm, optim.  The API is in kernels.h.  The units are
+ * used three ways: compiled into layerc (runtime/kernels.c includes them
+ * all; -O3 -DLC_POOL, once per instruction set, chosen at start-up by
+ * runtime/dispatch.c), pasted into generated C (only the units its ops
+ * declare, in that order, after `#define LC_KERNEL static`), and compiled
+ * again with `typedef double lc_real` for gradient checks
+ * (runtime/kernels_double.c, serial).  So it includes only
  * <string.h> and <math.h>, does not include kernels.h, allocates nothing,
  * keeps no mutable global state (reentrant), uses at most ~70 KiB of stack,
  * and every helper is static inline.
@@ -155,13 +157,14 @@ static inline void lc__range(int n, int parts, int t, int align, int *lo, int *h
 }
 
 /* ------------------------------------------------------------------------ */
-/* Elementwise loops: relu and the optimizer steps, cut into ranges when
- * long.  The same arithmetic as the loops layerc used to generate.         */
+/* Elementwise loops: activations, losses, the optimizer steps, cut into
+ * ranges when long.                                                        */
 
 typedef struct {
     lc_real *a, *b, *c;
     const lc_real *x, *y;
-    int n, parts, flag;
+    double *part;          /* a reduction's sum of each chunk */
+    int n, parts, flag, len, chunk;
     lc_real k[9];
 } lc__elem_job;
 
@@ -176,4 +179,104 @@ static inline void lc__elem_run(lc__elem_job *j, void (*task)(void *, int), int 
         LC__FOR(j->parts, task, j);
     else
         task(j, 0);
+}
+
+/* Rows of len values (softmax): the rows split over the threads. */
+static inline void lc__rows_run(lc__elem_job *j, void (*task)(void *, int), int rows, int len)
+{
+    int T = LC__THREADS;
+    j->n = rows, j->len = len;
+    j->parts = T > 1 && (double)rows * len >= LC_PAR_VALUES ? (T < rows ? T : rows) : 1;
+    if (rows <= 0 || len <= 0)
+        return;
+    if (j->parts > 1)
+        LC__FOR(j->parts, task, j);
+    else
+        task(j, 0);
+}
+
+/* A sum over n items (values, or rows of len values): each task adds up
+ * whole chunks, each chunk into its own slot, and the slots are added in
+ * order; the chunks depend on n and len alone (at most 64 of them), so the
+ * sum has the same bits on any number of threads. */
+#define LC__SLOTS 64
+static inline double lc__sum_run(lc__elem_job *j, void (*task)(void *, int), int n, int len)
+{
+    double part[LC__SLOTS], total = 0;
+    int T = LC__THREADS, chunks, c;
+    if (n <= 0 || len <= 0)
+        return 0;
+    j->n = n, j->len = len, j->part = part;
+    j->chunk = (4096 + len - 1) / len;
+    if (j->chunk < (n + LC__SLOTS - 1) / LC__SLOTS)
+        j->chunk = (n + LC__SLOTS - 1) / LC__SLOTS;
+    chunks = (n + j->chunk - 1) / j->chunk;
+    j->parts = T > 1 && (double)n * len >= LC_PAR_VALUES ? (T < chunks ? T : chunks) : 1;
+    if (j->parts > 1)
+        LC__FOR(j->parts, task, j);
+    else
+        task(j, 0);
+    for (c = 0; c < chunks; c++)
+        total += part[c];
+    return total;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The tasks of elementwise ops: out[i] = EXPR of x = inp[i]; dinp[i] =
+ * (or +=) EXPR of dy = dout[i] and V, the value the gradient needs
+ * (x = inp[i] or y = out[i]); k0, k1 are the op's constants.  lc__map
+ * and lc__grad run them.                                                   */
+
+#define LC__MAP_TASK(NAME, ...)                                 \
+    static void NAME(void *p, int t)                            \
+    {                                                           \
+        const lc__elem_job *j = (const lc__elem_job *)p;        \
+        lc_real *out = j->a;                                    \
+        const lc_real *inp = j->x;                              \
+        const lc_real k0 = j->k[0], k1 = j->k[1];               \
+        int i, lo, hi;                                          \
+        (void)k0, (void)k1;                                     \
+        lc__range(j->n, j->parts, t, 64, &lo, &hi);             \
+        for (i = lo; i < hi; i++) {                             \
+            const lc_real x = inp[i];                           \
+            out[i] = (__VA_ARGS__);                             \
+        }                                                       \
+    }
+
+#define LC__GRAD_TASK(NAME, V, ...)                             \
+    static void NAME(void *p, int t)                            \
+    {                                                           \
+        const lc__elem_job *j = (const lc__elem_job *)p;        \
+        lc_real *dinp = j->a;                                   \
+        const lc_real *dout = j->x, *saved = j->y;              \
+        const lc_real k0 = j->k[0], k1 = j->k[1];               \
+        int i, lo, hi;                                          \
+        (void)k0, (void)k1;                                     \
+        lc__range(j->n, j->parts, t, 64, &lo, &hi);             \
+        if (j->flag)                                            \
+            for (i = lo; i < hi; i++) {                         \
+                const lc_real dy = dout[i], V = saved[i];       \
+                dinp[i] += (__VA_ARGS__);                       \
+            }                                                   \
+        else                                                    \
+            for (i = lo; i < hi; i++) {                         \
+                const lc_real dy = dout[i], V = saved[i];       \
+                dinp[i] = (__VA_ARGS__);                        \
+            }                                                   \
+    }
+
+static inline void lc__map(void (*task)(void *, int), lc_real *out, const lc_real *inp, int n,
+                           lc_real k0, lc_real k1)
+{
+    lc__elem_job j;
+    j.a = out, j.x = inp, j.k[0] = k0, j.k[1] = k1;
+    lc__elem_run(&j, task, n);
+}
+
+static inline void lc__grad(void (*task)(void *, int), lc_real *dinp, const lc_real *dout,
+                            const lc_real *saved, int n, int add, lc_real k0, lc_real k1)
+{
+    lc__elem_job j;
+    j.a = dinp, j.x = dout, j.y = saved, j.flag = add, j.k[0] = k0, j.k[1] = k1;
+    lc__elem_run(&j, task, n);
 }

@@ -16,7 +16,8 @@
  *
  * The test runs `kernels` with T = 1, 2, 3 and compares the files: EXACT
  * bit for bit, NEAR within 1e-5.  What must hold (runtime/kernels.c,
- * "Threads"): matrix products, pooling, the elementwise kernels and the
+ * "Threads"): matrix products, pooling, the elementwise kernels (the
+ * losses' sums too) and the
  * convolutions' outputs and input gradients are the same bits on any number
  * of threads; the im2col convolutions' weight and bias gradients add up per
  * group of samples, so they agree within float rounding (the depthwise
@@ -255,6 +256,22 @@ static void check_elementwise(int n)
     dump(exact_out, p, N);
     lc_adam_update(p, g, m, s, n, 0.001f, 0.5f, 0.9f, 0.999f, 0.1f, 0.001f, 1e-8f, 0);
     dump(exact_out, p, N), dump(exact_out, m, N), dump(exact_out, s, N);
+    /* activations, softmax over rows of 10, the losses (their double's bits) */
+    lc_gelu_forward(y, x, n);
+    dump(exact_out, y, N);
+    lc_elu_backward(d, dy, x, n, 0.5f, 1);
+    dump(exact_out, d, N);
+    lc_sigmoid_forward(y, x, n);
+    lc_sigmoid_backward(d, dy, y, n, 0);
+    dump(exact_out, d, N);
+    lc_softmax_forward(y, x, n / 10, 10);
+    lc_softmax_backward(d, dy, y, n / 10, 10, 1);
+    dump(exact_out, d, N);
+    double loss[3] = { lc_mse_forward(y, x, n / 10, 10), lc_bce_forward(y, v, n / 10, 10),
+                       lc_cross_entropy_forward(x, y, n / 10, 10) };
+    float bits[6];
+    memcpy(bits, loss, sizeof bits);
+    dump(exact_out, bits, 6);
     free(x), free(dy), free(y), free(d), free(p), free(g), free(v), free(m), free(s);
 }
 

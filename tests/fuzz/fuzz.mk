@@ -12,8 +12,8 @@
 # The library is rebuilt with the sanitizers and coverage in build/fuzz/ from
 # the Makefile's source lists, less the JIT (jit.c, run.c, gradcheck.c, trace.c): no
 # target reaches libtcc.  The op table and the kernels (which the op
-# descriptors point to) are in; the kernels' text, which the emitter pastes
-# into generated C, comes from kernels_src.c.
+# descriptors point to) are in, the kernels built once as the portable set;
+# their text, which the emitter pastes into generated C, comes from kernels_src.c.
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
@@ -22,9 +22,10 @@ FUZZ_TARGETS  = frontend data weights npz onnx
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS   = -std=c11 -g -O1 $(WARN) $(FUZZ_SAN)
 FUZZ_LIB_SRC  = $(filter-out compiler/jit.c compiler/run.c compiler/gradcheck.c compiler/trace.c,$(COMPILER_SRC)) \
-                $(RUNTIME_SRC) runtime/kernels.c
+                $(RUNTIME_SRC)
 FUZZ_LIB_OBJ  = $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/%.o) $(FUZZ_DIR)/lyr.tab.o \
-                $(FUZZ_DIR)/lyr.yy.o $(FUZZ_DIR)/kernels_src.o $(FUZZ_DIR)/onnx.pb-c.o $(FUZZ_DIR)/ops_table.o
+                $(FUZZ_DIR)/lyr.yy.o $(FUZZ_DIR)/kernels_src.o $(FUZZ_DIR)/onnx.pb-c.o $(FUZZ_DIR)/ops_table.o \
+                $(FUZZ_DIR)/runtime/kernels_portable.o
 FUZZ_BINS     = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 # -timeout: a single input taking 10 s is a hang; -rss_limit_mb: 2 GiB is an
 # allocation no 4 KiB input deserves.
@@ -44,6 +45,10 @@ $(FUZZ_DIR)/lyr.tab.o $(FUZZ_DIR)/lyr.yy.o: $(FUZZ_DIR)/%.o: $(BUILD)/%.c compil
 $(FUZZ_DIR)/onnx.pb-c.o: $(BUILD)/onnx/onnx.pb-c.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/runtime/kernels_portable.o: runtime/kernels.c runtime/kernels.h runtime/kernels_list.h $(KERNEL_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -DLC_ISA=portable -DLC_POOL $(CPPFLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/kernels_src.o: $(BUILD)/kernels_src.c
 	@mkdir -p $(dir $@)

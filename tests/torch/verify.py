@@ -90,7 +90,7 @@ STEPS = 3
 # |a - b| / (max(|a|, |b|) + atol / RTOL), a relative error that counts values
 # below the floor as the floor; a case passes when it is <= 1e-5 everywhere.
 # JIT vs AOT (two float32 builds: gcc -O2 and tcc with layerc's -O3
-# -march=native kernels) uses the same rule.  No case needs more.
+# kernels, the set chosen for the CPU) uses the same rule.  No case needs more.
 RTOL = 1e-5
 FLOOR = 1e-6
 SENS = 4
@@ -572,7 +572,7 @@ def write_report(path, rows, args, secs, m):
                "Both are scales of the computation, never constants: well-conditioned values are compared "
                f"to {RTOL:g} relative. The errors below are |a − b| / (max(|a|, |b|) + atol/{RTOL:g}); a case "
                f"passes when every one is ≤ {RTOL:g}. JIT vs AOT (two float32 builds: gcc -O2, and tcc calling "
-               "layerc's -O3 -march=native kernels) uses the same rule. No case has a wider "
+               "layerc's -O3 kernels, the set chosen for the CPU) uses the same rule. No case has a wider "
                "tolerance. The harness was checked to fail on small injected faults in the generated C "
                "(tanh' off by 1e-4, softmax's backward by 1e-5, the mse loss by 2e-5, avgpool's divisor by "
                "2e-5, weight decay by 1%, Adam's eps tripled or its bias correction one step off, dampened "
