@@ -46,7 +46,7 @@ $(FUZZ_DIR)/onnx.pb-c.o: $(BUILD)/onnx/onnx.pb-c.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) -c -o $@ $<
 
-$(FUZZ_DIR)/runtime/kernels_portable.o: runtime/kernels.c runtime/kernels.h runtime/kernels_list.h $(KERNEL_SRC)
+$(FUZZ_DIR)/runtime/kernels_portable.o: runtime/kernels.c runtime/kernels.h $(BUILD)/kernels_list.h $(KERNEL_SRC)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -DLC_ISA=portable -DLC_POOL $(CPPFLAGS) -c -o $@ $<
 
