@@ -711,9 +711,9 @@ static void emit_loss(Emit *e)
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
     emitf(e, "\n%s %s_loss(const %s_t *m, const %s *truth, int n)\n{\n", R, N, N, R);
-    emitf(e, "    %s total = 0;\n    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return 0;\n", R, N, N);
+    emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;\n    if (n < 1) return 0;\n", N, N);
     m->loss->emit_loss(e);
-    emitf(e, "    return total / (%s)n;\n}\n", R);
+    emitf(e, "}\n");
 }
 
 /* The first step of the backward pass, from the loss: (y - t) / n at the
@@ -723,8 +723,7 @@ static void emit_loss_start(Emit *e)
 {
     const Model *m = e->m;
     emitf(e, "\n    /* %s:%d  loss %s */\n", e->o->source_name, m->loss_loc.line, m->loss->backward_doc);
-    emitf(e, "    for (int i = 0; i < n * %ld; i++)\n        %s[i] = (%s[i] - truth[i]) / n;\n",
-          m->layers[m->output].size, e_grad(e, model_loss_start(m)), e_out(e, m->output));
+    loss_emit_backward_start(e, e_grad(e, model_loss_start(m)));
 }
 
 static void emit_backward_pass(Emit *e, Mode mode, int public)

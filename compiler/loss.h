@@ -26,7 +26,7 @@ struct LossDef {
                                     backward starts at that op's input */
     TruthKind truth;             /* what a row's truth is */
     MetricKind metric;
-    /* the body of NAME_loss: adds each sample's loss to `double total` */
+    /* the body of NAME_loss: returns the mean loss of the n samples */
     void (*emit_loss)(Emit *e);
     const char *backward_doc;    /* the first backward step, as a comment */
     KernelRef kernels[LC_MAX_OP_KERNELS];
@@ -40,6 +40,9 @@ const LossDef *loss_at(int i);
 const char *loss_names(void);
 /* The loss starts its backward pass below layer out (out's op fuses with it). */
 int loss_fuses_with(const LossDef *loss, const Layer *out);
+/* The first step of the backward pass: d_start = (y - t) / n at the output
+ * (or, fused, at the output op's input). */
+void loss_emit_backward_start(Emit *e, const char *d_start);
 /* The op a fused loss needs as the output, for messages. */
 const OpDef *loss_output_op(const LossDef *loss);
 

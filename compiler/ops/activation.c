@@ -10,6 +10,33 @@
 
 #define ACTIVATION_PARAMS .params = { P_LAYER_ARG("x") }, .nparams = 1
 
+/* Every activation is a kernel of runtime/kernels/ (elementwise.c,
+ * activation.c): vectorised, with float exp, tanh and erf within 2 ulp,
+ * split over the threads; tcc, which compiles the JIT's code, does not
+ * optimise loops.  lc_NAME_forward(out, inp, n[, extra]) and
+ * lc_NAME_backward(dinp, dout, out or inp, n[, extra], add). */
+static void kernel_forward(Emit *e, const Layer *l, const char *name, const char *extra)
+{
+    emitf(e, "    lc_%s_forward(%s, %s, n * %ld%s);\n", name, e_out(e, layer_index(e->m, l)), e_in(e, l, 0),
+          l->size, extra);
+}
+
+/* reads: what the derivative is computed from, the op's output or its input */
+static void kernel_backward(Emit *e, const Layer *l, const char *name, int reads_output, const char *extra)
+{
+    int self = layer_index(e->m, l);
+    if (!e_wants_grad(e, l, 0)) return;
+    emitf(e, "    lc_%s_backward(%s, %s, %s, n * %ld%s, %d);\n", name, e_in_grad(e, l, 0), e_grad(e, self),
+          reads_output ? e_out(e, self) : e_in(e, l, 0), l->size, extra, e_adds(e, l, 0));
+}
+
+/* ", 0.2f": a real argument of the kernel */
+static const char *real_arg(Emit *e, double v) { return arena_printf(&e->names, ", %s", e_num(e, v)); }
+
+#define ACTIVATION_KERNELS(name) \
+    .kernels = { LC_KERNEL_REF(lc_##name##_forward), LC_KERNEL_REF(lc_##name##_backward) }, \
+    .units = "vmath activation"
+
 /* ---- relu(x) = max(x, 0): a kernel (vectorised, split over the threads) ---- */
 
 static void relu_forward(Emit *e, const Layer *l, Mode mode)
@@ -43,17 +70,13 @@ enum { LEAKY_X, LEAKY_ALPHA };
 static void leaky_relu_forward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    char expr[128];
-    snprintf(expr, sizeof expr, "x > 0 ? x : (%s)%.17g * x", e_real(e), l->arg[LEAKY_ALPHA].num);
-    op_elementwise_forward(e, l, expr);
+    kernel_forward(e, l, "leaky_relu", real_arg(e, l->arg[LEAKY_ALPHA].num));
 }
 
 static void leaky_relu_backward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    char expr[128];
-    snprintf(expr, sizeof expr, "x > 0 ? dy : (%s)%.17g * dy", e_real(e), l->arg[LEAKY_ALPHA].num);
-    op_elementwise_backward(e, l, 1, 0, expr);
+    kernel_backward(e, l, "leaky_relu", 0, real_arg(e, l->arg[LEAKY_ALPHA].num));
 }
 
 const OpDef lc_op_leaky_relu = {
@@ -61,6 +84,7 @@ const OpDef lc_op_leaky_relu = {
     .name = "leaky_relu", .doc = "x if x > 0 else alpha x",
     .params = { [LEAKY_X] = P_LAYER_ARG("x"), [LEAKY_ALPHA] = P_REAL_ARG("alpha", 0.01, -OP_BIG, OP_BIG) },
     .nparams = 2, .backward_reads = READS_INPUTS,
+    ACTIVATION_KERNELS(leaky_relu),
     .shape = op_same_shape, .forward = leaky_relu_forward, .backward = leaky_relu_backward,
     .flops = op_flops_elementwise,
 };
@@ -71,19 +95,20 @@ const OpDef lc_op_leaky_relu = {
 static void sigmoid_forward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    op_elementwise_forward(e, l, e->o->real_double ? "1 / (1 + exp(-x))" : "1 / (1 + expf(-x))");
+    kernel_forward(e, l, "sigmoid", "");
 }
 
 static void sigmoid_backward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    op_elementwise_backward(e, l, 0, 1, "dy * y * (1 - y)");
+    kernel_backward(e, l, "sigmoid", 1, "");
 }
 
 const OpDef lc_op_sigmoid = {
     .inplace = 1,
     .name = "sigmoid", .doc = "1 / (1 + exp(-x))", ACTIVATION_PARAMS,
     .backward_reads = READS_OUTPUT, .fused_loss = "bce",
+    ACTIVATION_KERNELS(sigmoid),
     .shape = op_same_shape, .forward = sigmoid_forward, .backward = sigmoid_backward,
     .flops = op_flops_elementwise,
 };
@@ -93,19 +118,20 @@ const OpDef lc_op_sigmoid = {
 static void tanh_forward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    op_elementwise_forward(e, l, e->o->real_double ? "tanh(x)" : "tanhf(x)");
+    kernel_forward(e, l, "tanh", "");
 }
 
 static void tanh_backward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    op_elementwise_backward(e, l, 0, 1, "dy * (1 - y * y)");
+    kernel_backward(e, l, "tanh", 1, "");
 }
 
 const OpDef lc_op_tanh = {
     .inplace = 1,
     .name = "tanh", .doc = "tanh(x)", ACTIVATION_PARAMS,
     .backward_reads = READS_OUTPUT,
+    ACTIVATION_KERNELS(tanh),
     .shape = op_same_shape, .forward = tanh_forward, .backward = tanh_backward,
     .flops = op_flops_elementwise,
 };
@@ -117,53 +143,46 @@ enum { ELU_X, ELU_ALPHA };
 static void elu_forward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    char expr[160];
-    snprintf(expr, sizeof expr, "x > 0 ? x : (%s)%.17g * (%s(x) - 1)", e_real(e),
-             l->arg[ELU_ALPHA].num, e->o->real_double ? "exp" : "expf");
-    op_elementwise_forward(e, l, expr);
+    kernel_forward(e, l, "elu", real_arg(e, l->arg[ELU_ALPHA].num));
 }
 
 /* d/dx = 1 for x > 0, else alpha exp(x) = y + alpha */
 static void elu_backward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    char expr[160];
-    snprintf(expr, sizeof expr, "x > 0 ? dy : dy * (y + (%s)%.17g)", e_real(e), l->arg[ELU_ALPHA].num);
-    op_elementwise_backward(e, l, 1, 1, expr);
+    kernel_backward(e, l, "elu", 0, real_arg(e, l->arg[ELU_ALPHA].num));
 }
 
 const OpDef lc_op_elu = {
     .inplace = 1,
     .name = "elu", .doc = "x if x > 0 else alpha (exp(x) - 1)",
     .params = { [ELU_X] = P_LAYER_ARG("x"), [ELU_ALPHA] = P_REAL_ARG("alpha", 1, -OP_BIG, OP_BIG) },
-    .nparams = 2, .backward_reads = READS_INPUTS | READS_OUTPUT,
+    .nparams = 2, .backward_reads = READS_INPUTS,
+    ACTIVATION_KERNELS(elu),
     .shape = op_same_shape, .forward = elu_forward, .backward = elu_backward,
     .flops = op_flops_elementwise,
 };
 
-/* The libm function `f` in the emitted real type: "exp" or "expf". */
-static const char *libm(Emit *e, const char *f)
-{
-    return arena_printf(&e->names, "%s%s", f, e->o->real_double ? "" : "f");
-}
 /* ---- relu6(x) = min(max(x, 0), 6), as F.relu6 (hardtanh(x, 0, 6)):
  * derivative 1 strictly between 0 and 6, 0 at and beyond them ---- */
 
 static void relu6_forward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    op_elementwise_forward(e, l, "x < 0 ? 0 : x > 6 ? 6 : x");
+    kernel_forward(e, l, "relu6", "");
 }
 
 static void relu6_backward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    op_elementwise_backward(e, l, 1, 0, "x <= 0 || x >= 6 ? 0 : dy");
+    kernel_backward(e, l, "relu6", 0, "");
 }
 
 const OpDef lc_op_relu6 = {
+    .inplace = 1,
     .name = "relu6", .doc = "min(max(x, 0), 6)", ACTIVATION_PARAMS,
     .backward_reads = READS_INPUTS,
+    ACTIVATION_KERNELS(relu6),
     .shape = op_same_shape, .forward = relu6_forward, .backward = relu6_backward,
     .flops = op_flops_elementwise,
 };
@@ -174,19 +193,20 @@ const OpDef lc_op_relu6 = {
 static void hardswish_forward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    op_elementwise_forward(e, l, "x * (x + 3 < 0 ? 0 : x + 3 > 6 ? 6 : x + 3) / 6");
+    kernel_forward(e, l, "hardswish", "");
 }
 
 static void hardswish_backward(Emit *e, const Layer *l, Mode mode)
 {
-    const char *expr = arena_printf(&e->names, "x < -3 ? 0 : x <= 3 ? dy * (x / 3 + %s) : dy", e_num(e, 0.5));
     (void)mode;
-    op_elementwise_backward(e, l, 1, 0, expr);
+    kernel_backward(e, l, "hardswish", 0, "");
 }
 
 const OpDef lc_op_hardswish = {
+    .inplace = 1,
     .name = "hardswish", .doc = "x relu6(x + 3) / 6", ACTIVATION_PARAMS,
     .backward_reads = READS_INPUTS,
+    ACTIVATION_KERNELS(hardswish),
     .shape = op_same_shape, .forward = hardswish_forward, .backward = hardswish_backward,
     .flops = op_flops_elementwise,
 };
@@ -196,20 +216,21 @@ const OpDef lc_op_hardswish = {
 static void silu_forward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    op_elementwise_forward(e, l, arena_printf(&e->names, "x / (1 + %s(-x))", libm(e, "exp")));
+    kernel_forward(e, l, "silu", "");
 }
 
 /* d/dx = s (1 + x (1 - s)), s = sigmoid(x) */
 static void silu_backward(Emit *e, const Layer *l, Mode mode)
 {
-    const char *s = arena_printf(&e->names, "(1 / (1 + %s(-x)))", libm(e, "exp"));
     (void)mode;
-    op_elementwise_backward(e, l, 1, 0, arena_printf(&e->names, "dy * %s * (1 + x * (1 - %s))", s, s));
+    kernel_backward(e, l, "silu", 0, "");
 }
 
 const OpDef lc_op_silu = {
+    .inplace = 1,
     .name = "silu", .doc = "x sigmoid(x)", ACTIVATION_PARAMS,
     .backward_reads = READS_INPUTS,
+    ACTIVATION_KERNELS(silu),
     .shape = op_same_shape, .forward = silu_forward, .backward = silu_backward,
     .flops = op_flops_elementwise,
 };
@@ -220,23 +241,21 @@ const OpDef lc_op_silu = {
 static void gelu_forward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    op_elementwise_forward(e, l, arena_printf(&e->names, "x * %s * (1 + %s(x * %s))", e_num(e, 0.5),
-                                              libm(e, "erf"), e_num(e, M_SQRT1_2)));
+    kernel_forward(e, l, "gelu", "");
 }
 
 /* d/dx = Phi(x) + x phi(x), phi the normal density */
 static void gelu_backward(Emit *e, const Layer *l, Mode mode)
 {
-    const char *expr = arena_printf(&e->names, "dy * (%s * (1 + %s(x * %s)) + x * %s * %s(%s * x * x))",
-                                    e_num(e, 0.5), libm(e, "erf"), e_num(e, M_SQRT1_2),
-                                    e_num(e, 0.5 * M_2_SQRTPI * M_SQRT1_2), libm(e, "exp"), e_num(e, -0.5));
     (void)mode;
-    op_elementwise_backward(e, l, 1, 0, expr);
+    kernel_backward(e, l, "gelu", 0, "");
 }
 
 const OpDef lc_op_gelu = {
+    .inplace = 1,
     .name = "gelu", .doc = "x Phi(x), Phi the normal distribution (the erf form)", ACTIVATION_PARAMS,
     .backward_reads = READS_INPUTS,
+    ACTIVATION_KERNELS(gelu),
     .shape = op_same_shape, .forward = gelu_forward, .backward = gelu_backward,
     .flops = op_flops_elementwise,
 };
@@ -257,24 +276,25 @@ static int clip_shape(OpCtx *c, Layer *l)
 
 static void clip_forward(Emit *e, const Layer *l, Mode mode)
 {
-    const char *lo = e_num(e, l->arg[CLIP_LO].num), *hi = e_num(e, l->arg[CLIP_HI].num);
     (void)mode;
-    op_elementwise_forward(e, l, arena_printf(&e->names, "x < %s ? %s : x > %s ? %s : x", lo, lo, hi, hi));
+    kernel_forward(e, l, "clip", arena_printf(&e->names, "%s%s", real_arg(e, l->arg[CLIP_LO].num),
+                                              real_arg(e, l->arg[CLIP_HI].num)));
 }
 
 static void clip_backward(Emit *e, const Layer *l, Mode mode)
 {
-    const char *expr = arena_printf(&e->names, "x >= %s && x <= %s ? dy : 0", e_num(e, l->arg[CLIP_LO].num),
-                                    e_num(e, l->arg[CLIP_HI].num));
     (void)mode;
-    op_elementwise_backward(e, l, 1, 0, expr);
+    kernel_backward(e, l, "clip", 0, arena_printf(&e->names, "%s%s", real_arg(e, l->arg[CLIP_LO].num),
+                                                  real_arg(e, l->arg[CLIP_HI].num)));
 }
 
 const OpDef lc_op_clip = {
+    .inplace = 1,
     .name = "clip", .doc = "min(max(x, lo), hi), as torch.clamp",
     .params = { [CLIP_X] = P_LAYER_ARG("x"), [CLIP_LO] = P_REQ_REAL("lo", -OP_BIG, OP_BIG),
                 [CLIP_HI] = P_REQ_REAL("hi", -OP_BIG, OP_BIG) },
     .nparams = 3, .backward_reads = READS_INPUTS,
+    ACTIVATION_KERNELS(clip),
     .shape = clip_shape, .forward = clip_forward, .backward = clip_backward,
     .flops = op_flops_elementwise,
 };

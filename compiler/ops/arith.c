@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "kernels.h"
+
 /* Both inputs have one shape, which is the output's. */
 static int pair_shape(OpCtx *c, Layer *l)
 {
@@ -21,8 +23,8 @@ static int pair_shape(OpCtx *c, Layer *l)
 static void add_forward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    emitf(e, "    for (int i = 0; i < n * %ld; i++) %s[i] = %s[i] + %s[i];\n", l->size,
-          e_out(e, layer_index(e->m, l)), e_in(e, l, 0), e_in(e, l, 1));
+    emitf(e, "    lc_add_forward(%s, %s, %s, n * %ld);\n", e_out(e, layer_index(e->m, l)), e_in(e, l, 0),
+          e_in(e, l, 1), l->size);
 }
 
 static void add_backward(Emit *e, const Layer *l, Mode mode)
@@ -30,13 +32,15 @@ static void add_backward(Emit *e, const Layer *l, Mode mode)
     (void)mode;
     for (int k = 0; k < 2; k++)
         if (e_wants_grad(e, l, k))
-            emitf(e, "    for (int i = 0; i < n * %ld; i++) %s[i] %s %s[i];\n", l->size,
-                  e_in_grad(e, l, k), e_acc(e, l, k), e_grad(e, layer_index(e->m, l)));
+            emitf(e, "    lc_add_backward(%s, %s, n * %ld, %d);\n", e_in_grad(e, l, k),
+                  e_grad(e, layer_index(e->m, l)), l->size, e_adds(e, l, k));
 }
 
 const OpDef lc_op_add = {
     .name = "add", .doc = "a + b",
     .params = { P_LAYER_ARG("a"), P_LAYER_ARG("b") }, .nparams = 2,
+    .kernels = { LC_KERNEL_REF(lc_add_forward), LC_KERNEL_REF(lc_add_backward) }, .units = "elementwise",
+    .inplace = 1,
     .shape = pair_shape, .forward = add_forward, .backward = add_backward,
     .flops = op_flops_elementwise,
 };
@@ -44,8 +48,8 @@ const OpDef lc_op_add = {
 static void mul_forward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    emitf(e, "    for (int i = 0; i < n * %ld; i++) %s[i] = %s[i] * %s[i];\n", l->size,
-          e_out(e, layer_index(e->m, l)), e_in(e, l, 0), e_in(e, l, 1));
+    emitf(e, "    lc_mul_forward(%s, %s, %s, n * %ld);\n", e_out(e, layer_index(e->m, l)), e_in(e, l, 0),
+          e_in(e, l, 1), l->size);
 }
 
 /* d a = dy * b, d b = dy * a */
@@ -54,14 +58,14 @@ static void mul_backward(Emit *e, const Layer *l, Mode mode)
     (void)mode;
     for (int k = 0; k < 2; k++)
         if (e_wants_grad(e, l, k))
-            emitf(e, "    for (int i = 0; i < n * %ld; i++) %s[i] %s %s[i] * %s[i];\n", l->size,
-                  e_in_grad(e, l, k), e_acc(e, l, k), e_grad(e, layer_index(e->m, l)),
-                  e_in(e, l, 1 - k));
+            emitf(e, "    lc_mul_backward(%s, %s, %s, n * %ld, %d);\n", e_in_grad(e, l, k),
+                  e_grad(e, layer_index(e->m, l)), e_in(e, l, 1 - k), l->size, e_adds(e, l, k));
 }
 
 const OpDef lc_op_mul = {
     .name = "mul", .doc = "a * b, element by element",
     .params = { P_LAYER_ARG("a"), P_LAYER_ARG("b") }, .nparams = 2,
+    .kernels = { LC_KERNEL_REF(lc_mul_forward), LC_KERNEL_REF(lc_mul_backward) }, .units = "elementwise",
     .backward_reads = READS_INPUTS,
     .shape = pair_shape, .forward = mul_forward, .backward = mul_backward,
     .flops = op_flops_elementwise,

@@ -67,8 +67,7 @@ void op_copy_backward(Emit *e, const Layer *l, Mode mode)
         emitf(e, "    memcpy(%s, %s, sizeof(%s) * (size_t)n * %ld);\n", e_in_grad(e, l, 0), e_grad(e, self),
               e_real(e), l->size);
     else
-        emitf(e, "    for (int i = 0; i < n * %ld; i++) %s[i] += %s[i];\n", l->size,
-              e_in_grad(e, l, 0), e_grad(e, self));
+        emitf(e, "    lc_add_backward(%s, %s, n * %ld, 1);\n", e_in_grad(e, l, 0), e_grad(e, self), l->size);
 }
 
 void op_image_dims(const Layer *x, long *c, long *h, long *w)

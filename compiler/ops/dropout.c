@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "kernels.h"
+
 enum { X, RATE };
 enum { MASK };   /* saved tensors */
 
@@ -47,8 +49,8 @@ static void dropout_backward(Emit *e, const Layer *l, Mode mode)
         return;
     }
     if (!e_wants_grad(e, l, 0)) return;
-    emitf(e, "    for (int i = 0; i < n * %ld; i++) %s[i] %s %s[i] * %s[i];\n", l->size,
-          e_in_grad(e, l, 0), e_acc(e, l, 0), e_grad(e, layer_index(e->m, l)), e_saved(e, l, MASK));
+    emitf(e, "    lc_mul_backward(%s, %s, %s, n * %ld, %d);\n", e_in_grad(e, l, 0),
+          e_grad(e, layer_index(e->m, l)), e_saved(e, l, MASK), l->size, e_adds(e, l, 0));
 }
 
 const OpDef lc_op_dropout = {
@@ -56,6 +58,7 @@ const OpDef lc_op_dropout = {
     .params = { [X] = P_LAYER_ARG("x"), [RATE] = { "rate", P_REAL, 1, 0, 0, 0.999999, 0, NULL } },
     .nparams = 2,
     .saved = { [MASK] = { "mask", mask_size, 1, 1 } }, .nsaved = 1,
+    .kernels = { LC_KERNEL_REF(lc_mul_backward), LC_KERNEL_REF(lc_add_backward) }, .units = "elementwise",
     .aliases = dropout_aliases, .inplace = 1, .modal = 1, .random = 1,
     .shape = op_same_shape, .forward = dropout_forward, .backward = dropout_backward,
     .flops = op_flops_elementwise,

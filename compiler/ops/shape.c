@@ -4,9 +4,12 @@
 
 #include <stdio.h>
 
+#include "kernels.h"
+
 /* ---- identity(x): s -> s ---- */
 
 const OpDef lc_op_identity = {
+    .kernels = { LC_KERNEL_REF(lc_add_backward) }, .units = "elementwise",
     .name = "identity", .doc = "x -> x",
     .params = { P_LAYER_ARG("x") }, .nparams = 1,
     .aliases = op_always_aliases,
@@ -24,6 +27,7 @@ static int flatten_shape(OpCtx *c, Layer *l)
 }
 
 const OpDef lc_op_flatten = {
+    .kernels = { LC_KERNEL_REF(lc_add_backward) }, .units = "elementwise",
     .name = "flatten", .doc = "x as a vector",
     .params = { P_LAYER_ARG("x") }, .nparams = 1,
     .aliases = op_always_aliases,
@@ -51,6 +55,7 @@ static int reshape_shape(OpCtx *c, Layer *l)
 }
 
 const OpDef lc_op_reshape = {
+    .kernels = { LC_KERNEL_REF(lc_add_backward) }, .units = "elementwise",
     .name = "reshape", .doc = "x with another shape of the same size",
     .params = { [RESHAPE_X] = P_LAYER_ARG("x"),
                 [RESHAPE_SHAPE] = { "shape", P_SHAPE, 1, 0, 0, 0, 0, NULL } }, .nparams = 2,
@@ -98,9 +103,8 @@ static void concat_backward(Emit *e, const Layer *l, Mode mode)
     for (int k = 0; k < l->nin; k++) {
         long size = layer_input(e->m, l, k)->size;
         if (e_wants_grad(e, l, k))
-            emitf(e, "        for (int j = 0; j < %ld; j++) %s[b * %ld + j] %s %s[b * %ld + %ld + j];\n",
-                  size, e_in_grad(e, l, k), size, e_acc(e, l, k), e_grad(e, layer_index(e->m, l)),
-                  l->size, at);
+            emitf(e, "        lc_add_backward(%s + b * %ld, %s + b * %ld + %ld, %ld, %d);\n", e_in_grad(e, l, k),
+                  size, e_grad(e, layer_index(e->m, l)), l->size, at, size, e_adds(e, l, k));
         at += size;
     }
     emitf(e, "    }\n");
@@ -109,6 +113,7 @@ static void concat_backward(Emit *e, const Layer *l, Mode mode)
 const OpDef lc_op_concat = {
     .name = "concat", .doc = "the inputs flattened and joined",
     .params = { P_LAYER_ARG("x") }, .nparams = 1, .variadic = 1,
+    .kernels = { LC_KERNEL_REF(lc_add_backward) }, .units = "elementwise",
     .shape = concat_shape, .forward = concat_forward, .backward = concat_backward,
     .flops = op_flops_none,
 };

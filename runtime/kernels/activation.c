@@ -117,52 +117,12 @@ LC_KERNEL void lc_leaky_relu_backward(lc_real *dinp, const lc_real *dout, const 
 
 /* ------------------------------------------------------------------------ */
 /* softmax over rows of n values, shifted by the row's max (e^x never
- * overflows).  The max and the sums run in 8 lanes, so that they vectorise
- * (a sum in one variable is a chain gcc must keep in order).               */
+ * overflows), with vmath.c's row reductions.                               */
 
-#define LC__LANES 8
+/* Blocks of rows of about LC__BLOCK values (vmath.c): first every row's
+ * x - max, then e^ of the whole block in one loop (it vectorises whole
+ * however short the rows), then each row's sum and division. */
 
-static inline lc_real lc__row_max(const lc_real *x, int n)
-{
-    lc_real m[LC__LANES], r;
-    int i, l;
-    if (n < LC__LANES) {
-        for (r = x[0], i = 1; i < n; i++)
-            r = x[i] > r ? x[i] : r;
-        return r;
-    }
-    for (l = 0; l < LC__LANES; l++)
-        m[l] = x[l];
-    for (i = LC__LANES; i + LC__LANES <= n; i += LC__LANES)
-        for (l = 0; l < LC__LANES; l++)
-            m[l] = x[i + l] > m[l] ? x[i + l] : m[l];
-    for (; i < n; i++)
-        m[0] = x[i] > m[0] ? x[i] : m[0];
-    for (r = m[0], l = 1; l < LC__LANES; l++)
-        r = m[l] > r ? m[l] : r;
-    return r;
-}
-
-/* Blocks of rows of about LC__BLOCK values: first every row's x - max, then
- * e^ of the whole block in one loop (it vectorises whole however short the
- * rows), then each row's sum and division. */
-#define LC__BLOCK 2048
-
-static inline lc_real lc__row_sum(const lc_real *y, int n)
-{
-    lc_real s[LC__LANES], sum = 0;
-    int i, l;
-    for (l = 0; l < LC__LANES; l++)
-        s[l] = 0;
-    for (i = 0; i + LC__LANES <= n; i += LC__LANES)
-        for (l = 0; l < LC__LANES; l++)
-            s[l] += y[i + l];
-    for (; i < n; i++)
-        s[0] += y[i];
-    for (l = 0; l < LC__LANES; l++)
-        sum += s[l];
-    return sum;
-}
 
 static void lc__softmax_fwd(void *p, int t)
 {

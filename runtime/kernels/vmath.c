@@ -168,3 +168,49 @@ static inline float lc__erff(float x)
 /* c ? a : b with a and b both computed: in float the bit select above, for
  * a branch to exp or log on one side would stop the loop's vectorisation */
 #define LC__SELECT(c, a, b) (LC__FLOAT ? (lc_real)lc__sel((c), (float)(a), (float)(b)) : (c) ? (a) : (b))
+
+/* ------------------------------------------------------------------------ */
+/* Row reductions for softmax and the losses: the max and the sums run in 8
+ * lanes, so that they vectorise (a sum in one variable is a chain gcc must
+ * keep in order).                                                          */
+
+#define LC__LANES 8
+/* rows are taken in blocks of about this many values (softmax, cross_entropy) */
+#define LC__BLOCK 2048
+
+static inline lc_real lc__row_max(const lc_real *x, int n)
+{
+    lc_real m[LC__LANES], r;
+    int i, l;
+    if (n < LC__LANES) {
+        for (r = x[0], i = 1; i < n; i++)
+            r = x[i] > r ? x[i] : r;
+        return r;
+    }
+    for (l = 0; l < LC__LANES; l++)
+        m[l] = x[l];
+    for (i = LC__LANES; i + LC__LANES <= n; i += LC__LANES)
+        for (l = 0; l < LC__LANES; l++)
+            m[l] = x[i + l] > m[l] ? x[i + l] : m[l];
+    for (; i < n; i++)
+        m[0] = x[i] > m[0] ? x[i] : m[0];
+    for (r = m[0], l = 1; l < LC__LANES; l++)
+        r = m[l] > r ? m[l] : r;
+    return r;
+}
+
+static inline lc_real lc__row_sum(const lc_real *y, int n)
+{
+    lc_real s[LC__LANES], sum = 0;
+    int i, l;
+    for (l = 0; l < LC__LANES; l++)
+        s[l] = 0;
+    for (i = 0; i + LC__LANES <= n; i += LC__LANES)
+        for (l = 0; l < LC__LANES; l++)
+            s[l] += y[i + l];
+    for (; i < n; i++)
+        s[0] += y[i];
+    for (l = 0; l < LC__LANES; l++)
+        sum += s[l];
+    return sum;
+}
