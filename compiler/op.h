@@ -37,6 +37,7 @@ typedef enum {
     P_REAL,     /* any number */
     P_PAIR,     /* a whole number or [h, w]: arg.pair (a number gives both) */
     P_SHAPE,    /* [d, ...] */
+    P_REALS,    /* a number or a list of numbers [a, b, ...]: arg.reals, arg.nreals */
     P_INIT      /* an initializer: zeros, he, uniform(a, b), ... */
 } ParamKind;
 
@@ -145,6 +146,12 @@ struct OpDef {
      * channel count; NULL (or 0): it does not fold. */
     int (*fold)(const Model *m, const Layer *l, const float *params, double *scale, double *shift);
     FoldSlots fold_into;                 /* producers a following fold goes into */
+    /* 1 when the layer's output channel f is row f of fold_into's kernel
+     * times the whole input plus the bias, every input value of a row's
+     * channel (the row's k-th element multiplies a value of input channel
+     * k / (row / channels)) reaching every output (no padding, one group):
+     * a fold op before the layer goes into its weights.  NULL: never. */
+    int (*absorbs_input)(const Layer *l);
 };
 
 /* ---- the table ---- */

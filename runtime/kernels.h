@@ -226,6 +226,11 @@ void lc_layernorm_forward(lc_real *out, lc_real *mean, lc_real *invstd, const lc
 void lc_layernorm_backward(lc_real *dinp, lc_real *dgamma, lc_real *dbeta, const lc_real *dout,
                            const lc_real *inp, const lc_real *mean, const lc_real *invstd,
                            const lc_real *gamma, int R, int D, int add);
+/* normalize: out[B, C, S] = (inp - mean[c]) / std[c]; dinp (add: +=) dout / std[c]. */
+void lc_normalize_forward(lc_real *out, const lc_real *inp, const lc_real *mean, const lc_real *std,
+                          int B, int C, int S);
+void lc_normalize_backward(lc_real *dinp, const lc_real *dout, const lc_real *std, int B, int C, int S,
+                           int add);
 /* The activations, forward and backward, over n values (vectorised, with
  * float exp, tanh and erf within 2 ulp; split over the threads when long),
  * with PyTorch's arithmetic and its gradient at the kinks.  A backward

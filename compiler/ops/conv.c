@@ -212,6 +212,13 @@ static double conv_flops(const Model *m, const Layer *l)
     .weights = { [W] = { "W", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } },                 \
                  [B] = { "b", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } } }, .nweights = 2
 
+/* Padding would read zeros where a folded input transform has mean / std. */
+static int conv_absorbs_input(const Layer *l)
+{
+    const ArgValue *pad = &l->arg[PAD];
+    return !pad->word && pad->pair[0] == 0 && pad->pair[1] == 0 && l->arg[GROUPS].num == 1;
+}
+
 const OpDef lc_op_conv2d = {
     .name = "conv2d",
     .doc = "2-D convolution with its own weights NAME.W [f, c/groups, kh, kw], NAME.b [f]",
@@ -225,7 +232,7 @@ const OpDef lc_op_conv2d = {
     .nparams = NPARAMS, CONV_WEIGHTS, CONV_KERNELS,
     .scratch = conv_scratch, .backward_reads = READS_INPUTS,
     .shape = conv_shape, .forward = conv_forward, .backward = conv_backward, .flops = conv_flops,
-    .fold_into = { 1, W, B },
+    .fold_into = { 1, W, B }, .absorbs_input = conv_absorbs_input,
 };
 
 const OpDef lc_op_conv1d = {
@@ -240,5 +247,5 @@ const OpDef lc_op_conv1d = {
     .nparams = NPARAMS, CONV_WEIGHTS, CONV_KERNELS,
     .scratch = conv_scratch, .backward_reads = READS_INPUTS,
     .shape = conv_shape, .forward = conv_forward, .backward = conv_backward, .flops = conv_flops,
-    .fold_into = { 1, W, B },
+    .fold_into = { 1, W, B }, .absorbs_input = conv_absorbs_input,
 };

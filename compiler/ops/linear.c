@@ -115,6 +115,12 @@ static int dense_shape(OpCtx *c, Layer *l)
     return 1;
 }
 
+static int dense_absorbs_input(const Layer *l)
+{
+    (void)l;
+    return 1;
+}
+
 const OpDef lc_op_dense = {
     .name = "dense", .doc = "fully connected layer with its own weights NAME.W [m, n], NAME.b [m]",
     .params = { [DENSE_X] = P_LAYER_ARG("x"), [DENSE_UNITS] = P_REQ_INT("units", 1, OP_BIG),
@@ -128,5 +134,5 @@ const OpDef lc_op_dense = {
     .units = "gemm fused", .backward_reads = READS_INPUTS,
     .backward_step = linear_backward_step, .step_scratch = linear_step_scratch,
     .shape = dense_shape, .forward = linear_forward, .backward = linear_backward,
-    .flops = matmul_flops, .fold_into = { 1, W, B },
+    .flops = matmul_flops, .fold_into = { 1, W, B }, .absorbs_input = dense_absorbs_input,
 };
