@@ -609,7 +609,10 @@ static int load_data(const char *path, const char *labels, const char *labels_op
                 labels, out, out);
         return 0;
     }
-    LcDataSpec spec = { in, out, classes, truth_optional || o->truth_input || maybe_autoencoder, labels_option };
+    LcDataSpec spec = { .in = in, .out = out, .classes = classes,
+                        .truth_optional = truth_optional || o->truth_input || maybe_autoencoder,
+                        .labels_option = labels_option,
+                        .one_hot_hint = !strcmp(o->cmd, "train") || !strcmp(o->cmd, "eval") };
     if (!lc_load_data(path, labels, &spec, d, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return 0;
@@ -620,8 +623,14 @@ static int load_data(const char *path, const char *labels, const char *labels_op
         return 0;
     }
     if (maybe_autoencoder && !d->y) {
-        fprintf(stderr, "%s: error: no truth: the samples hold their %d inputs alone; give --truth input for an "
-                "autoencoder (the truth is the input), or --labels FILE for IDX images with labels\n", path, in);
+        if (classes)
+            fprintf(stderr, "%s: error: no truth: the samples hold their %d inputs alone; a classifier needs the "
+                    "class of each: --labels FILE for IDX images, or the class index after the inputs of each CSV "
+                    "row (give --truth input if the model is an autoencoder)\n", path, in);
+        else
+            fprintf(stderr, "%s: error: no truth: the samples hold their %d inputs alone; give --truth input for an "
+                    "autoencoder (the truth is the input), or the truth: --labels FILE for IDX images, the %d "
+                    "truth values after the inputs of each CSV row\n", path, in, out);
         lc_data_free(d);
         return 0;
     }
