@@ -140,7 +140,6 @@ static int read_log(Log *g, const char *path)
 
 /* ---- the gnuplot script ---- */
 
-
 /* A gnuplot string in single quotes, where '' is a quote. */
 static void add_quoted(Text *t, const char *s)
 {

@@ -18,7 +18,6 @@
 
 /* ---- graph ---- */
 
-
 char *graph_dot(const Model *m, const char *source_name)
 {
     Text t = { NULL, 0, 0 };
