@@ -9,23 +9,9 @@
 
 #include "kernels.h"
 #include "test.h"
+#define TEST_SEED 4242
+#include "test_random.h"
 
-static unsigned long long rng = 4242;
-
-static double urand(void) /* uniform in [-1, 1) */
-{
-    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(rng >> 11) / 4503599627370496.0 - 1.0;
-}
-
-static float *randv(size_t n)
-{
-    float *v = malloc((n ? n : 1) * sizeof *v);
-    size_t i;
-    for (i = 0; i < n; i++)
-        v[i] = (float)urand();
-    return v;
-}
 
 static float *fillv(size_t n, float x)
 {
