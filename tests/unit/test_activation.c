@@ -17,7 +17,6 @@
 #define TEST_SEED 99
 #include "test_random.h"
 
-
 static double ulp(double v)
 {
     int e;

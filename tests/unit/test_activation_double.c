@@ -17,7 +17,6 @@ typedef double lc_real;
 #define TEST_SEED 11
 #include "test_random.h"
 
-
 enum { SIGMOID, TANH, RELU6, HARDSWISH, SILU, GELU, ELU, CLIP, LEAKY, SOFTMAX, NOPS };
 static const char *const names[NOPS] = { "sigmoid", "tanh", "relu6", "hardswish", "silu", "gelu", "elu",
                                          "clip", "leaky_relu", "softmax" };

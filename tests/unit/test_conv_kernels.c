@@ -12,7 +12,6 @@
 #define TEST_SEED 4242
 #include "test_random.h"
 
-
 static float *fillv(size_t n, float x)
 {
     float *v = malloc((n ? n : 1) * sizeof *v);

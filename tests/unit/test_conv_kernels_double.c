@@ -15,7 +15,6 @@ typedef double lc_real;
 #define TEST_SEED 77
 #include "test_random.h"
 
-
 static double *filled(size_t n, double x)
 {
     double *v = malloc((n ? n : 1) * sizeof *v);

@@ -13,7 +13,6 @@
 
 /* ---- data ---------------------------------------------------------------- */
 
-
 static double *zerod(size_t n)
 {
     return calloc(n ? n : 1, sizeof(double));

@@ -13,7 +13,6 @@ typedef double lc_real;
 #define TEST_SEED 7
 #include "test_random.h"
 
-
 /* An op seen as a function of its parameters: fills out, and its shapes. */
 struct op {
     int kind; /* 0 matmul, 1 conv, 2 maxpool, 3 avgpool */
