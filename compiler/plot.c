@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "diag.h"
 #include "text.h"
 #include "files.h"
 
@@ -344,11 +345,9 @@ static int usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "layerc: error: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see layerc plot --help)\n");
+    int status = usage_error_for("plot", fmt, ap);
     va_end(ap);
-    return 2;
+    return status;
 }
 
 static int same_file(const char *a, const char *b)
