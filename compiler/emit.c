@@ -726,6 +726,28 @@ static void emit_loss_start(Emit *e)
     loss_emit_backward_start(e, e_grad(e, model_loss_start(m)));
 }
 
+/* The loss's backward start, then the layers' backward blocks in reverse
+ * order; fused: each block followed by the steps of its layer's weights. */
+static void emit_block_and_step(Emit *e, const Layer *l, Mode mode);
+static void emit_backward_blocks(Emit *e, Mode mode, int fused)
+{
+    const Model *m = e->m;
+    int start = model_loss_start(m);
+    emit_loss_start(e);
+    for (int i = m->nlayers - 1; i > 0; i--) {
+        const Layer *l = &m->layers[i];
+        if (!l->live || !l->needs_grad || (i == m->output && start != m->output)) continue;
+        layer_comment(e, l);
+        if (e->plan->root[i] != i)
+            emitf(e, "    /* %s is %s's storage: its gradient too */\n", l->name,
+                  m->layers[e->plan->root[i]].name);
+        else if (fused)
+            emit_block_and_step(e, l, mode);
+        else
+            l->op->backward(e, l, mode);
+    }
+}
+
 static void emit_backward_pass(Emit *e, Mode mode, int public)
 {
     const Model *m = e->m;
@@ -747,17 +769,7 @@ static void emit_backward_pass(Emit *e, Mode mode, int public)
         emitf(e, "    (void)truth;   /* no trainable weight: nothing to compute */\n}\n");
         return;
     }
-    emit_loss_start(e);
-    for (int i = m->nlayers - 1; i > 0; i--) {
-        const Layer *l = &m->layers[i];
-        if (!l->live || !l->needs_grad || (i == m->output && start != m->output)) continue;
-        layer_comment(e, l);
-        if (e->plan->root[i] != i)
-            emitf(e, "    /* %s is %s's storage: its gradient too */\n", l->name,
-                  m->layers[e->plan->root[i]].name);
-        else
-            l->op->backward(e, l, mode);
-    }
+    emit_backward_blocks(e, mode, 0);
     emitf(e, "}\n");
 }
 
@@ -875,17 +887,7 @@ static void emit_fused_train_step(Emit *e)
         return;
     }
     emitf(e, "    %s_step_ctx step;\n    %s_step_begin(m, &step);\n", N, N);
-    emit_loss_start(e);
-    for (int i = m->nlayers - 1; i > 0; i--) {
-        const Layer *l = &m->layers[i];
-        if (!l->live || !l->needs_grad || (i == m->output && start != m->output)) continue;
-        layer_comment(e, l);
-        if (e->plan->root[i] != i)
-            emitf(e, "    /* %s is %s's storage: its gradient too */\n", l->name,
-                  m->layers[e->plan->root[i]].name);
-        else
-            emit_block_and_step(e, l, MODE_TRAIN);
-    }
+    emit_backward_blocks(e, MODE_TRAIN, 1);
     emitf(e, "    return loss;\n}\n");
 }
 
