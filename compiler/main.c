@@ -125,11 +125,9 @@ static int usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "layerc: error: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see layerc --help)\n");
+    int status = usage_error_for("", fmt, ap);
     va_end(ap);
-    return EXIT_USAGE;
+    return status;
 }
 
 /* The name of standard output for messages: its file, when there is one. */
