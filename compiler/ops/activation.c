@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "kernels.h"
+#include "qemit.h"
 
 #define ACTIVATION_PARAMS .params = { P_LAYER_ARG("x") }, .nparams = 1
 
@@ -37,6 +38,20 @@ static const char *real_arg(Emit *e, double v) { return arena_printf(&e->names, 
     .kernels = { LC_KERNEL_REF(lc_##name##_forward), LC_KERNEL_REF(lc_##name##_backward) }, \
     .units = "vmath activation"
 
+/* int8 relu and relu6 where no layer before them takes the clamp: the
+ * clamp in the input's quantisation */
+static void clamp_int8(QEmit *q, const Layer *l)
+{
+    int i = layer_index(q->m, l);
+    emitf(&q->e, "    lc_i8_clamp_forward(%s, %s, n * %ld, %d, %d);\n", q_out(q, l), q_in(q, l, 0), l->size,
+          q->lo[i], q->hi[i]);
+}
+
+/* int8 sigmoid and tanh: a table of the 256 inputs, the output at TFLite's
+ * fixed scale (sigmoid 1/256 from -128, tanh 1/128 about 0) */
+static double sigmoid_real(const Layer *l, double x) { (void)l; return 1 / (1 + exp(-x)); }
+static double tanh_real(const Layer *l, double x) { (void)l; return tanh(x); }
+
 /* ---- relu(x) = max(x, 0): a kernel (vectorised, split over the threads) ---- */
 
 static void relu_forward(Emit *e, const Layer *l, Mode mode)
@@ -57,10 +72,12 @@ static void relu_backward(Emit *e, const Layer *l, Mode mode)
 const OpDef lc_op_relu = {
     .inplace = 1,
     .name = "relu", .doc = "max(x, 0)", ACTIVATION_PARAMS,
-    .kernels = { LC_KERNEL_REF(lc_relu_forward), LC_KERNEL_REF(lc_relu_backward) },
+    .kernels = { LC_KERNEL_REF(lc_relu_forward), LC_KERNEL_REF(lc_relu_backward),
+                 LC_KERNEL_REF(lc_i8_clamp_forward) },
     .units = "elementwise", .backward_reads = READS_OUTPUT,
     .shape = op_same_shape, .forward = relu_forward, .backward = relu_backward,
     .flops = op_flops_elementwise,
+    .int8 = { .forward = clamp_int8, .out = Q_AS_INPUT, .clamp = 1, .lo = 0, .hi = INFINITY },
 };
 
 /* ---- leaky_relu(x, alpha=0.01) = x if x > 0 else alpha x ---- */
@@ -108,9 +125,12 @@ const OpDef lc_op_sigmoid = {
     .inplace = 1,
     .name = "sigmoid", .doc = "1 / (1 + exp(-x))", ACTIVATION_PARAMS,
     .backward_reads = READS_OUTPUT, .fused_loss = "bce",
-    ACTIVATION_KERNELS(sigmoid),
+    .kernels = { LC_KERNEL_REF(lc_sigmoid_forward), LC_KERNEL_REF(lc_sigmoid_backward),
+                 LC_KERNEL_REF(lc_i8_lut_forward) },
+    .units = "vmath activation",
     .shape = op_same_shape, .forward = sigmoid_forward, .backward = sigmoid_backward,
     .flops = op_flops_elementwise,
+    .int8 = { .forward = q_lut_forward, .out = Q_FIXED, .scale = 1.0 / 256, .zero = -128, .fn = sigmoid_real },
 };
 
 /* ---- tanh(x) ---- */
@@ -131,9 +151,12 @@ const OpDef lc_op_tanh = {
     .inplace = 1,
     .name = "tanh", .doc = "tanh(x)", ACTIVATION_PARAMS,
     .backward_reads = READS_OUTPUT,
-    ACTIVATION_KERNELS(tanh),
+    .kernels = { LC_KERNEL_REF(lc_tanh_forward), LC_KERNEL_REF(lc_tanh_backward),
+                 LC_KERNEL_REF(lc_i8_lut_forward) },
+    .units = "vmath activation",
     .shape = op_same_shape, .forward = tanh_forward, .backward = tanh_backward,
     .flops = op_flops_elementwise,
+    .int8 = { .forward = q_lut_forward, .out = Q_FIXED, .scale = 1.0 / 128, .zero = 0, .fn = tanh_real },
 };
 
 /* ---- elu(x, alpha=1) = x if x > 0 else alpha (exp(x) - 1), as F.elu ---- */
@@ -182,9 +205,12 @@ const OpDef lc_op_relu6 = {
     .inplace = 1,
     .name = "relu6", .doc = "min(max(x, 0), 6)", ACTIVATION_PARAMS,
     .backward_reads = READS_INPUTS,
-    ACTIVATION_KERNELS(relu6),
+    .kernels = { LC_KERNEL_REF(lc_relu6_forward), LC_KERNEL_REF(lc_relu6_backward),
+                 LC_KERNEL_REF(lc_i8_clamp_forward) },
+    .units = "vmath activation",
     .shape = op_same_shape, .forward = relu6_forward, .backward = relu6_backward,
     .flops = op_flops_elementwise,
+    .int8 = { .forward = clamp_int8, .out = Q_AS_INPUT, .clamp = 1, .lo = 0, .hi = 6 },
 };
 
 /* ---- hardswish(x) = x relu6(x + 3) / 6, as F.hardswish: derivative 0
