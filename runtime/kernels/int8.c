@@ -11,8 +11,8 @@
  *   - an output clamps to [lo, hi]: [-128, 127], or narrower when relu or
  *     relu6 folded into it.
  *
- * No float or double anywhere: the unit runs on cores without an FPU and
- * calls no soft-float helper.  Pasted alone into the int8 C (with
+ * No floating-point type anywhere: the unit runs on cores without an FPU and
+ * calls no helper of software floating point.  Pasted alone into the int8 C (with
  * `#define LC_KERNEL static`), so its types are repeated here, under the
  * same guards as in kernels.h; compiled into layerc with the other units
  * for the JIT (layerc eval --quantize int8). */
