@@ -1,11 +1,12 @@
 #!/bin/sh
-# --quantize int8 (SPEC section 3, "int8"): the integer-only C of four small
+# --quantize int8 (SPEC section 3, "int8"): the integer-only C of five small
 # models (dense + relu/relu6 + softmax; convolutions with padding, stride,
 # pad=same, dilation and pools; grouped and depthwise convolutions, global
-# average pooling, sigmoid; add, concat, tanh), each trained briefly, must
-# give the int8 outputs of tests/int8/ref.py, an independent NumPy model of
-# the TFLite int8 arithmetic, bit for bit, on inputs partly outside the
-# calibration range (so the clamps work).  The source holds no floating
+# average pooling, sigmoid; add, concat, tanh; batchnorm folded into conv2d
+# and dense), each trained briefly, must give the int8 outputs of
+# tests/int8/ref.py, an independent NumPy model of the TFLite int8
+# arithmetic, bit for bit, on inputs partly outside the calibration range
+# (so the clamps work).  The source holds no floating
 # point, the Cortex-M0+ object of the CNN calls no soft-float helper, a
 # model with an op that has no int8 form is refused by name and line, and
 # `layerc eval --quantize int8` reports the accuracy of the same code.
@@ -67,6 +68,7 @@ one mlp 12 c5
 one cnn 288 c4
 one dw 400 b3
 one addcat 10 v3
+one bn 192 c4
 
 # the same code through the JIT: eval's int8 accuracy is the AOT outputs'
 d=$tmp/mlp

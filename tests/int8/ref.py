@@ -171,8 +171,44 @@ def pair(v, default):
 
 # ---- the layers -------------------------------------------------------------
 
+def fold_batchnorm(layers, output, w):
+    """A batchnorm read from a dense/conv2d that nothing else reads goes into
+    its weights, as layerc's fold.c: scale = gamma / sqrt(var + eps), shift =
+    beta - mean scale, W' = W scale, b' = b scale + shift, each rounded to
+    float32; readers of the batchnorm read the layer before it."""
+    readers = {}
+    for l in layers[1:]:
+        for i in inputs_of(l):
+            readers[i] = readers.get(i, 0) + 1
+    by = {l["name"]: l for l in layers}
+    kept, renamed = [], {}
+    for l in layers:
+        if l["op"] != "input":
+            l["pos"] = [renamed.get(p, p) if isinstance(p, str) else p for p in l["pos"]]
+        if l["op"] == "batchnorm":
+            p = l["pos"][0]
+            if by[p]["op"] in ("dense", "conv2d") and readers.get(p) == 1:
+                n = l["name"]
+                eps = float(arg(l, 2, "eps", 1e-5))
+                g, beta = w[n + ".gamma"].astype(np.float64), w[n + ".beta"].astype(np.float64)
+                mu, var = w[n + ".mean"].astype(np.float64), w[n + ".var"].astype(np.float64)
+                scale = g / np.sqrt(var + eps)
+                shift = beta - mu * scale
+                W = w[p + ".W"].astype(np.float64)
+                b = w.get(p + ".b", np.zeros(W.shape[0], np.float32)).astype(np.float64)
+                w[p + ".W"] = (W * scale.reshape([-1] + [1] * (W.ndim - 1))).astype(np.float32)
+                w[p + ".b"] = (b * scale + shift).astype(np.float32)
+                renamed[n] = p
+                if output == n:
+                    output = p
+                continue
+        kept.append(l)
+    return kept, output
+
+
 class Ref:
     def __init__(self, layers, output, weights, ranges):
+        layers, output = fold_batchnorm(layers, output, weights)
         self.layers = {l["name"]: l for l in layers}
         self.order = [l["name"] for l in layers]
         self.output = output
