@@ -91,6 +91,25 @@ else
     bad "arm-none-eabi-gcc is missing (Debian: gcc-arm-none-eabi)"
 fi
 
+# the CNN on QEMU (tests/mcu): Cortex-M4F and ARMv6-M code give the host's outputs
+d=$tmp/cnn
+mkdir -p "$d/mcu"
+$LAYERC tests/int8/cnn.lyr --weights "$d/w.lyw" --quantize int8 --calibrate "$d/train.csv" -o "$d/mcu/model.c"
+awk -F, 'BEGIN { print "#include <stdint.h>" } { rows[NR] = $0; n = NF }
+         END { print "#define inputs_N " NR; print "static const int8_t inputs_x[" NR "][" n "] = {";
+               for (i = 1; i <= NR; i++) print "    { " rows[i] " },"; print "};" }' "$d/qx.csv" > "$d/mcu/inputs.h"
+for cpu in m4f m0plus; do
+    MCU_CPU=$cpu sh tests/mcu/build.sh "$d/$cpu.elf" tests/int8/mcu.c "$d/mcu" "$d/mcu" &&
+    MCU_CPU=$cpu sh tests/mcu/run.sh "$d/$cpu.elf" > "$d/$cpu.out"
+    st=$?
+    awk '$1 == "out" { s = $3; for (i = 4; i <= NF; i++) s = s "," $i; print s }' "$d/$cpu.out" > "$d/$cpu.csv"
+    [ $st -eq 0 ] && grep -q '^end$' "$d/$cpu.out" && cmp -s "$d/$cpu.csv" "$d/c.csv"
+    result $? "cnn on QEMU ($cpu): the host's int8 outputs, bit for bit (status $st): $(tail -2 "$d/$cpu.out"; cat "$d/$cpu.log" 2>/dev/null | grep -i 'error' | head -3)"
+done
+arm-none-eabi-nm "$d/m0plus.elf" 2> /dev/null | grep -qE '__aeabi_[fd]|__aeabi_.*2[fd]$'
+[ $? -eq 1 ]
+result $? "cnn: the linked ARMv6-M program has no soft-float helper: $(arm-none-eabi-nm "$d/m0plus.elf" 2>&1 | grep -E '__aeabi_[fd]' | head -3 | tr '\n' ' ')"
+
 # refused: an op with no int8 form, by layer and line; nothing written
 d=$tmp/bad
 mkdir -p "$d"
