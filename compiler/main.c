@@ -800,8 +800,7 @@ static int eval_int8(const Options *o, Front *f, const LcData *d, LcMetric metri
                        100 * q.accuracy, q.correct, q.n, 100 * fl->accuracy);
             else
                 printf("int8 (calibrated on %s): MSE %.6g per value\n", o->calibrate, q.mse);
-            printf("int8 C: %ld bytes of constants, %ld bytes of state (batch %d)\n", flash, ram,
-                   m->train.batch);
+            printf("int8 C: %ld bytes of constant tables, %ld bytes of state (batch 1)\n", flash, ram);
             status = 0;
         }
     }

@@ -369,6 +369,6 @@ void qemit_sizes(const Model *m, const QuantOptions *o, long *flash, long *ram)
     EmitOptions eo;
     q_begin(&q, m, o, &eo);
     emit_forward(&q);
-    *flash = q.flash, *ram = state_bytes(&q);
+    *flash = q.flash, *ram = state_bytes(&q) / (m->train.batch > 0 ? m->train.batch : 1);
     q_end(&q);
 }

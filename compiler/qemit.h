@@ -45,7 +45,7 @@ char *qemit_header(const Model *m, const QuantOptions *o);
 char *qemit_source(const Model *m, const QuantOptions *o);
 
 /* The figures of an int8 build: bytes of constant tables (flash) and of the
- * state (RAM). */
+ * state of a build of batch 1 (RAM). */
 void qemit_sizes(const Model *m, const QuantOptions *o, long *flash, long *ram);
 
 /* ---- for the int8 emitters of ops ---- */
