@@ -1,15 +1,17 @@
 #!/bin/sh
-# --quantize int8 (SPEC section 3, "int8"): the integer-only C of five small
+# --quantize int8 (SPEC section 3, "int8"): the integer-only C of six small
 # models (dense + relu/relu6 + softmax; convolutions with padding, stride,
 # pad=same, dilation and pools; grouped and depthwise convolutions, global
 # average pooling, sigmoid; add, concat, tanh; batchnorm folded into conv2d
-# and dense), each trained briefly, must give the int8 outputs of
-# tests/int8/ref.py, an independent NumPy model of the TFLite int8
-# arithmetic, bit for bit, on inputs partly outside the calibration range
-# (so the clamps work).  The source holds no floating
-# point, the Cortex-M0+ object of the CNN calls no soft-float helper, a
-# model with an op that has no int8 form is refused by name and line, and
-# `layerc eval --quantize int8` reports the accuracy of the same code.
+# and dense; leaky_relu, hardswish, elu, silu, gelu, clip through tables),
+# each trained briefly, must give the int8 outputs of tests/int8/ref.py, an
+# independent NumPy model of the TFLite int8 arithmetic, bit for bit, on
+# inputs partly outside the calibration range (so the clamps work), on the
+# host and, for the CNN, on QEMU (Cortex-M4F and M0+ code).  The source holds
+# no floating point, the Cortex-M0+ object of the CNN calls no soft-float
+# helper, a model with an op that has no int8 form is refused by name and
+# line, and `layerc eval --quantize int8` reports the accuracy of the same
+# code.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 
@@ -69,6 +71,7 @@ one cnn 288 c4
 one dw 400 b3
 one addcat 10 v3
 one bn 192 c4
+one act 8 v3
 
 # the same code through the JIT: eval's int8 accuracy is the AOT outputs'
 d=$tmp/mlp
@@ -117,7 +120,7 @@ data "$d/t.csv" 4 v2 32 1
 $LAYERC train tests/int8/unsupported.lyr "$d/t.csv" --epochs 1 --save "$d/w.lyw" -q > /dev/null 2>&1
 $LAYERC tests/int8/unsupported.lyr --weights "$d/w.lyw" --quantize int8 --calibrate "$d/t.csv" -o "$d/m.c" 2> "$d/err"
 [ $? -eq 1 ] && [ ! -e "$d/m.c" ] && [ ! -e "$d/m.h" ] &&
-    grep -q "unsupported.lyr:5: error: layer 'g': gelu has no int8 form" "$d/err"
+    grep -q "unsupported.lyr:5: error: layer 'g': layernorm has no int8 form" "$d/err"
 result $? "an op without an int8 form is refused by layer and line, nothing written: $(cat "$d/err")"
 $LAYERC tests/int8/mlp.lyr --quantize int8 -o "$d/m2.c" 2> "$d/err2"
 [ $? -eq 2 ] && grep -q 'needs the trained weights' "$d/err2" && [ ! -e "$d/m2.c" ]

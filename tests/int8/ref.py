@@ -107,6 +107,8 @@ def parse_value(v):
         return [int(t) for t in v[1:-1].split(",")]
     if re.fullmatch(r"-?\d+", v):
         return int(v)
+    if re.fullmatch(r"-?[\d.]+(e-?\d+)?", v):
+        return float(v)
     return v
 
 
@@ -167,6 +169,22 @@ def arg(l, k, key, default):
 def pair(v, default):
     v = default if v is None else v
     return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _clip(l, x):
+    lo, hi = float(arg(l, 1, "lo", 0)), float(arg(l, 2, "hi", 0))
+    return lo if x < lo else hi if x > hi else x
+
+
+# activations computed through a table, the output quantised by its range
+CALIBRATED_LUT = {
+    "leaky_relu": lambda l, x: x if x > 0 else float(arg(l, 1, "alpha", 0.01)) * x,
+    "elu": lambda l, x: x if x > 0 else float(arg(l, 1, "alpha", 1)) * (math.exp(x) - 1),
+    "hardswish": lambda l, x: x * min(max(x + 3, 0.0), 6.0) / 6,
+    "silu": lambda l, x: x / (1 + math.exp(-x)),
+    "gelu": lambda l, x: 0.5 * x * (1 + math.erf(x / math.sqrt(2.0))),
+    "clip": _clip,
+}
 
 
 # ---- the layers -------------------------------------------------------------
@@ -415,6 +433,8 @@ class Ref:
                 y = self.lut(name, l, x, math.tanh, (1 / 128.0, 0))
             elif op == "softmax":
                 y = self.softmax(name, l, x)
+            elif op in CALIBRATED_LUT:
+                y = self.lut(name, l, x, lambda v, l=l, f=CALIBRATED_LUT[op]: f(l, v), self.quant_of(name))
             else:
                 raise SystemExit("ref.py: no int8 model of %s" % op)
             self.vals[name] = y
