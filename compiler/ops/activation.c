@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "kernels.h"
+#include "qemit.h"
 
 #define ACTIVATION_PARAMS .params = { P_LAYER_ARG("x") }, .nparams = 1
 
@@ -34,8 +35,25 @@ static void kernel_backward(Emit *e, const Layer *l, const char *name, int reads
 static const char *real_arg(Emit *e, double v) { return arena_printf(&e->names, ", %s", e_num(e, v)); }
 
 #define ACTIVATION_KERNELS(name) \
-    .kernels = { LC_KERNEL_REF(lc_##name##_forward), LC_KERNEL_REF(lc_##name##_backward) }, \
+    .kernels = { LC_KERNEL_REF(lc_##name##_forward), LC_KERNEL_REF(lc_##name##_backward), \
+                 LC_KERNEL_REF(lc_i8_lut_forward) }, \
     .units = "vmath activation"
+
+/* int8 relu and relu6 where no layer before them takes the clamp: the
+ * clamp in the input's quantisation */
+static void clamp_int8(QEmit *q, const Layer *l)
+{
+    int i = layer_index(q->m, l);
+    emitf(&q->e, "    lc_i8_clamp_forward(%s, %s, n * %ld, %d, %d);\n", q_out(q, l), q_in(q, l, 0), l->size,
+          q->lo[i], q->hi[i]);
+}
+
+/* int8 sigmoid and tanh: a table of the 256 inputs, the output at TFLite's
+ * fixed scale (sigmoid 1/256 from -128, tanh 1/128 about 0) */
+static double sigmoid_real(const Layer *l, double x) { (void)l; return 1 / (1 + exp(-x)); }
+static double tanh_real(const Layer *l, double x) { (void)l; return tanh(x); }
+/* the others through a table too, their output quantised by its calibrated range */
+#define LUT_INT8(f) .int8 = { .forward = q_lut_forward, .fn = f }
 
 /* ---- relu(x) = max(x, 0): a kernel (vectorised, split over the threads) ---- */
 
@@ -57,10 +75,12 @@ static void relu_backward(Emit *e, const Layer *l, Mode mode)
 const OpDef lc_op_relu = {
     .inplace = 1,
     .name = "relu", .doc = "max(x, 0)", ACTIVATION_PARAMS,
-    .kernels = { LC_KERNEL_REF(lc_relu_forward), LC_KERNEL_REF(lc_relu_backward) },
+    .kernels = { LC_KERNEL_REF(lc_relu_forward), LC_KERNEL_REF(lc_relu_backward),
+                 LC_KERNEL_REF(lc_i8_clamp_forward) },
     .units = "elementwise", .backward_reads = READS_OUTPUT,
     .shape = op_same_shape, .forward = relu_forward, .backward = relu_backward,
     .flops = op_flops_elementwise,
+    .int8 = { .forward = clamp_int8, .out = Q_AS_INPUT, .clamp = 1, .lo = 0, .hi = INFINITY },
 };
 
 /* ---- leaky_relu(x, alpha=0.01) = x if x > 0 else alpha x ---- */
@@ -79,6 +99,8 @@ static void leaky_relu_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "leaky_relu", 0, real_arg(e, l->arg[LEAKY_ALPHA].num));
 }
 
+static double leaky_relu_real(const Layer *l, double x) { return x > 0 ? x : l->arg[LEAKY_ALPHA].num * x; }
+
 const OpDef lc_op_leaky_relu = {
     .inplace = 1,
     .name = "leaky_relu", .doc = "x if x > 0 else alpha x",
@@ -87,6 +109,7 @@ const OpDef lc_op_leaky_relu = {
     ACTIVATION_KERNELS(leaky_relu),
     .shape = op_same_shape, .forward = leaky_relu_forward, .backward = leaky_relu_backward,
     .flops = op_flops_elementwise,
+    LUT_INT8(leaky_relu_real),
 };
 
 /* ---- sigmoid(x) = 1 / (1 + exp(-x)); with bce as the loss, the loss's
@@ -108,9 +131,12 @@ const OpDef lc_op_sigmoid = {
     .inplace = 1,
     .name = "sigmoid", .doc = "1 / (1 + exp(-x))", ACTIVATION_PARAMS,
     .backward_reads = READS_OUTPUT, .fused_loss = "bce",
-    ACTIVATION_KERNELS(sigmoid),
+    .kernels = { LC_KERNEL_REF(lc_sigmoid_forward), LC_KERNEL_REF(lc_sigmoid_backward),
+                 LC_KERNEL_REF(lc_i8_lut_forward) },
+    .units = "vmath activation",
     .shape = op_same_shape, .forward = sigmoid_forward, .backward = sigmoid_backward,
     .flops = op_flops_elementwise,
+    .int8 = { .forward = q_lut_forward, .out = Q_FIXED, .scale = 1.0 / 256, .zero = -128, .fn = sigmoid_real },
 };
 
 /* ---- tanh(x) ---- */
@@ -131,9 +157,12 @@ const OpDef lc_op_tanh = {
     .inplace = 1,
     .name = "tanh", .doc = "tanh(x)", ACTIVATION_PARAMS,
     .backward_reads = READS_OUTPUT,
-    ACTIVATION_KERNELS(tanh),
+    .kernels = { LC_KERNEL_REF(lc_tanh_forward), LC_KERNEL_REF(lc_tanh_backward),
+                 LC_KERNEL_REF(lc_i8_lut_forward) },
+    .units = "vmath activation",
     .shape = op_same_shape, .forward = tanh_forward, .backward = tanh_backward,
     .flops = op_flops_elementwise,
+    .int8 = { .forward = q_lut_forward, .out = Q_FIXED, .scale = 1.0 / 128, .zero = 0, .fn = tanh_real },
 };
 
 /* ---- elu(x, alpha=1) = x if x > 0 else alpha (exp(x) - 1), as F.elu ---- */
@@ -153,6 +182,8 @@ static void elu_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "elu", 0, real_arg(e, l->arg[ELU_ALPHA].num));
 }
 
+static double elu_real(const Layer *l, double x) { return x > 0 ? x : l->arg[ELU_ALPHA].num * (exp(x) - 1); }
+
 const OpDef lc_op_elu = {
     .inplace = 1,
     .name = "elu", .doc = "x if x > 0 else alpha (exp(x) - 1)",
@@ -161,6 +192,7 @@ const OpDef lc_op_elu = {
     ACTIVATION_KERNELS(elu),
     .shape = op_same_shape, .forward = elu_forward, .backward = elu_backward,
     .flops = op_flops_elementwise,
+    LUT_INT8(elu_real),
 };
 
 /* ---- relu6(x) = min(max(x, 0), 6), as F.relu6 (hardtanh(x, 0, 6)):
@@ -182,9 +214,12 @@ const OpDef lc_op_relu6 = {
     .inplace = 1,
     .name = "relu6", .doc = "min(max(x, 0), 6)", ACTIVATION_PARAMS,
     .backward_reads = READS_INPUTS,
-    ACTIVATION_KERNELS(relu6),
+    .kernels = { LC_KERNEL_REF(lc_relu6_forward), LC_KERNEL_REF(lc_relu6_backward),
+                 LC_KERNEL_REF(lc_i8_clamp_forward) },
+    .units = "vmath activation",
     .shape = op_same_shape, .forward = relu6_forward, .backward = relu6_backward,
     .flops = op_flops_elementwise,
+    .int8 = { .forward = clamp_int8, .out = Q_AS_INPUT, .clamp = 1, .lo = 0, .hi = 6 },
 };
 
 /* ---- hardswish(x) = x relu6(x + 3) / 6, as F.hardswish: derivative 0
@@ -202,6 +237,13 @@ static void hardswish_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "hardswish", 0, "");
 }
 
+static double hardswish_real(const Layer *l, double x)
+{
+    double r = x + 3 < 0 ? 0 : x + 3 > 6 ? 6 : x + 3;
+    (void)l;
+    return x * r / 6;
+}
+
 const OpDef lc_op_hardswish = {
     .inplace = 1,
     .name = "hardswish", .doc = "x relu6(x + 3) / 6", ACTIVATION_PARAMS,
@@ -209,6 +251,7 @@ const OpDef lc_op_hardswish = {
     ACTIVATION_KERNELS(hardswish),
     .shape = op_same_shape, .forward = hardswish_forward, .backward = hardswish_backward,
     .flops = op_flops_elementwise,
+    LUT_INT8(hardswish_real),
 };
 
 /* ---- silu(x) = x sigmoid(x), as F.silu ---- */
@@ -226,6 +269,8 @@ static void silu_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "silu", 0, "");
 }
 
+static double silu_real(const Layer *l, double x) { (void)l; return x / (1 + exp(-x)); }
+
 const OpDef lc_op_silu = {
     .inplace = 1,
     .name = "silu", .doc = "x sigmoid(x)", ACTIVATION_PARAMS,
@@ -233,6 +278,7 @@ const OpDef lc_op_silu = {
     ACTIVATION_KERNELS(silu),
     .shape = op_same_shape, .forward = silu_forward, .backward = silu_backward,
     .flops = op_flops_elementwise,
+    LUT_INT8(silu_real),
 };
 
 /* ---- gelu(x) = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, as F.gelu (the
@@ -251,6 +297,8 @@ static void gelu_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "gelu", 0, "");
 }
 
+static double gelu_real(const Layer *l, double x) { (void)l; return 0.5 * x * (1 + erf(x / sqrt(2.0))); }
+
 const OpDef lc_op_gelu = {
     .inplace = 1,
     .name = "gelu", .doc = "x Phi(x), Phi the normal distribution (the erf form)", ACTIVATION_PARAMS,
@@ -258,6 +306,7 @@ const OpDef lc_op_gelu = {
     ACTIVATION_KERNELS(gelu),
     .shape = op_same_shape, .forward = gelu_forward, .backward = gelu_backward,
     .flops = op_flops_elementwise,
+    LUT_INT8(gelu_real),
 };
 
 /* ---- clip(x, lo, hi) = min(max(x, lo), hi), as torch.clamp: derivative 1
@@ -288,6 +337,11 @@ static void clip_backward(Emit *e, const Layer *l, Mode mode)
                                                   real_arg(e, l->arg[CLIP_HI].num)));
 }
 
+static double clip_real(const Layer *l, double x)
+{
+    return x < l->arg[CLIP_LO].num ? l->arg[CLIP_LO].num : x > l->arg[CLIP_HI].num ? l->arg[CLIP_HI].num : x;
+}
+
 const OpDef lc_op_clip = {
     .inplace = 1,
     .name = "clip", .doc = "min(max(x, lo), hi), as torch.clamp",
@@ -297,4 +351,5 @@ const OpDef lc_op_clip = {
     ACTIVATION_KERNELS(clip),
     .shape = clip_shape, .forward = clip_forward, .backward = clip_backward,
     .flops = op_flops_elementwise,
+    LUT_INT8(clip_real),
 };

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "kernels.h"
+#include "qemit.h"
 
 enum { W, B };   /* weight slots */
 enum { X, FILTERS, KERNEL, STRIDE, PAD, DILATION, GROUPS, BIAS, INIT, DECAY, NPARAMS };
@@ -197,6 +198,22 @@ static void conv_backward(Emit *e, const Layer *l, Mode mode)
                  after);
 }
 
+/* int8: one direct kernel for every geometry (groups, depthwise, stride,
+ * padding, dilation), requantised per output channel */
+static void conv_int8(QEmit *q, const Layer *l)
+{
+    lc_conv_dims d;
+    conv_dims(NULL, q->m, l, &d);
+    const char *wts = q_channel_weights(q, l, W, B), *quant = q_quant(q, l);
+    emitf(&q->e, "    {\n        static const lc_conv_dims d = { .C = %d, .H = %d, .W = %d, .OC = %d, "
+             ".OH = %d, .OW = %d,\n"
+             "            .KH = %d, .KW = %d, .SH = %d, .SW = %d, .PH = %d, .PW = %d, .DH = %d, "
+             ".DW = %d, .G = %d };\n"
+             "        lc_i8_conv_forward(%s, %s, %s,\n            n, &d, %s);\n    }\n",
+          d.C, d.H, d.W, d.OC, d.OH, d.OW, d.KH, d.KW, d.SH, d.SW, d.PH, d.PW, d.DH, d.DW, d.G,
+          q_out(q, l), q_in(q, l, 0), wts, quant);
+}
+
 static double conv_flops(const Model *m, const Layer *l)
 {
     long positions = l->shape.rank == 3 ? l->shape.dims[1] * l->shape.dims[2] : l->shape.dims[1];
@@ -206,7 +223,8 @@ static double conv_flops(const Model *m, const Layer *l)
 #define CONV_KERNELS                                                                          \
     .kernels = { LC_KERNEL_REF(lc_conv2d_forward), LC_KERNEL_REF(lc_conv2d_backward_into),   \
                  LC_KERNEL_REF(lc_conv_forward), LC_KERNEL_REF(lc_conv_backward_into),       \
-                 LC_KERNEL_REF(lc_dwconv_forward), LC_KERNEL_REF(lc_dwconv_backward_into) }, \
+                 LC_KERNEL_REF(lc_dwconv_forward), LC_KERNEL_REF(lc_dwconv_backward_into), \
+                 LC_KERNEL_REF(lc_i8_conv_forward) },                                        \
     .units = "gemm conv dwconv"
 #define CONV_WEIGHTS                                                                          \
     .weights = { [W] = { "W", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } },                 \
@@ -233,6 +251,7 @@ const OpDef lc_op_conv2d = {
     .scratch = conv_scratch, .backward_reads = READS_INPUTS,
     .shape = conv_shape, .forward = conv_forward, .backward = conv_backward, .flops = conv_flops,
     .fold_into = { 1, W, B }, .absorbs_input = conv_absorbs_input,
+    .int8 = { .forward = conv_int8, .takes_clamp = 1 },
 };
 
 const OpDef lc_op_conv1d = {
@@ -248,4 +267,5 @@ const OpDef lc_op_conv1d = {
     .scratch = conv_scratch, .backward_reads = READS_INPUTS,
     .shape = conv_shape, .forward = conv_forward, .backward = conv_backward, .flops = conv_flops,
     .fold_into = { 1, W, B }, .absorbs_input = conv_absorbs_input,
+    .int8 = { .forward = conv_int8, .takes_clamp = 1 },
 };

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "kernels.h"
+#include "qemit.h"
 
 enum { W, B };   /* weight slots */
 
@@ -49,6 +50,14 @@ static long linear_step_scratch(const Model *m, const Layer *l)
     return w->shape.dims[1] > w->shape.dims[0] ? w->shape.dims[1] : w->shape.dims[0];
 }
 
+/* int8: y = requant(W . (x - x_zero) + b) per output row, relu folded into the clamp */
+static void linear_int8(QEmit *q, const Layer *l)
+{
+    const Weight *w = layer_weight(q->m, l, W);
+    emitf(&q->e, "    lc_i8_dense_forward(%s, %s, %s,\n                        n, %ld, %ld, %s);\n", q_out(q, l),
+          q_in(q, l, 0), q_channel_weights(q, l, W, B), w->shape.dims[1], w->shape.dims[0], q_quant(q, l));
+}
+
 static double matmul_flops(const Model *m, const Layer *l)
 {
     return (double)layer_weight(m, l, W)->size;
@@ -89,11 +98,11 @@ const OpDef lc_op_linear = {
     .weights = { [W] = { "W", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } },
                  [B] = { "b", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } } }, .nweights = 2,
     .kernels = { LC_KERNEL_REF(lc_matmul_forward), LC_KERNEL_REF(lc_matmul_backward_into),
-                 LC_KERNEL_REF(lc_matmul_backward_step) },
+                 LC_KERNEL_REF(lc_matmul_backward_step), LC_KERNEL_REF(lc_i8_dense_forward) },
     .units = "gemm fused", .backward_reads = READS_INPUTS,
     .backward_step = linear_backward_step, .step_scratch = linear_step_scratch,
     .shape = linear_shape, .forward = linear_forward, .backward = linear_backward,
-    .flops = matmul_flops,
+    .flops = matmul_flops, .int8 = { .forward = linear_int8, .takes_clamp = 1 },
 };
 
 /* ---- dense(x, m): any s (flattened to n) -> [m]; creates NAME.W [m, n], NAME.b [m] ---- */
@@ -130,9 +139,10 @@ const OpDef lc_op_dense = {
     .weights = { [W] = { "W", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } },
                  [B] = { "b", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } } }, .nweights = 2,
     .kernels = { LC_KERNEL_REF(lc_matmul_forward), LC_KERNEL_REF(lc_matmul_backward_into),
-                 LC_KERNEL_REF(lc_matmul_backward_step) },
+                 LC_KERNEL_REF(lc_matmul_backward_step), LC_KERNEL_REF(lc_i8_dense_forward) },
     .units = "gemm fused", .backward_reads = READS_INPUTS,
     .backward_step = linear_backward_step, .step_scratch = linear_step_scratch,
     .shape = dense_shape, .forward = linear_forward, .backward = linear_backward,
     .flops = matmul_flops, .fold_into = { 1, W, B }, .absorbs_input = dense_absorbs_input,
+    .int8 = { .forward = linear_int8, .takes_clamp = 1 },
 };
