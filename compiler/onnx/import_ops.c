@@ -24,6 +24,8 @@ const ImpOp imp_ops[] = {
     { "GlobalMaxPool", tr_global_maxpool },
     { "Flatten", tr_flatten },
     { "Reshape", tr_reshape },
+    { "Unsqueeze", tr_unsqueeze },
+    { "Squeeze", tr_squeeze },
     { "Add", tr_add },
     { "Mul", tr_mul },
     { "Concat", tr_concat },

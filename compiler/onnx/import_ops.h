@@ -48,6 +48,8 @@ int tr_relu(ImpCtx *cx);
 int tr_reshape(ImpCtx *cx);
 int tr_sigmoid(ImpCtx *cx);
 int tr_softmax(ImpCtx *cx);
+int tr_squeeze(ImpCtx *cx);
 int tr_tanh(ImpCtx *cx);
+int tr_unsqueeze(ImpCtx *cx);
 
 #endif

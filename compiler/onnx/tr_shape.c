@@ -150,3 +150,77 @@ int tr_concat(ImpCtx *cx)
     l->shape = nin == 1 ? imp_layer_at(cx, in[0])->shape : (Shape){ 1, { total } };
     return imp_out(cx, l, &out);
 }
+
+/* The axes of Unsqueeze or Squeeze: the attribute before opset 13, input 1
+ * from then on.  *n = -1 when none are given. */
+static int squeeze_axes(ImpCtx *cx, int64_t *axes, int *n)
+{
+    *n = -1;
+    if (imp_opset(cx) < 13) {
+        if (!imp_attr_check(cx, "axes")) return 0;
+        int r = imp_attr_ints(cx, "axes", axes, LC_MAX_RANK + 1, n);
+        if (r == 0) *n = -1;
+        return r >= 0;
+    }
+    if (!imp_attr_check(cx, "") || !imp_in(cx, 1)) return 1;
+    const OxTensor *t = imp_const_in(cx, 1, "axes");
+    if (!t) return 0;
+    if (t->kind != OXT_INT || t->rank > 1 || t->n > LC_MAX_RANK + 1)
+        return imp_refuse(cx, "its axes are not a list of at most %d integers", LC_MAX_RANK + 1);
+    for (long k = 0; k < t->n; k++) axes[k] = t->i[k];
+    *n = (int)t->n;
+    return 1;
+}
+
+/* Unsqueeze and Squeeze of a layer keep a sample's elements in their order:
+ * no layer, only the value's ONNX shape changes (imp_want reshapes it for
+ * an op that needs that shape).  The batch axis stays where it is. */
+int tr_unsqueeze(ImpCtx *cx)
+{
+    int64_t axes[LC_MAX_RANK + 1];
+    int n;
+    ImpValue *v = imp_layer_in(cx, 0);
+    if (!v || !squeeze_axes(cx, axes, &n)) return 0;
+    if (n < 1) return imp_refuse(cx, "it has no axes");
+    int rank = v->shape.rank + 1 + n;   /* with the batch */
+    if (rank > LC_MAX_RANK + 1) return imp_refuse(cx, "its result has more than %d axes", LC_MAX_RANK + 1);
+    unsigned char is_new[LC_MAX_RANK + 1] = { 0 };
+    for (int k = 0; k < n; k++) {
+        int64_t a = axes[k] < 0 ? axes[k] + rank : axes[k];
+        if (a < 0 || a >= rank) return imp_refuse(cx, "axis %lld is out of range", (long long)axes[k]);
+        if (a == 0) return imp_refuse(cx, "it puts a new axis before the batch axis");
+        if (is_new[a]) return imp_refuse(cx, "axis %lld is given twice", (long long)axes[k]);
+        is_new[a] = 1;
+    }
+    Shape s = { rank - 1, { 0 } };
+    for (int k = 1, j = 0; k < rank; k++) s.dims[k - 1] = is_new[k] ? 1 : v->shape.dims[j++];
+    imp_out_layer(cx, 0, v->layer, &s);
+    return 1;
+}
+
+int tr_squeeze(ImpCtx *cx)
+{
+    int64_t axes[LC_MAX_RANK + 1];
+    int n;
+    ImpValue *v = imp_layer_in(cx, 0);
+    if (!v || !squeeze_axes(cx, axes, &n)) return 0;
+    int rank = v->shape.rank + 1;
+    unsigned char drop[LC_MAX_RANK + 1] = { 0 };
+    if (n < 0) {   /* every axis of size 1; a batch of one sample would be one of them */
+        if (cx->batch == 1) return imp_refuse(cx, "it removes every axis of size 1, the batch axis among them");
+        for (int k = 1; k < rank; k++) drop[k] = v->shape.dims[k - 1] == 1;
+    }
+    for (int k = 0; k < n; k++) {
+        int64_t a = axes[k] < 0 ? axes[k] + rank : axes[k];
+        if (a < 0 || a >= rank) return imp_refuse(cx, "axis %lld is out of range", (long long)axes[k]);
+        if (a == 0) return imp_refuse(cx, "it removes the batch axis");
+        if (v->shape.dims[a - 1] != 1)
+            return imp_refuse(cx, "axis %lld has size %ld, not 1", (long long)axes[k], v->shape.dims[a - 1]);
+        drop[a] = 1;
+    }
+    Shape s = { 0, { 0 } };
+    for (int k = 1; k < rank; k++)
+        if (!drop[k]) s.dims[s.rank++] = v->shape.dims[k - 1];
+    imp_out_layer(cx, 0, v->layer, &s);
+    return 1;
+}

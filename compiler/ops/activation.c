@@ -3,6 +3,7 @@
  * torch function, the derivative at the kinks and for NaN included. */
 #include "common.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -288,11 +289,13 @@ static void clip_backward(Emit *e, const Layer *l, Mode mode)
                                                   real_arg(e, l->arg[CLIP_HI].num)));
 }
 
+/* The bounds reach float's largest value: an ONNX Clip open on one side is
+ * clamped there (its default), the same for every finite input. */
 const OpDef lc_op_clip = {
     .inplace = 1,
     .name = "clip", .doc = "min(max(x, lo), hi), as torch.clamp",
-    .params = { [CLIP_X] = P_LAYER_ARG("x"), [CLIP_LO] = P_REQ_REAL("lo", -OP_BIG, OP_BIG),
-                [CLIP_HI] = P_REQ_REAL("hi", -OP_BIG, OP_BIG) },
+    .params = { [CLIP_X] = P_LAYER_ARG("x"), [CLIP_LO] = P_REQ_REAL("lo", -FLT_MAX, FLT_MAX),
+                [CLIP_HI] = P_REQ_REAL("hi", -FLT_MAX, FLT_MAX) },
     .nparams = 3, .backward_reads = READS_INPUTS,
     ACTIVATION_KERNELS(clip),
     .shape = clip_shape, .forward = clip_forward, .backward = clip_backward,
