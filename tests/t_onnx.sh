@@ -59,7 +59,7 @@ have_torch=0
 $PY -c 'import torch' >/dev/null 2>&1 && have_torch=1
 if [ $have_torch = 1 ]; then
     $PY $T/torch_models.py export "$tmp/torch" > "$tmp/torch.log" 2>&1 || { bad "torch export: $(tail -3 "$tmp/torch.log")"; }
-    for n in fashion_mlp fashion_cnn branches resnet8 dscnn; do
+    for n in fashion_mlp fashion_cnn branches resnet8 dscnn resnet8_bn dscnn_bn; do
         if "$LAYERC" import "$tmp/torch/$n.onnx" -o "$tmp/torch/$n.lyr" 2> "$tmp/torch/$n.err"; then
             "$LAYERC" predict "$tmp/torch/$n.lyr" "$tmp/torch/$n.x.csv" --weights "$tmp/torch/$n.lyw" > "$tmp/torch/$n.out" &&
             $PY $T/onnx_tool.py close "$tmp/torch/$n.out" "$tmp/torch/$n.torch.csv"
@@ -68,6 +68,16 @@ if [ $have_torch = 1 ]; then
             bad "PyTorch $n: import failed: $(cat "$tmp/torch/$n.err")"
         fi
     done
+    # torch folds each BatchNorm into its Conv unless told to keep them (the _bn files)
+    [ "$(grep -c '= batchnorm(' "$tmp/torch/resnet8_bn.lyr")" = 7 ] &&
+        [ "$(grep -c '= batchnorm(' "$tmp/torch/dscnn_bn.lyr")" = 9 ] &&
+        [ "$(grep -c ', groups=64);' "$tmp/torch/dscnn_bn.lyr")" = 4 ] &&
+        grep -q 'kernel=\[10, 4\], stride=2, pad=\[5, 1\]' "$tmp/torch/dscnn_bn.lyr" &&
+        [ "$(grep -c '= add(' "$tmp/torch/resnet8_bn.lyr")" = 3 ] &&
+        [ "$(grep -c 'kernel=1, stride=2' "$tmp/torch/resnet8_bn.lyr")" = 2 ] &&
+        grep -q '= global_avgpool(' "$tmp/torch/resnet8_bn.lyr" && grep -q '= global_avgpool(' "$tmp/torch/dscnn_bn.lyr" &&
+        ! grep -q batchnorm "$tmp/torch/resnet8.lyr"
+    result $? "PyTorch ResNet-8 and DS-CNN import as batchnorm, depthwise conv2d (groups=64), add and global_avgpool layers"
 else
     bad "python3-torch is not installed: the PyTorch round trips did not run"
 fi
@@ -148,6 +158,33 @@ for case in xor:samples/xor.csv sine:samples/sine.csv shape:samples/shape.csv \
     $PY $T/onnx_tool.py nocomments "$rt/a/$n.w.c" "$rt/b/$n.w.c"
     result $? "$n: and the same C with the weights baked in"
 done
+# ---- .lyr -> ONNX -> .lyr with the version-2 ops (tests/onnx/models), trained one epoch on random data
+for case in resnet8:3072:10 dscnn:490:12 v2ops:96:-3; do
+    n=${case%%:*} rest=${case#*:}
+    $PY $T/onnx_tool.py data "$rt/$n.csv" 32 ${rest%%:*} ${rest#*:}
+    "$LAYERC" train $T/models/$n.lyr "$rt/$n.csv" --quiet --save "$rt/$n.lyw" > /dev/null &&
+        "$LAYERC" export $T/models/$n.lyr --weights "$rt/$n.lyw" --onnx "$rt/$n.onnx"
+    result $? "$n: trained one epoch and exported"
+    "$LAYERC" predict $T/models/$n.lyr "$rt/$n.csv" --weights "$rt/$n.lyw" > "$rt/$n.out" &&
+        $PY $T/onnx_tool.py check "$rt/$n.onnx" "$rt/$n.csv" "$rt/$n.out"
+    result $? "$n: onnx.checker accepts the export, and NumPy evaluates it to layerc predict's outputs"
+    "$LAYERC" import "$rt/$n.onnx" -o "$rt/back/$n.lyr" &&
+        "$LAYERC" $T/models/$n.lyr -o "$rt/a/$n.c" && "$LAYERC" "$rt/back/$n.lyr" -o "$rt/b/$n.c" &&
+        $PY $T/onnx_tool.py nocomments "$rt/a/$n.c" "$rt/b/$n.c" &&
+        "$LAYERC" $T/models/$n.lyr --weights "$rt/$n.lyw" -o "$rt/a/$n.w.c" &&
+        "$LAYERC" "$rt/back/$n.lyr" --weights "$rt/back/$n.lyw" -o "$rt/b/$n.w.c" &&
+        $PY $T/onnx_tool.py nocomments "$rt/a/$n.w.c" "$rt/b/$n.w.c"
+    result $? "$n: .lyr -> ONNX -> .lyr gives the same C, with and without the weights baked in"
+done
+$PY $T/onnx_tool.py nodes "$rt/resnet8.onnx" BatchNormalization 7 && $PY $T/onnx_tool.py bnstats "$rt/resnet8.onnx" &&
+    $PY $T/onnx_tool.py nodes "$rt/dscnn.onnx" BatchNormalization 9 && $PY $T/onnx_tool.py bnstats "$rt/dscnn.onnx" &&
+    $PY $T/onnx_tool.py nodes "$rt/dscnn.onnx" Conv 4 group 64 && $PY $T/onnx_tool.py nodes "$rt/v2ops.onnx" Conv 1 group 4 &&
+    $PY $T/onnx_tool.py nodes "$rt/resnet8.onnx" GlobalAveragePool 1 && $PY $T/onnx_tool.py nodes "$rt/v2ops.onnx" LayerNormalization 1
+result $? "batchnorm exported as BatchNormalization with its trained statistics, depthwise conv2d as Conv with group"
+grep -q '^layer  n3b = batchnorm(c3b, momentum=0.2, eps=0.001);' "$rt/back/resnet8.lyr" &&
+    grep -q 'conv2d(mfcc, 64, kernel=\[10, 4\], stride=2, pad=same)' "$rt/back/dscnn.lyr"
+result $? "batchnorm's momentum and eps, and pad=same with a [10, 4] kernel, come back as written"
+
 grep -q '^frozen weight w2\[1, 3\] = \[\[0.005, ' "$rt/back/shape.lyr" && grep -q '= linear(l1, w2);' "$rt/back/shape.lyr"
 result $? "shape: the declared frozen weight and its literal come back"
 grep -q '^loss   bce(p);' "$rt/back/xor.lyr" && grep -q 'dense(x, 8, init=xavier)' "$rt/back/xor.lyr"

@@ -8,6 +8,20 @@
 #include "import_ops.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* The shortest text of layerc's momentum m that gives ONNX's float momentum
+ * `keep` (1 - m, as layerc's export writes it) back. */
+static const char *momentum_text(ImpCtx *cx, double keep)
+{
+    char buf[64];
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, 1 - keep);
+        if ((float)(1 - strtod(buf, NULL)) == (float)keep) break;
+    }
+    return arena_strdup(cx->a, buf);
+}
 
 int tr_batchnorm(ImpCtx *cx)
 {
@@ -32,7 +46,7 @@ int tr_batchnorm(ImpCtx *cx)
     Shape s = v->shape;
     ImpLayer *l = imp_layer(cx, "batchnorm", &x, 1);
     /* ONNX keeps momentum of the old statistics, PyTorch and layerc of the new */
-    if (fabs((1 - momentum) - 0.1) > 1e-6) imp_arg(cx, l, "momentum", "%s", imp_num(cx, 1 - momentum));
+    if (fabs((1 - momentum) - 0.1) > 1e-6) imp_arg(cx, l, "momentum", "%s", momentum_text(cx, momentum));
     if ((float)eps != 1e-5f) imp_arg(cx, l, "eps", "%s", imp_num(cx, eps));
     imp_weight(cx, l, "gamma", g);
     imp_weight(cx, l, "beta", b);

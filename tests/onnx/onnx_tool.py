@@ -7,6 +7,12 @@
     onnx_tool.py handmade OUTDIR            small graphs torch does not write the same way
     onnx_tool.py bad OUTDIR                 broken .onnx files, one per way of being broken
     onnx_tool.py opset M.onnx               the default-domain opset M imports
+    onnx_tool.py nodes M.onnx OP N [A V]    M has exactly N nodes of type OP (with
+                                            attribute A equal to V)
+    onnx_tool.py bnstats M.onnx             every BatchNormalization's mean and
+                                            variance are not the identity's 0 and 1
+    onnx_tool.py data OUT.csv ROWS N K      ROWS random rows of N inputs and a
+                                            class index below K (K < 0: -K values)
 """
 import os
 import re
@@ -49,6 +55,34 @@ def cmd_check(model_path, x_csv, y_csv):
     got = got.reshape(len(got), -1)
     if not close(want, got):
         sys.exit('%s: layerc predict and the NumPy evaluation differ by %g' % (model_path, np.max(np.abs(got - want))))
+
+
+def cmd_nodes(model_path, op, n, attr=None, val=None):
+    nodes = [x for x in onnx.load(model_path).graph.node if x.op_type == op]
+    if attr is not None:
+        nodes = [x for x in nodes if any(a.name == attr and str(helper.get_attribute_value(a)) == val
+                                         for a in x.attribute)]
+    if len(nodes) != int(n):
+        sys.exit('%s: %d %s nodes%s, want %s' % (model_path, len(nodes), op,
+                                                 ' with %s=%s' % (attr, val) if attr else '', n))
+
+
+def cmd_bnstats(model_path):
+    g = onnx.load(model_path).graph
+    inits = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    for x in g.node:
+        if x.op_type == 'BatchNormalization':
+            mean, var = inits[x.input[3]], inits[x.input[4]]
+            if not np.any(mean != 0) or not np.any(var != 1):
+                sys.exit('%s: %s has the statistics of an untrained batchnorm' % (model_path, x.name))
+
+
+def cmd_data(out, rows, n, k):
+    rng = np.random.default_rng(3)
+    rows, n, k = int(rows), int(n), int(k)
+    x = rng.uniform(-1, 1, (rows, n))
+    t = rng.integers(0, k, (rows, 1)) if k > 0 else rng.uniform(-1, 1, (rows, -k))
+    np.savetxt(out, np.concatenate([x, t], axis=1), delimiter=',', fmt='%.9g')
 
 
 def cmd_close(a, b):
@@ -223,7 +257,7 @@ def cmd_opset(path):
 
 
 if __name__ == '__main__':
-    cmds = {'check': cmd_check, 'close': cmd_close, 'nocomments': cmd_nocomments, 'handmade': cmd_handmade,
+    cmds = {'check': cmd_check, 'close': cmd_close, 'data': cmd_data, 'nodes': cmd_nodes, 'bnstats': cmd_bnstats, 'nocomments': cmd_nocomments, 'handmade': cmd_handmade,
             'bad': cmd_bad, 'opset': cmd_opset}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
