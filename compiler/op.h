@@ -86,6 +86,9 @@ typedef struct {
 } OpCtx;
 
 typedef struct Emit Emit;
+/* ONNX export and import (compiler/onnx/expctx.h, impctx.h) */
+typedef struct ExpCtx ExpCtx;
+typedef struct ImpCtx ImpCtx;
 
 /* For folding a per-channel affine op that follows (batchnorm) into this
  * op's weights when they are baked for inference (compiler/fold.c): the
@@ -145,6 +148,12 @@ struct OpDef {
      * channel count; NULL (or 0): it does not fold. */
     int (*fold)(const Model *m, const Layer *l, const float *params, double *scale, double *shift);
     FoldSlots fold_into;                 /* producers a following fold goes into */
+    /* ONNX export (compiler/onnx/expctx.h): adds the nodes computing the
+     * layer's output from its inputs, named as its value, with exp_node and
+     * the exp_* helpers; returns 1, or 0 after exp_fail.  NULL: the op has
+     * no ONNX form (export refuses the model, naming the layer). */
+    int (*onnx_export)(ExpCtx *cx);
+    int onnx_opset;                      /* the opset its nodes need; 0: 13 */
 };
 
 /* ---- the table ---- */

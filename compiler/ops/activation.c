@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "kernels.h"
+#include "onnx/expctx.h"
 
 #define ACTIVATION_PARAMS .params = { P_LAYER_ARG("x") }, .nparams = 1
 
@@ -55,7 +56,15 @@ static void relu_backward(Emit *e, const Layer *l, Mode mode)
           e_grad(e, layer_index(e->m, l)), e_out(e, layer_index(e->m, l)), l->size, e_adds(e, l, 0));
 }
 
+/* ONNX: Relu */
+static int relu_onnx(ExpCtx *cx)
+{
+    exp_unary(cx, "Relu");
+    return 1;
+}
+
 const OpDef lc_op_relu = {
+    .onnx_export = relu_onnx,
     .inplace = 1,
     .name = "relu", .doc = "max(x, 0)", ACTIVATION_PARAMS,
     .kernels = { LC_KERNEL_REF(lc_relu_forward), LC_KERNEL_REF(lc_relu_backward) },
@@ -80,7 +89,14 @@ static void leaky_relu_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "leaky_relu", 0, real_arg(e, l->arg[LEAKY_ALPHA].num));
 }
 
+static int leaky_relu_onnx(ExpCtx *cx)
+{
+    exp_attr_float(cx, exp_unary(cx, "LeakyRelu"), "alpha", (float)mv_num(cx->m, cx->layer, "alpha", 0.01));
+    return 1;
+}
+
 const OpDef lc_op_leaky_relu = {
+    .onnx_export = leaky_relu_onnx,
     .inplace = 1,
     .name = "leaky_relu", .doc = "x if x > 0 else alpha x",
     .params = { [LEAKY_X] = P_LAYER_ARG("x"), [LEAKY_ALPHA] = P_REAL_ARG("alpha", 0.01, -OP_BIG, OP_BIG) },
@@ -105,7 +121,15 @@ static void sigmoid_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "sigmoid", 1, "");
 }
 
+/* ONNX: Sigmoid */
+static int sigmoid_onnx(ExpCtx *cx)
+{
+    exp_unary(cx, "Sigmoid");
+    return 1;
+}
+
 const OpDef lc_op_sigmoid = {
+    .onnx_export = sigmoid_onnx,
     .inplace = 1,
     .name = "sigmoid", .doc = "1 / (1 + exp(-x))", ACTIVATION_PARAMS,
     .backward_reads = READS_OUTPUT, .fused_loss = "bce",
@@ -128,7 +152,15 @@ static void tanh_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "tanh", 1, "");
 }
 
+/* ONNX: Tanh */
+static int tanh_onnx(ExpCtx *cx)
+{
+    exp_unary(cx, "Tanh");
+    return 1;
+}
+
 const OpDef lc_op_tanh = {
+    .onnx_export = tanh_onnx,
     .inplace = 1,
     .name = "tanh", .doc = "tanh(x)", ACTIVATION_PARAMS,
     .backward_reads = READS_OUTPUT,
@@ -154,7 +186,14 @@ static void elu_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "elu", 0, real_arg(e, l->arg[ELU_ALPHA].num));
 }
 
+static int elu_onnx(ExpCtx *cx)
+{
+    exp_attr_float(cx, exp_unary(cx, "Elu"), "alpha", (float)mv_num(cx->m, cx->layer, "alpha", 1));
+    return 1;
+}
+
 const OpDef lc_op_elu = {
+    .onnx_export = elu_onnx,
     .inplace = 1,
     .name = "elu", .doc = "x if x > 0 else alpha (exp(x) - 1)",
     .params = { [ELU_X] = P_LAYER_ARG("x"), [ELU_ALPHA] = P_REAL_ARG("alpha", 1, -OP_BIG, OP_BIG) },
@@ -179,7 +218,18 @@ static void relu6_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "relu6", 0, "");
 }
 
+/* ONNX: Clip with its bounds as inputs (opset 11 on) */
+static int onnx_clip(ExpCtx *cx, double lo, double hi)
+{
+    const char *in[3] = { exp_in(cx, 0), exp_const_float(cx, "min", (float)lo), exp_const_float(cx, "max", (float)hi) };
+    exp_node(cx, "Clip", NULL, in, 3, exp_out(cx));
+    return 1;
+}
+
+static int relu6_onnx(ExpCtx *cx) { return onnx_clip(cx, 0, 6); }
+
 const OpDef lc_op_relu6 = {
+    .onnx_export = relu6_onnx,
     .inplace = 1,
     .name = "relu6", .doc = "min(max(x, 0), 6)", ACTIVATION_PARAMS,
     .backward_reads = READS_INPUTS,
@@ -203,7 +253,15 @@ static void hardswish_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "hardswish", 0, "");
 }
 
+/* ONNX: HardSwish */
+static int hardswish_onnx(ExpCtx *cx)
+{
+    exp_unary(cx, "HardSwish");
+    return 1;
+}
+
 const OpDef lc_op_hardswish = {
+    .onnx_export = hardswish_onnx, .onnx_opset = 14,
     .inplace = 1,
     .name = "hardswish", .doc = "x relu6(x + 3) / 6", ACTIVATION_PARAMS,
     .backward_reads = READS_INPUTS,
@@ -227,7 +285,19 @@ static void silu_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "silu", 0, "");
 }
 
+/* ONNX: x * Sigmoid(x), as torch.onnx.export writes SiLU (the importer fuses it back) */
+static int silu_onnx(ExpCtx *cx)
+{
+    const char *sig = arena_printf(cx->a, "%s/sigmoid", exp_out(cx));
+    const char *in[1] = { exp_in(cx, 0) };
+    exp_node(cx, "Sigmoid", sig, in, 1, sig);
+    const char *mul[2] = { exp_in(cx, 0), sig };
+    exp_node(cx, "Mul", NULL, mul, 2, exp_out(cx));
+    return 1;
+}
+
 const OpDef lc_op_silu = {
+    .onnx_export = silu_onnx,
     .inplace = 1,
     .name = "silu", .doc = "x sigmoid(x)", ACTIVATION_PARAMS,
     .backward_reads = READS_INPUTS,
@@ -291,7 +361,13 @@ static void clip_backward(Emit *e, const Layer *l, Mode mode)
 
 /* The bounds reach float's largest value: an ONNX Clip open on one side is
  * clamped there (its default), the same for every finite input. */
+static int clip_onnx(ExpCtx *cx)
+{
+    return onnx_clip(cx, mv_num(cx->m, cx->layer, "lo", 0), mv_num(cx->m, cx->layer, "hi", 0));
+}
+
 const OpDef lc_op_clip = {
+    .onnx_export = clip_onnx,
     .inplace = 1,
     .name = "clip", .doc = "min(max(x, lo), hi), as torch.clamp",
     .params = { [CLIP_X] = P_LAYER_ARG("x"), [CLIP_LO] = P_REQ_REAL("lo", -FLT_MAX, FLT_MAX),

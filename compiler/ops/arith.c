@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "kernels.h"
+#include "onnx/expctx.h"
 
 /* Both inputs have one shape, which is the output's. */
 static int pair_shape(OpCtx *c, Layer *l)
@@ -36,7 +37,18 @@ static void add_backward(Emit *e, const Layer *l, Mode mode)
                   e_grad(e, layer_index(e->m, l)), l->size, e_adds(e, l, k));
 }
 
+/* ONNX: the two-input node of the same name */
+static int onnx_pair(ExpCtx *cx, const char *op_type)
+{
+    const char *in[2] = { exp_in(cx, 0), exp_in(cx, 1) };
+    exp_node(cx, op_type, NULL, in, 2, exp_out(cx));
+    return 1;
+}
+
+static int add_onnx(ExpCtx *cx) { return onnx_pair(cx, "Add"); }
+
 const OpDef lc_op_add = {
+    .onnx_export = add_onnx,
     .name = "add", .doc = "a + b",
     .params = { P_LAYER_ARG("a"), P_LAYER_ARG("b") }, .nparams = 2,
     .kernels = { LC_KERNEL_REF(lc_add_forward), LC_KERNEL_REF(lc_add_backward) }, .units = "elementwise",
@@ -62,7 +74,10 @@ static void mul_backward(Emit *e, const Layer *l, Mode mode)
                   e_grad(e, layer_index(e->m, l)), e_in(e, l, 1 - k), l->size, e_adds(e, l, k));
 }
 
+static int mul_onnx(ExpCtx *cx) { return onnx_pair(cx, "Mul"); }
+
 const OpDef lc_op_mul = {
+    .onnx_export = mul_onnx,
     .name = "mul", .doc = "a * b, element by element",
     .params = { P_LAYER_ARG("a"), P_LAYER_ARG("b") }, .nparams = 2,
     .kernels = { LC_KERNEL_REF(lc_mul_forward), LC_KERNEL_REF(lc_mul_backward) }, .units = "elementwise",

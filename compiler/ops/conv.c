@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "kernels.h"
+#include "onnx/expctx.h"
 
 enum { W, B };   /* weight slots */
 enum { X, FILTERS, KERNEL, STRIDE, PAD, DILATION, GROUPS, BIAS, INIT, DECAY, NPARAMS };
@@ -212,7 +213,21 @@ static double conv_flops(const Model *m, const Layer *l)
     .weights = { [W] = { "W", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } },                 \
                  [B] = { "b", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } } }, .nweights = 2
 
+/* ONNX (conv2d and conv1d): Conv with kernel_shape, strides, pads (Keras'
+ * `same` as its pads), dilations and group */
+static int conv_onnx(ExpCtx *cx)
+{
+    MvWindow w;
+    if (!mv_window(cx->m, cx->layer, &w)) return exp_fail(cx, "its kernel, stride and pads do not give its shape");
+    int nw = mv_layer_nweights(cx->m, cx->layer);
+    const char *in[3] = { exp_in(cx, 0), NULL, NULL };
+    for (int k = 0; k < nw; k++) in[k + 1] = exp_weight(cx, mv_layer_weight(cx->m, cx->layer, k));
+    exp_window(cx, exp_node(cx, "Conv", NULL, in, 1 + nw, exp_out(cx)), &w, 1);
+    return 1;
+}
+
 const OpDef lc_op_conv2d = {
+    .onnx_export = conv_onnx,
     .name = "conv2d",
     .doc = "2-D convolution with its own weights NAME.W [f, c/groups, kh, kw], NAME.b [f]",
     .params = { [X] = P_LAYER_ARG("x"), [FILTERS] = P_REQ_INT("filters", 1, OP_BIG),
@@ -229,6 +244,7 @@ const OpDef lc_op_conv2d = {
 };
 
 const OpDef lc_op_conv1d = {
+    .onnx_export = conv_onnx,
     .name = "conv1d",
     .doc = "1-D convolution with its own weights NAME.W [f, c/groups, k], NAME.b [f]",
     .params = { [X] = P_LAYER_ARG("x"), [FILTERS] = P_REQ_INT("filters", 1, OP_BIG),

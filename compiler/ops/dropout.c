@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "kernels.h"
+#include "onnx/expctx.h"
 
 enum { X, RATE };
 enum { MASK };   /* saved tensors */
@@ -53,7 +54,16 @@ static void dropout_backward(Emit *e, const Layer *l, Mode mode)
           e_grad(e, layer_index(e->m, l)), e_saved(e, l, MASK), l->size, e_adds(e, l, 0));
 }
 
+/* ONNX: Dropout with its ratio as an input (opset 12 on); inference is the identity */
+static int dropout_onnx(ExpCtx *cx)
+{
+    const char *in[2] = { exp_in(cx, 0), exp_const_float(cx, "ratio", (float)mv_num(cx->m, cx->layer, "rate", 0.5)) };
+    exp_node(cx, "Dropout", NULL, in, 2, exp_out(cx));
+    return 1;
+}
+
 const OpDef lc_op_dropout = {
+    .onnx_export = dropout_onnx,
     .name = "dropout", .doc = "zeroes a fraction `rate` while training (inverted dropout)",
     .params = { [X] = P_LAYER_ARG("x"), [RATE] = { "rate", P_REAL, 1, 0, 0, 0.999999, 0, NULL } },
     .nparams = 2,

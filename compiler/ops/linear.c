@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "kernels.h"
+#include "onnx/expctx.h"
 
 enum { W, B };   /* weight slots */
 
@@ -83,7 +84,18 @@ static int linear_shape(OpCtx *c, Layer *l)
     return 1;
 }
 
+/* ONNX (linear and dense): Gemm(x, W, b, transB=1), W [m, n] as PyTorch keeps it */
+static int gemm_onnx(ExpCtx *cx)
+{
+    int nw = mv_layer_nweights(cx->m, cx->layer);
+    const char *in[3] = { exp_in_flat(cx, 0), NULL, NULL };
+    for (int k = 0; k < nw; k++) in[k + 1] = exp_weight(cx, mv_layer_weight(cx->m, cx->layer, k));
+    exp_attr_int(cx, exp_node(cx, "Gemm", NULL, in, 1 + nw, exp_out(cx)), "transB", 1);
+    return 1;
+}
+
 const OpDef lc_op_linear = {
+    .onnx_export = gemm_onnx,
     .name = "linear", .doc = "x[n] . W[m, n]^T (+ b[m]) with declared weights",
     .params = { P_LAYER_ARG("x"), P_WEIGHT_ARG("W", 1), P_WEIGHT_ARG("b", 0) }, .nparams = 3,
     .weights = { [W] = { "W", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } },
@@ -116,6 +128,7 @@ static int dense_shape(OpCtx *c, Layer *l)
 }
 
 const OpDef lc_op_dense = {
+    .onnx_export = gemm_onnx,
     .name = "dense", .doc = "fully connected layer with its own weights NAME.W [m, n], NAME.b [m]",
     .params = { [DENSE_X] = P_LAYER_ARG("x"), [DENSE_UNITS] = P_REQ_INT("units", 1, OP_BIG),
                 [DENSE_BIAS] = P_KW_INT("bias", 1, 0, 1), [DENSE_INIT] = P_KW_INIT("init"),

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "kernels.h"
+#include "onnx/expctx.h"
 
 /* ---- batchnorm ---- */
 
@@ -107,7 +108,26 @@ static double batchnorm_flops(const Model *m, const Layer *l)
     return 2.0 * (double)l->size;
 }
 
+/* ONNX: BatchNormalization in its inference form, the running statistics
+ * as its mean and var */
+static int batchnorm_onnx(ExpCtx *cx)
+{
+    static const char *const parts[] = { "gamma", "beta", "mean", "var" };
+    const char *in[5] = { exp_in(cx, 0) };
+    for (int k = 0; k < 4; k++) {
+        int w = mv_layer_weight_named(cx->m, cx->layer, parts[k]);
+        if (w < 0) return exp_fail(cx, "it has no weight %s", parts[k]);
+        in[k + 1] = exp_weight(cx, w);
+    }
+    Onnx__NodeProto *n = exp_node(cx, "BatchNormalization", NULL, in, 5, exp_out(cx));
+    exp_attr_float(cx, n, "epsilon", (float)mv_num(cx->m, cx->layer, "eps", 1e-5));
+    /* ONNX's momentum weighs the old statistics, layerc's (as PyTorch's) the new */
+    exp_attr_float(cx, n, "momentum", (float)(1 - mv_num(cx->m, cx->layer, "momentum", 0.1)));
+    return 1;
+}
+
 const OpDef lc_op_batchnorm = {
+    .onnx_export = batchnorm_onnx,
     .name = "batchnorm",
     .doc = "batch normalisation per channel ([c, ...]) or feature ([n]), as nn.BatchNorm1d/2d",
     .params = { [BN_X] = P_LAYER_ARG("x"), [BN_MOMENTUM] = P_REAL_ARG("momentum", 0.1, 0, 1),
@@ -180,7 +200,20 @@ static double layernorm_flops(const Model *m, const Layer *l)
     return 4.0 * (double)l->size;
 }
 
+/* ONNX: LayerNormalization over the last axis (opset 17) */
+static int layernorm_onnx(ExpCtx *cx)
+{
+    int g = mv_layer_weight_named(cx->m, cx->layer, "gamma"), b = mv_layer_weight_named(cx->m, cx->layer, "beta");
+    if (g < 0 || b < 0) return exp_fail(cx, "it has no gamma or beta");
+    const char *in[3] = { exp_in(cx, 0), exp_weight(cx, g), exp_weight(cx, b) };
+    Onnx__NodeProto *n = exp_node(cx, "LayerNormalization", NULL, in, 3, exp_out(cx));
+    exp_attr_int(cx, n, "axis", -1);
+    exp_attr_float(cx, n, "epsilon", (float)mv_num(cx->m, cx->layer, "eps", 1e-5));
+    return 1;
+}
+
 const OpDef lc_op_layernorm = {
+    .onnx_export = layernorm_onnx, .onnx_opset = 17,
     .name = "layernorm", .doc = "normalisation over the last dimension, as nn.LayerNorm(s[-1])",
     .params = { [LN_X] = P_LAYER_ARG("x"), [LN_EPS] = P_REAL_ARG("eps", 1e-5, 1e-30, 1) },
     .nparams = 2,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "kernels.h"
+#include "onnx/expctx.h"
 
 enum { X, SIZE, STRIDE };
 
@@ -130,7 +131,20 @@ static void avgpool_backward(Emit *e, const Layer *l, Mode mode) { (void)mode; p
                  LC_KERNEL_REF(lc_avgpool_rect_backward_into) },                            \
     .units = "pool"
 
+/* ONNX (the 2-D and 1-D pools): MaxPool or AveragePool, no padding */
+static int onnx_pool(ExpCtx *cx, const char *op_type)
+{
+    MvWindow w;
+    if (!mv_window(cx->m, cx->layer, &w)) return exp_fail(cx, "its size and stride do not give its shape");
+    exp_window(cx, exp_unary(cx, op_type), &w, 0);
+    return 1;
+}
+
+static int maxpool_onnx(ExpCtx *cx) { return onnx_pool(cx, "MaxPool"); }
+static int avgpool_onnx(ExpCtx *cx) { return onnx_pool(cx, "AveragePool"); }
+
 const OpDef lc_op_maxpool = {
+    .onnx_export = maxpool_onnx,
     .name = "maxpool", .doc = "largest value of each size x size (or [h, w]) window",
     .params = POOL_PARAMS, MAXPOOL_KERNELS,
     .shape = pool_shape, .forward = maxpool_forward, .backward = maxpool_backward,
@@ -138,6 +152,7 @@ const OpDef lc_op_maxpool = {
 };
 
 const OpDef lc_op_avgpool = {
+    .onnx_export = avgpool_onnx,
     .name = "avgpool", .doc = "mean of each size x size (or [h, w]) window",
     .params = POOL_PARAMS, AVGPOOL_KERNELS,
     .shape = pool_shape, .forward = avgpool_forward, .backward = avgpool_backward,
@@ -145,6 +160,7 @@ const OpDef lc_op_avgpool = {
 };
 
 const OpDef lc_op_maxpool1d = {
+    .onnx_export = maxpool_onnx,
     .name = "maxpool1d", .doc = "largest value of each window of a sequence [c, l]",
     .params = POOL1D_PARAMS, MAXPOOL_KERNELS,
     .shape = pool_shape, .forward = maxpool_forward, .backward = maxpool_backward,
@@ -152,6 +168,7 @@ const OpDef lc_op_maxpool1d = {
 };
 
 const OpDef lc_op_avgpool1d = {
+    .onnx_export = avgpool_onnx,
     .name = "avgpool1d", .doc = "mean of each window of a sequence [c, l]",
     .params = POOL1D_PARAMS, AVGPOOL_KERNELS,
     .shape = pool_shape, .forward = avgpool_forward, .backward = avgpool_backward,
@@ -216,7 +233,23 @@ static double global_flops(const Model *m, const Layer *l)
     return (double)layer_input(m, l, 0)->size;
 }
 
+/* ONNX: [c, h, w] -> [c] is the global pool, then a Flatten of its [c, 1, 1] */
+static int onnx_global_pool(ExpCtx *cx, const char *op_type)
+{
+    const char *pooled = arena_printf(cx->a, "%s/pooled", exp_out(cx));
+    const char *in[1] = { exp_in(cx, 0) };
+    exp_node(cx, op_type, NULL, in, 1, pooled);
+    Onnx__NodeProto *f = exp_node(cx, "Flatten", arena_printf(cx->a, "%s/flat", exp_out(cx)), &pooled, 1, exp_out(cx));
+    exp_attr_int(cx, f, "axis", 1);
+    exp_mark(cx, f, arena_printf(cx->a, "output of %s (a vector)", exp_out(cx)));
+    return 1;
+}
+
+static int global_avgpool_onnx(ExpCtx *cx) { return onnx_global_pool(cx, "GlobalAveragePool"); }
+static int global_maxpool_onnx(ExpCtx *cx) { return onnx_global_pool(cx, "GlobalMaxPool"); }
+
 const OpDef lc_op_global_avgpool = {
+    .onnx_export = global_avgpool_onnx,
     .name = "global_avgpool", .doc = "mean of each channel: [c, h, w] or [c, l] -> [c]",
     .params = { [X] = P_LAYER_ARG("x") }, .nparams = 1,
     .kernels = { LC_KERNEL_REF(lc_global_avgpool_forward),
@@ -227,6 +260,7 @@ const OpDef lc_op_global_avgpool = {
 };
 
 const OpDef lc_op_global_maxpool = {
+    .onnx_export = global_maxpool_onnx,
     .name = "global_maxpool", .doc = "largest value of each channel: [c, h, w] or [c, l] -> [c]",
     .params = { [X] = P_LAYER_ARG("x") }, .nparams = 1,
     .kernels = { LC_KERNEL_REF(lc_global_maxpool_forward),

@@ -5,10 +5,19 @@
 #include <stdio.h>
 
 #include "kernels.h"
+#include "onnx/expctx.h"
 
 /* ---- identity(x): s -> s ---- */
 
+/* ONNX: Identity */
+static int identity_onnx(ExpCtx *cx)
+{
+    exp_unary(cx, "Identity");
+    return 1;
+}
+
 const OpDef lc_op_identity = {
+    .onnx_export = identity_onnx,
     .kernels = { LC_KERNEL_REF(lc_add_backward) }, .units = "elementwise",
     .name = "identity", .doc = "x -> x",
     .params = { P_LAYER_ARG("x") }, .nparams = 1,
@@ -26,7 +35,14 @@ static int flatten_shape(OpCtx *c, Layer *l)
     return 1;
 }
 
+static int flatten_onnx(ExpCtx *cx)
+{
+    exp_attr_int(cx, exp_unary(cx, "Flatten"), "axis", 1);
+    return 1;
+}
+
 const OpDef lc_op_flatten = {
+    .onnx_export = flatten_onnx,
     .kernels = { LC_KERNEL_REF(lc_add_backward) }, .units = "elementwise",
     .name = "flatten", .doc = "x as a vector",
     .params = { P_LAYER_ARG("x") }, .nparams = 1,
@@ -54,7 +70,19 @@ static int reshape_shape(OpCtx *c, Layer *l)
     return 1;
 }
 
+/* ONNX: Reshape to [0, d...]: the 0 copies the batch */
+static int reshape_onnx(ExpCtx *cx)
+{
+    Shape s = mv_shape(cx->m, cx->layer);
+    int64_t dims[LC_MAX_RANK + 1] = { 0 };
+    for (int k = 0; k < s.rank; k++) dims[k + 1] = s.dims[k];
+    const char *in[2] = { exp_in(cx, 0), exp_const_ints(cx, "shape", dims, s.rank + 1) };
+    exp_node(cx, "Reshape", NULL, in, 2, exp_out(cx));
+    return 1;
+}
+
 const OpDef lc_op_reshape = {
+    .onnx_export = reshape_onnx,
     .kernels = { LC_KERNEL_REF(lc_add_backward) }, .units = "elementwise",
     .name = "reshape", .doc = "x with another shape of the same size",
     .params = { [RESHAPE_X] = P_LAYER_ARG("x"),
@@ -110,7 +138,18 @@ static void concat_backward(Emit *e, const Layer *l, Mode mode)
     emitf(e, "    }\n");
 }
 
+/* ONNX: Concat of the flattened inputs along axis 1 */
+static int concat_onnx(ExpCtx *cx)
+{
+    const char *in[LC_MAX_INPUTS];
+    int n = mv_nin(cx->m, cx->layer);
+    for (int k = 0; k < n; k++) in[k] = exp_in_flat(cx, k);
+    exp_attr_int(cx, exp_node(cx, "Concat", NULL, in, n, exp_out(cx)), "axis", 1);
+    return 1;
+}
+
 const OpDef lc_op_concat = {
+    .onnx_export = concat_onnx,
     .name = "concat", .doc = "the inputs flattened and joined",
     .params = { P_LAYER_ARG("x") }, .nparams = 1, .variadic = 1,
     .kernels = { LC_KERNEL_REF(lc_add_backward) }, .units = "elementwise",

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "kernels.h"
+#include "onnx/expctx.h"
 
 static int softmax_shape(OpCtx *c, Layer *l)
 {
@@ -39,7 +40,15 @@ static void softmax_backward(Emit *e, const Layer *l, Mode mode)
           e_out(e, self), l->size, e_adds(e, l, 0));
 }
 
+/* ONNX: Softmax over the vector of a sample, the last axis */
+static int softmax_onnx(ExpCtx *cx)
+{
+    exp_attr_int(cx, exp_unary(cx, "Softmax"), "axis", -1);
+    return 1;
+}
+
 const OpDef lc_op_softmax = {
+    .onnx_export = softmax_onnx,
     .name = "softmax", .doc = "exp(x) / sum(exp(x)) over a vector",
     .params = { P_LAYER_ARG("x") }, .nparams = 1,
     .kernels = { LC_KERNEL_REF(lc_softmax_forward), LC_KERNEL_REF(lc_softmax_backward) },
