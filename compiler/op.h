@@ -90,6 +90,15 @@ typedef struct Emit Emit;
 typedef struct ExpCtx ExpCtx;
 typedef struct ImpCtx ImpCtx;
 
+/* An ONNX op type the importer hands to this op's translator, which reads
+ * the node through compiler/onnx/impctx.h and makes the layers computing it
+ * (1), or refuses it with imp_refuse (0). */
+typedef struct {
+    const char *op_type;                 /* "Conv" */
+    int (*translate)(ImpCtx *cx);
+} OnnxImport;
+#define LC_MAX_ONNX_IMPORTS 3
+
 /* For folding a per-channel affine op that follows (batchnorm) into this
  * op's weights when they are baked for inference (compiler/fold.c): the
  * output's channel c (its first dimension) is row c of the weight in slot
@@ -154,6 +163,9 @@ struct OpDef {
      * no ONNX form (export refuses the model, naming the layer). */
     int (*onnx_export)(ExpCtx *cx);
     int onnx_opset;                      /* the opset its nodes need; 0: 13 */
+    /* ONNX import: the node types this op's translators take (a translator
+     * may make other layers too: Conv makes conv1d or conv2d, Clip relu6). */
+    OnnxImport onnx_import[LC_MAX_ONNX_IMPORTS];
 };
 
 /* ---- the table ---- */

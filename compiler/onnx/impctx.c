@@ -378,3 +378,61 @@ OxTensor *imp_vector_const(ImpCtx *cx, int k, const char *what, long n)
     for (long j = 0; j < n; j++) f->f[j] = (float)oxt_get(t, j);
     return f;
 }
+
+int imp_window(ImpCtx *cx, const ImpValue *x, const int64_t *kernel, ImpWindow *w)
+{
+    int64_t v[2 * IMP_MAX_SPATIAL];
+    int n;
+    const char *pad_mode;
+    w->n = x->shape.rank - 1;
+    for (int a = 0; a < w->n; a++) {
+        w->in[a] = x->shape.dims[a + 1];
+        if (kernel[a] < 1 || kernel[a] > 65536) return imp_refuse(cx, "its kernel size %lld is out of range",
+                                                                  (long long)kernel[a]);
+        w->k[a] = (long)kernel[a];
+        w->s[a] = w->d[a] = 1;
+        w->lo[a] = w->hi[a] = 0;
+    }
+    if (imp_attr_ints(cx, "strides", v, IMP_MAX_SPATIAL, &n) < 0) return 0;
+    for (int a = 0; a < n; a++) w->s[a] = (long)v[a];
+    if (n && n != w->n) return imp_refuse(cx, "its strides do not match its %d spatial axes", w->n);
+    if (imp_attr_ints(cx, "dilations", v, IMP_MAX_SPATIAL, &n) < 0) return 0;
+    for (int a = 0; a < n; a++) w->d[a] = (long)v[a];
+    if (n && n != w->n) return imp_refuse(cx, "its dilations do not match its %d spatial axes", w->n);
+    for (int a = 0; a < w->n; a++)
+        if (w->s[a] < 1 || w->d[a] < 1 || w->s[a] > 1024 || w->d[a] > 1024)
+            return imp_refuse(cx, "a stride or dilation is out of range");
+    if (imp_attr_string(cx, "auto_pad", "NOTSET", &pad_mode) < 0) return 0;
+    int pads_given = imp_attr_ints(cx, "pads", v, 2 * IMP_MAX_SPATIAL, &n);
+    if (pads_given < 0) return 0;
+    if (pads_given && n != 2 * w->n) return imp_refuse(cx, "its pads do not match its %d spatial axes", w->n);
+    for (int a = 0; a < w->n; a++) {
+        long span = (w->k[a] - 1) * w->d[a] + 1;
+        long need = ((w->in[a] + w->s[a] - 1) / w->s[a] - 1) * w->s[a] + span - w->in[a];
+        if (need < 0) need = 0;
+        if (!strcmp(pad_mode, "SAME_UPPER")) w->lo[a] = need / 2, w->hi[a] = need - need / 2;
+        else if (!strcmp(pad_mode, "SAME_LOWER")) w->hi[a] = need / 2, w->lo[a] = need - need / 2;
+        else if (!strcmp(pad_mode, "NOTSET") && pads_given) w->lo[a] = (long)v[a], w->hi[a] = (long)v[a + w->n];
+        else if (strcmp(pad_mode, "NOTSET") && strcmp(pad_mode, "VALID"))
+            return imp_refuse(cx, "auto_pad \"%s\" is not an ONNX padding mode", pad_mode);
+        if (w->lo[a] < 0 || w->hi[a] < 0 || w->lo[a] > 1024 || w->hi[a] > 1024)
+            return imp_refuse(cx, "a pad is out of range");
+        long padded = w->in[a] + w->lo[a] + w->hi[a];
+        if (padded < span) return imp_refuse(cx, "its imp_window (%ld) is larger than the padded input (%ld)", span, padded);
+        w->out[a] = (padded - span) / w->s[a] + 1;
+    }
+    /* pads that differ at the two ends are layerc's pad=same when they are Keras' */
+    w->same = 0;
+    for (int a = 0; a < w->n; a++)
+        if (w->lo[a] != w->hi[a]) w->same = 1;
+    for (int a = 0; w->same && a < w->n; a++) {
+        long span = (w->k[a] - 1) * w->d[a] + 1;
+        long need = ((w->in[a] + w->s[a] - 1) / w->s[a] - 1) * w->s[a] + span - w->in[a];
+        if (need < 0) need = 0;
+        if (w->lo[a] != need / 2 || w->hi[a] != need - need / 2)
+            return imp_refuse(cx, "its pads differ at the two ends and are not Keras' 'same' (%ld before and "
+                              "%ld after on axis %d, where 'same' has %ld and %ld)", w->lo[a], w->hi[a], a,
+                              need / 2, need - need / 2);
+    }
+    return 1;
+}

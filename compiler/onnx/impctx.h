@@ -1,4 +1,5 @@
-/* impctx.h: what an ONNX node translator (import_ops.c, fold.c) works with.
+/* impctx.h: what an ONNX node translator (an op descriptor's onnx_import, in
+ * compiler/ops/, and fold.c) works with.
  *
  * The importer walks the graph in order and hands each node to the
  * translator of its op type.  A translator reads the node's inputs (each a
@@ -174,6 +175,17 @@ int imp_unused_from(ImpCtx *cx, int first, const char *what);
 int imp_unary(ImpCtx *cx, const char *op, int fuse);
 /* A constant input of n values, as a float vector (NULL: refused). */
 OxTensor *imp_vector_const(ImpCtx *cx, int k, const char *what, long n);
+
+/* ---- the window of a Conv or a pool ---- */
+#define IMP_MAX_SPATIAL 2      /* spatial axes layerc takes: 1-D and 2-D */
+typedef struct {
+    int n;                          /* spatial axes */
+    long in[IMP_MAX_SPATIAL], k[IMP_MAX_SPATIAL], s[IMP_MAX_SPATIAL], d[IMP_MAX_SPATIAL], lo[IMP_MAX_SPATIAL], hi[IMP_MAX_SPATIAL], out[IMP_MAX_SPATIAL];
+    int same;                       /* the pads are Keras' `same` (extra at the end) */
+} ImpWindow;
+/* Kernel, strides, dilations and pads of a Conv or pool node over the
+ * spatial axes of x; checks that the output is not empty. */
+int imp_window(ImpCtx *cx, const ImpValue *x, const int64_t *kernel, ImpWindow *w);
 
 /* Shape helpers */
 int imp_same_shape(const Shape *a, const Shape *b);

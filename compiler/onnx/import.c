@@ -1,8 +1,8 @@
 /* import.c: the ONNX importer's driver (see import.h).
  *
  * file -> ModelProto (protofile.c) -> indexed graph (graph.c) -> one input
- * layer, then every node in order: folded (fold.c) or translated
- * (import_ops.c) -> output and loss -> .lyr text (lyrtext.c) -> checked by
+ * layer, then every node in order: folded (fold.c) or translated (by the
+ * translator of the op descriptor taking its op type, import_ops.c) -> output and loss -> .lyr text (lyrtext.c) -> checked by
  * the front end -> weights by the checked model's tensor table.
  */
 #include "import.h"
@@ -153,9 +153,9 @@ static int translate(ImpCtx *cx)
         int r = fold_node(cx);
         if (r < 0) return 0;
         if (r == 0) {
-            const ImpOp *op = imp_op_find(cx->n->op_type);
-            if (!op) return imp_refuse(cx, "layerc has no translation for %s", cx->n->op_type);
-            if (!op->translate(cx)) return imp_refuse(cx, "cannot be translated");
+            ImpTranslate translate = imp_op_find(cx->n->op_type);
+            if (!translate) return imp_refuse(cx, "layerc has no translation for %s", cx->n->op_type);
+            if (!translate(cx)) return imp_refuse(cx, "cannot be translated");
         }
         for (size_t k = 0; k < cx->n->n_output; k++) {
             int v = g->out[node][k];

@@ -6,9 +6,11 @@
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "kernels.h"
 #include "onnx/expctx.h"
+#include "onnx/impctx.h"
 
 #define ACTIVATION_PARAMS .params = { P_LAYER_ARG("x") }, .nparams = 1
 
@@ -63,14 +65,17 @@ static int relu_onnx(ExpCtx *cx)
     return 1;
 }
 
+static int relu_from_onnx(ImpCtx *cx) { return imp_attr_check(cx, "") && imp_unary(cx, "relu", 0); }
+
 const OpDef lc_op_relu = {
-    .onnx_export = relu_onnx,
     .inplace = 1,
     .name = "relu", .doc = "max(x, 0)", ACTIVATION_PARAMS,
     .kernels = { LC_KERNEL_REF(lc_relu_forward), LC_KERNEL_REF(lc_relu_backward) },
     .units = "elementwise", .backward_reads = READS_OUTPUT,
     .shape = op_same_shape, .forward = relu_forward, .backward = relu_backward,
     .flops = op_flops_elementwise,
+    .onnx_export = relu_onnx,
+    .onnx_import = { { "Relu", relu_from_onnx } },
 };
 
 /* ---- leaky_relu(x, alpha=0.01) = x if x > 0 else alpha x ---- */
@@ -95,8 +100,16 @@ static int leaky_relu_onnx(ExpCtx *cx)
     return 1;
 }
 
+static int leaky_relu_from_onnx(ImpCtx *cx)
+{
+    double alpha;
+    if (!imp_attr_check(cx, "alpha") || imp_attr_float(cx, "alpha", 0.01, &alpha) < 0) return 0;
+    if (!imp_unary(cx, "leaky_relu", 0)) return 0;
+    if ((float)alpha != 0.01f) imp_arg(cx, imp_layer_at(cx, cx->nlayers - 1), "alpha", "%s", imp_num(cx, alpha));
+    return 1;
+}
+
 const OpDef lc_op_leaky_relu = {
-    .onnx_export = leaky_relu_onnx,
     .inplace = 1,
     .name = "leaky_relu", .doc = "x if x > 0 else alpha x",
     .params = { [LEAKY_X] = P_LAYER_ARG("x"), [LEAKY_ALPHA] = P_REAL_ARG("alpha", 0.01, -OP_BIG, OP_BIG) },
@@ -104,6 +117,8 @@ const OpDef lc_op_leaky_relu = {
     ACTIVATION_KERNELS(leaky_relu),
     .shape = op_same_shape, .forward = leaky_relu_forward, .backward = leaky_relu_backward,
     .flops = op_flops_elementwise,
+    .onnx_export = leaky_relu_onnx,
+    .onnx_import = { { "LeakyRelu", leaky_relu_from_onnx } },
 };
 
 /* ---- sigmoid(x) = 1 / (1 + exp(-x)); with bce as the loss, the loss's
@@ -128,14 +143,17 @@ static int sigmoid_onnx(ExpCtx *cx)
     return 1;
 }
 
+static int sigmoid_from_onnx(ImpCtx *cx) { return imp_attr_check(cx, "") && imp_unary(cx, "sigmoid", IMP_FUSE_SIGMOID); }
+
 const OpDef lc_op_sigmoid = {
-    .onnx_export = sigmoid_onnx,
     .inplace = 1,
     .name = "sigmoid", .doc = "1 / (1 + exp(-x))", ACTIVATION_PARAMS,
     .backward_reads = READS_OUTPUT, .fused_loss = "bce",
     ACTIVATION_KERNELS(sigmoid),
     .shape = op_same_shape, .forward = sigmoid_forward, .backward = sigmoid_backward,
     .flops = op_flops_elementwise,
+    .onnx_export = sigmoid_onnx,
+    .onnx_import = { { "Sigmoid", sigmoid_from_onnx } },
 };
 
 /* ---- tanh(x) ---- */
@@ -159,14 +177,17 @@ static int tanh_onnx(ExpCtx *cx)
     return 1;
 }
 
+static int tanh_from_onnx(ImpCtx *cx) { return imp_attr_check(cx, "") && imp_unary(cx, "tanh", 0); }
+
 const OpDef lc_op_tanh = {
-    .onnx_export = tanh_onnx,
     .inplace = 1,
     .name = "tanh", .doc = "tanh(x)", ACTIVATION_PARAMS,
     .backward_reads = READS_OUTPUT,
     ACTIVATION_KERNELS(tanh),
     .shape = op_same_shape, .forward = tanh_forward, .backward = tanh_backward,
     .flops = op_flops_elementwise,
+    .onnx_export = tanh_onnx,
+    .onnx_import = { { "Tanh", tanh_from_onnx } },
 };
 
 /* ---- elu(x, alpha=1) = x if x > 0 else alpha (exp(x) - 1), as F.elu ---- */
@@ -192,8 +213,16 @@ static int elu_onnx(ExpCtx *cx)
     return 1;
 }
 
+static int elu_from_onnx(ImpCtx *cx)
+{
+    double alpha;
+    if (!imp_attr_check(cx, "alpha") || imp_attr_float(cx, "alpha", 1.0, &alpha) < 0) return 0;
+    if (!imp_unary(cx, "elu", 0)) return 0;
+    if ((float)alpha != 1.0f) imp_arg(cx, imp_layer_at(cx, cx->nlayers - 1), "alpha", "%s", imp_num(cx, alpha));
+    return 1;
+}
+
 const OpDef lc_op_elu = {
-    .onnx_export = elu_onnx,
     .inplace = 1,
     .name = "elu", .doc = "x if x > 0 else alpha (exp(x) - 1)",
     .params = { [ELU_X] = P_LAYER_ARG("x"), [ELU_ALPHA] = P_REAL_ARG("alpha", 1, -OP_BIG, OP_BIG) },
@@ -201,6 +230,8 @@ const OpDef lc_op_elu = {
     ACTIVATION_KERNELS(elu),
     .shape = op_same_shape, .forward = elu_forward, .backward = elu_backward,
     .flops = op_flops_elementwise,
+    .onnx_export = elu_onnx,
+    .onnx_import = { { "Elu", elu_from_onnx } },
 };
 
 /* ---- relu6(x) = min(max(x, 0), 6), as F.relu6 (hardtanh(x, 0, 6)):
@@ -229,13 +260,13 @@ static int onnx_clip(ExpCtx *cx, double lo, double hi)
 static int relu6_onnx(ExpCtx *cx) { return onnx_clip(cx, 0, 6); }
 
 const OpDef lc_op_relu6 = {
-    .onnx_export = relu6_onnx,
     .inplace = 1,
     .name = "relu6", .doc = "min(max(x, 0), 6)", ACTIVATION_PARAMS,
     .backward_reads = READS_INPUTS,
     ACTIVATION_KERNELS(relu6),
     .shape = op_same_shape, .forward = relu6_forward, .backward = relu6_backward,
     .flops = op_flops_elementwise,
+    .onnx_export = relu6_onnx,
 };
 
 /* ---- hardswish(x) = x relu6(x + 3) / 6, as F.hardswish: derivative 0
@@ -260,14 +291,17 @@ static int hardswish_onnx(ExpCtx *cx)
     return 1;
 }
 
+static int hardswish_from_onnx(ImpCtx *cx) { return imp_attr_check(cx, "") && imp_unary(cx, "hardswish", 0); }
+
 const OpDef lc_op_hardswish = {
-    .onnx_export = hardswish_onnx, .onnx_opset = 14,
     .inplace = 1,
     .name = "hardswish", .doc = "x relu6(x + 3) / 6", ACTIVATION_PARAMS,
     .backward_reads = READS_INPUTS,
     ACTIVATION_KERNELS(hardswish),
     .shape = op_same_shape, .forward = hardswish_forward, .backward = hardswish_backward,
     .flops = op_flops_elementwise,
+    .onnx_export = hardswish_onnx, .onnx_opset = 14,
+    .onnx_import = { { "HardSwish", hardswish_from_onnx } },
 };
 
 /* ---- silu(x) = x sigmoid(x), as F.silu ---- */
@@ -297,13 +331,13 @@ static int silu_onnx(ExpCtx *cx)
 }
 
 const OpDef lc_op_silu = {
-    .onnx_export = silu_onnx,
     .inplace = 1,
     .name = "silu", .doc = "x sigmoid(x)", ACTIVATION_PARAMS,
     .backward_reads = READS_INPUTS,
     ACTIVATION_KERNELS(silu),
     .shape = op_same_shape, .forward = silu_forward, .backward = silu_backward,
     .flops = op_flops_elementwise,
+    .onnx_export = silu_onnx,
 };
 
 /* ---- gelu(x) = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, as F.gelu (the
@@ -366,8 +400,41 @@ static int clip_onnx(ExpCtx *cx)
     return onnx_clip(cx, mv_num(cx->m, cx->layer, "lo", 0), mv_num(cx->m, cx->layer, "hi", 0));
 }
 
+/* A scalar bound of Clip: an input (opset 11 on) or an attribute. */
+static int clip_bound(ImpCtx *cx, int k, const char *attr_name, double def, double *out)
+{
+    *out = def;
+    if (imp_opset(cx) < 11) return imp_attr_float(cx, attr_name, def, out) >= 0;
+    if (!imp_in(cx, k)) return 1;
+    const OxTensor *t = imp_const_in(cx, k, k == 1 ? "min" : "max");
+    if (!t) return 0;
+    if (t->n != 1) return imp_refuse(cx, "its %s is not one number", k == 1 ? "min" : "max");
+    *out = oxt_get(t, 0);
+    return 1;
+}
+static int clip_from_onnx(ImpCtx *cx)
+{
+    double lo, hi;
+    if (!imp_attr_check(cx, imp_opset(cx) < 11 ? "min,max" : "") ||
+        !clip_bound(cx, 1, "min", -INFINITY, &lo) || !clip_bound(cx, 2, "max", INFINITY, &hi))
+        return 0;
+    /* the attribute defaults are float's limits: as good as no bound */
+    if (lo <= -3.4028234e38) lo = -INFINITY;
+    if (hi >= 3.4028234e38) hi = INFINITY;
+    if (isnan(lo) || isnan(hi)) return imp_refuse(cx, "a bound is NaN");
+    if (lo > hi) return imp_refuse(cx, "its min (%g) is above its max (%g)", lo, hi);
+    if (lo == 0 && hi == 6) return imp_unary(cx, "relu6", 0);
+    if (lo == 0 && hi == INFINITY) return imp_unary(cx, "relu", 0);
+    if (lo == -INFINITY && hi == INFINITY) return imp_unary(cx, "identity", 0);
+    if (!imp_unary(cx, "clip", 0)) return 0;
+    ImpLayer *l = imp_layer_at(cx, cx->nlayers - 1);
+    /* an open side is float's largest value: the same for every finite input */
+    imp_arg(cx, l, NULL, "%s", lo == -INFINITY ? "-3.4028234663852886e38" : imp_num(cx, lo));
+    imp_arg(cx, l, NULL, "%s", hi == INFINITY ? "3.4028234663852886e38" : imp_num(cx, hi));
+    return 1;
+}
+
 const OpDef lc_op_clip = {
-    .onnx_export = clip_onnx,
     .inplace = 1,
     .name = "clip", .doc = "min(max(x, lo), hi), as torch.clamp",
     .params = { [CLIP_X] = P_LAYER_ARG("x"), [CLIP_LO] = P_REQ_REAL("lo", -FLT_MAX, FLT_MAX),
@@ -376,4 +443,6 @@ const OpDef lc_op_clip = {
     ACTIVATION_KERNELS(clip),
     .shape = clip_shape, .forward = clip_forward, .backward = clip_backward,
     .flops = op_flops_elementwise,
+    .onnx_export = clip_onnx,
+    .onnx_import = { { "Clip", clip_from_onnx } },
 };

@@ -8,9 +8,11 @@
 #include "common.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "kernels.h"
 #include "onnx/expctx.h"
+#include "onnx/impctx.h"
 
 enum { X, SIZE, STRIDE };
 
@@ -143,36 +145,77 @@ static int onnx_pool(ExpCtx *cx, const char *op_type)
 static int maxpool_onnx(ExpCtx *cx) { return onnx_pool(cx, "MaxPool"); }
 static int avgpool_onnx(ExpCtx *cx) { return onnx_pool(cx, "AveragePool"); }
 
+static int pool_from_onnx(ImpCtx *cx, int is_max)
+{
+    int64_t ks[IMP_MAX_SPATIAL], ceil_mode;
+    int nks;
+    ImpValue *v = imp_layer_in(cx, 0);
+    if (!v) return 0;
+    int sr = v->shape.rank - 1;
+    if (sr < 1 || sr > IMP_MAX_SPATIAL) return imp_refuse(cx, "it pools over %d axes; layerc pools over 1 or 2", sr < 0 ? 0 : sr);
+    if (!imp_attr_check(cx, is_max ? "auto_pad,ceil_mode,dilations,kernel_shape,pads,storage_order,strides"
+                                   : "auto_pad,ceil_mode,count_include_pad,kernel_shape,pads,strides") ||
+        imp_attr_ints(cx, "kernel_shape", ks, IMP_MAX_SPATIAL, &nks) < 0 || imp_attr_int(cx, "ceil_mode", 0, &ceil_mode) < 0)
+        return 0;
+    if (nks != sr) return imp_refuse(cx, "its kernel_shape does not have %d axes", sr);
+    ImpWindow w;
+    if (!imp_window(cx, v, ks, &w)) return 0;
+    for (int a = 0; a < sr; a++) {
+        /* count_include_pad only matters with pads, and layerc's pools take none */
+        if (w.lo[a] || w.hi[a]) return imp_refuse(cx, "it pads its input; layerc's pools take no padding");
+        if (w.d[a] != 1) return imp_refuse(cx, "it dilates its imp_window; layerc's pools do not");
+        long span = w.in[a] - w.k[a];
+        if (ceil_mode && span % w.s[a])
+            return imp_refuse(cx, "ceil_mode=1 gives a partial imp_window at the end, which layerc's pools do not take");
+    }
+    if (!imp_unused_from(cx, 1, "the indices")) return 0;
+    int x = imp_want(cx, v, NULL);
+    if (x < 0) return 0;
+    const char *op = sr == 1 ? (is_max ? "maxpool1d" : "avgpool1d") : (is_max ? "maxpool" : "avgpool");
+    ImpLayer *l = imp_layer(cx, op, &x, 1);
+    long k2 = sr == 2 ? w.k[1] : w.k[0], s2 = sr == 2 ? w.s[1] : w.s[0];
+    imp_arg_pair(cx, l, NULL, w.k[0], k2);
+    if (w.s[0] != w.k[0] || s2 != k2) imp_arg_pair(cx, l, "stride", w.s[0], s2);
+    Shape out = { sr + 1, { v->shape.dims[0], w.out[0], sr == 2 ? w.out[1] : 0 } };
+    l->shape = out;
+    return imp_out(cx, l, &out);
+}
+static int maxpool_from_onnx(ImpCtx *cx) { return pool_from_onnx(cx, 1); }
+
 const OpDef lc_op_maxpool = {
-    .onnx_export = maxpool_onnx,
     .name = "maxpool", .doc = "largest value of each size x size (or [h, w]) window",
     .params = POOL_PARAMS, MAXPOOL_KERNELS,
     .shape = pool_shape, .forward = maxpool_forward, .backward = maxpool_backward,
     .flops = pool_flops,
+    .onnx_export = maxpool_onnx,
+    .onnx_import = { { "MaxPool", maxpool_from_onnx } },
 };
 
+static int avgpool_from_onnx(ImpCtx *cx) { return pool_from_onnx(cx, 0); }
+
 const OpDef lc_op_avgpool = {
-    .onnx_export = avgpool_onnx,
     .name = "avgpool", .doc = "mean of each size x size (or [h, w]) window",
     .params = POOL_PARAMS, AVGPOOL_KERNELS,
     .shape = pool_shape, .forward = avgpool_forward, .backward = avgpool_backward,
     .flops = pool_flops,
+    .onnx_export = avgpool_onnx,
+    .onnx_import = { { "AveragePool", avgpool_from_onnx } },
 };
 
 const OpDef lc_op_maxpool1d = {
-    .onnx_export = maxpool_onnx,
     .name = "maxpool1d", .doc = "largest value of each window of a sequence [c, l]",
     .params = POOL1D_PARAMS, MAXPOOL_KERNELS,
     .shape = pool_shape, .forward = maxpool_forward, .backward = maxpool_backward,
     .flops = pool_flops,
+    .onnx_export = maxpool_onnx,
 };
 
 const OpDef lc_op_avgpool1d = {
-    .onnx_export = avgpool_onnx,
     .name = "avgpool1d", .doc = "mean of each window of a sequence [c, l]",
     .params = POOL1D_PARAMS, AVGPOOL_KERNELS,
     .shape = pool_shape, .forward = avgpool_forward, .backward = avgpool_backward,
     .flops = pool_flops,
+    .onnx_export = avgpool_onnx,
 };
 
 /* ---- global pooling: one value per channel ---- */
@@ -248,8 +291,22 @@ static int onnx_global_pool(ExpCtx *cx, const char *op_type)
 static int global_avgpool_onnx(ExpCtx *cx) { return onnx_global_pool(cx, "GlobalAveragePool"); }
 static int global_maxpool_onnx(ExpCtx *cx) { return onnx_global_pool(cx, "GlobalMaxPool"); }
 
+static int global_pool_from_onnx(ImpCtx *cx, const char *op)
+{
+    ImpValue *v = imp_layer_in(cx, 0);
+    if (!v || !imp_attr_check(cx, "")) return 0;
+    int sr = v->shape.rank - 1;
+    if (sr < 1 || sr > IMP_MAX_SPATIAL) return imp_refuse(cx, "it pools over %d axes; layerc pools over 1 or 2", sr < 0 ? 0 : sr);
+    int x = imp_want(cx, v, NULL);
+    if (x < 0) return 0;
+    ImpLayer *l = imp_layer(cx, op, &x, 1);
+    l->shape = (Shape){ 1, { v->shape.dims[0] } };
+    Shape onnx = { sr + 1, { v->shape.dims[0], 1, 1 } };
+    return imp_out(cx, l, &onnx);
+}
+static int global_avgpool_from_onnx(ImpCtx *cx) { return global_pool_from_onnx(cx, "global_avgpool"); }
+
 const OpDef lc_op_global_avgpool = {
-    .onnx_export = global_avgpool_onnx,
     .name = "global_avgpool", .doc = "mean of each channel: [c, h, w] or [c, l] -> [c]",
     .params = { [X] = P_LAYER_ARG("x") }, .nparams = 1,
     .kernels = { LC_KERNEL_REF(lc_global_avgpool_forward),
@@ -257,10 +314,13 @@ const OpDef lc_op_global_avgpool = {
     .units = "pool",
     .shape = global_shape, .forward = gavg_forward, .backward = gavg_backward,
     .flops = global_flops,
+    .onnx_export = global_avgpool_onnx,
+    .onnx_import = { { "GlobalAveragePool", global_avgpool_from_onnx } },
 };
 
+static int global_maxpool_from_onnx(ImpCtx *cx) { return global_pool_from_onnx(cx, "global_maxpool"); }
+
 const OpDef lc_op_global_maxpool = {
-    .onnx_export = global_maxpool_onnx,
     .name = "global_maxpool", .doc = "largest value of each channel: [c, h, w] or [c, l] -> [c]",
     .params = { [X] = P_LAYER_ARG("x") }, .nparams = 1,
     .kernels = { LC_KERNEL_REF(lc_global_maxpool_forward),
@@ -268,4 +328,6 @@ const OpDef lc_op_global_maxpool = {
     .units = "pool", .backward_reads = READS_INPUTS,
     .shape = global_shape, .forward = gmax_forward, .backward = gmax_backward,
     .flops = global_flops,
+    .onnx_export = global_maxpool_onnx,
+    .onnx_import = { { "GlobalMaxPool", global_maxpool_from_onnx } },
 };
