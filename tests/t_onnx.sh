@@ -78,6 +78,8 @@ if [ $have_torch = 1 ]; then
         grep -q '= global_avgpool(' "$tmp/torch/resnet8_bn.lyr" && grep -q '= global_avgpool(' "$tmp/torch/dscnn_bn.lyr" &&
         ! grep -q batchnorm "$tmp/torch/resnet8.lyr"
     result $? "PyTorch ResNet-8 and DS-CNN import as batchnorm, depthwise conv2d (groups=64), add and global_avgpool layers"
+    grep -q '= gelu(' "$tmp/torch/branches.lyr" && grep -q '= silu(' "$tmp/torch/branches.lyr"
+    result $? "PyTorch branches: torch's five nodes of GELU become one gelu layer, x * sigmoid(x) one silu"
 else
     bad "python3-torch is not installed: the PyTorch round trips did not run"
 fi
@@ -179,8 +181,9 @@ done
 $PY $T/onnx_tool.py nodes "$rt/resnet8.onnx" BatchNormalization 7 && $PY $T/onnx_tool.py bnstats "$rt/resnet8.onnx" &&
     $PY $T/onnx_tool.py nodes "$rt/dscnn.onnx" BatchNormalization 9 && $PY $T/onnx_tool.py bnstats "$rt/dscnn.onnx" &&
     $PY $T/onnx_tool.py nodes "$rt/dscnn.onnx" Conv 4 group 64 && $PY $T/onnx_tool.py nodes "$rt/v2ops.onnx" Conv 1 group 4 &&
-    $PY $T/onnx_tool.py nodes "$rt/resnet8.onnx" GlobalAveragePool 1 && $PY $T/onnx_tool.py nodes "$rt/v2ops.onnx" LayerNormalization 1
-result $? "batchnorm exported as BatchNormalization with its trained statistics, depthwise conv2d as Conv with group"
+    $PY $T/onnx_tool.py nodes "$rt/resnet8.onnx" GlobalAveragePool 1 && $PY $T/onnx_tool.py nodes "$rt/v2ops.onnx" LayerNormalization 1 &&
+    $PY $T/onnx_tool.py nodes "$rt/v2ops.onnx" Erf 1 && grep -q '^layer  ge = gelu(lr);' "$rt/back/v2ops.lyr"
+result $? "batchnorm exported as BatchNormalization with its trained statistics, depthwise conv2d as Conv with group, gelu as torch writes it"
 grep -q '^layer  n3b = batchnorm(c3b, momentum=0.2, eps=0.001);' "$rt/back/resnet8.lyr" &&
     grep -q 'conv2d(mfcc, 64, kernel=\[10, 4\], stride=2, pad=same)' "$rt/back/dscnn.lyr"
 result $? "batchnorm's momentum and eps, and pad=same with a [10, 4] kernel, come back as written"
@@ -197,7 +200,9 @@ for want in "truncated:not an ONNX model" "not_protobuf:not an ONNX model" "empt
             "dangling_input:node \"fc\" (Gemm, opset 13): its input \"nowhere\"" \
             "cycle:lies on a cycle" "absurd_input_dims:dimension 1 is out of range" \
             "absurd_initializer_dims:initializer \"W\": its dimensions" \
-            "unsupported_op:node \"erf\" (Erf, opset 13): layerc has no translation for Erf" \
+            "unsupported_op:node \"sin\" (Sin, opset 13): layerc has no translation for Sin" \
+            "lone_erf:node \"erf\" (Erf, opset 13): it is not part of torch's GELU" \
+            "gelu_wrong_divisor:node \"div\" (Div, opset 13): it is not the x / sqrt(2) of torch's GELU" \
             "unsupported_attribute:node \"c\" (Conv, opset 13): its pads differ" \
             "deep_nesting:nest more than 100 deep" "bad_metadata:its layerc metadata"; do
     n=${want%%:*} msg=${want#*:}

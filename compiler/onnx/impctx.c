@@ -32,6 +32,40 @@ int imp_out_used(const ImpCtx *cx, int k)
     return v >= 0 && (cx->g->values[v].consumers || cx->g->values[v].graph_output);
 }
 
+int imp_sole_reader(const ImpCtx *cx, int node, int k, int *slot)
+{
+    const OxGraph *g = cx->g;
+    if (k >= (int)g->g->node[node]->n_output) return -1;
+    int v = g->out[node][k];
+    if (v < 0 || g->values[v].consumers != 1 || g->values[v].graph_output) return -1;
+    for (int i = 0; i < (int)g->g->n_node; i++)
+        for (size_t q = 0; q < g->g->node[i]->n_input; q++)
+            if (g->in[i][q] == v) {
+                *slot = (int)q;
+                return i;
+            }
+    return -1;
+}
+
+const OxTensor *imp_peek_const(ImpCtx *cx, int v)
+{
+    if (v < 0) return NULL;
+    if (cx->values[v].kind == IMP_CONST) return cx->values[v].t;
+    int p = cx->g->values[v].producer;
+    if (p < 0 || strcmp(cx->g->g->node[p]->op_type, "Constant")) return NULL;
+    const Onnx__NodeProto *n = cx->g->g->node[p];
+    if (n->n_attribute != 1 || strcmp(oxg_s(n->attribute[0]->name), "value") || !n->attribute[0]->t) return NULL;
+    char err[256];
+    return oxt_from_proto(cx->a, n->attribute[0]->t, err, sizeof err);
+}
+
+void imp_take(ImpCtx *cx, int node, int k, int layer, const Shape *onnx_shape)
+{
+    cx->taken[node] = 1;
+    int v = k < (int)cx->g->g->node[node]->n_output ? cx->g->out[node][k] : -1;
+    if (v >= 0) cx->values[v] = (ImpValue){ IMP_LAYER, NULL, layer, *onnx_shape };
+}
+
 int imp_marked(const ImpCtx *cx)
 {
     return cx->n->doc_string && !strncmp(cx->n->doc_string, "layerc: ", 8);

@@ -92,6 +92,7 @@ struct ImpCtx {
     int64_t batch;                /* the input's first dimension when fixed, else 0 */
     int node;                     /* being translated */
     const Onnx__NodeProto *n;
+    unsigned char *taken;         /* per node: translated with an earlier one (imp_take) */
     char *err;
     size_t errlen;
     int failed;
@@ -129,6 +130,17 @@ int imp_attr_string(ImpCtx *cx, const char *name, const char *def, const char **
 const Onnx__TensorProto *imp_attr_tensor(ImpCtx *cx, const char *name);
 /* Whether the attribute is given at all. */
 int imp_attr_has(const ImpCtx *cx, const char *name);
+
+/* ---- patterns of several nodes (torch's GELU) ----
+ * The node that reads output k of node `node` when it alone reads it (and it
+ * is no graph output), its input slot in *slot; -1 otherwise. */
+int imp_sole_reader(const ImpCtx *cx, int node, int k, int *slot);
+/* Value `v` as a constant: one already, or the output of a Constant node
+ * not yet folded (a later node's constant input); NULL when it is neither. */
+const OxTensor *imp_peek_const(ImpCtx *cx, int v);
+/* The current translator computes node `node` too: its output k becomes
+ * layer `layer`, and the importer skips the node. */
+void imp_take(ImpCtx *cx, int node, int k, int layer, const Shape *onnx_shape);
 
 /* ---- making layers ----
  * An ImpLayer pointer stays valid until the next layer is made (imp_want

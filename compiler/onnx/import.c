@@ -143,6 +143,7 @@ static int translate(ImpCtx *cx)
     char nb[512];
     for (int i = 0; i < (int)g->g->n_node; i++) {
         int node = g->order[i];
+        if (cx->taken[node]) continue;   /* computed by an earlier node's translator */
         cx->node = node;
         cx->n = g->g->node[node];
         for (size_t k = 0; k < cx->n->n_input; k++) {
@@ -357,6 +358,7 @@ int onnx_import_bytes(const char *onnx_path, const unsigned char *bytes, size_t 
     int ok = oxg_build(&g, mp, onnx_path, cx.a, err, errlen);
     if (ok) {
         cx.values = arena_alloc(cx.a, sizeof(ImpValue) * (size_t)(g.nvalues + 1));
+        cx.taken = arena_alloc(cx.a, g.g->n_node + 1);
         for (int v = 0; ok && v < g.nvalues; v++) {
             if (!g.values[v].init) continue;
             char reason[512];

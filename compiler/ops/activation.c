@@ -356,6 +356,77 @@ static void gelu_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "gelu", 0, "");
 }
 
+/* ONNX has Gelu only from opset 20: the export writes what torch.onnx.export
+ * writes for F.gelu, x * (erf(x / sqrt(2)) + 1) * 0.5, in five nodes, and
+ * the import takes those five nodes, from the Div, as one gelu layer. */
+static int gelu_onnx(ExpCtx *cx)
+{
+    const char *y = exp_out(cx), *x = exp_in(cx, 0);
+    const char *div = arena_printf(cx->a, "%s/div", y), *erf = arena_printf(cx->a, "%s/erf", y);
+    const char *add = arena_printf(cx->a, "%s/add", y), *mul = arena_printf(cx->a, "%s/mul", y);
+    const char *d[2] = { x, exp_const_float(cx, "sqrt2", (float)M_SQRT2) };
+    exp_node(cx, "Div", div, d, 2, div);
+    exp_node(cx, "Erf", erf, &div, 1, erf);
+    const char *a[2] = { erf, exp_const_float(cx, "one", 1) };
+    exp_node(cx, "Add", add, a, 2, add);
+    const char *m[2] = { x, add };
+    exp_node(cx, "Mul", mul, m, 2, mul);
+    const char *h[2] = { mul, exp_const_float(cx, "half", 0.5f) };
+    exp_node(cx, "Mul", NULL, h, 2, y);
+    return 1;
+}
+
+/* Node `node` is op_type with nin inputs, one output and no attributes. */
+static int gelu_part(const ImpCtx *cx, int node, const char *op_type, size_t nin)
+{
+    const Onnx__NodeProto *n = node >= 0 ? cx->g->g->node[node] : NULL;
+    return n && !strcmp(n->op_type, op_type) && n->n_input == nin && n->n_output == 1 && !n->n_attribute;
+}
+
+/* The input of node other than `slot` is a constant scalar, want as a float. */
+static int gelu_scalar(ImpCtx *cx, int node, int slot, double want)
+{
+    const OxTensor *t = slot == 0 || slot == 1 ? imp_peek_const(cx, cx->g->in[node][1 - slot]) : NULL;
+    return t && t->n == 1 && (float)oxt_get(t, 0) == (float)want;
+}
+
+static int gelu_from_onnx(ImpCtx *cx)
+{
+    ImpValue *x = imp_layer_in(cx, 0);
+    if (!x || !imp_attr_check(cx, "")) return 0;
+    int div = cx->node, xv = cx->g->in[div][0], erf = -1, add = -1, mul = -1, half = -1, s;
+    int ok = gelu_part(cx, div, "Div", 2) && gelu_scalar(cx, div, 0, M_SQRT2) &&
+             gelu_part(cx, erf = imp_sole_reader(cx, div, 0, &s), "Erf", 1) &&
+             gelu_part(cx, add = imp_sole_reader(cx, erf, 0, &s), "Add", 2) && gelu_scalar(cx, add, s, 1) &&
+             gelu_part(cx, mul = imp_sole_reader(cx, add, 0, &s), "Mul", 2) && cx->g->in[mul][1 - s] == xv &&
+             gelu_part(cx, half = imp_sole_reader(cx, mul, 0, &s), "Mul", 2) && gelu_scalar(cx, half, s, 0.5);
+    if (!ok)
+        return imp_refuse(cx, "it is not the x / sqrt(2) of torch's GELU, x * (erf(x / sqrt(2)) + 1) * 0.5; "
+                          "layerc divides only there");
+    Shape onnx = x->shape;
+    int lx = imp_want(cx, x, NULL);
+    if (lx < 0) return 0;
+    const char *from = imp_node_label(cx);
+    const Onnx__NodeProto *n = cx->n;
+    cx->node = half, cx->n = cx->g->g->node[half];   /* the layer is the last node's value, named after it */
+    ImpLayer *l = imp_layer(cx, "gelu", &lx, 1);
+    l->shape = imp_layer_at(cx, lx)->shape;
+    l->comment = arena_printf(cx->a, "GELU, %s to %s", from, imp_node_label(cx));
+    int g = imp_index(cx, l);
+    cx->node = div, cx->n = n;
+    imp_take(cx, erf, 0, g, &onnx);
+    imp_take(cx, add, 0, g, &onnx);
+    imp_take(cx, mul, 0, g, &onnx);
+    imp_take(cx, half, 0, g, &onnx);
+    imp_out_layer(cx, 0, g, &onnx);   /* read only by the Erf, which is taken */
+    return 1;
+}
+
+static int erf_from_onnx(ImpCtx *cx)
+{
+    return imp_refuse(cx, "it is not part of torch's GELU, x * (erf(x / sqrt(2)) + 1) * 0.5; layerc has no erf");
+}
+
 const OpDef lc_op_gelu = {
     .inplace = 1,
     .name = "gelu", .doc = "x Phi(x), Phi the normal distribution (the erf form)", ACTIVATION_PARAMS,
@@ -363,6 +434,8 @@ const OpDef lc_op_gelu = {
     ACTIVATION_KERNELS(gelu),
     .shape = op_same_shape, .forward = gelu_forward, .backward = gelu_backward,
     .flops = op_flops_elementwise,
+    .onnx_export = gelu_onnx,
+    .onnx_import = { { "Div", gelu_from_onnx }, { "Erf", erf_from_onnx } },
 };
 
 /* ---- clip(x, lo, hi) = min(max(x, lo), hi), as torch.clamp: derivative 1

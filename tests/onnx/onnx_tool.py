@@ -210,9 +210,20 @@ def cmd_bad(out):
     m.CopyFrom(good)
     helper.set_model_props(m, {'layerc.train': 'optimizer = sgd(lr=1e300); batch = 4;'})
     files['bad_metadata'] = m.SerializeToString()
-    m = make([helper.make_node('Erf', ['x'], ['y'], name='erf')],
+    m = make([helper.make_node('Sin', ['x'], ['y'], name='sin')],
              [value('x', ['N', 3])], [value('y', ['N', 3])], [])
     files['unsupported_op'] = m.SerializeToString()
+    # Erf and Div are taken only as the five nodes of torch's GELU
+    m = make([helper.make_node('Erf', ['x'], ['y'], name='erf')],
+             [value('x', ['N', 3])], [value('y', ['N', 3])], [])
+    files['lone_erf'] = m.SerializeToString()
+    m = make([helper.make_node('Div', ['x', 's'], ['d'], name='div'), helper.make_node('Erf', ['d'], ['e'], name='erf'),
+              helper.make_node('Add', ['e', 'one'], ['a'], name='add'), helper.make_node('Mul', ['x', 'a'], ['m'], name='mul'),
+              helper.make_node('Mul', ['m', 'half'], ['y'], name='half')],
+             [value('x', ['N', 3])], [value('y', ['N', 3])],
+             [numpy_helper.from_array(np.array(1.5, np.float32), 's'), numpy_helper.from_array(np.array(1, np.float32), 'one'),
+              numpy_helper.from_array(np.array(0.5, np.float32), 'half')])
+    files['gelu_wrong_divisor'] = m.SerializeToString()
     # pads (1 before, 0 after): asymmetric, and not Keras' 'same' (which puts the extra one after)
     m = make([helper.make_node('Conv', ['x', 'W'], ['y'], name='c', pads=[1, 1, 0, 0])],
              [value('x', ['N', 1, 5, 5])], [value('y', ['N', 1, 4, 4])],

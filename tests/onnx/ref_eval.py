@@ -9,6 +9,8 @@ ONNX's expected outputs.
 
     run(model, {input_name: array}) -> {output_name: array}
 """
+import math
+
 import numpy as np
 from onnx import numpy_helper, helper
 
@@ -173,6 +175,10 @@ def run(model, feeds):
             y = x + ins[1]
         elif op == 'Mul':
             y = x * ins[1]
+        elif op == 'Div':
+            y = x / ins[1]
+        elif op == 'Erf':
+            y = np.vectorize(math.erf)(x) if x.size else x
         elif op == 'Concat':
             y = np.concatenate(ins, axis=a['axis'])
         elif op == 'Flatten':
@@ -210,6 +216,6 @@ def run(model, feeds):
 
 
 SUPPORTED = {'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Gemm', 'MatMul', 'Relu',
-             'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'HardSwish', 'Clip', 'Softmax', 'Add', 'Mul', 'Concat',
+             'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'HardSwish', 'Clip', 'Softmax', 'Add', 'Mul', 'Div', 'Erf', 'Concat',
              'Flatten', 'Reshape', 'Identity', 'Dropout', 'BatchNormalization', 'LayerNormalization', 'Constant',
              'Shape', 'Gather', 'Unsqueeze'}

@@ -12,12 +12,12 @@ The twins of samples/fashion_mlp.lyr and samples/fashion_cnn.lyr use what
 torch writes for flattening (nn.Flatten, and x.view(x.size(0), -1) with its
 Shape/Gather/Unsqueeze/Concat subgraph); "branches" has a strided
 convolution, average pooling, leaky ReLU, two dense heads (one without
-bias), SiLU, mul and add; ResNet-8 and DS-CNN are the MLPerf Tiny reference
-networks (batchnorm with statistics that are not the identity, residual
-adds, 1x1 strided shortcuts, depthwise convolutions, a [10, 4] kernel,
-global average pooling), each exported twice: with torch's folding of
-BatchNorm into the Conv before it (NAME.onnx), and with the BatchNorm
-nodes kept (NAME_bn.onnx).
+bias), SiLU, GELU (which torch writes as x * (erf(x / sqrt(2)) + 1) * 0.5),
+mul and add; ResNet-8 and DS-CNN are the MLPerf Tiny reference networks
+(batchnorm with statistics that are not the identity, residual adds, 1x1
+strided shortcuts, depthwise convolutions, a [10, 4] kernel, global average
+pooling), each exported twice: with torch's folding of BatchNorm into the
+Conv before it (NAME.onnx), and with the BatchNorm nodes kept (NAME_bn.onnx).
 """
 import gzip
 import os
@@ -70,7 +70,7 @@ class Branches(nn.Module):
         x = torch.flatten(x, 1)
         a = torch.tanh(self.a(x))
         b = torch.sigmoid(self.b(x))
-        return self.out(a * b + F.silu(a))
+        return self.out(a * b + F.silu(a) + F.gelu(b))
 
 
 class ResNet8(nn.Module):
