@@ -240,34 +240,21 @@ ImpLayer *imp_layer_extra(ImpCtx *cx, const char *op, const int *in, int nin, co
     return new_layer(cx, op, in, nin, base, NULL, -1);
 }
 
-static void add_arg(ImpCtx *cx, ImpLayer *l, const char *key, int v2, const char *fmt, va_list ap)
-{
-    char text[512];
-    vsnprintf(text, sizeof text, fmt, ap);
-    if (l->nargs == IMP_MAX_ARGS) return;
-    l->args[l->nargs++] = (ImpArg){ key ? arena_strdup(cx->a, key) : NULL, arena_strdup(cx->a, text), v2 };
-}
-
 void imp_arg(ImpCtx *cx, ImpLayer *l, const char *key, const char *fmt, ...)
 {
+    char text[512];
     va_list ap;
     va_start(ap, fmt);
-    add_arg(cx, l, key, 0, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-}
-
-void imp_arg_v2(ImpCtx *cx, ImpLayer *l, const char *key, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    add_arg(cx, l, key, 1, fmt, ap);
-    va_end(ap);
+    if (l->nargs == IMP_MAX_ARGS) return;
+    l->args[l->nargs++] = (ImpArg){ key ? arena_strdup(cx->a, key) : NULL, arena_strdup(cx->a, text) };
 }
 
 void imp_arg_pair(ImpCtx *cx, ImpLayer *l, const char *key, long h, long w)
 {
     if (h == w) imp_arg(cx, l, key, "%ld", h);
-    else imp_arg_v2(cx, l, key, "[%ld, %ld]", h, w);
+    else imp_arg(cx, l, key, "[%ld, %ld]", h, w);
 }
 
 void imp_weight(ImpCtx *cx, ImpLayer *l, const char *suffix, OxTensor *t)

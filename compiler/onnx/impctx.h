@@ -37,7 +37,6 @@ typedef struct {
 typedef struct {
     const char *key;      /* NULL: positional */
     const char *text;
-    int v2;               /* a value form of SPEC version 2 (kernel=[h, w], pad=same) */
 } ImpArg;
 
 #define IMP_MAX_ARGS 12
@@ -98,7 +97,8 @@ struct ImpCtx {
     int failed;
     /* the layerc metadata of a file layerc wrote (export.c), or NULL */
     const char *(*meta)(ImpCtx *cx, const char *key);
-    /* whether this build of layerc has op (and, when key is given, its option) */
+    /* whether layerc has op (and, when key is given, its option): a fusion
+     * into another op's layer (silu) asks */
     int (*have)(const char *op, const char *key);
 };
 
@@ -156,9 +156,7 @@ const char *imp_node_label(ImpCtx *cx);
 ImpLayer *imp_layer_extra(ImpCtx *cx, const char *op, const int *in, int nin, const char *base);
 void imp_arg(ImpCtx *cx, ImpLayer *l, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void imp_arg_v2(ImpCtx *cx, ImpLayer *l, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-/* "3" or, when the two differ, "[3, 5]" (a version-2 form). */
+/* "3" or, when the two differ, "[3, 5]". */
 void imp_arg_pair(ImpCtx *cx, ImpLayer *l, const char *key, long h, long w);
 /* The layer's weight LAYER.suffix with these values. */
 void imp_weight(ImpCtx *cx, ImpLayer *l, const char *suffix, OxTensor *t);

@@ -224,28 +224,6 @@ static const char *model_name(ImpCtx *cx, const char *lyr_path)
 
 /* ---- checking the text and matching the weights ---- */
 
-/* Why the front end refused the layer on `line`: a layerc op or option this
- * build lacks (message in err, 1), or something else (0). */
-static int needs_layerc(ImpCtx *cx, const ImpLayer *l, char *err, size_t errlen)
-{
-    char nb[512];
-    if (l->node < 0) return 0;
-    oxg_node_str(cx->g, l->node, nb, sizeof nb);
-    if (!cx->have(l->op, NULL))
-        return lc_fail(err, errlen, "%s: error: %s: needs layerc op '%s', which this build does not have yet "
-                       "(SPEC version 2)", cx->path, nb, l->op) + 1;
-    for (int k = 0; k < l->nargs; k++)
-        if (l->args[k].key && !cx->have(l->op, l->args[k].key))
-            return lc_fail(err, errlen, "%s: error: %s: needs layerc %s(..., %s=...), an option this build does "
-                           "not have yet (SPEC version 2)", cx->path, nb, l->op, l->args[k].key) + 1;
-    for (int k = 0; k < l->nargs; k++)
-        if (l->args[k].v2)
-            return lc_fail(err, errlen, "%s: error: %s: needs layerc %s(..., %s=%s), a form this build does not "
-                           "take yet (SPEC version 2)", cx->path, nb, l->op, l->args[k].key ? l->args[k].key : "",
-                           l->args[k].text) + 1;
-    return 0;
-}
-
 /* An error on a line that holds what layerc's metadata said (the train
  * block, a declared weight's initializer, an init=): the file's metadata is
  * wrong, not the translation. */
@@ -269,15 +247,6 @@ static int check_text(ImpCtx *cx, const LyrModel *lm, const char *lyr_path, cons
     if (*m) {
         if (f->diags.nwarnings) diags_print(&f->diags, stderr);
         return 1;
-    }
-    for (int i = 0; i < f->diags.n; i++) {
-        if (f->diags.items[i].severity != DIAG_ERROR) continue;
-        int line = f->diags.items[i].loc.line;
-        for (int l = 0; l < cx->nlayers; l++)
-            if (cx->layers[l].line == line && needs_layerc(cx, &cx->layers[l], cx->err, cx->errlen)) {
-                *why = IMPORT_NEEDS;
-                return 0;
-            }
     }
     for (int i = 0; i < f->diags.n; i++)
         if (f->diags.items[i].severity == DIAG_ERROR && from_metadata(cx, lm, f->diags.items[i].loc.line))

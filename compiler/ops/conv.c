@@ -270,7 +270,7 @@ static int conv_from_onnx(ImpCtx *cx)
     imp_arg(cx, l, NULL, "%ld", F);
     imp_arg_pair(cx, l, "kernel", k1, k2);
     if (w.s[0] != 1 || w.s[sr - 1] != 1) imp_arg_pair(cx, l, "stride", w.s[0], w.s[sr - 1]);
-    if (w.same) imp_arg_v2(cx, l, "pad", "same");
+    if (w.same) imp_arg(cx, l, "pad", "same");
     else if (w.lo[0] || w.lo[sr - 1]) imp_arg_pair(cx, l, "pad", w.lo[0], w.lo[sr - 1]);
     if (w.d[0] != 1 || w.d[sr - 1] != 1) imp_arg_pair(cx, l, "dilation", w.d[0], w.d[sr - 1]);
     if (group != 1) imp_arg(cx, l, "groups", "%lld", (long long)group);
