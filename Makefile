@@ -67,7 +67,7 @@ LIB_OBJ = $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(RUNTIME_SRC:%.c=$(BUILD)/%.o) \
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 # layerc is phony: ./layerc is always the build of this make's BUILD (plain or MPI)
-.PHONY: layerc all deps test test-asan test-torch demo bench install clean
+.PHONY: layerc all deps test test-asan test-torch demo bench mutate install clean
 all: deps layerc
 
 # Installs what the build needs on Debian when it is missing, saying so.
@@ -204,6 +204,14 @@ demo: all
 
 bench: all
 	@sh bench/run.sh
+
+# Mutation testing (tests/mutate/): plants each deliberate bug of
+# tests/mutate/mutants.txt in a scratch copy, rebuilds, runs the groups it
+# names and reports the survivors; an hour or more, so not part of make test
+# or CI.  MUTANTS="id ..." runs some; the report goes to build/mutate.txt.
+mutate: all
+	@mkdir -p $(BUILD)
+	@sh tests/mutate/run.sh -o $(BUILD)/mutate.txt $(MUTANTS)
 
 # The kernels and runtime are compiled into layerc (and pasted into the C it
 # writes), so the binary stands alone; samples and docs go beside it.

@@ -26,8 +26,8 @@
 #     tuning for it prefers 256) driven by bench/train_aot.c (copy a
 #     shuffled batch, m_train_step), for a fixed amount of work (~75 GFLOP);
 #   - layerc JIT: `layerc train --threads N`, 2 epochs of the 10,000 test
-#     images, the second epoch's samples/s (not for a truth=input model:
-#     `layerc train` has no --truth input yet);
+#     images, the second epoch's samples/s (`--truth input` for a
+#     truth=input model);
 #   - PyTorch: bench/torch_ref.py, the same model, data, batch, optimizer and
 #     loop, on OpenBLAS (libopenblas0-pthread, installed when missing) with
 #     OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset and OMP_NUM_THREADS =
@@ -140,8 +140,9 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 rec() { echo "$2" >> "$B/res/$1"; }                       # rec KEY VALUE
 field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'; }
 now_us() { echo $(($(date +%s%N) / 1000)); }
-jit() {   # jit LYR THREADS: the second epoch's samples/s of `layerc train`
-    "$LAYERC" train "$1" "$TIMG" --labels "$TLAB" --epochs 2 --quiet --threads "$2" < /dev/null |
+jit() {   # jit LYR THREADS TRUTH: the second epoch's samples/s of `layerc train`
+    if [ "$3" = input ]; then set -- "$1" "$2" --truth input; else set -- "$1" "$2" --labels "$TLAB"; fi
+    "$LAYERC" train "$1" "$TIMG" $3 $4 --epochs 2 --quiet --threads "$2" < /dev/null |
         sed -n 's|^epoch 2/2.* \([0-9.]*\) samples/s$|\1|p'
 }
 for r in $(seq 1 "$REPS"); do
@@ -151,9 +152,9 @@ for r in $(seq 1 "$REPS"); do
         [ $truth = input ] && lab=input
         rec aot1_$key "$("$B/aot1_$key" train $IMG $lab $steps 1 < /dev/null | field samples_per_s)"
         rec aotT_$key "$("$B/aotT_$key" train $IMG $lab $steps 1 < /dev/null | field samples_per_s)"
-        if [ -n "$TIMG" ] && [ $truth = labels ]; then
-            rec jit1_$key "$(jit "$lyr" 1)"
-            rec jitT_$key "$(jit "$lyr" "$T")"
+        if [ -n "$TIMG" ]; then
+            rec jit1_$key "$(jit "$lyr" 1 $truth)"
+            rec jitT_$key "$(jit "$lyr" "$T" $truth)"
         fi
         if [ $TORCH = 1 ]; then
             for t in 1 $T; do
@@ -293,8 +294,8 @@ if [ -s "$B/waiting" ]; then
 fi
 echo
 echo "JIT / AOT (same thread count): $(while read -r key rest; do printf '%s %s / %s; ' "$key" "$(v jitaot_$key)" "$(v jitaotT_$key)"; done < "$B/models" | sed 's/; $//')."
-echo "The JIT runs the model's elementwise loops as tcc compiles them (no optimisation); the kernels"
-echo "below do not run there yet: the emitter does not call them."
+echo "The JIT and the AOT C call the same compiled kernels (products, convolutions, the elementwise"
+echo "ops below); what tcc compiles itself is the glue between them."
 echo
 echo "## Also measured"
 echo

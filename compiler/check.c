@@ -601,7 +601,7 @@ static void check_optimizer(Check *c, const Value *v, Optimizer *o)
         }
         Arg named = *a;
         named.key = key;
-        train_number(c, &named, def->lo[k], def->hi[k], 0, &o->hp[k]);
+        train_number(c, &named, def->lo[k], def->hi[k], def->whole[k], &o->hp[k]);
     }
 }
 
@@ -796,6 +796,7 @@ Model *check_program(const Program *p, const Source *src, Diags *d, Arena *a)
 
 int apply_overrides(Model *m, const TrainOverrides *o, char *err, int errlen)
 {
+    if (o->opt.def) m->train.opt = o->opt;
     if (o->lr >= 0) {
         if (!(o->lr > 0 && o->lr <= 1e6)) {
             snprintf(err, (size_t)errlen, "--lr must be a positive number");
@@ -809,12 +810,16 @@ int apply_overrides(Model *m, const TrainOverrides *o, char *err, int errlen)
             return 0;
         }
         m->train.batch = (int)o->batch;
-        /* the checker saw the train block's batch; this one sizes the state now */
-        if (state_size(m) > 4.0 * (double)LC_MAX_STATE_FLOATS) {
+    }
+    /* the checker saw the train block's batch and optimizer; these size the state now */
+    if ((o->batch || o->opt.def) && state_size(m) > 4.0 * (double)LC_MAX_STATE_FLOATS) {
+        if (o->batch)
             snprintf(err, (size_t)errlen, "--batch %ld: the model would need about %.1f GiB of state; "
                      "the limit is 2 GiB", o->batch, state_size(m) / (1 << 30));
-            return 0;
-        }
+        else
+            snprintf(err, (size_t)errlen, "--optimizer %s: the model would need about %.1f GiB of state; "
+                     "the limit is 2 GiB", o->opt.def->name, state_size(m) / (1 << 30));
+        return 0;
     }
     if (o->epochs >= 0) m->train.epochs = (int)o->epochs;
     if (o->seed >= 0) m->train.seed = (uint64_t)o->seed;

@@ -82,6 +82,8 @@ static const char usage[] =
     "  --epochs N          passes over the data (default: the train block, else 1)\n"
     "  --batch N           samples per step (default: the train block, else 32)\n"
     "  --lr X              learning rate (default: the train block's optimizer)\n"
+    "  --optimizer O       the optimizer instead of the train block's: sgd, adam, rmsprop,\n"
+    "                      adadelta, or with settings, e.g. 'rmsprop(lr=0.001, momentum=0.9)'\n"
     "  --seed N            seed for initialisation, shuffling, dropout\n"
     "  --labels FILE       IDX labels for DATA\n"
     "  --test DATA         evaluate on held-out data after every epoch\n"
@@ -123,11 +125,9 @@ static int usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "layerc: error: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see layerc --help)\n");
+    int status = usage_error_for("", fmt, ap);
     va_end(ap);
-    return EXIT_USAGE;
+    return status;
 }
 
 /* The name of standard output for messages: its file, when there is one. */
@@ -212,7 +212,7 @@ static int parse_args(int argc, char **argv, Options *o)
                                         "import", "compile" };
     memset(o, 0, sizeof *o);
     o->cmd = "compile";
-    o->over = (TrainOverrides){ -1, 0, -1, -1 };
+    o->over = (TrainOverrides){ .lr = -1, .batch = 0, .epochs = -1, .seed = -1 };
     o->rows = 3;
     int i = 1;
     if (argc > 1)
@@ -257,7 +257,7 @@ static int parse_args(int argc, char **argv, Options *o)
         static const char *const valued[] = { "-o", "-H", "--weights", "--save", "--save-every",
             "--epochs", "--batch", "--lr", "--seed", "--labels", "--test", "--test-labels", "--log", "--npz",
             "--threads", "--prefix", "--target", "--plot", "--rows", "--format", "--onnx", "--validate",
-            "--early-stop", "--truth" };
+            "--early-stop", "--truth", "--optimizer" };
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= !strcmp(name, valued[k]);
         if (!known) return usage_error("unknown option '%s'", a);
@@ -318,6 +318,9 @@ static int parse_args(int argc, char **argv, Options *o)
         } else if (!strcmp(name, "--seed")) {
             if (!parse_long(val, 0, LONG_MAX, &n)) return usage_error("--seed takes a whole number >= 0, not '%s'", val);
             o->over.seed = n;
+        } else if (!strcmp(name, "--optimizer")) {
+            char err[512];
+            if (!optim_parse(val, &o->over.opt, err, sizeof err)) return usage_error("%s", err);
         } else if (!strcmp(name, "--lr")) {
             char *end;
             errno = 0;

@@ -310,5 +310,16 @@ void lc_sgd_update(lc_real *params, const lc_real *grads, lc_real *velocity, int
 void lc_adam_update(lc_real *params, const lc_real *grads, lc_real *m, lc_real *v, int n,
                     lc_real step_size, lc_real bias2_sqrt, lc_real beta1, lc_real beta2,
                     lc_real one_beta1, lc_real one_beta2, lc_real eps, lc_real decay);
+/* RMSprop: g = grad + decay p; s = alpha s + (1 - alpha) g^2; when centered
+ * (grad_avg not NULL) a = alpha a + (1 - alpha) g, avg = sqrt(s - a^2) + eps,
+ * else avg = sqrt(s) + eps; with momentum (buf not NULL) b = momentum b + g / avg,
+ * p -= lr b, else p -= lr g / avg. */
+void lc_rmsprop_update(lc_real *params, const lc_real *grads, lc_real *square_avg, lc_real *grad_avg,
+                       lc_real *buf, int n, lc_real lr, lc_real alpha, lc_real one_alpha, lc_real eps,
+                       lc_real momentum, lc_real decay);
+/* Adadelta: g = grad + decay p; s = rho s + (1 - rho) g^2;
+ * delta = sqrt(u + eps) / sqrt(s + eps) g; u = rho u + (1 - rho) delta^2; p -= lr delta. */
+void lc_adadelta_update(lc_real *params, const lc_real *grads, lc_real *square_avg, lc_real *acc_delta,
+                        int n, lc_real lr, lc_real rho, lc_real one_rho, lc_real eps, lc_real decay);
 
 #endif

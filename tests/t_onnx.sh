@@ -86,18 +86,6 @@ fi
 
 # ---- a PyTorch-trained model fine-tuned by layerc and baked into C
 D=/usr/share/datasets/fashion-mnist
-# subset FILE.gz N OUT: the first N records of an IDX file (as tests/t_fashion.sh)
-subset() {
-    n=$2
-    b3=$((n / 256 % 256)) b4=$((n % 256))
-    case "$1" in
-    *images*) { printf '\000\000\010\003\000\000'; printf "\\$(printf %o $b3)\\$(printf %o $b4)"
-                printf '\000\000\000\034\000\000\000\034'
-                gzip -dc "$1" | tail -c +17 | head -c $((n * 784)); } > "$3" ;;
-    *) { printf '\000\000\010\001\000\000'; printf "\\$(printf %o $b3)\\$(printf %o $b4)"
-         gzip -dc "$1" | tail -c +9 | head -c $n; } > "$3" ;;
-    esac
-}
 ft="$tmp/ft"
 mkdir -p "$ft"
 if [ $have_torch = 1 ] && [ -f $D/train-images-idx3-ubyte.gz ]; then

@@ -1,5 +1,6 @@
 #!/bin/sh
-# train/eval options: --validate, --early-stop, --truth input, --one-hot; the
+# train/eval options: --validate, --early-stop, --truth input, --one-hot,
+# --optimizer; the
 # accuracy each kind of truth gets (argmax for one-hot rows, exact match for
 # multi-label bce, none for regressions, the reconstruction error for
 # autoencoders); and the messages that name the option a mismatch needs.
@@ -226,5 +227,27 @@ check "a regression (mse) prints the loss and no accuracy in eval" \
     sh -c 'grep -q "^loss [0-9.]*$" "$1" && ! grep -q accuracy "$1"' sh "$tmp/out"
 run eval samples/xor.lyr samples/xor.csv
 check "bce with one output: plain 'accuracy'" sh -c 'grep -q "  accuracy " "$1" && ! grep -q exact-match "$1"' sh "$tmp/out"
+
+# ---- --optimizer: the train block's optimizer, replaced from the command line ----
+sed 's/optimizer = adam(lr=0.05)/optimizer = rmsprop(lr=0.01, momentum=0.9, centered=1)/' "$tmp/ae.lyr" > "$tmp/ae_rms.lyr"
+sed 's/optimizer = adam(lr=0.05)/optimizer = adadelta(lr=0.5, weight_decay=0.01)/' "$tmp/ae.lyr" > "$tmp/ae_delta.lyr"
+"$LAYERC" train "$tmp/ae_rms.lyr" "$tmp/inputs.csv" --truth input -q --save "$tmp/rms_block.lyw" > /dev/null 2>&1
+run train "$tmp/ae.lyr" "$tmp/inputs.csv" --truth input -q --optimizer "rmsprop(lr=0.01, momentum=0.9, centered=1)" \
+    --save "$tmp/rms_opt.lyw"
+check "--optimizer rmsprop(...) trains as the same optimizer in the train block" \
+    sh -c '[ $1 = 0 ] && cmp -s "$2" "$3" && grep -q "rmsprop lr 0.01" "$4"' sh $rc "$tmp/rms_block.lyw" "$tmp/rms_opt.lyw" "$tmp/out"
+"$LAYERC" train "$tmp/ae.lyr" "$tmp/inputs.csv" --truth input -q --save "$tmp/adam.lyw" > /dev/null 2>&1
+check "--optimizer changes the weights trained (rmsprop is not the block's adam)" \
+    sh -c '! cmp -s "$1" "$2"' sh "$tmp/adam.lyw" "$tmp/rms_opt.lyw"
+"$LAYERC" train "$tmp/ae_delta.lyr" "$tmp/inputs.csv" --truth input -q --save "$tmp/delta_block.lyw" > /dev/null 2>&1
+run train "$tmp/ae.lyr" "$tmp/inputs.csv" --truth input -q --optimizer=adadelta\(weight_decay=0.01\) --lr 0.5 \
+    --save "$tmp/delta_opt.lyw"
+check "--optimizer adadelta(weight_decay=0.01) --lr 0.5 is the train block's adadelta(lr=0.5, weight_decay=0.01)" \
+    sh -c '[ $1 = 0 ] && cmp -s "$2" "$3"' sh $rc "$tmp/delta_block.lyw" "$tmp/delta_opt.lyw"
+for bad in "rmsprop(lr=0.01" "rmsprop(beta=1)" "adagrad" "rmsprop(centered=2)" "adadelta(rho=x)" "sgd(0.1, 0.9)"; do
+    run train "$tmp/ae.lyr" "$tmp/inputs.csv" --truth input -q --optimizer "$bad"
+    check "--optimizer '$bad' is a usage error that says what is wrong" \
+        sh -c '[ $1 = 2 ] && grep -q "error: --optimizer: [a-z]" "$2"' sh $rc "$tmp/err"
+done
 
 finish "train options"

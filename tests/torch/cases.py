@@ -713,7 +713,15 @@ def opt_cases():
         ("adam", dict(lr=0.05, beta1=0.8, beta2=0.99, eps=1e-6), False),
         ("adam", dict(lr=0.02, weight_decay=0.1), True),
         ("adam", dict(lr=0.05, beta1=0.5, beta2=0.6, eps=0.1, weight_decay=0.3), True),
+        ("rmsprop", dict(), False),
+        ("rmsprop", dict(lr=0.005, alpha=0.9), True),
+        ("rmsprop", dict(lr=0.002, momentum=0.9, weight_decay=0.05), True),
+        ("rmsprop", dict(lr=0.003, alpha=0.8, eps=1e-3, centered=1), True),
+        ("rmsprop", dict(lr=0.001, momentum=0.5, centered=1, weight_decay=0.2), False),
+        ("adadelta", dict(), True),
+        ("adadelta", dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1), True),
     ]
+    torch_name = {"sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "adadelta": "Adadelta"}
     for i, (opt, hp, quick) in enumerate(variants):
         label = ", ".join(f"{k}={v}" for k, v in hp.items()) or "defaults"
         loss = "cross_entropy" if i % 2 else "mse"
@@ -726,9 +734,11 @@ def opt_cases():
             head(net, "t", loss, 4, "p")
             return net
         tag = "_".join(f"{k}{v}" for k, v in hp.items()) or "default"
-        C.append(case(f"{opt}_{tag}", f"{opt}({label}) = torch.optim.{'SGD' if opt == 'sgd' else 'Adam'}, "
+        C.append(case(f"{opt}_{tag}", f"{opt}({label}) = torch.optim.{torch_name[opt]}, "
                       f"{loss}", build, 5, quick=quick))
-    for opt, hp in (("sgd", dict(lr=0.1, momentum=0.9, weight_decay=0.02)), ("adam", dict(lr=0.05))):
+    for opt, hp in (("sgd", dict(lr=0.1, momentum=0.9, weight_decay=0.02)), ("adam", dict(lr=0.05)),
+                    ("rmsprop", dict(lr=0.01, momentum=0.9, weight_decay=0.02)),
+                    ("adadelta", dict(weight_decay=0.01))):
         def layer_decay(opt=opt, hp=hp):
             net = mk(f"m_decay_{opt}", [1, 6, 6])
             net.optimizer = (opt, hp)
