@@ -122,13 +122,19 @@ fi
 rt="$tmp/rt"
 mkdir -p "$rt/back"
 for case in xor:samples/xor.csv sine:samples/sine.csv shape:samples/shape.csv \
-            fashion_mlp:fashion fashion_cnn:fashion; do
+            fashion_mlp:fashion fashion_cnn:fashion resnet8:fashion dscnn:fashion mobilenet_v1_025:fashion \
+            autoencoder:fashion_ae; do
     n=${case%%:*} data=${case#*:}
-    if [ "$data" = fashion ]; then
+    if [ "$data" = fashion ] || [ "$data" = fashion_ae ]; then
         [ -f "$ft/test.csv" ] || { bad "$n: no Fashion-MNIST data to export with"; continue; }
-        "$LAYERC" train samples/$n.lyr "$ft/test-images" --labels "$ft/test-labels" --epochs 1 --quiet \
-            --save "$rt/$n.lyw" > /dev/null
+        truth="--labels $ft/test-labels"
+        [ "$data" = fashion_ae ] && truth="--truth input"
+        "$LAYERC" train samples/$n.lyr "$ft/test-images" $truth --epochs 1 --quiet --save "$rt/$n.lyw" > /dev/null
         data="$ft/test.csv"
+        if [ "$truth" = "--truth input" ]; then
+            cut -d, -f1-784 "$ft/test.csv" > "$rt/images.csv"
+            data="$rt/images.csv"
+        fi
     else
         "$LAYERC" train samples/$n.lyr "$data" --epochs 3 --quiet --save "$rt/$n.lyw" > /dev/null
     fi
@@ -148,38 +154,43 @@ for case in xor:samples/xor.csv sine:samples/sine.csv shape:samples/shape.csv \
     $PY $T/onnx_tool.py nocomments "$rt/a/$n.w.c" "$rt/b/$n.w.c"
     result $? "$n: and the same C with the weights baked in"
 done
-# ---- .lyr -> ONNX -> .lyr with the version-2 ops (tests/onnx/models), trained one epoch on random data
+# ---- .lyr -> ONNX -> .lyr with the version-2 ops at the MLPerf Tiny input shapes (tests/onnx/models),
+# trained one epoch on random data
+v2="$tmp/v2"
+mkdir -p "$v2/back" "$v2/a" "$v2/b"
 for case in resnet8:3072:10 dscnn:490:12 v2ops:96:-3; do
     n=${case%%:*} rest=${case#*:}
-    $PY $T/onnx_tool.py data "$rt/$n.csv" 32 ${rest%%:*} ${rest#*:}
-    "$LAYERC" train $T/models/$n.lyr "$rt/$n.csv" --quiet --save "$rt/$n.lyw" > /dev/null &&
-        "$LAYERC" export $T/models/$n.lyr --weights "$rt/$n.lyw" --onnx "$rt/$n.onnx"
+    $PY $T/onnx_tool.py data "$v2/$n.csv" 32 ${rest%%:*} ${rest#*:}
+    "$LAYERC" train $T/models/$n.lyr "$v2/$n.csv" --quiet --save "$v2/$n.lyw" > /dev/null &&
+        "$LAYERC" export $T/models/$n.lyr --weights "$v2/$n.lyw" --onnx "$v2/$n.onnx"
     result $? "$n: trained one epoch and exported"
-    "$LAYERC" predict $T/models/$n.lyr "$rt/$n.csv" --weights "$rt/$n.lyw" > "$rt/$n.out" &&
-        $PY $T/onnx_tool.py check "$rt/$n.onnx" "$rt/$n.csv" "$rt/$n.out"
+    "$LAYERC" predict $T/models/$n.lyr "$v2/$n.csv" --weights "$v2/$n.lyw" > "$v2/$n.out" &&
+        $PY $T/onnx_tool.py check "$v2/$n.onnx" "$v2/$n.csv" "$v2/$n.out"
     result $? "$n: onnx.checker accepts the export, and NumPy evaluates it to layerc predict's outputs"
-    "$LAYERC" import "$rt/$n.onnx" -o "$rt/back/$n.lyr" &&
-        "$LAYERC" $T/models/$n.lyr -o "$rt/a/$n.c" && "$LAYERC" "$rt/back/$n.lyr" -o "$rt/b/$n.c" &&
-        $PY $T/onnx_tool.py nocomments "$rt/a/$n.c" "$rt/b/$n.c" &&
-        "$LAYERC" $T/models/$n.lyr --weights "$rt/$n.lyw" -o "$rt/a/$n.w.c" &&
-        "$LAYERC" "$rt/back/$n.lyr" --weights "$rt/back/$n.lyw" -o "$rt/b/$n.w.c" &&
-        $PY $T/onnx_tool.py nocomments "$rt/a/$n.w.c" "$rt/b/$n.w.c"
+    "$LAYERC" import "$v2/$n.onnx" -o "$v2/back/$n.lyr" &&
+        "$LAYERC" $T/models/$n.lyr -o "$v2/a/$n.c" && "$LAYERC" "$v2/back/$n.lyr" -o "$v2/b/$n.c" &&
+        $PY $T/onnx_tool.py nocomments "$v2/a/$n.c" "$v2/b/$n.c" &&
+        "$LAYERC" $T/models/$n.lyr --weights "$v2/$n.lyw" -o "$v2/a/$n.w.c" &&
+        "$LAYERC" "$v2/back/$n.lyr" --weights "$v2/back/$n.lyw" -o "$v2/b/$n.w.c" &&
+        $PY $T/onnx_tool.py nocomments "$v2/a/$n.w.c" "$v2/b/$n.w.c"
     result $? "$n: .lyr -> ONNX -> .lyr gives the same C, with and without the weights baked in"
 done
-$PY $T/onnx_tool.py nodes "$rt/resnet8.onnx" BatchNormalization 7 && $PY $T/onnx_tool.py bnstats "$rt/resnet8.onnx" &&
-    $PY $T/onnx_tool.py nodes "$rt/dscnn.onnx" BatchNormalization 9 && $PY $T/onnx_tool.py bnstats "$rt/dscnn.onnx" &&
-    $PY $T/onnx_tool.py nodes "$rt/dscnn.onnx" Conv 4 group 64 && $PY $T/onnx_tool.py nodes "$rt/v2ops.onnx" Conv 1 group 4 &&
-    $PY $T/onnx_tool.py nodes "$rt/resnet8.onnx" GlobalAveragePool 1 && $PY $T/onnx_tool.py nodes "$rt/v2ops.onnx" LayerNormalization 1 &&
-    $PY $T/onnx_tool.py nodes "$rt/v2ops.onnx" Erf 1 && grep -q '^layer  ge = gelu(lr);' "$rt/back/v2ops.lyr"
+$PY $T/onnx_tool.py nodes "$v2/resnet8.onnx" BatchNormalization 7 && $PY $T/onnx_tool.py bnstats "$v2/resnet8.onnx" &&
+    $PY $T/onnx_tool.py nodes "$v2/dscnn.onnx" BatchNormalization 9 && $PY $T/onnx_tool.py bnstats "$v2/dscnn.onnx" &&
+    $PY $T/onnx_tool.py nodes "$v2/dscnn.onnx" Conv 4 group 64 && $PY $T/onnx_tool.py nodes "$v2/v2ops.onnx" Conv 1 group 4 &&
+    $PY $T/onnx_tool.py nodes "$v2/resnet8.onnx" GlobalAveragePool 1 && $PY $T/onnx_tool.py nodes "$v2/v2ops.onnx" LayerNormalization 1 &&
+    $PY $T/onnx_tool.py nodes "$v2/v2ops.onnx" Erf 1 && grep -q '^layer  ge = gelu(lr);' "$v2/back/v2ops.lyr"
 result $? "batchnorm exported as BatchNormalization with its trained statistics, depthwise conv2d as Conv with group, gelu as torch writes it"
-grep -q '^layer  n3b = batchnorm(c3b, momentum=0.2, eps=0.001);' "$rt/back/resnet8.lyr" &&
-    grep -q 'conv2d(mfcc, 64, kernel=\[10, 4\], stride=2, pad=same)' "$rt/back/dscnn.lyr"
+grep -q '^layer  n3b = batchnorm(c3b, momentum=0.2, eps=0.001);' "$v2/back/resnet8.lyr" &&
+    grep -q 'conv2d(mfcc, 64, kernel=\[10, 4\], stride=2, pad=same)' "$v2/back/dscnn.lyr"
 result $? "batchnorm's momentum and eps, and pad=same with a [10, 4] kernel, come back as written"
 
 grep -q '^frozen weight w2\[1, 3\] = \[\[0.005, ' "$rt/back/shape.lyr" && grep -q '= linear(l1, w2);' "$rt/back/shape.lyr"
 result $? "shape: the declared frozen weight and its literal come back"
 grep -q '^loss   bce(p);' "$rt/back/xor.lyr" && grep -q 'dense(x, 8, init=xavier)' "$rt/back/xor.lyr"
 result $? "xor: the loss and init= come back from layerc's metadata"
+grep -q 'schedule = cosine(' "$rt/back/autoencoder.lyr" && grep -q 'decay=' "$rt/back/resnet8.lyr"
+result $? "autoencoder, resnet8: the learning-rate schedule and the layers' decay= come back from layerc's metadata"
 
 # ---- broken and refused files
 $PY $T/onnx_tool.py bad "$tmp/bad"

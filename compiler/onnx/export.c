@@ -106,6 +106,12 @@ int onnx_export(const Model *m, const float *params, const char *source_name, co
             snprintf(key, sizeof key, "layerc.init.%s", mv_name(m, l));
             meta_add(&a, &md, key, init);
         }
+        for (int l = 1; l < mv_nlayers(m); l++) {
+            const char *decay = mv_layer_option(m, l, "decay", buf, buflen);
+            if (!decay) continue;
+            snprintf(key, sizeof key, "layerc.decay.%s", mv_name(m, l));
+            meta_add(&a, &md, key, decay);
+        }
 
         Onnx__OperatorSetIdProto opset;
         Onnx__OperatorSetIdProto *opsets[1] = { &opset };

@@ -164,15 +164,18 @@ static int translate(ImpCtx *cx)
                 return lc_fail(cx->err, cx->errlen, "%s: error: %s: layerc does not compute its output %zu",
                                cx->path, oxg_node_str(g, node, nb, sizeof nb), k);
         }
-        /* layerc's metadata: an init= of the layer this node became */
+        /* layerc's metadata: an init= or decay= of the layer this node became */
         if (r == 0 && cx->nlayers && imp_layer_at(cx, cx->nlayers - 1)->node == node) {
+            static const char *const options[] = { "init", "decay" };
             ImpLayer *l = imp_layer_at(cx, cx->nlayers - 1);
-            char key[300];
-            snprintf(key, sizeof key, "layerc.init.%s", l->name);
-            const char *init = meta(cx, key);
-            if (init && plain(init, "") && cx->have(l->op, "init")) {
-                imp_arg(cx, l, "init", "%s", init);
-                l->meta = 1;
+            for (int o = 0; o < 2; o++) {
+                char key[300];
+                snprintf(key, sizeof key, "layerc.%s.%s", options[o], l->name);
+                const char *text = meta(cx, key);
+                if (text && plain(text, "") && cx->have(l->op, options[o])) {
+                    imp_arg(cx, l, options[o], "%s", text);
+                    l->meta = 1;
+                }
             }
         }
     }
