@@ -214,6 +214,15 @@ static int squeeze_axes(ImpCtx *cx, int64_t *axes, int *n)
 /* Unsqueeze and Squeeze of a layer keep a sample's elements in their order:
  * no layer, only the value's ONNX shape changes (imp_want reshapes it for
  * an op that needs that shape).  The batch axis stays where it is. */
+static int reshaped_out(ImpCtx *cx, int layer, const Shape *s)
+{
+    int out = cx->n->n_output ? cx->g->out[cx->node][0] : -1;
+    if (out >= 0 && cx->g->values[out].graph_output && layer != 0)   /* the model's output takes its name */
+        imp_layer_at(cx, layer)->name = names_take(&cx->names, imp_node_name(cx));
+    imp_out_layer(cx, 0, layer, s);
+    return 1;
+}
+
 static int unsqueeze_from_onnx(ImpCtx *cx)
 {
     int64_t axes[LC_MAX_RANK + 1];
@@ -233,8 +242,7 @@ static int unsqueeze_from_onnx(ImpCtx *cx)
     }
     Shape s = { rank - 1, { 0 } };
     for (int k = 1, j = 0; k < rank; k++) s.dims[k - 1] = is_new[k] ? 1 : v->shape.dims[j++];
-    imp_out_layer(cx, 0, v->layer, &s);
-    return 1;
+    return reshaped_out(cx, v->layer, &s);
 }
 static int squeeze_from_onnx(ImpCtx *cx)
 {
@@ -259,8 +267,7 @@ static int squeeze_from_onnx(ImpCtx *cx)
     Shape s = { 0, { 0 } };
     for (int k = 1; k < rank; k++)
         if (!drop[k]) s.dims[s.rank++] = v->shape.dims[k - 1];
-    imp_out_layer(cx, 0, v->layer, &s);
-    return 1;
+    return reshaped_out(cx, v->layer, &s);
 }
 
 const OpDef lc_op_reshape = {

@@ -158,6 +158,20 @@ def cmd_handmade(out):
                           [value('x', ['N', 2, 3])], [value('y', ['N', 2])],
                           [t(np.array([0], dtype=np.int64), 'ax'), t(np.array([-1], dtype=np.int64), 'm1'),
                            t(f(2, 6), 'W')]),
+        # F.gelu as torch writes it (ONNX's Gelu needs opset 20): one gelu layer
+        'gelu_torch': make([helper.make_node('Div', ['x', 'sqrt2'], ['d']), helper.make_node('Erf', ['d'], ['e']),
+                            helper.make_node('Constant', [], ['one'], value=t(np.array(1, dtype=np.float32))),
+                            helper.make_node('Add', ['e', 'one'], ['a']), helper.make_node('Mul', ['x', 'a'], ['m']),
+                            helper.make_node('Mul', ['m', 'half'], ['y'])],
+                           [value('x', ['N', 5])], [value('y', ['N', 5])],
+                           [t(np.array(np.sqrt(2), dtype=np.float32), 'sqrt2'),
+                            t(np.array(0.5, dtype=np.float32), 'half')]),
+        # a 1-D pool as older torch writes it: Unsqueeze, a 2-D pool, Squeeze (no layers for the two)
+        'unsqueeze_pool': make([helper.make_node('Unsqueeze', ['x', 'ax'], ['u']),
+                                helper.make_node('AveragePool', ['u'], ['p'], kernel_shape=[1, 2], strides=[1, 2]),
+                                helper.make_node('Squeeze', ['p', 'ax'], ['y'])],
+                               [value('x', ['N', 3, 8])], [value('y', ['N', 3, 4])],
+                               [t(np.array([2], dtype=np.int64), 'ax')]),
     }
     for name, m in cases.items():
         onnx.checker.check_model(m)

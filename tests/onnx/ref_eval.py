@@ -209,6 +209,9 @@ def run(model, feeds):
         elif op == 'Unsqueeze':
             axes = a['axes'] if opset < 13 else ins[1]
             y = np.expand_dims(x, tuple(int(v) for v in axes))
+        elif op == 'Squeeze':
+            axes = a.get('axes') if opset < 13 else (ins[1] if len(ins) > 1 else None)
+            y = np.squeeze(x) if axes is None else np.squeeze(x, tuple(int(v) for v in axes))
         else:
             raise NotImplementedError(op)
         env[node.output[0]] = y
@@ -218,4 +221,4 @@ def run(model, feeds):
 SUPPORTED = {'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Gemm', 'MatMul', 'Relu',
              'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'HardSwish', 'Clip', 'Softmax', 'Add', 'Mul', 'Div', 'Erf', 'Concat',
              'Flatten', 'Reshape', 'Identity', 'Dropout', 'BatchNormalization', 'LayerNormalization', 'Constant',
-             'Shape', 'Gather', 'Unsqueeze'}
+             'Shape', 'Gather', 'Unsqueeze', 'Squeeze'}
