@@ -485,6 +485,7 @@ static int clip_bound(ImpCtx *cx, int k, const char *attr_name, double def, doub
     *out = oxt_get(t, 0);
     return 1;
 }
+
 static int clip_from_onnx(ImpCtx *cx)
 {
     double lo, hi;

@@ -63,6 +63,7 @@ static int pair_in(ImpCtx *cx, ImpValue *a, ImpValue *b, int *la, int *lb)
     }
     return 1;
 }
+
 /* The bias of the dense or convolution just before: c has one value per
  * output feature or channel. */
 static int fuse_bias(ImpCtx *cx, ImpValue *x, const OxTensor *c, int xin)
@@ -106,6 +107,7 @@ static int fuse_bias(ImpCtx *cx, ImpValue *x, const OxTensor *c, int xin)
     imp_out_layer(cx, 0, x->layer, &s);
     return 1;
 }
+
 static int add_from_onnx(ImpCtx *cx)
 {
     ImpValue *a = imp_in(cx, 0), *b = imp_in(cx, 1);
@@ -167,6 +169,7 @@ static int fuse_silu(ImpCtx *cx, ImpValue *x, ImpValue *s, int sin)
     imp_out_layer(cx, 0, s->layer, &sh);
     return 1;
 }
+
 static int mul_from_onnx(ImpCtx *cx)
 {
     ImpValue *a = imp_in(cx, 0), *b = imp_in(cx, 1);

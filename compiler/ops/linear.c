@@ -143,6 +143,7 @@ static int make_dense(ImpCtx *cx, const ImpValue *v, OxTensor *W, OxTensor *b)
     l->shape = onnx;
     return imp_out(cx, l, &onnx);
 }
+
 /* The vector input of Gemm/MatMul: the [N, K] matrix, a sample is [K]. */
 static ImpValue *vector_in(ImpCtx *cx, long *k)
 {
@@ -157,6 +158,7 @@ static ImpValue *vector_in(ImpCtx *cx, long *k)
     *k = v->shape.dims[0];
     return v;
 }
+
 /* A bias of m values from c (shape [], [1], [m], [1, 1] or [1, m]), times beta. */
 static OxTensor *bias_of(ImpCtx *cx, const OxTensor *c, long m, double beta)
 {
@@ -172,6 +174,7 @@ static OxTensor *bias_of(ImpCtx *cx, const OxTensor *c, long m, double beta)
     for (long j = 0; j < m; j++) b->f[j] = (float)(beta * oxt_get(c, n == 1 ? 0 : j));
     return b;
 }
+
 /* A declared weight of layerc's own export: `linear(x, W[, b])` instead of dense. */
 static const char *declared_name(ImpCtx *cx, int k)
 {
@@ -183,6 +186,7 @@ static const char *declared_name(ImpCtx *cx, int k)
     const char *clean = names_sanitize(cx->a, name, NULL);
     return strcmp(clean, name) || names_taken(&cx->names, name) ? NULL : name;
 }
+
 static void declare(ImpCtx *cx, const char *name, OxTensor *t)
 {
     char key[300];
@@ -199,6 +203,7 @@ static void declare(ImpCtx *cx, const char *name, OxTensor *t)
         d->init = arena_strdup(cx->a, eq + 3);
     d->t = t;
 }
+
 static int make_linear(ImpCtx *cx, const ImpValue *v, const char *wname, OxTensor *W,
                        const char *bname, OxTensor *b)
 {
@@ -212,6 +217,7 @@ static int make_linear(ImpCtx *cx, const ImpValue *v, const char *wname, OxTenso
     l->shape = onnx;
     return imp_out(cx, l, &onnx);
 }
+
 static int gemm_from_onnx(ImpCtx *cx)
 {
     int64_t ta, tb;
@@ -246,6 +252,7 @@ static int gemm_from_onnx(ImpCtx *cx)
     if (wname && (!b || bname)) return make_linear(cx, v, wname, W, bname, b);
     return make_dense(cx, v, W, b);
 }
+
 static int matmul_from_onnx(ImpCtx *cx)
 {
     long K;

@@ -140,6 +140,7 @@ static const char *momentum_text(ImpCtx *cx, double keep)
     }
     return arena_strdup(cx->a, buf);
 }
+
 static int batchnorm_from_onnx(ImpCtx *cx)
 {
     double eps, momentum;

@@ -180,6 +180,7 @@ static int pool_from_onnx(ImpCtx *cx, int is_max)
     l->shape = out;
     return imp_out(cx, l, &out);
 }
+
 static int maxpool_from_onnx(ImpCtx *cx) { return pool_from_onnx(cx, 1); }
 
 const OpDef lc_op_maxpool = {
@@ -304,6 +305,7 @@ static int global_pool_from_onnx(ImpCtx *cx, const char *op)
     Shape onnx = { sr + 1, { v->shape.dims[0], 1, 1 } };
     return imp_out(cx, l, &onnx);
 }
+
 static int global_avgpool_from_onnx(ImpCtx *cx) { return global_pool_from_onnx(cx, "global_avgpool"); }
 
 const OpDef lc_op_global_avgpool = {

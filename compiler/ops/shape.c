@@ -191,6 +191,7 @@ static int reshape_from_onnx(ImpCtx *cx)
     l->shape = lyr;
     return imp_out(cx, l, &onnx);
 }
+
 /* The axes of Unsqueeze or Squeeze: the attribute before opset 13, input 1
  * from then on.  *n = -1 when none are given. */
 static int squeeze_axes(ImpCtx *cx, int64_t *axes, int *n)
@@ -211,6 +212,7 @@ static int squeeze_axes(ImpCtx *cx, int64_t *axes, int *n)
     *n = (int)t->n;
     return 1;
 }
+
 /* Unsqueeze and Squeeze of a layer keep a sample's elements in their order:
  * no layer, only the value's ONNX shape changes (imp_want reshapes it for
  * an op that needs that shape).  The batch axis stays where it is. */
@@ -244,6 +246,7 @@ static int unsqueeze_from_onnx(ImpCtx *cx)
     for (int k = 1, j = 0; k < rank; k++) s.dims[k - 1] = is_new[k] ? 1 : v->shape.dims[j++];
     return reshaped_out(cx, v->layer, &s);
 }
+
 static int squeeze_from_onnx(ImpCtx *cx)
 {
     int64_t axes[LC_MAX_RANK + 1];
