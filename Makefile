@@ -149,8 +149,8 @@ $(ONNX_PROTO):
 $(BUILD)/onnx/onnx.pb-c.o: $(BUILD)/onnx/onnx.pb-c.c
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
-# The ONNX files and main.c (which calls them) see the generated header.
-$(ONNX_OBJ) $(BUILD)/compiler/main.o: $(wildcard compiler/onnx/*.h) $(BUILD)/onnx/onnx.pb-c.h
+# The ONNX files, the op files (their ONNX hooks) and main.c see the generated header.
+$(ONNX_OBJ) $(OPS_SRC:%.c=$(BUILD)/%.o) $(BUILD)/compiler/main.o: $(wildcard compiler/onnx/*.h) $(BUILD)/onnx/onnx.pb-c.h
 
 $(BUILD)/lyr.tab.c $(BUILD)/lyr.tab.h: grammar/lyr.y
 	@mkdir -p $(BUILD)

@@ -13,9 +13,12 @@
 #include "common.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "kernels.h"
 #include "qemit.h"
+#include "onnx/expctx.h"
+#include "onnx/impctx.h"
 
 enum { W, B };   /* weight slots */
 enum { X, FILTERS, KERNEL, STRIDE, PAD, DILATION, GROUPS, BIAS, INIT, DECAY, NPARAMS };
@@ -237,6 +240,74 @@ static int conv_absorbs_input(const Layer *l)
     return !pad->word && pad->pair[0] == 0 && pad->pair[1] == 0 && l->arg[GROUPS].num == 1;
 }
 
+/* ONNX (conv2d and conv1d): Conv with kernel_shape, strides, pads (Keras'
+ * `same` as its pads), dilations and group */
+static int conv_onnx(ExpCtx *cx)
+{
+    MvWindow w;
+    if (!mv_window(cx->m, cx->layer, &w)) return exp_fail(cx, "its kernel, stride and pads do not give its shape");
+    int nw = mv_layer_nweights(cx->m, cx->layer);
+    const char *in[3] = { exp_in(cx, 0), NULL, NULL };
+    for (int k = 0; k < nw; k++) in[k + 1] = exp_weight(cx, mv_layer_weight(cx->m, cx->layer, k));
+    exp_window(cx, exp_node(cx, "Conv", NULL, in, 1 + nw, exp_out(cx)), &w, 1);
+    return 1;
+}
+
+static int conv_from_onnx(ImpCtx *cx)
+{
+    int64_t group, ks[IMP_MAX_SPATIAL];
+    int nks;
+    ImpValue *v = imp_layer_in(cx, 0);
+    if (!v) return 0;
+    int sr = v->shape.rank - 1;
+    if (sr < 1 || sr > IMP_MAX_SPATIAL)
+        return imp_refuse(cx, "it is a %d-D convolution; layerc has conv1d and conv2d", sr < 0 ? 0 : sr);
+    if (!imp_attr_check(cx, "auto_pad,dilations,group,kernel_shape,pads,strides") ||
+        imp_attr_int(cx, "group", 1, &group) < 0 || imp_attr_ints(cx, "kernel_shape", ks, IMP_MAX_SPATIAL, &nks) < 0)
+        return 0;
+    const OxTensor *W = imp_const_in(cx, 1, "weights");
+    if (!W) return 0;
+    long C = v->shape.dims[0], F = W->rank ? (long)W->dims[0] : 0;
+    if (W->rank != sr + 2 || group < 1 || F % group || W->dims[1] * group != C) {
+        char d[96];
+        return imp_refuse(cx, "its weights %s do not fit %ld input channels in %lld groups",
+                          oxt_dims_str(W, d, sizeof d), C, (long long)group);
+    }
+    for (int a = 0; a < nks; a++)
+        if (nks != sr || ks[a] != W->dims[a + 2]) return imp_refuse(cx, "its kernel_shape does not match its weights");
+    ImpWindow w;
+    if (!imp_window(cx, v, W->dims + 2, &w)) return 0;
+    OxTensor *b = NULL;
+    if (imp_in(cx, 2)) {
+        const OxTensor *B = imp_const_in(cx, 2, "bias");
+        if (!B) return 0;
+        if (B->n != F) return imp_refuse(cx, "its bias has %ld values for %ld filters", B->n, F);
+        int64_t dim = F;
+        b = oxt_new(cx->a, OXT_FLOAT, 1, &dim);
+        for (long j = 0; j < F; j++) b->f[j] = (float)oxt_get(B, j);
+    }
+    OxTensor *Wt = oxt_new(cx->a, OXT_FLOAT, W->rank, W->dims);
+    for (long j = 0; j < W->n; j++) Wt->f[j] = (float)oxt_get(W, j);
+    int x = imp_want(cx, v, NULL);
+    if (x < 0) return 0;
+    ImpLayer *l = imp_layer(cx, sr == 1 ? "conv1d" : "conv2d", &x, 1);
+    long k1 = w.k[0], k2 = sr == 2 ? w.k[1] : w.k[0];
+    imp_arg(cx, l, NULL, "%ld", F);
+    imp_arg_pair(cx, l, "kernel", k1, k2);
+    if (w.s[0] != 1 || w.s[sr - 1] != 1) imp_arg_pair(cx, l, "stride", w.s[0], w.s[sr - 1]);
+    if (w.same) imp_arg(cx, l, "pad", "same");
+    else if (w.lo[0] || w.lo[sr - 1]) imp_arg_pair(cx, l, "pad", w.lo[0], w.lo[sr - 1]);
+    if (w.d[0] != 1 || w.d[sr - 1] != 1) imp_arg_pair(cx, l, "dilation", w.d[0], w.d[sr - 1]);
+    if (group != 1) imp_arg(cx, l, "groups", "%lld", (long long)group);
+    if (!b) imp_arg(cx, l, "bias", "0");
+    imp_weight(cx, l, "W", Wt);
+    if (b) imp_weight(cx, l, "b", b);
+    l->fuse = b ? 0 : IMP_FUSE_BIAS;
+    Shape out = { sr + 1, { F, w.out[0], sr == 2 ? w.out[1] : 0 } };
+    l->shape = out;
+    return imp_out(cx, l, &out);
+}
+
 const OpDef lc_op_conv2d = {
     .name = "conv2d",
     .doc = "2-D convolution with its own weights NAME.W [f, c/groups, kh, kw], NAME.b [f]",
@@ -252,6 +323,8 @@ const OpDef lc_op_conv2d = {
     .shape = conv_shape, .forward = conv_forward, .backward = conv_backward, .flops = conv_flops,
     .fold_into = { 1, W, B }, .absorbs_input = conv_absorbs_input,
     .int8 = { .forward = conv_int8, .takes_clamp = 1 },
+    .onnx_export = conv_onnx,
+    .onnx_import = { { "Conv", conv_from_onnx } },
 };
 
 const OpDef lc_op_conv1d = {
@@ -268,4 +341,5 @@ const OpDef lc_op_conv1d = {
     .shape = conv_shape, .forward = conv_forward, .backward = conv_backward, .flops = conv_flops,
     .fold_into = { 1, W, B }, .absorbs_input = conv_absorbs_input,
     .int8 = { .forward = conv_int8, .takes_clamp = 1 },
+    .onnx_export = conv_onnx,
 };
