@@ -114,6 +114,32 @@ fused samples/fashion_cnn.lyr 1
 fused "$tmp/decays.lyr" 1
 fused "$tmp/decays_adam.lyr" 1
 fused samples/fashion_mlp.lyr 1 --target mcu
+# --target mcu: the small-core kernels (gemm_mcu.c, conv_mcu.c: the direct
+# convolution, every geometry) give the host's outputs and gradients
+cat > "$tmp/convs.lyr" <<'EOF'
+model convs;
+input x[3, 11, 9];
+layer a = conv2d(x, 4, kernel=[3, 2], stride=[2, 1], pad=[1, 0], dilation=[1, 2]);
+layer b = conv2d(a, 6, kernel=3, pad=same, groups=2, stride=2);
+layer c = relu(b);
+layer d = conv2d(c, 5, kernel=1);
+layer e = reshape(d, [5, 12]);
+layer g = conv1d(e, 3, kernel=3, stride=2, pad=1, dilation=2);
+layer f = flatten(g);
+layer z = dense(f, 4);
+output p = softmax(z);
+loss cross_entropy(p);
+train { optimizer = sgd(lr=0.1, momentum=0.9); batch = 3; }
+EOF
+for m in samples/fashion_cnn.lyr "$tmp/convs.lyr" samples/fashion_mlp.lyr; do
+    d="$tmp/target"; rm -rf "$d"; mkdir -p "$d"
+    "$LAYERC" "$m" --prefix h -o "$d/h.c" -H "$d/h.h" &&
+    "$LAYERC" "$m" --prefix s --target mcu -o "$d/s.c" -H "$d/s.h" &&
+    ! grep -q 'work\[' "$d/s.h" &&
+    cc -std=c99 -Wall -Wextra -pedantic -Werror -I"$d" tests/c/target_check.c "$d/h.c" "$d/s.c" \
+        -lm -o "$d/check" && "$d/check" > "$d/out"
+    result $? "--target mcu $m: no scratch, the host's outputs and gradients: $(cat "$d/out" 2>/dev/null)"
+done
 printf 'model s;\ninput x[4];\nweight W[4, 4];\nlayer a = linear(x, W);\noutput y = linear(a, W);\nloss mse(y);\n' > "$tmp/shared.lyr"
 "$LAYERC" "$tmp/shared.lyr" --fuse-update -o "$tmp/shared.c" 2> "$tmp/err"
 [ $? -eq 1 ] && grep -q "W is read by 2 layers" "$tmp/err" && [ ! -e "$tmp/shared.c" ]
