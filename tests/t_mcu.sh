@@ -107,6 +107,10 @@ for model in fashion_mlp fashion_cnn; do
             [ -n "$defined" ] && [ "$defined" = "$mcu_state" ]
             result $? "$what: the header's STATE_BYTES (${defined:-missing}) is sizeof the state ($mcu_state)"
             if [ $kernels:$config = mcu:m4f:-Os ]; then
+                said=$("$LAYERC" summary samples/$model.lyr --weights "$tmp/$model.lyw" --batch 1 --inference \
+                       --target mcu $MCU_LAYERC_FLAGS | awk '$1 == "RAM" { print $2 }')
+                [ "$said" = "$mcu_state" ]
+                result $? "$what: layerc summary's RAM ($said) is the sizeof the device prints ($mcu_state)"
                 eval "${model}_fit=\$mcu_fit ${model}_why=\"\$mcu_why\" ${model}_state=\$mcu_state" \
                      "${model}_stack=\$mcu_stack ${model}_insns=\$mcu_insns ${model}_flash=\$mcu_flash"
             fi
@@ -147,6 +151,10 @@ host_after=$(awk '$1 == "accuracy" && $2 == "after" { print $3 }' "$tmp/finetune
 awk -v d="$after" -v h="$host_after" 'BEGIN { x = d - h; if (x < 0) x = -x; exit !(h != "" && x <= 4) }'
 result $? "fine-tuning: the device's accuracies are the host's (after: device $after, host $host_after, within 4)"
 ft_state=$(awk '$1 == "state" { print $2 }' "$mcu_out")
+said=$("$LAYERC" summary samples/fashion_cnn_finetune.lyr --weights "$tmp/finetune.lyw" --batch 1 --target mcu \
+       --fuse-update $MCU_LAYERC_FLAGS | awk '$1 == "RAM" { print $2 }')
+[ "$said" = "$ft_state" ]
+result $? "fine-tuning: layerc summary's RAM ($said) is the sizeof the device prints ($ft_state)"
 ft_insns=$(awk '$1 == "step" { print $2 }' "$mcu_out")
 ft_stack=$(awk '$1 == "step" { print $3 }' "$mcu_out")
 ft_fit=$mcu_fit ft_why=$mcu_why
