@@ -157,9 +157,15 @@ void lc_avgpool_backward_into(lc_real *dinp, const lc_real *dout, const lc_real 
 #define LC_STEP_FN_DEFINED
 typedef void (*lc_step_fn)(void *ctx, lc_real *p, const lc_real *g, long at, int n, lc_real decay);
 #endif
+/* The most values of a gradient row a fused kernel computes and steps at a
+ * time: its scratch (1 KB in float, whatever the layer's width). */
+#ifndef LC_STEP_ROW
+#define LC_STEP_ROW 256
+#endif
 /* As lc_matmul_backward_into (dinp from W before it changes), then the step
  * of each row of W (W_at + o C in the optimizer state) and of the bias
- * (bias_at), from gradients computed a row at a time into row[max(C, OC)]:
+ * (bias_at), from gradients computed a row at a time, LC_STEP_ROW values at
+ * most, into row[min(max(C, OC), LC_STEP_ROW)]:
  * no gradient array.  bias may be NULL; W and bias are the layer's weights,
  * changed in place. */
 void lc_matmul_backward_step(lc_real *dinp, lc_real *W, lc_real *bias, const lc_real *dout,

@@ -46,11 +46,12 @@ static void linear_backward_step(Emit *e, const Layer *l, Mode mode)
           e_step(e), e_step_at(e, l, W), e_step_at(e, l, B), e_num(e, w->decay), e_num(e, b ? b->decay : 0));
 }
 
-/* a row of W, or the bias */
+/* a row of W, or the bias, LC_STEP_ROW values at most */
 static long linear_step_scratch(const Model *m, const Layer *l)
 {
     const Weight *w = layer_weight(m, l, W);
-    return w->shape.dims[1] > w->shape.dims[0] ? w->shape.dims[1] : w->shape.dims[0];
+    long most = w->shape.dims[1] > w->shape.dims[0] ? w->shape.dims[1] : w->shape.dims[0];
+    return most < LC_STEP_ROW ? most : LC_STEP_ROW;
 }
 
 /* int8: y = requant(W . (x - x_zero) + b) per output row, relu folded into the clamp */
