@@ -108,8 +108,10 @@ for g in $(grep -v '^[[:space:]]*\(#\|$\)' "$list" | awk '{ print $3 }' | tr ','
     group_exists "$g" || { log "mutate: the list names a test group that does not exist: $g"; exit 2; }
 done
 if [ $baseline = 1 ]; then
-    # every group named must pass on the unmutated tree, or a mutant "caught" by it means nothing
-    groups=$(grep -v '^[[:space:]]*\(#\|$\)' "$list" | awk '{ print $3 }' | tr ',' '\n' | sort -u)
+    # every group the chosen mutants name must pass on the unmutated tree, or a
+    # mutant "caught" by it means nothing
+    groups=$(grep -v '^[[:space:]]*\(#\|$\)' "$list" | awk 'NR == FNR { want[$1] = 1; next } $1 in want { print $3 }' "$sel" - |
+             tr ',' '\n' | sort -u)
     for g in $groups; do
         s=$(date +%s)
         if run_group "$g" < /dev/null > "base.$g.log" 2>&1 && passed_some "base.$g.log"; then
