@@ -122,6 +122,10 @@ $LAYERC tests/int8/unsupported.lyr --weights "$d/w.lyw" --quantize int8 --calibr
 [ $? -eq 1 ] && [ ! -e "$d/m.c" ] && [ ! -e "$d/m.h" ] &&
     grep -q "unsupported.lyr:5: error: layer 'g': layernorm has no int8 form" "$d/err"
 result $? "an op without an int8 form is refused by layer and line, nothing written: $(cat "$d/err")"
+printf '1,2,3\n' > "$d/narrow.csv"
+$LAYERC tests/int8/mlp.lyr --weights "$tmp/mlp/w.lyw" --quantize int8 --calibrate "$d/narrow.csv" -o "$d/m3.c" 2> "$d/err3"
+[ $? -eq 1 ] && [ ! -e "$d/m3.c" ] && grep -q 'narrow.csv:1: error: row has 3 values' "$d/err3"
+result $? "calibration data of the wrong width is refused by file and line, nothing written: $(cat "$d/err3")"
 $LAYERC tests/int8/mlp.lyr --quantize int8 -o "$d/m2.c" 2> "$d/err2"
 [ $? -eq 2 ] && grep -q 'needs the trained weights' "$d/err2" && [ ! -e "$d/m2.c" ]
 result $? "--quantize int8 without --weights and --calibrate is a usage error: $(cat "$d/err2")"
