@@ -10,7 +10,8 @@
 # host and, for the CNN, on QEMU (Cortex-M4F and M0+ code).  The source holds
 # no floating point, the Cortex-M0+ object of the CNN calls no soft-float
 # helper, a model with an op that has no int8 form is refused by name and
-# line, and `layerc eval --quantize int8` reports the accuracy of the same
+# line, the C is clean under UBSan and ASan, and `layerc eval --quantize int8`
+# reports the accuracy of the same
 # code.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
@@ -61,6 +62,11 @@ one() {
     "$d/run" < "$d/qx.csv" > "$d/c.csv"
     [ "$(wc -l < "$d/c.csv")" -eq 40 ] && cmp -s "$d/c.csv" "$d/ref.csv"
     result $? "$m: the C's int8 outputs are the reference's, bit for bit: $(diff "$d/c.csv" "$d/ref.csv" | head -4)"
+    # the same under UBSan and ASan: no undefined behaviour in the integer arithmetic
+    cc -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -I"$d" -DMODEL="$name" \
+        -DMODEL_H="\"$m.h\"" -o "$d/run-san" tests/int8/driver.c "$d/$m.c" 2> "$d/san.err" &&
+    "$d/run-san" < "$d/qx.csv" > "$d/san.csv" 2> "$d/san.err" && cmp -s "$d/san.csv" "$d/c.csv"
+    result $? "$m: the int8 C is clean under UBSan and ASan: $(head -3 "$d/san.err")"
     # the outputs are not constant, and the inputs go past the calibration range
     [ "$(tr ',' '\n' < "$d/c.csv" | sort -u | wc -l)" -gt 8 ] && grep -qE '(^|,)(127|-128)(,|$)' "$d/qx.csv"
     result $? "$m: outputs of many values, inputs clamped at the ends of int8"
