@@ -11,8 +11,7 @@
 # no floating point, the Cortex-M0+ object of the CNN calls no soft-float
 # helper, a model with an op that has no int8 form is refused by name and
 # line, the C is clean under UBSan and ASan, and `layerc eval --quantize int8`
-# reports the accuracy of the same
-# code.
+# reports the accuracy of the same code.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 
