@@ -363,6 +363,33 @@ char *qemit_source(const Model *m, const QuantOptions *o)
     return emit_text_end(&e);
 }
 
+void qemit_fake_quant(const Model *orig, const Model *m, const QuantOptions *o, FakeQuant *fake)
+{
+    QEmit q;
+    EmitOptions eo;
+    q_begin(&q, m, o, &eo);
+    for (int i = 0; i < m->nlayers; i++) fake[i] = (FakeQuant){ 0, 0, 0, 0 };
+    for (int i = 0; i < m->nlayers; i++) {
+        const Layer *l = &m->layers[i];
+        int r = q.root[i];
+        if (i > 0 && (!l->live || is_alias(l))) continue;
+        /* a clamp folded into r: the rounding goes after it, where the int8 output is */
+        if (i > 0 && r == i && l->op->int8.out != Q_CALIBRATED) continue;
+        if (r != i && !l->op->int8.clamp) continue;
+        int taken = 0;
+        for (int j = i + 1; r == i && j < m->nlayers; j++)
+            taken |= m->layers[j].live && q.root[j] == i && m->layers[j].op->int8.clamp && !is_alias(&m->layers[j]);
+        if (taken) continue;
+        /* where the value is in the training graph: after the batchnorms folded into i */
+        int at = i;
+        for (int j = at + 1; j < orig->nlayers; j++)
+            if (orig->layers[j].live && !m->layers[j].live && orig->layers[j].nin == 1 && orig->layers[j].in[0] == at)
+                at = j;
+        fake[at] = (FakeQuant){ q.qp[r].scale, q.qp[r].zero, q.lo[r], q.hi[r] };
+    }
+    q_end(&q);
+}
+
 void qemit_sizes(const Model *m, const QuantOptions *o, long *flash, long *ram)
 {
     QEmit q;

@@ -88,6 +88,26 @@ right=$(cut -d, -f13 "$d/test.csv" | paste -d, "$d/c.csv" - |
 grep -q "^int8 (calibrated on .*): accuracy .* ($right of 40), float " "$d/eval.out"
 result $? "eval --quantize int8: $right of 40 right, as the AOT outputs: $(grep '^int8' "$d/eval.out")"
 
+# --qat: the int8 rounding in the training forward pass, at the outputs the
+# int8 build quantises (the input, the relus folded into their layers, the
+# last dense; not the softmax); training differs from plain training
+for m in mlp bn; do
+    d=$tmp/$m
+    $LAYERC train "tests/int8/$m.lyr" "$d/train.csv" --weights "$d/w.lyw" --qat --epochs 2 --save "$d/qat.lyw" \
+        > "$d/qat.out" 2>&1 &&
+    $LAYERC train "tests/int8/$m.lyr" "$d/train.csv" --weights "$d/w.lyw" --epochs 2 --save "$d/plain.lyw" \
+        > "$d/plain.out" 2>&1
+    result $? "$m: train --qat runs: $(tail -2 "$d/qat.out")"
+    grep -q '^quantisation-aware: the int8 rounding of 4 layer outputs' "$d/qat.out"
+    result $? "$m: --qat rounds the 4 outputs the int8 build quantises: $(grep quantisation "$d/qat.out")"
+    a=$(grep '^epoch 2/2' "$d/qat.out" | awk '{ print $4 }') b=$(grep '^epoch 2/2' "$d/plain.out" | awk '{ print $4 }')
+    [ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ]
+    result $? "$m: --qat changes the training loss ($a with it, $b without)"
+done
+$LAYERC train tests/int8/mlp.lyr "$tmp/mlp/train.csv" --qat 2> "$tmp/mlp/qat.err"
+[ $? -eq 2 ] && grep -q 'give its weights' "$tmp/mlp/qat.err"
+result $? "--qat without --weights is a usage error: $(cat "$tmp/mlp/qat.err")"
+
 # the CNN for a Cortex-M0+: no soft-float helper
 if command -v arm-none-eabi-gcc > /dev/null; then
     arm-none-eabi-gcc -std=c99 -mcpu=cortex-m0plus -mthumb -O2 -Wall -Wextra -Werror -c -I"$tmp/cnn" \
