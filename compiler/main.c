@@ -58,7 +58,8 @@ static const char usage[] =
     "       layerc predict MODEL.lyr DATA        one line of outputs per sample\n"
     "       layerc check MODEL.lyr [--all]       backward pass vs finite differences\n"
     "       layerc graph MODEL.lyr -o g.dot      the layer graph for Graphviz (.dot/.svg/.png)\n"
-    "       layerc summary MODEL.lyr             layers, shapes, weights, FLOPs, memory\n"
+    "       layerc summary MODEL.lyr [OPTIONS]   layers, shapes, weights, FLOPs, memory; the exact\n"
+    "                                            RAM, flash and scratch of the C the same options write\n"
     "       layerc export MODEL.lyr --weights W --npz W.npz   weights as a NumPy archive\n"
     "       layerc trace MODEL.lyr DATA          each layer's output (and gradient) per sample\n"
     "       layerc plot LOG.csv... -o c.svg      loss and accuracy per epoch (gnuplot; .svg/.png)\n"
@@ -355,7 +356,7 @@ static int parse_args(int argc, char **argv, Options *o)
     if (!strcmp(o->cmd, "graph") && !o->out)
         return usage_error("%s", "no output: give -o graph.dot (or .svg, .png)");
     if (o->test_labels && !o->test) return usage_error("%s", "--test-labels goes with --test");
-    if (o->fuse_update && (strcmp(o->cmd, "compile") || o->inference))
+    if (o->fuse_update && ((strcmp(o->cmd, "compile") && strcmp(o->cmd, "summary")) || o->inference))
         return usage_error("%s", "--fuse-update goes with writing C that trains (not --inference)");
     if (o->target == TARGET_MCU && o->threads > 1)
         return usage_error("%s", "--target mcu kernels run on one thread: drop --threads");
@@ -610,11 +611,12 @@ static int compile_int8(const Options *o, Front *f)
     return status;
 }
 
-static int cmd_compile(const Options *o, Front *f)
+/* The model a compile with these options writes, and its baked weights
+ * (--weights; NULL without): what `layerc summary` describes too.  Returns
+ * 0, or an exit status after a message. */
+static int build_model(const Options *o, Front *f, const Model **model, float **baked_out)
 {
-    if (o->quantize) return compile_int8(o, f);
     const Model *m = f->model;
-    char err[1024];
     float *baked = NULL;
     for (int i = 0; o->fuse_update && i < m->nweights; i++)
         if (weight_trainable(&m->weights[i]) && m->weights[i].uses > 1) {
@@ -633,12 +635,37 @@ static int cmd_compile(const Options *o, Front *f)
     /* baked for inference: batchnorm and the like fold into the layer before them */
     int folded = 0;
     if (baked && o->inference) m = fold_model(m, &f->arena, &baked, &folded);
+    *model = m, *baked_out = baked;
+    return 0;
+}
+
+static int cmd_summary(const Options *o, Front *f)
+{
+    const Model *m;
+    float *baked;
+    int status = build_model(o, f, &m, &baked);
+    if (status) return status;
+    EmitOptions eo = { .inference = o->inference, .baked = baked, .threads = o->threads, .target = o->target,
+                       .fuse_update = o->fuse_update };
+    Build b = emit_build(m, &eo);
+    status = tool_summary(m, &b, stdout);
+    free(baked);
+    return status;
+}
+
+static int cmd_compile(const Options *o, Front *f)
+{
+    if (o->quantize) return compile_int8(o, f);
+    const Model *m;
+    char err[1024];
+    float *baked;
+    int status = build_model(o, f, &m, &baked);
+    if (status) return status;
     int stream = compile_to_one_stream(o);
     char *hpath = o->header ? xstrdup(o->header) : header_path(o->out);
     EmitOptions eo = { .inference = o->inference, .baked = baked, .header = base_name(hpath),
                        .source_name = f->src.path, .threads = o->threads, .target = o->target,
                        .fuse_update = o->fuse_update };
-    int status = 0;
     if (stream) {
         char *h = emit_header(m, &eo);
         eo.jit = 0;
@@ -701,7 +728,10 @@ static int load_data(const char *path, const char *labels, const char *labels_op
                 labels, out, out);
         return 0;
     }
-    LcDataSpec spec = { in, out, classes, truth_optional || o->truth_input || maybe_autoencoder, labels_option };
+    LcDataSpec spec = { .in = in, .out = out, .classes = classes,
+                        .truth_optional = truth_optional || o->truth_input || maybe_autoencoder,
+                        .labels_option = labels_option,
+                        .one_hot_hint = !strcmp(o->cmd, "train") || !strcmp(o->cmd, "eval") };
     if (!lc_load_data(path, labels, &spec, d, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return 0;
@@ -712,8 +742,14 @@ static int load_data(const char *path, const char *labels, const char *labels_op
         return 0;
     }
     if (maybe_autoencoder && !d->y) {
-        fprintf(stderr, "%s: error: no truth: the samples hold their %d inputs alone; give --truth input for an "
-                "autoencoder (the truth is the input), or --labels FILE for IDX images with labels\n", path, in);
+        if (classes)
+            fprintf(stderr, "%s: error: no truth: the samples hold their %d inputs alone; a classifier needs the "
+                    "class of each: --labels FILE for IDX images, or the class index after the inputs of each CSV "
+                    "row (give --truth input if the model is an autoencoder)\n", path, in);
+        else
+            fprintf(stderr, "%s: error: no truth: the samples hold their %d inputs alone; give --truth input for an "
+                    "autoencoder (the truth is the input), or the truth: --labels FILE for IDX images, the %d "
+                    "truth values after the inputs of each CSV row\n", path, in, out);
         lc_data_free(d);
         return 0;
     }
@@ -960,7 +996,7 @@ int main(int argc, char **argv)
         if (r < 0) fprintf(stderr, "%s: error: %s\n", f.src.path, err);
         status = r == 1 ? 0 : EXIT_INPUT;
     } else if (!strcmp(o.cmd, "graph")) status = tool_graph(f.model, f.src.path, o.out);
-    else if (!strcmp(o.cmd, "summary")) status = tool_summary(f.model, stdout);
+    else if (!strcmp(o.cmd, "summary")) status = cmd_summary(&o, &f);
     else if (!strcmp(o.cmd, "export")) status = cmd_export(&o, &f);
     else if (!strcmp(o.cmd, "trace")) status = cmd_trace(&o, &f);   /* one thread: no pool */
     else {

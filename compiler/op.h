@@ -37,6 +37,7 @@ typedef enum {
     P_REAL,     /* any number */
     P_PAIR,     /* a whole number or [h, w]: arg.pair (a number gives both) */
     P_SHAPE,    /* [d, ...] */
+    P_REALS,    /* a number or a list of numbers [a, b, ...]: arg.reals, arg.nreals */
     P_INIT      /* an initializer: zeros, he, uniform(a, b), ... */
 } ParamKind;
 
@@ -113,6 +114,18 @@ typedef struct {
     /* for ops computed through a table of the 256 inputs: y = fn(l, x) */
     double (*fn)(const Layer *l, double x);
 } Int8Def;
+/* ONNX export and import (compiler/onnx/expctx.h, impctx.h) */
+typedef struct ExpCtx ExpCtx;
+typedef struct ImpCtx ImpCtx;
+
+/* An ONNX op type the importer hands to this op's translator, which reads
+ * the node through compiler/onnx/impctx.h and makes the layers computing it
+ * (1), or refuses it with imp_refuse (0). */
+typedef struct {
+    const char *op_type;                 /* "Conv" */
+    int (*translate)(ImpCtx *cx);
+} OnnxImport;
+#define LC_MAX_ONNX_IMPORTS 3
 
 /* For folding a per-channel affine op that follows (batchnorm) into this
  * op's weights when they are baked for inference (compiler/fold.c): the
@@ -172,7 +185,22 @@ struct OpDef {
      * channel count; NULL (or 0): it does not fold. */
     int (*fold)(const Model *m, const Layer *l, const float *params, double *scale, double *shift);
     FoldSlots fold_into;                 /* producers a following fold goes into */
+    /* 1 when the layer's output channel f is row f of fold_into's kernel
+     * times the whole input plus the bias, every input value of a row's
+     * channel (the row's k-th element multiplies a value of input channel
+     * k / (row / channels)) reaching every output (no padding, one group):
+     * a fold op before the layer goes into its weights.  NULL: never. */
+    int (*absorbs_input)(const Layer *l);
     Int8Def int8;                        /* --quantize int8 */
+    /* ONNX export (compiler/onnx/expctx.h): adds the nodes computing the
+     * layer's output from its inputs, named as its value, with exp_node and
+     * the exp_* helpers; returns 1, or 0 after exp_fail.  NULL: the op has
+     * no ONNX form (export refuses the model, naming the layer). */
+    int (*onnx_export)(ExpCtx *cx);
+    int onnx_opset;                      /* the opset its nodes need; 0: 13 */
+    /* ONNX import: the node types this op's translators take (a translator
+     * may make other layers too: Conv makes conv1d or conv2d, Clip relu6). */
+    OnnxImport onnx_import[LC_MAX_ONNX_IMPORTS];
 };
 
 /* ---- the table ---- */

@@ -157,9 +157,15 @@ void lc_avgpool_backward_into(lc_real *dinp, const lc_real *dout, const lc_real 
 #define LC_STEP_FN_DEFINED
 typedef void (*lc_step_fn)(void *ctx, lc_real *p, const lc_real *g, long at, int n, lc_real decay);
 #endif
+/* The most values of a gradient row a fused kernel computes and steps at a
+ * time: its scratch (1 KB in float, whatever the layer's width). */
+#ifndef LC_STEP_ROW
+#define LC_STEP_ROW 256
+#endif
 /* As lc_matmul_backward_into (dinp from W before it changes), then the step
  * of each row of W (W_at + o C in the optimizer state) and of the bias
- * (bias_at), from gradients computed a row at a time into row[max(C, OC)]:
+ * (bias_at), from gradients computed a row at a time, LC_STEP_ROW values at
+ * most, into row[min(max(C, OC), LC_STEP_ROW)]:
  * no gradient array.  bias may be NULL; W and bias are the layer's weights,
  * changed in place. */
 void lc_matmul_backward_step(lc_real *dinp, lc_real *W, lc_real *bias, const lc_real *dout,
@@ -226,6 +232,11 @@ void lc_layernorm_forward(lc_real *out, lc_real *mean, lc_real *invstd, const lc
 void lc_layernorm_backward(lc_real *dinp, lc_real *dgamma, lc_real *dbeta, const lc_real *dout,
                            const lc_real *inp, const lc_real *mean, const lc_real *invstd,
                            const lc_real *gamma, int R, int D, int add);
+/* normalize: out[B, C, S] = (inp - mean[c]) / std[c]; dinp (add: +=) dout / std[c]. */
+void lc_normalize_forward(lc_real *out, const lc_real *inp, const lc_real *mean, const lc_real *std,
+                          int B, int C, int S);
+void lc_normalize_backward(lc_real *dinp, const lc_real *dout, const lc_real *std, int B, int C, int S,
+                           int add);
 /* The activations, forward and backward, over n values (vectorised, with
  * float exp, tanh and erf within 2 ulp; split over the threads when long),
  * with PyTorch's arithmetic and its gradient at the kinks.  A backward
