@@ -235,8 +235,6 @@ static long state_bytes(const QEmit *q)
     return s ? s : 1;
 }
 
-static const char *layer_cname(const Layer *l) { return l->name; }
-
 char *qemit_header(const Model *m, const QuantOptions *o)
 {
     QEmit q;
@@ -303,12 +301,12 @@ static void emit_forward(QEmit *q)
         const Layer *l = &m->layers[i];
         if (!l->live || q->root[i] != i) continue;
         emit_text_layer_comment(&q->e, l);
-        emitf(&q->tables, "\n/* %s (%s): scale %.9g, zero point %d */\n", layer_cname(l), l->op->name,
+        emitf(&q->tables, "\n/* %s (%s): scale %.9g, zero point %d */\n", l->name, l->op->name,
               q->qp[i].scale, q->qp[i].zero);
         l->op->int8.forward(q, l);
     }
     const char *y = q_out(q, &m->layers[m->output]);
-    emitf(&q->e, "    if (y) memcpy(y, %s, (size_t)n * %s_OUT);\n    (void)x;\n}\n", y, N);
+    emitf(&q->e, "    if (y) memcpy(y, %s, (size_t)n * %s_OUT);\n}\n", y, N);
 }
 
 char *qemit_source(const Model *m, const QuantOptions *o)
