@@ -1,9 +1,10 @@
 #!/bin/sh
-# --quantize int8 (SPEC section 3, "int8"): the integer-only C of six small
+# --quantize int8 (SPEC section 3, "int8"): the integer-only C of seven small
 # models (dense + relu/relu6 + softmax; convolutions with padding, stride,
 # pad=same, dilation and pools; grouped and depthwise convolutions, global
 # average pooling, sigmoid; add, concat, tanh; batchnorm folded into conv2d
-# and dense; leaky_relu, hardswish, elu, silu, gelu, clip through tables),
+# and dense; leaky_relu, hardswish, elu, silu, gelu, clip through tables;
+# conv1d, the 1-D pools, global max pooling),
 # each trained briefly, must give the int8 outputs of tests/int8/ref.py, an
 # independent NumPy model of the TFLite int8 arithmetic, bit for bit, on
 # inputs partly outside the calibration range (so the clamps work), on the
@@ -77,6 +78,7 @@ one dw 400 b3
 one addcat 10 v3
 one bn 192 c4
 one act 8 v3
+one seq 60 c4
 
 # the same code through the JIT: eval's int8 accuracy is the AOT outputs'
 d=$tmp/mlp
