@@ -698,6 +698,15 @@ static const char *pass_name(Emit *e, const char *pass, Mode mode)
 
 /* checked: the JIT's lc_jit_nonfinite_layer, which returns the name of the
  * first layer whose output is not finite */
+/* --qat: layer i's output rounded as the int8 build will round it */
+static void emit_fake_quant(Emit *e, int i)
+{
+    const FakeQuant *f = e->o->fake ? &e->o->fake[i] : NULL;
+    if (!f || !(f->scale > 0)) return;
+    emitf(e, "    lc_fakequant_forward(%s, n * %ld, %.17g, %d, %d, %d);   /* --qat */\n", e_out(e, i),
+          e->m->layers[i].size, f->scale, f->zero, f->lo, f->hi);
+}
+
 static void emit_forward_pass(Emit *e, Mode mode, int checked)
 {
     const Model *m = e->m;
@@ -716,6 +725,7 @@ static void emit_forward_pass(Emit *e, Mode mode, int checked)
     source_excerpt(e, in->loc.line, text, sizeof text);
     emitf(e, "    /* %s:%d  %s */\n", e->o->source_name, in->loc.line, text);
     emitf(e, "    memcpy(%s, input, sizeof(%s) * (size_t)n * %ld);\n", e_out(e, 0), R, in->size);
+    emit_fake_quant(e, 0);
     for (int i = 1; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         if (!l->live) continue;
@@ -725,6 +735,7 @@ static void emit_forward_pass(Emit *e, Mode mode, int checked)
                   m->layers[e->plan->root[i]].name);
         else
             l->op->forward(e, l, mode);
+        emit_fake_quant(e, i);
         if (checked)
             emitf(e, "    if (!lc_jit_finite(%s, (long)n * %ld)) return \"%s\";\n", e_out(e, i), l->size,
                   l->name);

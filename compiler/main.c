@@ -75,6 +75,8 @@ static const char usage[] =
     "  --inference         emit the forward pass only (no training state; batch 1 unless --batch)\n"
     "  --quantize int8     with -o or eval: integer-only int8 C (TFLite int8 arithmetic), from\n"
     "                      --weights W and the ranges of the layers over --calibrate DATA\n"
+    "  --qat               train: quantisation-aware, the int8 rounding of every quantised\n"
+    "                      output in the forward pass (ranges from --calibrate, else DATA)\n"
     "  --prefix P          C symbols start with P instead of the model's name\n"
     "  --fuse-update       step each weight in the backward pass as soon as its gradient is\n"
     "                      known: no grads[] (less RAM), NAME_train_step only\n"
@@ -115,6 +117,7 @@ typedef struct {
     const char *model, *data, *out, *header, *weights, *save, *labels, *test, *test_labels, *log, *npz, *onnx;
     const char *prefix;        /* --prefix P: the C symbols' prefix */
     const char *quantize, *calibrate;   /* --quantize int8, --calibrate DATA */
+    int qat;                   /* train --qat */
     Target target;             /* --target host|mcu */
     int inference, quiet, save_every, fuse_update;
     const char *plot;          /* train --plot */
@@ -248,6 +251,7 @@ static int parse_args(int argc, char **argv, Options *o)
             exit(finish_stdout(0));
         }
         if (!strcmp(a, "--inference")) { o->inference = 1; continue; }
+        if (!strcmp(a, "--qat")) { o->qat = 1; continue; }
         if (!strcmp(a, "--fuse-update")) { o->fuse_update = 1; continue; }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; continue; }
         if (!strcmp(a, "--backward")) { o->backward = o->trace_opts = 1; continue; }
@@ -371,7 +375,10 @@ static int parse_args(int argc, char **argv, Options *o)
     if (strcmp(o->cmd, "export") && o->onnx) return usage_error("%s", "--onnx goes with 'layerc export'");
     if (o->quantize && strcmp(o->cmd, "compile") && strcmp(o->cmd, "eval"))
         return usage_error("%s", "--quantize goes with writing C (-o) and 'layerc eval'");
-    if (o->calibrate && !o->quantize) return usage_error("%s", "--calibrate goes with --quantize int8");
+    if (o->calibrate && !o->quantize && !o->qat) return usage_error("%s", "--calibrate goes with --quantize int8 and --qat");
+    if (o->qat && strcmp(o->cmd, "train")) return usage_error("%s", "--qat goes with 'layerc train'");
+    if (o->qat && !o->weights)
+        return usage_error("%s", "--qat fine-tunes a trained model: give its weights (--weights W)");
     if (o->quantize && (!o->weights || !o->calibrate))
         return usage_error("%s", "--quantize int8 needs the trained weights (--weights W) and data to "
                            "calibrate on (--calibrate DATA)");
@@ -557,12 +564,13 @@ static int int8_prepare(const Options *o, Front *f, const Model **mq, float **pa
     LcData cal;
     Options plain = *o;
     plain.truth_input = plain.one_hot = 0;
-    if (!load_data(o->calibrate, NULL, "--calibrate", m, &plain, 1, &cal)) return 0;
+    const char *cal_path = o->calibrate ? o->calibrate : o->data;
+    if (!load_data(cal_path, NULL, o->calibrate ? "--calibrate" : "--labels", m, &plain, 1, &cal)) return 0;
     *lo = xcalloc((size_t)(*mq)->nlayers, sizeof(double));
     *hi = xcalloc((size_t)(*mq)->nlayers, sizeof(double));
     int ok = calib_ranges(*mq, *params, cal.x, cal.n, f->src.path, *lo, *hi, err, sizeof err);
-    if (!ok) fprintf(stderr, "%s: error: calibrating on %s: %s\n", f->src.path, o->calibrate, err);
-    else if (cal.n < 1) fprintf(stderr, "%s: error: no samples to calibrate on\n", o->calibrate), ok = 0;
+    if (!ok) fprintf(stderr, "%s: error: calibrating on %s: %s\n", f->src.path, cal_path, err);
+    else if (cal.n < 1) fprintf(stderr, "%s: error: no samples to calibrate on\n", cal_path), ok = 0;
     lc_data_free(&cal);
     return ok;
 }
@@ -865,7 +873,30 @@ static int cmd_run(const Options *o, Front *f)
         }
         have_test = 1;
     }
-    if (!run_model_open(&r, m, f->src.path, err, sizeof err)) {
+    FakeQuant *fake = NULL;
+    if (o->qat) {   /* --qat: the rounding of the int8 build, its ranges from the weights given */
+        const Model *mq;
+        float *params;
+        double *lo, *hi;
+        int ok = int8_prepare(o, f, &mq, &params, &lo, &hi);
+        if (ok) {
+            QuantOptions qo = { params, lo, hi, NULL, f->src.path, o->calibrate ? o->calibrate : o->data, 0 };
+            fake = xcalloc((size_t)m->nlayers, sizeof *fake);
+            qemit_fake_quant(m, mq, &qo, fake);
+            int k = 0;
+            for (int i = 0; i < m->nlayers; i++) k += fake[i].scale > 0;
+            printf("quantisation-aware: the int8 rounding of %d layer output%s, ranges from %s\n", k,
+                   k == 1 ? "" : "s", o->calibrate ? o->calibrate : o->data);
+        }
+        free(params), free(lo), free(hi);
+        if (!ok) {
+            lc_data_free(&data), lc_data_free(&test);
+            return EXIT_INPUT;
+        }
+    }
+    int opened = run_model_open_fake(&r, m, f->src.path, fake, err, sizeof err);
+    free(fake);
+    if (!opened) {
         fprintf(stderr, "%s: error: %s\n", f->src.path, err);
         lc_data_free(&data), lc_data_free(&test);
         return EXIT_INPUT;

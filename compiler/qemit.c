@@ -235,8 +235,6 @@ static long state_bytes(const QEmit *q)
     return s ? s : 1;
 }
 
-static const char *layer_cname(const Layer *l) { return l->name; }
-
 char *qemit_header(const Model *m, const QuantOptions *o)
 {
     QEmit q;
@@ -303,12 +301,12 @@ static void emit_forward(QEmit *q)
         const Layer *l = &m->layers[i];
         if (!l->live || q->root[i] != i) continue;
         emit_text_layer_comment(&q->e, l);
-        emitf(&q->tables, "\n/* %s (%s): scale %.9g, zero point %d */\n", layer_cname(l), l->op->name,
+        emitf(&q->tables, "\n/* %s (%s): scale %.9g, zero point %d */\n", l->name, l->op->name,
               q->qp[i].scale, q->qp[i].zero);
         l->op->int8.forward(q, l);
     }
     const char *y = q_out(q, &m->layers[m->output]);
-    emitf(&q->e, "    if (y) memcpy(y, %s, (size_t)n * %s_OUT);\n    (void)x;\n}\n", y, N);
+    emitf(&q->e, "    if (y) memcpy(y, %s, (size_t)n * %s_OUT);\n}\n", y, N);
 }
 
 char *qemit_source(const Model *m, const QuantOptions *o)
@@ -361,6 +359,33 @@ char *qemit_source(const Model *m, const QuantOptions *o)
               N, N, N);
     q_end(&q);
     return emit_text_end(&e);
+}
+
+void qemit_fake_quant(const Model *orig, const Model *m, const QuantOptions *o, FakeQuant *fake)
+{
+    QEmit q;
+    EmitOptions eo;
+    q_begin(&q, m, o, &eo);
+    for (int i = 0; i < m->nlayers; i++) fake[i] = (FakeQuant){ 0, 0, 0, 0 };
+    for (int i = 0; i < m->nlayers; i++) {
+        const Layer *l = &m->layers[i];
+        int r = q.root[i];
+        if (i > 0 && (!l->live || is_alias(l))) continue;
+        /* a clamp folded into r: the rounding goes after it, where the int8 output is */
+        if (i > 0 && r == i && l->op->int8.out != Q_CALIBRATED) continue;
+        if (r != i && !l->op->int8.clamp) continue;
+        int taken = 0;
+        for (int j = i + 1; r == i && j < m->nlayers; j++)
+            taken |= m->layers[j].live && q.root[j] == i && m->layers[j].op->int8.clamp && !is_alias(&m->layers[j]);
+        if (taken) continue;
+        /* where the value is in the training graph: after the batchnorms folded into i */
+        int at = i;
+        for (int j = at + 1; j < orig->nlayers; j++)
+            if (orig->layers[j].live && !m->layers[j].live && orig->layers[j].nin == 1 && orig->layers[j].in[0] == at)
+                at = j;
+        fake[at] = (FakeQuant){ q.qp[r].scale, q.qp[r].zero, q.lo[r], q.hi[r] };
+    }
+    q_end(&q);
 }
 
 void qemit_sizes(const Model *m, const QuantOptions *o, long *flash, long *ram)

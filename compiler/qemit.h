@@ -48,6 +48,15 @@ char *qemit_source(const Model *m, const QuantOptions *o);
  * state of a build of batch 1 (RAM). */
 void qemit_sizes(const Model *m, const QuantOptions *o, long *flash, long *ram);
 
+/* --qat: for each layer of `orig`, the model before folding (whose layers
+ * keep their places in the folded one, m), the rounding the int8 build
+ * gives its output: the input, each calibrated output (a relu folded into
+ * its producer carries the producer's; a batchnorm folded away carries its
+ * producer's, for it is that output in the training graph); scale 0
+ * elsewhere (aliases, pools and clamps in their input's quantisation,
+ * fixed-scale outputs). */
+void qemit_fake_quant(const Model *orig, const Model *m, const QuantOptions *o, FakeQuant *fake);
+
 /* ---- for the int8 emitters of ops ---- */
 struct QEmit {
     Emit e;                     /* the forward pass: emitf(&q->e, ...) */

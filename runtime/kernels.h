@@ -309,6 +309,11 @@ void lc_mul_forward(lc_real *out, const lc_real *a, const lc_real *b, int n);
 void lc_mul_backward(lc_real *dinp, const lc_real *dout, const lc_real *other, int n, int add);
 void lc_scale_forward(lc_real *out, const lc_real *inp, int n, lc_real s);
 void lc_scale_backward(lc_real *dinp, const lc_real *dout, int n, lc_real s, int add);
+/* Quantisation-aware training (--qat): x[n] in place = s (q - zero), q =
+ * round(x / s) + zero clamped to [lo, hi] (ties away from zero), the int8
+ * rounding of the output in float; its backward is the identity (the
+ * straight-through estimator), so it has none. */
+void lc_fakequant_forward(lc_real *x, int n, double s, int zero, int lo, int hi);
 
 /* Optimizer steps over n parameters, the arithmetic of torch.optim:
  * SGD: g = grad + decay p; v = momentum v + g (when velocity is not NULL);

@@ -1,17 +1,18 @@
 #!/bin/sh
-# --quantize int8 (SPEC section 3, "int8"): the integer-only C of six small
+# --quantize int8 (SPEC section 3, "int8"): the integer-only C of seven small
 # models (dense + relu/relu6 + softmax; convolutions with padding, stride,
 # pad=same, dilation and pools; grouped and depthwise convolutions, global
 # average pooling, sigmoid; add, concat, tanh; batchnorm folded into conv2d
-# and dense; leaky_relu, hardswish, elu, silu, gelu, clip through tables),
+# and dense; leaky_relu, hardswish, elu, silu, gelu, clip through tables;
+# conv1d, the 1-D pools, global max pooling),
 # each trained briefly, must give the int8 outputs of tests/int8/ref.py, an
 # independent NumPy model of the TFLite int8 arithmetic, bit for bit, on
 # inputs partly outside the calibration range (so the clamps work), on the
 # host and, for the CNN, on QEMU (Cortex-M4F and M0+ code).  The source holds
 # no floating point, the Cortex-M0+ object of the CNN calls no soft-float
 # helper, a model with an op that has no int8 form is refused by name and
-# line, and `layerc eval --quantize int8` reports the accuracy of the same
-# code.
+# line, the C is clean under UBSan and ASan, and `layerc eval --quantize int8`
+# reports the accuracy of the same code.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 
@@ -61,6 +62,11 @@ one() {
     "$d/run" < "$d/qx.csv" > "$d/c.csv"
     [ "$(wc -l < "$d/c.csv")" -eq 40 ] && cmp -s "$d/c.csv" "$d/ref.csv"
     result $? "$m: the C's int8 outputs are the reference's, bit for bit: $(diff "$d/c.csv" "$d/ref.csv" | head -4)"
+    # the same under UBSan and ASan: no undefined behaviour in the integer arithmetic
+    cc -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -I"$d" -DMODEL="$name" \
+        -DMODEL_H="\"$m.h\"" -o "$d/run-san" tests/int8/driver.c "$d/$m.c" 2> "$d/san.err" &&
+    "$d/run-san" < "$d/qx.csv" > "$d/san.csv" 2> "$d/san.err" && cmp -s "$d/san.csv" "$d/c.csv"
+    result $? "$m: the int8 C is clean under UBSan and ASan: $(head -3 "$d/san.err")"
     # the outputs are not constant, and the inputs go past the calibration range
     [ "$(tr ',' '\n' < "$d/c.csv" | sort -u | wc -l)" -gt 8 ] && grep -qE '(^|,)(127|-128)(,|$)' "$d/qx.csv"
     result $? "$m: outputs of many values, inputs clamped at the ends of int8"
@@ -72,6 +78,7 @@ one dw 400 b3
 one addcat 10 v3
 one bn 192 c4
 one act 8 v3
+one seq 60 c4
 
 # the same code through the JIT: eval's int8 accuracy is the AOT outputs'
 d=$tmp/mlp
@@ -82,6 +89,26 @@ right=$(cut -d, -f13 "$d/test.csv" | paste -d, "$d/c.csv" - |
         awk -F, '{ b = 1; for (i = 2; i <= 5; i++) if ($i + 0 > $b + 0) b = i; if (b - 1 == $6) n++ } END { print n + 0 }')
 grep -q "^int8 (calibrated on .*): accuracy .* ($right of 40), float " "$d/eval.out"
 result $? "eval --quantize int8: $right of 40 right, as the AOT outputs: $(grep '^int8' "$d/eval.out")"
+
+# --qat: the int8 rounding in the training forward pass, at the outputs the
+# int8 build quantises (the input, the relus folded into their layers, the
+# last dense; not the softmax); training differs from plain training
+for m in mlp bn; do
+    d=$tmp/$m
+    $LAYERC train "tests/int8/$m.lyr" "$d/train.csv" --weights "$d/w.lyw" --qat --epochs 2 --save "$d/qat.lyw" \
+        > "$d/qat.out" 2>&1 &&
+    $LAYERC train "tests/int8/$m.lyr" "$d/train.csv" --weights "$d/w.lyw" --epochs 2 --save "$d/plain.lyw" \
+        > "$d/plain.out" 2>&1
+    result $? "$m: train --qat runs: $(tail -2 "$d/qat.out")"
+    grep -q '^quantisation-aware: the int8 rounding of 4 layer outputs' "$d/qat.out"
+    result $? "$m: --qat rounds the 4 outputs the int8 build quantises: $(grep quantisation "$d/qat.out")"
+    a=$(grep '^epoch 2/2' "$d/qat.out" | awk '{ print $4 }') b=$(grep '^epoch 2/2' "$d/plain.out" | awk '{ print $4 }')
+    [ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ]
+    result $? "$m: --qat changes the training loss ($a with it, $b without)"
+done
+$LAYERC train tests/int8/mlp.lyr "$tmp/mlp/train.csv" --qat 2> "$tmp/mlp/qat.err"
+[ $? -eq 2 ] && grep -q 'give its weights' "$tmp/mlp/qat.err"
+result $? "--qat without --weights is a usage error: $(cat "$tmp/mlp/qat.err")"
 
 # the CNN for a Cortex-M0+: no soft-float helper
 if command -v arm-none-eabi-gcc > /dev/null; then
@@ -122,6 +149,10 @@ $LAYERC tests/int8/unsupported.lyr --weights "$d/w.lyw" --quantize int8 --calibr
 [ $? -eq 1 ] && [ ! -e "$d/m.c" ] && [ ! -e "$d/m.h" ] &&
     grep -q "unsupported.lyr:5: error: layer 'g': layernorm has no int8 form" "$d/err"
 result $? "an op without an int8 form is refused by layer and line, nothing written: $(cat "$d/err")"
+printf '1,2,3\n' > "$d/narrow.csv"
+$LAYERC tests/int8/mlp.lyr --weights "$tmp/mlp/w.lyw" --quantize int8 --calibrate "$d/narrow.csv" -o "$d/m3.c" 2> "$d/err3"
+[ $? -eq 1 ] && [ ! -e "$d/m3.c" ] && grep -q 'narrow.csv:1: error: row has 3 values' "$d/err3"
+result $? "calibration data of the wrong width is refused by file and line, nothing written: $(cat "$d/err3")"
 $LAYERC tests/int8/mlp.lyr --quantize int8 -o "$d/m2.c" 2> "$d/err2"
 [ $? -eq 2 ] && grep -q 'needs the trained weights' "$d/err2" && [ ! -e "$d/m2.c" ]
 result $? "--quantize int8 without --weights and --calibrate is a usage error: $(cat "$d/err2")"

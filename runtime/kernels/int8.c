@@ -104,39 +104,66 @@ LC_KERNEL void lc_i8_dense_forward(int8_t *out, const int8_t *inp, const int8_t 
     }
 }
 
+/* The p in [lo, hi) with 0 <= p S + off < N, as [*a, *b). */
+static inline void lc__i8_span(int off, int S, int N, int lo, int hi, int *a, int *b)
+{
+    int first = off < 0 ? (-off + S - 1) / S : 0, end = N - off <= 0 ? 0 : (N - off + S - 1) / S;
+    *a = first > lo ? first : lo;
+    *b = end < hi ? end : hi;
+    if (*b < *a) *b = *a;
+}
+
+/* Output columns a chunk of the convolution works on (its sums on the stack). */
+#define LC_I8_CHUNK 64
+
 /* out[B, OC, OH, OW] = conv(inp[B, C, H, W] - in_zero, W[OC, C/G, KH, KW]) + bias,
  * requantised per output channel; taps outside the image add nothing (the
- * padding is real zero, q = in_zero) */
+ * padding is real zero, q = in_zero).  A row of output is summed a chunk of
+ * columns at a time, one weight at a time over the chunk, so the inner loop
+ * runs along the input row with no tests (the columns a tap reaches are
+ * found once per chunk). */
 LC_KERNEL void lc_i8_conv_forward(int8_t *out, const int8_t *inp, const int8_t *Wt, const int32_t *bias,
                                   const int32_t *mult, const int32_t *shift, int B, const lc_conv_dims *d,
                                   const lc_i8_quant *q)
 {
-    int cg = d->C / d->G, og = d->OC / d->G;
-    int b, o, oh, ow, c, i, j;
+    int cg = d->C / d->G, og = d->OC / d->G, taps = d->KH * d->KW, plane = d->H * d->W;
+    int b, o, oh, ow0, n, c, i, j, k, ilo, ihi, klo, khi;
+    int32_t zero = q->in_zero, acc[LC_I8_CHUNK];
     for (b = 0; b < B; b++)
         for (o = 0; o < d->OC; o++) {
-            const int8_t *w0 = Wt + (long)o * cg * d->KH * d->KW;
-            const int8_t *x0 = inp + ((long)b * d->C + (long)(o / og) * cg) * d->H * d->W;
+            const int8_t *w0 = Wt + (long)o * cg * taps;
+            const int8_t *x0 = inp + ((long)b * d->C + (long)(o / og) * cg) * plane;
             int8_t *y = out + ((long)b * d->OC + o) * d->OH * d->OW;
-            for (oh = 0; oh < d->OH; oh++)
-                for (ow = 0; ow < d->OW; ow++) {
-                    int32_t acc = bias ? bias[o] : 0;
-                    for (c = 0; c < cg; c++) {
-                        const int8_t *x = x0 + (long)c * d->H * d->W;
-                        const int8_t *w = w0 + (long)c * d->KH * d->KW;
-                        for (i = 0; i < d->KH; i++) {
-                            int ih = oh * d->SH - d->PH + i * d->DH;
-                            if (ih < 0 || ih >= d->H) continue;
-                            for (j = 0; j < d->KW; j++) {
-                                int iw = ow * d->SW - d->PW + j * d->DW;
-                                if (iw < 0 || iw >= d->W) continue;
-                                acc += ((int32_t)x[ih * d->W + iw] - q->in_zero) * (int32_t)w[i * d->KW + j];
+            int32_t b0 = bias ? bias[o] : 0;
+            for (oh = 0; oh < d->OH; oh++) {
+                int ih0 = oh * d->SH - d->PH;
+                lc__i8_span(ih0, d->DH, d->H, 0, d->KH, &ilo, &ihi);
+                for (ow0 = 0; ow0 < d->OW; ow0 += n) {
+                    n = d->OW - ow0 < LC_I8_CHUNK ? d->OW - ow0 : LC_I8_CHUNK;
+                    for (k = 0; k < n; k++) acc[k] = b0;
+                    for (j = 0; j < d->KW; j++) {
+                        /* column k of the chunk reads input column (ow0 + k) SW - PW + j DW */
+                        int off = ow0 * d->SW - d->PW + j * d->DW;
+                        lc__i8_span(off, d->SW, d->W, 0, n, &klo, &khi);
+                        for (c = 0; c < cg; c++)
+                            for (i = ilo; i < ihi; i++) {
+                                const int8_t *x = x0 + (long)c * plane + (long)(ih0 + i * d->DH) * d->W;
+                                int32_t w = w0[(long)c * taps + i * d->KW + j];
+                                if (d->SW == 1) {   /* the common case, along memory */
+                                    const int8_t *xp = x + off + klo;
+                                    int32_t *ap = acc + klo;
+                                    for (k = khi - klo; k > 0; k--) *ap++ += w * ((int32_t)*xp++ - zero);
+                                } else {
+                                    for (k = klo; k < khi; k++)
+                                        acc[k] += w * ((int32_t)x[off + k * d->SW] - zero);
+                                }
                             }
-                        }
                     }
-                    y[oh * d->OW + ow] = lc__i8_clamp(lc__i8_requant(acc, mult[o], shift[o]) + q->out_zero,
-                                                      q->lo, q->hi);
+                    for (k = 0; k < n; k++)
+                        y[oh * d->OW + ow0 + k] = lc__i8_clamp(lc__i8_requant(acc[k], mult[o], shift[o]) + q->out_zero,
+                                                               q->lo, q->hi);
                 }
+            }
         }
 }
 

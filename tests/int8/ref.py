@@ -205,7 +205,7 @@ def fold_batchnorm(layers, output, w):
             l["pos"] = [renamed.get(p, p) if isinstance(p, str) else p for p in l["pos"]]
         if l["op"] == "batchnorm":
             p = l["pos"][0]
-            if by[p]["op"] in ("dense", "conv2d") and readers.get(p) == 1:
+            if by[p]["op"] in ("dense", "conv2d", "conv1d") and readers.get(p) == 1:
                 n = l["name"]
                 eps = float(arg(l, 2, "eps", 1e-5))
                 g, beta = w[n + ".gamma"].astype(np.float64), w[n + ".beta"].astype(np.float64)
@@ -242,7 +242,7 @@ class Ref:
         for l in layers[1:]:
             if l["op"] in ("relu", "relu6"):
                 p = l["pos"][0]
-                if self.layers[p]["op"] in ("dense", "conv2d") and readers.get(p) == 1 and p != output:
+                if self.layers[p]["op"] in ("dense", "conv2d", "conv1d") and readers.get(p) == 1 and p != output:
                     self.takes[p] = l["name"]
                     self.absorbed.add(l["name"])
         self.q, self.clamp, self.shape = {}, {}, {}
@@ -296,16 +296,21 @@ class Ref:
         self.q[name], self.clamp[name], self.shape[name] = q, clamp, [qw.shape[0]]
         return self.finish(name, acc, mult, shift, q, clamp)
 
-    def conv2d(self, name, l, x):
+    def conv2d(self, name, l, x, one_d=False):
+        """conv2d; conv1d as a convolution of height 1 (x [B, C, 1, L])."""
         src = l["pos"][0]
         qin = self.q[src]
         q, clamp = self.out_quant(name)
         qw, qb, mult, shift = self.channel_weights(name, qin, q)
+        if one_d:
+            qw = qw[:, :, None, :]
         OC, cg, KH, KW = qw.shape
         B, C, H, W = x.shape
         G = arg(l, 6, "groups", 1)
         SH, SW = pair(arg(l, 3, "stride", 1), 1)
         DH, DW = pair(arg(l, 5, "dilation", 1), 1)
+        if one_d:
+            SH = DH = 1
         spanh, spanw = (KH - 1) * DH + 1, (KW - 1) * DW + 1
         pad = arg(l, 4, "pad", 0)
         if pad == "same":
@@ -313,6 +318,8 @@ class Ref:
             PH, PW = max((OH - 1) * SH + spanh - H, 0) // 2, max((OW - 1) * SW + spanw - W, 0) // 2
         else:
             PH, PW = pair(pad, 0)
+            if one_d:
+                PH = 0
             OH, OW = (H + 2 * PH - spanh) // SH + 1, (W + 2 * PW - spanw) // SW + 1
         after_h = max((OH - 1) * SH + spanh - H - PH, 0)
         after_w = max((OW - 1) * SW + spanw - W - PW, 0)
@@ -325,15 +332,24 @@ class Ref:
                 for g in range(G):
                     acc[:, g * og:(g + 1) * og] += np.einsum(
                         "oc,bchw->bohw", qw[g * og:(g + 1) * og, :, i, j], patch[:, g * cg:(g + 1) * cg])
-        self.q[name], self.clamp[name], self.shape[name] = q, clamp, [OC, OH, OW]
-        return self.finish(name, acc, mult[None, :, None, None], shift[None, :, None, None], q, clamp)
+        self.q[name], self.clamp[name], self.shape[name] = q, clamp, [OC, OW] if one_d else [OC, OH, OW]
+        y = self.finish(name, acc, mult[None, :, None, None], shift[None, :, None, None], q, clamp)
+        return y[:, :, 0, :] if one_d else y
 
     def pool(self, name, l, x, kind):
+        """the pools; of a sequence [C, L] as of an image of height 1"""
         src = l["pos"][0]
         self.q[name], self.clamp[name] = self.q[src], (-128, 127)
+        one_d = x.ndim == 3
+        if one_d:
+            x = x[:, :, None, :]
         B, C, H, W = x.shape
         if kind.startswith("global"):
             KH, KW, SH, SW = H, W, 1, 1
+        elif one_d:
+            KH = SH = 1
+            KW = arg(l, 1, "size", 2)
+            SW = arg(l, 2, "stride", None) or KW
         else:
             KH, KW = pair(arg(l, 1, "size", 2), 2)
             st = arg(l, 2, "stride", None)
@@ -347,8 +363,11 @@ class Ref:
             s, n = win.sum(axis=0), KH * KW
             y = np.where(s > 0, (s + n // 2) // n, -((-(s - n // 2)) // n))
             y = np.clip(y, -128, 127)
-        self.shape[name] = [C] if kind.startswith("global") else [C, OH, OW]
-        return y.reshape(B, C) if kind.startswith("global") else y
+        if kind.startswith("global"):
+            self.shape[name] = [C]
+            return y.reshape(B, C)
+        self.shape[name] = [C, OW] if one_d else [C, OH, OW]
+        return y[:, :, 0, :] if one_d else y
 
     def add(self, name, l, x):
         a, b = l["pos"][:2]
@@ -416,8 +435,12 @@ class Ref:
                 y = self.dense(name, l, x)
             elif op == "conv2d":
                 y = self.conv2d(name, l, x)
+            elif op == "conv1d":
+                y = self.conv2d(name, l, x[:, :, None, :], one_d=True)
             elif op in ("maxpool", "avgpool", "global_avgpool", "global_maxpool"):
                 y = self.pool(name, l, x, op)
+            elif op in ("maxpool1d", "avgpool1d"):
+                y = self.pool(name, l, x, op[:-2])
             elif op in ("relu", "relu6"):
                 q = self.q[l["pos"][0]]
                 lo, hi = bound(q, 0.0), bound(q, math.inf if op == "relu" else 6.0)
