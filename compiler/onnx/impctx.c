@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "files.h"
+#include "op.h"
 
 int imp_opset(const ImpCtx *cx) { return cx->g->opset; }
 int imp_nin(const ImpCtx *cx) { return (int)cx->n->n_input; }
@@ -329,6 +330,17 @@ void imp_out_const(ImpCtx *cx, int k, OxTensor *t)
     int v = cx->g->out[cx->node][k];
     if (v < 0) return;
     cx->values[v] = (ImpValue){ IMP_CONST, t, -1, { 0, { 0 } } };
+}
+
+int imp_fits(ImpCtx *cx, const char *op, const char *param, double v, const char *what)
+{
+    const OpDef *d = op_find(op);
+    int k = d ? op_param(d, param) : -1;
+    double t = strtod(imp_num(cx, v), NULL);   /* as the .lyr will say it */
+    if (k < 0 || (v >= d->params[k].lo && v <= d->params[k].hi && t >= d->params[k].lo && t <= d->params[k].hi))
+        return 1;
+    return imp_refuse(cx, "its %s %g is outside what layerc's %s takes for %s (%g to %g)", what, v, op, param,
+                      d->params[k].lo, d->params[k].hi);
 }
 
 const char *imp_num(ImpCtx *cx, double v)

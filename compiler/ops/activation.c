@@ -103,7 +103,9 @@ static int leaky_relu_onnx(ExpCtx *cx)
 static int leaky_relu_from_onnx(ImpCtx *cx)
 {
     double alpha;
-    if (!imp_attr_check(cx, "alpha") || imp_attr_float(cx, "alpha", 0.01, &alpha) < 0) return 0;
+    if (!imp_attr_check(cx, "alpha") || imp_attr_float(cx, "alpha", 0.01, &alpha) < 0 ||
+        !imp_fits(cx, "leaky_relu", "alpha", alpha, "alpha"))
+        return 0;
     if (!imp_unary(cx, "leaky_relu", 0)) return 0;
     if ((float)alpha != 0.01f) imp_arg(cx, imp_layer_at(cx, cx->nlayers - 1), "alpha", "%s", imp_num(cx, alpha));
     return 1;
@@ -216,7 +218,9 @@ static int elu_onnx(ExpCtx *cx)
 static int elu_from_onnx(ImpCtx *cx)
 {
     double alpha;
-    if (!imp_attr_check(cx, "alpha") || imp_attr_float(cx, "alpha", 1.0, &alpha) < 0) return 0;
+    if (!imp_attr_check(cx, "alpha") || imp_attr_float(cx, "alpha", 1.0, &alpha) < 0 ||
+        !imp_fits(cx, "elu", "alpha", alpha, "alpha"))
+        return 0;
     if (!imp_unary(cx, "elu", 0)) return 0;
     if ((float)alpha != 1.0f) imp_arg(cx, imp_layer_at(cx, cx->nlayers - 1), "alpha", "%s", imp_num(cx, alpha));
     return 1;
@@ -500,7 +504,9 @@ static int clip_from_onnx(ImpCtx *cx)
     if (lo == 0 && hi == 6) return imp_unary(cx, "relu6", 0);
     if (lo == 0 && hi == INFINITY) return imp_unary(cx, "relu", 0);
     if (lo == -INFINITY && hi == INFINITY) return imp_unary(cx, "identity", 0);
-    if (!imp_unary(cx, "clip", 0)) return 0;
+    if ((lo != -INFINITY && !imp_fits(cx, "clip", "lo", lo, "min")) ||
+        (hi != INFINITY && !imp_fits(cx, "clip", "hi", hi, "max")) || !imp_unary(cx, "clip", 0))
+        return 0;
     ImpLayer *l = imp_layer_at(cx, cx->nlayers - 1);
     /* an open side is float's largest value: the same for every finite input */
     imp_arg(cx, l, NULL, "%s", lo == -INFINITY ? "-3.4028234663852886e38" : imp_num(cx, lo));

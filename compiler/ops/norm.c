@@ -151,6 +151,9 @@ static int batchnorm_from_onnx(ImpCtx *cx)
         imp_attr_int(cx, "spatial", 1, &spatial) < 0 || imp_attr_int(cx, "training_mode", 0, &training) < 0)
         return 0;
     if (!spatial) return imp_refuse(cx, "spatial=0 normalises each element, not each channel");
+    if (!imp_fits(cx, "batchnorm", "eps", eps, "epsilon") ||
+        !imp_fits(cx, "batchnorm", "momentum", 1 - momentum, "momentum (1 - ONNX's)"))
+        return 0;
     if (training) return imp_refuse(cx, "it runs in training mode; layerc imports the inference graph");
     if (v->shape.rank < 1) return imp_refuse(cx, "its input has no channel axis");
     if (!imp_unused_from(cx, 1, "a running statistic")) return 0;
@@ -269,6 +272,7 @@ static int layernorm_from_onnx(ImpCtx *cx)
     if (!v || !imp_attr_check(cx, "axis,epsilon,stash_type") || imp_attr_int(cx, "axis", -1, &axis) < 0 ||
         imp_attr_float(cx, "epsilon", 1e-5, &eps) < 0)
         return 0;
+    if (!imp_fits(cx, "layernorm", "eps", eps, "epsilon")) return 0;
     int r = v->shape.rank + 1;
     if (axis < 0) axis += r;
     if (axis != r - 1 || r < 2)
