@@ -426,6 +426,16 @@ static int gelu_from_onnx(ImpCtx *cx)
     return 1;
 }
 
+/* ONNX's own Gelu (opset 20 on), in its exact form */
+static int gelu_op_from_onnx(ImpCtx *cx)
+{
+    const char *approximate;
+    if (!imp_attr_check(cx, "approximate") || imp_attr_string(cx, "approximate", "none", &approximate) < 0) return 0;
+    if (strcmp(approximate, "none"))
+        return imp_refuse(cx, "approximate=\"%s\": layerc's gelu is the erf form", approximate);
+    return imp_unary(cx, "gelu", 0);
+}
+
 static int erf_from_onnx(ImpCtx *cx)
 {
     return imp_refuse(cx, "it is not part of torch's GELU, x * (erf(x / sqrt(2)) + 1) * 0.5; layerc has no erf");
@@ -439,7 +449,7 @@ const OpDef lc_op_gelu = {
     .shape = op_same_shape, .forward = gelu_forward, .backward = gelu_backward,
     .flops = op_flops_elementwise,
     .onnx_export = gelu_onnx,
-    .onnx_import = { { "Div", gelu_from_onnx }, { "Erf", erf_from_onnx } },
+    .onnx_import = { { "Div", gelu_from_onnx }, { "Erf", erf_from_onnx }, { "Gelu", gelu_op_from_onnx } },
 };
 
 /* ---- clip(x, lo, hi) = min(max(x, lo), hi), as torch.clamp: derivative 1

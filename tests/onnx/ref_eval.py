@@ -177,6 +177,10 @@ def run(model, feeds):
             y = x * ins[1]
         elif op == 'Div':
             y = x / ins[1]
+        elif op == 'Gelu':
+            if a.get('approximate', b'none') not in (b'none', 'none'):
+                raise NotImplementedError('Gelu approximate=tanh')
+            y = x * (np.vectorize(math.erf)(x / math.sqrt(2)) + 1) / 2 if x.size else x
         elif op == 'Erf':
             y = np.vectorize(math.erf)(x) if x.size else x
         elif op == 'Concat':
