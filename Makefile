@@ -89,9 +89,9 @@ $(BUILD)/%.o: %.c $(wildcard compiler/*.h compiler/ops/*.h runtime/*.h) $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 # The kernel units, in paste order (runtime/kernels/*.c; kernels.c includes them all).
-KERNEL_UNITS = common vmath gemm fused conv dwconv pool elementwise activation loss norm optim
+KERNEL_UNITS = common vmath gemm fused conv dwconv pool elementwise activation loss norm optim int8
 # Small-core versions of some units (--target mcu), pasted in their place, never compiled into layerc.
-MCU_UNITS    = gemm_mcu loss_mcu
+MCU_UNITS    = gemm_mcu conv_mcu loss_mcu
 PASTE_UNITS  = $(KERNEL_UNITS) $(MCU_UNITS)
 KERNEL_SRC   = $(KERNEL_UNITS:%=runtime/kernels/%.c)
 PASTE_SRC    = $(PASTE_UNITS:%=runtime/kernels/%.c)

@@ -281,6 +281,19 @@ static int bind_arg(Check *c, const OpDef *op, int k, const Value *v, Layer *l, 
         return value_shape(c->d, v, what, &a->shape);
     case P_INIT:
         return value_init(c->d, c->a, v, NULL, what, &a->init);
+    case P_REALS: {
+        int n = v->kind == V_LIST ? v->nitems : 1;
+        if (v->kind == V_LIST && (n < 1 || n > LC_MAX_REALS)) {
+            check_error(c, v->loc, "%s must be a number or a list of 1 to %d numbers, not %d", what,
+                        LC_MAX_REALS, n);
+            return 0;
+        }
+        double *r = arena_alloc(c->a, sizeof(double) * (size_t)n);
+        for (int i = 0; i < n; i++)
+            if (!value_real(c->d, v->kind == V_LIST ? v->items[i] : v, p->lo, p->hi, what, &r[i])) return 0;
+        a->reals = r, a->nreals = n;
+        return 1;
+    }
     }
     return 0;
 }

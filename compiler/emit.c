@@ -252,6 +252,25 @@ static void layer_comment(Emit *e, const Layer *l)
           shape_str(&l->shape, shape, sizeof shape));
 }
 
+/* ---- text alone, for other emitters of C (qemit.c) ---- */
+
+void emit_text_begin(Emit *e, const Model *m, const EmitOptions *o)
+{
+    memset(e, 0, sizeof *e);
+    e->m = m;
+    e->o = o;
+    index_lines(e);
+}
+
+void emit_text_layer_comment(Emit *e, const Layer *l) { layer_comment(e, l); }
+
+char *emit_text_end(Emit *e)
+{
+    arena_free(&e->names);
+    free(e->line_starts);
+    return e->buf ? e->buf : xstrdup("");
+}
+
 /* ---- header ---- */
 
 static const char *field_type(const Emit *e, FieldType t)

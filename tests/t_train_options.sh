@@ -183,6 +183,18 @@ check "--truth input with predict is a usage error" [ $rc = 2 ]
 run train "$tmp/cls.lyr" "$tmp/img.idx" --labels "$tmp/lab.idx"
 check "a bce classifier with IDX labels fails without --one-hot (exit 1)" [ $rc = 1 ]
 check "a bce classifier with IDX labels is told about --one-hot" has "lab.idx: error: .*give --one-hot" "$tmp/err"
+paste -d, "$tmp/inputs.csv" "$tmp/labels.txt" > "$tmp/classes.csv"
+run train "$tmp/cls.lyr" "$tmp/classes.csv"
+check "a bce classifier with CSV rows of inputs and a class index is told about --one-hot (exit 1)" \
+    sh -c '[ $1 = 1 ] && grep -q "classes.csv:1: error: row has 5 values; .*give --one-hot" "$2"' sh $rc "$tmp/err"
+run train "$tmp/cls.lyr" "$tmp/classes.csv" --one-hot -q --epochs 1
+check "... and trains with --one-hot" [ $rc = 0 ]
+run predict "$tmp/cls.lyr" "$tmp/classes.csv"
+check "predict, which has no --one-hot, does not suggest it" sh -c '[ $1 = 1 ] && ! grep -q one-hot "$2"' sh $rc "$tmp/err"
+sed 's/output y = sigmoid(z);/output y = softmax(z);/; s/loss   bce(y);/loss   cross_entropy(y);/' "$tmp/cls.lyr" > "$tmp/ce4.lyr"
+run train "$tmp/ce4.lyr" "$tmp/inputs.csv"
+check "a softmax classifier on CSV rows of inputs alone is told it needs the class of each sample" \
+    sh -c '[ $1 = 1 ] && grep -q "inputs.csv: error: no truth: .*a classifier needs the class of each: --labels FILE for IDX images, or the class index after the inputs of each CSV row" "$2"' sh $rc "$tmp/err"
 # 10 epochs: not yet perfect, so that argmax and thresholded accuracies differ
 run train "$tmp/cls.lyr" "$tmp/img.idx" --labels "$tmp/lab.idx" --one-hot --epochs 10 --save "$tmp/cls.lyw" -q
 check "--one-hot trains a bce classifier on IDX labels, with an accuracy" \

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "qemit.h"
 #include "onnx/expctx.h"
 #include "onnx/impctx.h"
 
@@ -38,8 +39,25 @@ static void kernel_backward(Emit *e, const Layer *l, const char *name, int reads
 static const char *real_arg(Emit *e, double v) { return arena_printf(&e->names, ", %s", e_num(e, v)); }
 
 #define ACTIVATION_KERNELS(name) \
-    .kernels = { LC_KERNEL_REF(lc_##name##_forward), LC_KERNEL_REF(lc_##name##_backward) }, \
+    .kernels = { LC_KERNEL_REF(lc_##name##_forward), LC_KERNEL_REF(lc_##name##_backward), \
+                 LC_KERNEL_REF(lc_i8_lut_forward) }, \
     .units = "vmath activation"
+
+/* int8 relu and relu6 where no layer before them takes the clamp: the
+ * clamp in the input's quantisation */
+static void clamp_int8(QEmit *q, const Layer *l)
+{
+    int i = layer_index(q->m, l);
+    emitf(&q->e, "    lc_i8_clamp_forward(%s, %s, n * %ld, %d, %d);\n", q_out(q, l), q_in(q, l, 0), l->size,
+          q->lo[i], q->hi[i]);
+}
+
+/* int8 sigmoid and tanh: a table of the 256 inputs, the output at TFLite's
+ * fixed scale (sigmoid 1/256 from -128, tanh 1/128 about 0) */
+static double sigmoid_real(const Layer *l, double x) { (void)l; return 1 / (1 + exp(-x)); }
+static double tanh_real(const Layer *l, double x) { (void)l; return tanh(x); }
+/* the others through a table too, their output quantised by its calibrated range */
+#define LUT_INT8(f) .int8 = { .forward = q_lut_forward, .fn = f }
 
 /* ---- relu(x) = max(x, 0): a kernel (vectorised, split over the threads) ---- */
 
@@ -70,10 +88,12 @@ static int relu_from_onnx(ImpCtx *cx) { return imp_attr_check(cx, "") && imp_una
 const OpDef lc_op_relu = {
     .inplace = 1,
     .name = "relu", .doc = "max(x, 0)", ACTIVATION_PARAMS,
-    .kernels = { LC_KERNEL_REF(lc_relu_forward), LC_KERNEL_REF(lc_relu_backward) },
+    .kernels = { LC_KERNEL_REF(lc_relu_forward), LC_KERNEL_REF(lc_relu_backward),
+                 LC_KERNEL_REF(lc_i8_clamp_forward) },
     .units = "elementwise", .backward_reads = READS_OUTPUT,
     .shape = op_same_shape, .forward = relu_forward, .backward = relu_backward,
     .flops = op_flops_elementwise,
+    .int8 = { .forward = clamp_int8, .out = Q_AS_INPUT, .clamp = 1, .lo = 0, .hi = INFINITY },
     .onnx_export = relu_onnx,
     .onnx_import = { { "Relu", relu_from_onnx } },
 };
@@ -94,6 +114,7 @@ static void leaky_relu_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "leaky_relu", 0, real_arg(e, l->arg[LEAKY_ALPHA].num));
 }
 
+static double leaky_relu_real(const Layer *l, double x) { return x > 0 ? x : l->arg[LEAKY_ALPHA].num * x; }
 static int leaky_relu_onnx(ExpCtx *cx)
 {
     exp_attr_float(cx, exp_unary(cx, "LeakyRelu"), "alpha", (float)mv_num(cx->m, cx->layer, "alpha", 0.01));
@@ -119,6 +140,7 @@ const OpDef lc_op_leaky_relu = {
     ACTIVATION_KERNELS(leaky_relu),
     .shape = op_same_shape, .forward = leaky_relu_forward, .backward = leaky_relu_backward,
     .flops = op_flops_elementwise,
+    LUT_INT8(leaky_relu_real),
     .onnx_export = leaky_relu_onnx,
     .onnx_import = { { "LeakyRelu", leaky_relu_from_onnx } },
 };
@@ -151,9 +173,12 @@ const OpDef lc_op_sigmoid = {
     .inplace = 1,
     .name = "sigmoid", .doc = "1 / (1 + exp(-x))", ACTIVATION_PARAMS,
     .backward_reads = READS_OUTPUT, .fused_loss = "bce",
-    ACTIVATION_KERNELS(sigmoid),
+    .kernels = { LC_KERNEL_REF(lc_sigmoid_forward), LC_KERNEL_REF(lc_sigmoid_backward),
+                 LC_KERNEL_REF(lc_i8_lut_forward) },
+    .units = "vmath activation",
     .shape = op_same_shape, .forward = sigmoid_forward, .backward = sigmoid_backward,
     .flops = op_flops_elementwise,
+    .int8 = { .forward = q_lut_forward, .out = Q_FIXED, .scale = 1.0 / 256, .zero = -128, .fn = sigmoid_real },
     .onnx_export = sigmoid_onnx,
     .onnx_import = { { "Sigmoid", sigmoid_from_onnx } },
 };
@@ -185,9 +210,12 @@ const OpDef lc_op_tanh = {
     .inplace = 1,
     .name = "tanh", .doc = "tanh(x)", ACTIVATION_PARAMS,
     .backward_reads = READS_OUTPUT,
-    ACTIVATION_KERNELS(tanh),
+    .kernels = { LC_KERNEL_REF(lc_tanh_forward), LC_KERNEL_REF(lc_tanh_backward),
+                 LC_KERNEL_REF(lc_i8_lut_forward) },
+    .units = "vmath activation",
     .shape = op_same_shape, .forward = tanh_forward, .backward = tanh_backward,
     .flops = op_flops_elementwise,
+    .int8 = { .forward = q_lut_forward, .out = Q_FIXED, .scale = 1.0 / 128, .zero = 0, .fn = tanh_real },
     .onnx_export = tanh_onnx,
     .onnx_import = { { "Tanh", tanh_from_onnx } },
 };
@@ -209,6 +237,7 @@ static void elu_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "elu", 0, real_arg(e, l->arg[ELU_ALPHA].num));
 }
 
+static double elu_real(const Layer *l, double x) { return x > 0 ? x : l->arg[ELU_ALPHA].num * (exp(x) - 1); }
 static int elu_onnx(ExpCtx *cx)
 {
     exp_attr_float(cx, exp_unary(cx, "Elu"), "alpha", (float)mv_num(cx->m, cx->layer, "alpha", 1));
@@ -234,6 +263,7 @@ const OpDef lc_op_elu = {
     ACTIVATION_KERNELS(elu),
     .shape = op_same_shape, .forward = elu_forward, .backward = elu_backward,
     .flops = op_flops_elementwise,
+    LUT_INT8(elu_real),
     .onnx_export = elu_onnx,
     .onnx_import = { { "Elu", elu_from_onnx } },
 };
@@ -267,9 +297,12 @@ const OpDef lc_op_relu6 = {
     .inplace = 1,
     .name = "relu6", .doc = "min(max(x, 0), 6)", ACTIVATION_PARAMS,
     .backward_reads = READS_INPUTS,
-    ACTIVATION_KERNELS(relu6),
+    .kernels = { LC_KERNEL_REF(lc_relu6_forward), LC_KERNEL_REF(lc_relu6_backward),
+                 LC_KERNEL_REF(lc_i8_clamp_forward) },
+    .units = "vmath activation",
     .shape = op_same_shape, .forward = relu6_forward, .backward = relu6_backward,
     .flops = op_flops_elementwise,
+    .int8 = { .forward = clamp_int8, .out = Q_AS_INPUT, .clamp = 1, .lo = 0, .hi = 6 },
     .onnx_export = relu6_onnx,
 };
 
@@ -288,6 +321,13 @@ static void hardswish_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "hardswish", 0, "");
 }
 
+static double hardswish_real(const Layer *l, double x)
+{
+    double r = x + 3 < 0 ? 0 : x + 3 > 6 ? 6 : x + 3;
+    (void)l;
+    return x * r / 6;
+}
+
 /* ONNX: HardSwish */
 static int hardswish_onnx(ExpCtx *cx)
 {
@@ -304,6 +344,7 @@ const OpDef lc_op_hardswish = {
     ACTIVATION_KERNELS(hardswish),
     .shape = op_same_shape, .forward = hardswish_forward, .backward = hardswish_backward,
     .flops = op_flops_elementwise,
+    LUT_INT8(hardswish_real),
     .onnx_export = hardswish_onnx, .onnx_opset = 14,
     .onnx_import = { { "HardSwish", hardswish_from_onnx } },
 };
@@ -323,6 +364,7 @@ static void silu_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "silu", 0, "");
 }
 
+static double silu_real(const Layer *l, double x) { (void)l; return x / (1 + exp(-x)); }
 /* ONNX: x * Sigmoid(x), as torch.onnx.export writes SiLU (the importer fuses it back) */
 static int silu_onnx(ExpCtx *cx)
 {
@@ -341,6 +383,7 @@ const OpDef lc_op_silu = {
     ACTIVATION_KERNELS(silu),
     .shape = op_same_shape, .forward = silu_forward, .backward = silu_backward,
     .flops = op_flops_elementwise,
+    LUT_INT8(silu_real),
     .onnx_export = silu_onnx,
 };
 
@@ -360,6 +403,7 @@ static void gelu_backward(Emit *e, const Layer *l, Mode mode)
     kernel_backward(e, l, "gelu", 0, "");
 }
 
+static double gelu_real(const Layer *l, double x) { (void)l; return 0.5 * x * (1 + erf(x / sqrt(2.0))); }
 /* ONNX has Gelu only from opset 20: the export writes what torch.onnx.export
  * writes for F.gelu, x * (erf(x / sqrt(2)) + 1) * 0.5, in five nodes, and
  * the import takes those five nodes, from the Div, as one gelu layer. */
@@ -448,6 +492,7 @@ const OpDef lc_op_gelu = {
     ACTIVATION_KERNELS(gelu),
     .shape = op_same_shape, .forward = gelu_forward, .backward = gelu_backward,
     .flops = op_flops_elementwise,
+    LUT_INT8(gelu_real),
     .onnx_export = gelu_onnx,
     .onnx_import = { { "Div", gelu_from_onnx }, { "Erf", erf_from_onnx }, { "Gelu", gelu_op_from_onnx } },
 };
@@ -478,6 +523,11 @@ static void clip_backward(Emit *e, const Layer *l, Mode mode)
     (void)mode;
     kernel_backward(e, l, "clip", 0, arena_printf(&e->names, "%s%s", real_arg(e, l->arg[CLIP_LO].num),
                                                   real_arg(e, l->arg[CLIP_HI].num)));
+}
+
+static double clip_real(const Layer *l, double x)
+{
+    return x < l->arg[CLIP_LO].num ? l->arg[CLIP_LO].num : x > l->arg[CLIP_HI].num ? l->arg[CLIP_HI].num : x;
 }
 
 /* The bounds reach float's largest value: an ONNX Clip open on one side is
@@ -533,6 +583,7 @@ const OpDef lc_op_clip = {
     ACTIVATION_KERNELS(clip),
     .shape = clip_shape, .forward = clip_forward, .backward = clip_backward,
     .flops = op_flops_elementwise,
+    LUT_INT8(clip_real),
     .onnx_export = clip_onnx,
     .onnx_import = { { "Clip", clip_from_onnx } },
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "qemit.h"
 #include "onnx/expctx.h"
 #include "onnx/impctx.h"
 
@@ -37,6 +38,26 @@ static void add_backward(Emit *e, const Layer *l, Mode mode)
         if (e_wants_grad(e, l, k))
             emitf(e, "    lc_add_backward(%s, %s, n * %ld, %d);\n", e_in_grad(e, l, k),
                   e_grad(e, layer_index(e->m, l)), l->size, e_adds(e, l, k));
+}
+
+/* int8, as TFLite's add: each input, less its zero point and shifted left
+ * 20 bits, scaled by its scale over twice the larger one; the sum by that
+ * over 2^20 s_out */
+static void add_int8(QEmit *q, const Layer *l)
+{
+    const QParams *a = q_in_params(q, l, 0), *b = q_in_params(q, l, 1), *y = q_params(q, l);
+    double twice = 2 * (a->scale > b->scale ? a->scale : b->scale);
+    int32_t am, bm, ym;
+    int as, bs, ys;
+    quant_multiplier(a->scale / twice, &am, &as);
+    quant_multiplier(b->scale / twice, &bm, &bs);
+    quant_multiplier(twice / ((double)(1 << 20) * y->scale), &ym, &ys);
+    const char *name = arena_printf(&q->names, "%s_%s_add", q->m->name, l->name);
+    emitf(&q->tables, "static const lc_i8_add_params %s = { %d, %ld, %d, %d, %ld, %d, %d, %ld, %d, -128, 127 };\n",
+          name, a->zero, (long)am, as, b->zero, (long)bm, bs, y->zero, (long)ym, ys);
+    q->flash += 44;
+    emitf(&q->e, "    lc_i8_add_forward(%s, %s, %s, n * %ld, &%s);\n", q_out(q, l), q_in(q, l, 0), q_in(q, l, 1),
+          l->size, name);
 }
 
 /* ONNX: the two-input node of the same name */
@@ -126,10 +147,11 @@ static int add_from_onnx(ImpCtx *cx)
 const OpDef lc_op_add = {
     .name = "add", .doc = "a + b",
     .params = { P_LAYER_ARG("a"), P_LAYER_ARG("b") }, .nparams = 2,
-    .kernels = { LC_KERNEL_REF(lc_add_forward), LC_KERNEL_REF(lc_add_backward) }, .units = "elementwise",
+    .kernels = { LC_KERNEL_REF(lc_add_forward), LC_KERNEL_REF(lc_add_backward),
+                 LC_KERNEL_REF(lc_i8_add_forward) }, .units = "elementwise",
     .inplace = 1,
     .shape = pair_shape, .forward = add_forward, .backward = add_backward,
-    .flops = op_flops_elementwise,
+    .flops = op_flops_elementwise, .int8 = { .forward = add_int8 },
     .onnx_export = add_onnx,
     .onnx_import = { { "Add", add_from_onnx } },
 };

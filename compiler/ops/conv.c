@@ -9,13 +9,16 @@
  * one (lc_dwconv_*); any other goes through im2col and a matrix product
  * (lc_conv_*, a group at a time); and the square case of layerc's first
  * version (one kernel size, stride and padding, no dilation, one group)
- * keeps its call (lc_conv2d_*), so the C of such models does not change. */
+ * keeps its call (lc_conv2d_*), so the C of such models does not change.
+ * With --target mcu the last two are conv_mcu.c's direct convolution,
+ * which needs no scratch. */
 #include "common.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "kernels.h"
+#include "qemit.h"
 #include "onnx/expctx.h"
 #include "onnx/impctx.h"
 
@@ -142,18 +145,25 @@ static long conv_scratch(const Model *m, const Layer *l, const Build *b)
     return b->target == TARGET_MCU ? 0 : LC_CONV_WORK(&d, b->threads);
 }
 
+/* The scratch argument of the kernel: none for the direct small-core
+ * convolution (conv_mcu.c), which has no m->work to give. */
+static const char *work_arg(const Emit *e, int kind)
+{
+    return kind != 'd' && e->build.target == TARGET_MCU ? "NULL" : "m->work";
+}
+
 /* The block that calls kernel `fn` with the layer's geometry (in a local
  * lc_conv_dims d) after the pointers `args`. */
 static void emit_general(Emit *e, const lc_conv_dims *d, const char *fn, const char *args,
-                         const char *after)
+                         const char *work, const char *after)
 {
     emitf(e, "    {\n        static const lc_conv_dims d = { .C = %d, .H = %d, .W = %d, .OC = %d, "
              ".OH = %d, .OW = %d,\n"
              "            .KH = %d, .KW = %d, .SH = %d, .SW = %d, .PH = %d, .PW = %d, .DH = %d, "
              ".DW = %d, .G = %d };\n"
-             "        %s(%s,\n            m->work, n, &d%s);\n    }\n",
+             "        %s(%s,\n            %s, n, &d%s);\n    }\n",
           d->C, d->H, d->W, d->OC, d->OH, d->OW, d->KH, d->KW, d->SH, d->SW, d->PH, d->PW, d->DH,
-          d->DW, d->G, fn, args, after);
+          d->DW, d->G, fn, args, work, after);
 }
 
 static void conv_forward(Emit *e, const Layer *l, Mode mode)
@@ -164,16 +174,17 @@ static void conv_forward(Emit *e, const Layer *l, Mode mode)
     conv_dims(NULL, e->m, l, &d);
     kind = conv_kind(l, &d);
     if (kind == 's') {
-        emitf(e, "    lc_conv2d_forward(%s, %s, %s, %s, m->work,\n"
+        emitf(e, "    lc_conv2d_forward(%s, %s, %s, %s, %s,\n"
                  "                      n, %d, %d, %d, %d, %d, %d, %d);\n",
               e_out(e, layer_index(e->m, l)), e_in(e, l, 0), e_weight(e, l, W), e_weight(e, l, B),
-              d.C, d.H, d.W, d.OC, d.KH, d.SH, d.PH);
+              work_arg(e, kind), d.C, d.H, d.W, d.OC, d.KH, d.SH, d.PH);
         return;
     }
     char args[512];
     snprintf(args, sizeof args, "%s, %s, %s, %s", e_out(e, layer_index(e->m, l)), e_in(e, l, 0),
              e_weight(e, l, W), e_weight(e, l, B));
-    emit_general(e, &d, kind == 'd' ? "lc_dwconv_forward" : "lc_conv_forward", args, "");
+    emit_general(e, &d, kind == 'd' ? "lc_dwconv_forward" : "lc_conv_forward", args,
+                 work_arg(e, kind), "");
 }
 
 static void conv_backward(Emit *e, const Layer *l, Mode mode)
@@ -185,10 +196,10 @@ static void conv_backward(Emit *e, const Layer *l, Mode mode)
     kind = conv_kind(l, &d);
     if (kind == 's') {
         emitf(e, "    lc_conv2d_backward_into(%s, %s, %s,\n"
-                 "                            %s, %s, %s, m->work,\n"
+                 "                            %s, %s, %s, %s,\n"
                  "                            n, %d, %d, %d, %d, %d, %d, %d, %d);\n",
               e_in_grad(e, l, 0), e_wgrad(e, l, W), e_wgrad(e, l, B), e_grad(e, layer_index(e->m, l)),
-              e_in(e, l, 0), e_weight(e, l, W), d.C, d.H, d.W, d.OC, d.KH, d.SH, d.PH, add);
+              e_in(e, l, 0), e_weight(e, l, W), work_arg(e, kind), d.C, d.H, d.W, d.OC, d.KH, d.SH, d.PH, add);
         return;
     }
     char args[768], after[16];
@@ -197,7 +208,23 @@ static void conv_backward(Emit *e, const Layer *l, Mode mode)
              e_weight(e, l, W));
     snprintf(after, sizeof after, ", %d", add);
     emit_general(e, &d, kind == 'd' ? "lc_dwconv_backward_into" : "lc_conv_backward_into", args,
-                 after);
+                 work_arg(e, kind), after);
+}
+
+/* int8: one direct kernel for every geometry (groups, depthwise, stride,
+ * padding, dilation), requantised per output channel */
+static void conv_int8(QEmit *q, const Layer *l)
+{
+    lc_conv_dims d;
+    conv_dims(NULL, q->m, l, &d);
+    const char *wts = q_channel_weights(q, l, W, B), *quant = q_quant(q, l);
+    emitf(&q->e, "    {\n        static const lc_conv_dims d = { .C = %d, .H = %d, .W = %d, .OC = %d, "
+             ".OH = %d, .OW = %d,\n"
+             "            .KH = %d, .KW = %d, .SH = %d, .SW = %d, .PH = %d, .PW = %d, .DH = %d, "
+             ".DW = %d, .G = %d };\n"
+             "        lc_i8_conv_forward(%s, %s, %s,\n            n, &d, %s);\n    }\n",
+          d.C, d.H, d.W, d.OC, d.OH, d.OW, d.KH, d.KW, d.SH, d.SW, d.PH, d.PW, d.DH, d.DW, d.G,
+          q_out(q, l), q_in(q, l, 0), wts, quant);
 }
 
 static double conv_flops(const Model *m, const Layer *l)
@@ -209,11 +236,19 @@ static double conv_flops(const Model *m, const Layer *l)
 #define CONV_KERNELS                                                                          \
     .kernels = { LC_KERNEL_REF(lc_conv2d_forward), LC_KERNEL_REF(lc_conv2d_backward_into),   \
                  LC_KERNEL_REF(lc_conv_forward), LC_KERNEL_REF(lc_conv_backward_into),       \
-                 LC_KERNEL_REF(lc_dwconv_forward), LC_KERNEL_REF(lc_dwconv_backward_into) }, \
+                 LC_KERNEL_REF(lc_dwconv_forward), LC_KERNEL_REF(lc_dwconv_backward_into), \
+                 LC_KERNEL_REF(lc_i8_conv_forward) },                                        \
     .units = "gemm conv dwconv"
 #define CONV_WEIGHTS                                                                          \
     .weights = { [W] = { "W", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } },                 \
                  [B] = { "b", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } } }, .nweights = 2
+
+/* Padding would read zeros where a folded input transform has mean / std. */
+static int conv_absorbs_input(const Layer *l)
+{
+    const ArgValue *pad = &l->arg[PAD];
+    return !pad->word && pad->pair[0] == 0 && pad->pair[1] == 0 && l->arg[GROUPS].num == 1;
+}
 
 /* ONNX (conv2d and conv1d): Conv with kernel_shape, strides, pads (Keras'
  * `same` as its pads), dilations and group */
@@ -298,7 +333,8 @@ const OpDef lc_op_conv2d = {
     .nparams = NPARAMS, CONV_WEIGHTS, CONV_KERNELS,
     .scratch = conv_scratch, .backward_reads = READS_INPUTS,
     .shape = conv_shape, .forward = conv_forward, .backward = conv_backward, .flops = conv_flops,
-    .fold_into = { 1, W, B },
+    .fold_into = { 1, W, B }, .absorbs_input = conv_absorbs_input,
+    .int8 = { .forward = conv_int8, .takes_clamp = 1 },
     .onnx_export = conv_onnx,
     .onnx_import = { { "Conv", conv_from_onnx } },
 };
@@ -315,6 +351,7 @@ const OpDef lc_op_conv1d = {
     .nparams = NPARAMS, CONV_WEIGHTS, CONV_KERNELS,
     .scratch = conv_scratch, .backward_reads = READS_INPUTS,
     .shape = conv_shape, .forward = conv_forward, .backward = conv_backward, .flops = conv_flops,
-    .fold_into = { 1, W, B },
+    .fold_into = { 1, W, B }, .absorbs_input = conv_absorbs_input,
+    .int8 = { .forward = conv_int8, .takes_clamp = 1 },
     .onnx_export = conv_onnx,
 };

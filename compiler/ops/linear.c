@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "qemit.h"
 #include "onnx/expctx.h"
 #include "onnx/impctx.h"
 
@@ -45,11 +46,20 @@ static void linear_backward_step(Emit *e, const Layer *l, Mode mode)
           e_step(e), e_step_at(e, l, W), e_step_at(e, l, B), e_num(e, w->decay), e_num(e, b ? b->decay : 0));
 }
 
-/* a row of W, or the bias */
+/* a row of W, or the bias, LC_STEP_ROW values at most */
 static long linear_step_scratch(const Model *m, const Layer *l)
 {
     const Weight *w = layer_weight(m, l, W);
-    return w->shape.dims[1] > w->shape.dims[0] ? w->shape.dims[1] : w->shape.dims[0];
+    long most = w->shape.dims[1] > w->shape.dims[0] ? w->shape.dims[1] : w->shape.dims[0];
+    return most < LC_STEP_ROW ? most : LC_STEP_ROW;
+}
+
+/* int8: y = requant(W . (x - x_zero) + b) per output row, relu folded into the clamp */
+static void linear_int8(QEmit *q, const Layer *l)
+{
+    const Weight *w = layer_weight(q->m, l, W);
+    emitf(&q->e, "    lc_i8_dense_forward(%s, %s, %s,\n                        n, %ld, %ld, %s);\n", q_out(q, l),
+          q_in(q, l, 0), q_channel_weights(q, l, W, B), w->shape.dims[1], w->shape.dims[0], q_quant(q, l));
 }
 
 static double matmul_flops(const Model *m, const Layer *l)
@@ -102,11 +112,11 @@ const OpDef lc_op_linear = {
     .weights = { [W] = { "W", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } },
                  [B] = { "b", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } } }, .nweights = 2,
     .kernels = { LC_KERNEL_REF(lc_matmul_forward), LC_KERNEL_REF(lc_matmul_backward_into),
-                 LC_KERNEL_REF(lc_matmul_backward_step) },
+                 LC_KERNEL_REF(lc_matmul_backward_step), LC_KERNEL_REF(lc_i8_dense_forward) },
     .units = "gemm fused", .backward_reads = READS_INPUTS,
     .backward_step = linear_backward_step, .step_scratch = linear_step_scratch,
     .shape = linear_shape, .forward = linear_forward, .backward = linear_backward,
-    .flops = matmul_flops,
+    .flops = matmul_flops, .int8 = { .forward = linear_int8, .takes_clamp = 1 },
     .onnx_export = gemm_onnx,
 };
 
@@ -126,6 +136,12 @@ static int dense_shape(OpCtx *c, Layer *l)
     if (l->arg[DENSE_BIAS].num != 0 && !op_weight(c, l, B, bs, n, m, init ? &zeros : NULL)) return 0;
     l->shape.rank = 1;
     l->shape.dims[0] = m;
+    return 1;
+}
+
+static int dense_absorbs_input(const Layer *l)
+{
+    (void)l;
     return 1;
 }
 
@@ -281,11 +297,12 @@ const OpDef lc_op_dense = {
     .weights = { [W] = { "W", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } },
                  [B] = { "b", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } } }, .nweights = 2,
     .kernels = { LC_KERNEL_REF(lc_matmul_forward), LC_KERNEL_REF(lc_matmul_backward_into),
-                 LC_KERNEL_REF(lc_matmul_backward_step) },
+                 LC_KERNEL_REF(lc_matmul_backward_step), LC_KERNEL_REF(lc_i8_dense_forward) },
     .units = "gemm fused", .backward_reads = READS_INPUTS,
     .backward_step = linear_backward_step, .step_scratch = linear_step_scratch,
     .shape = dense_shape, .forward = linear_forward, .backward = linear_backward,
-    .flops = matmul_flops, .fold_into = { 1, W, B },
+    .flops = matmul_flops, .fold_into = { 1, W, B }, .absorbs_input = dense_absorbs_input,
+    .int8 = { .forward = linear_int8, .takes_clamp = 1 },
     .onnx_export = gemm_onnx,
     .onnx_import = { { "Gemm", gemm_from_onnx }, { "MatMul", matmul_from_onnx } },
 };

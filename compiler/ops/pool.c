@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "qemit.h"
 #include "onnx/expctx.h"
 #include "onnx/impctx.h"
 
@@ -118,6 +119,22 @@ static void maxpool_backward(Emit *e, const Layer *l, Mode mode) { (void)mode; p
 static void avgpool_forward(Emit *e, const Layer *l, Mode mode) { (void)mode; pool_forward(e, l, "avgpool"); }
 static void avgpool_backward(Emit *e, const Layer *l, Mode mode) { (void)mode; pool_backward(e, l, "avgpool"); }
 
+/* int8: in the input's scale and zero point, as TFLite's pools */
+static void pool_int8(QEmit *q, const Layer *l, const char *kind)
+{
+    const Layer *x = layer_input(q->m, l, 0);
+    long c = x->shape.dims[0], h = x->shape.rank == 3 ? x->shape.dims[1] : 1, w = x->shape.dims[x->shape.rank - 1];
+    long kh, kw, sh, sw;
+    pool_window(l, &kh, &kw, &sh, &sw);
+    emitf(&q->e, "    lc_i8_%s_forward(%s, %s, n, %ld, %ld, %ld, %ld, %ld, %ld, %ld);\n", kind, q_out(q, l),
+          q_in(q, l, 0), c, h, w, kh, kw, sh, sw);
+}
+
+static void maxpool_int8(QEmit *q, const Layer *l) { pool_int8(q, l, "maxpool"); }
+static void avgpool_int8(QEmit *q, const Layer *l) { pool_int8(q, l, "avgpool"); }
+#define MAXPOOL_INT8 .int8 = { .forward = maxpool_int8, .out = Q_AS_INPUT }
+#define AVGPOOL_INT8 .int8 = { .forward = avgpool_int8, .out = Q_AS_INPUT }
+
 #define POOL_PARAMS { [X] = P_LAYER_ARG("x"), [SIZE] = { "size", P_PAIR, 0, 2, 1, 1024, 0, NULL }, \
                       [STRIDE] = { "stride", P_PAIR, 0, 0, 1, 1024, 0, NULL } }, .nparams = 3
 #define POOL1D_PARAMS { [X] = P_LAYER_ARG("x"), [SIZE] = P_INT_ARG("size", 2, 1, 1024), \
@@ -125,12 +142,14 @@ static void avgpool_backward(Emit *e, const Layer *l, Mode mode) { (void)mode; p
 #define MAXPOOL_KERNELS                                                                     \
     .kernels = { LC_KERNEL_REF(lc_maxpool_forward), LC_KERNEL_REF(lc_maxpool_backward_into), \
                  LC_KERNEL_REF(lc_maxpool_rect_forward),                                    \
-                 LC_KERNEL_REF(lc_maxpool_rect_backward_into) },                            \
+                 LC_KERNEL_REF(lc_maxpool_rect_backward_into),                              \
+                 LC_KERNEL_REF(lc_i8_maxpool_forward) },                                    \
     .units = "pool", .backward_reads = READS_INPUTS
 #define AVGPOOL_KERNELS                                                                     \
     .kernels = { LC_KERNEL_REF(lc_avgpool_forward), LC_KERNEL_REF(lc_avgpool_backward_into), \
                  LC_KERNEL_REF(lc_avgpool_rect_forward),                                    \
-                 LC_KERNEL_REF(lc_avgpool_rect_backward_into) },                            \
+                 LC_KERNEL_REF(lc_avgpool_rect_backward_into),                              \
+                 LC_KERNEL_REF(lc_i8_avgpool_forward) },                                    \
     .units = "pool"
 
 /* ONNX (the 2-D and 1-D pools): MaxPool or AveragePool, no padding */
@@ -189,7 +208,7 @@ const OpDef lc_op_maxpool = {
     .name = "maxpool", .doc = "largest value of each size x size (or [h, w]) window",
     .params = POOL_PARAMS, MAXPOOL_KERNELS,
     .shape = pool_shape, .forward = maxpool_forward, .backward = maxpool_backward,
-    .flops = pool_flops,
+    .flops = pool_flops, MAXPOOL_INT8,
     .onnx_export = maxpool_onnx,
     .onnx_import = { { "MaxPool", maxpool_from_onnx } },
 };
@@ -200,7 +219,7 @@ const OpDef lc_op_avgpool = {
     .name = "avgpool", .doc = "mean of each size x size (or [h, w]) window",
     .params = POOL_PARAMS, AVGPOOL_KERNELS,
     .shape = pool_shape, .forward = avgpool_forward, .backward = avgpool_backward,
-    .flops = pool_flops,
+    .flops = pool_flops, AVGPOOL_INT8,
     .onnx_export = avgpool_onnx,
     .onnx_import = { { "AveragePool", avgpool_from_onnx } },
 };
@@ -209,7 +228,7 @@ const OpDef lc_op_maxpool1d = {
     .name = "maxpool1d", .doc = "largest value of each window of a sequence [c, l]",
     .params = POOL1D_PARAMS, MAXPOOL_KERNELS,
     .shape = pool_shape, .forward = maxpool_forward, .backward = maxpool_backward,
-    .flops = pool_flops,
+    .flops = pool_flops, MAXPOOL_INT8,
     .onnx_export = maxpool_onnx,
 };
 
@@ -217,7 +236,7 @@ const OpDef lc_op_avgpool1d = {
     .name = "avgpool1d", .doc = "mean of each window of a sequence [c, l]",
     .params = POOL1D_PARAMS, AVGPOOL_KERNELS,
     .shape = pool_shape, .forward = avgpool_forward, .backward = avgpool_backward,
-    .flops = pool_flops,
+    .flops = pool_flops, AVGPOOL_INT8,
     .onnx_export = avgpool_onnx,
 };
 
@@ -274,6 +293,18 @@ static void gmax_backward(Emit *e, const Layer *l, Mode mode)
           e_adds(e, l, 0));
 }
 
+/* int8: the window of the whole plane */
+static void global_int8(QEmit *q, const Layer *l, const char *kind)
+{
+    const Layer *x = layer_input(q->m, l, 0);
+    long c = x->shape.dims[0], h = x->shape.rank == 3 ? x->shape.dims[1] : 1, w = x->shape.dims[x->shape.rank - 1];
+    emitf(&q->e, "    lc_i8_%s_forward(%s, %s, n, %ld, %ld, %ld, %ld, %ld, 1, 1);\n", kind, q_out(q, l),
+          q_in(q, l, 0), c, h, w, h, w);
+}
+
+static void gavg_int8(QEmit *q, const Layer *l) { global_int8(q, l, "avgpool"); }
+static void gmax_int8(QEmit *q, const Layer *l) { global_int8(q, l, "maxpool"); }
+
 static double global_flops(const Model *m, const Layer *l)
 {
     return (double)layer_input(m, l, 0)->size;
@@ -314,10 +345,10 @@ const OpDef lc_op_global_avgpool = {
     .name = "global_avgpool", .doc = "mean of each channel: [c, h, w] or [c, l] -> [c]",
     .params = { [X] = P_LAYER_ARG("x") }, .nparams = 1,
     .kernels = { LC_KERNEL_REF(lc_global_avgpool_forward),
-                 LC_KERNEL_REF(lc_global_avgpool_backward_into) },
+                 LC_KERNEL_REF(lc_global_avgpool_backward_into), LC_KERNEL_REF(lc_i8_avgpool_forward) },
     .units = "pool",
     .shape = global_shape, .forward = gavg_forward, .backward = gavg_backward,
-    .flops = global_flops,
+    .flops = global_flops, .int8 = { .forward = gavg_int8, .out = Q_AS_INPUT },
     .onnx_export = global_avgpool_onnx,
     .onnx_import = { { "GlobalAveragePool", global_avgpool_from_onnx } },
 };
@@ -328,10 +359,10 @@ const OpDef lc_op_global_maxpool = {
     .name = "global_maxpool", .doc = "largest value of each channel: [c, h, w] or [c, l] -> [c]",
     .params = { [X] = P_LAYER_ARG("x") }, .nparams = 1,
     .kernels = { LC_KERNEL_REF(lc_global_maxpool_forward),
-                 LC_KERNEL_REF(lc_global_maxpool_backward_into) },
+                 LC_KERNEL_REF(lc_global_maxpool_backward_into), LC_KERNEL_REF(lc_i8_maxpool_forward) },
     .units = "pool", .backward_reads = READS_INPUTS,
     .shape = global_shape, .forward = gmax_forward, .backward = gmax_backward,
-    .flops = global_flops,
+    .flops = global_flops, .int8 = { .forward = gmax_int8, .out = Q_AS_INPUT },
     .onnx_export = global_maxpool_onnx,
     .onnx_import = { { "GlobalMaxPool", global_maxpool_from_onnx } },
 };

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "qemit.h"
 #include "onnx/expctx.h"
 #include "onnx/impctx.h"
 
@@ -331,6 +332,31 @@ static void concat_backward(Emit *e, const Layer *l, Mode mode)
     emitf(e, "    }\n");
 }
 
+/* int8: each input requantised to the output's scale and zero point (a copy
+ * when they are its own) */
+static void concat_int8(QEmit *q, const Layer *l)
+{
+    const QParams *y = q_params(q, l);
+    long at = 0;
+    emitf(&q->e, "    for (int b = 0; b < n; b++) {\n");
+    for (int k = 0; k < l->nin; k++) {
+        const QParams *x = q_in_params(q, l, k);
+        long size = layer_input(q->m, l, k)->size;
+        if (x->scale == y->scale && x->zero == y->zero) {
+            emitf(&q->e, "        memcpy(%s + b * %ld + %ld, %s + b * %ld, %ld);\n", q_out(q, l), l->size, at,
+                  q_in(q, l, k), size, size);
+        } else {
+            int32_t mult;
+            int shift;
+            quant_multiplier(x->scale / y->scale, &mult, &shift);
+            emitf(&q->e, "        lc_i8_requantize_forward(%s + b * %ld + %ld, %s + b * %ld, %ld, %d, %d, %ld, %d);\n",
+                  q_out(q, l), l->size, at, q_in(q, l, k), size, size, x->zero, y->zero, (long)mult, shift);
+        }
+        at += size;
+    }
+    emitf(&q->e, "    }\n");
+}
+
 /* ONNX: Concat of the flattened inputs along axis 1 */
 static int concat_onnx(ExpCtx *cx)
 {
@@ -382,9 +408,10 @@ static int concat_from_onnx(ImpCtx *cx)
 const OpDef lc_op_concat = {
     .name = "concat", .doc = "the inputs flattened and joined",
     .params = { P_LAYER_ARG("x") }, .nparams = 1, .variadic = 1,
-    .kernels = { LC_KERNEL_REF(lc_add_backward) }, .units = "elementwise",
+    .kernels = { LC_KERNEL_REF(lc_add_backward), LC_KERNEL_REF(lc_i8_requantize_forward) },
+    .units = "elementwise",
     .shape = concat_shape, .forward = concat_forward, .backward = concat_backward,
-    .flops = op_flops_none,
+    .flops = op_flops_none, .int8 = { .forward = concat_int8 },
     .onnx_export = concat_onnx,
     .onnx_import = { { "Concat", concat_from_onnx } },
 };

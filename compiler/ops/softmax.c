@@ -3,10 +3,12 @@
  * starts at its input (p - t), and this op's backward is never emitted. */
 #include "common.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "kernels.h"
+#include "qemit.h"
 #include "onnx/expctx.h"
 #include "onnx/impctx.h"
 
@@ -40,6 +42,18 @@ static void softmax_backward(Emit *e, const Layer *l, Mode mode)
     if (!e_wants_grad(e, l, 0)) return;
     emitf(e, "    lc_softmax_backward(%s, %s, %s, n, %ld, %d);\n", e_in_grad(e, l, 0), e_grad(e, self),
           e_out(e, self), l->size, e_adds(e, l, 0));
+}
+
+/* int8: out at scale 1/256 from -128 (TFLite's); exp of the distance d of
+ * a value below its row's largest, e[d] = round(2^16 exp(-s_in d)),
+ * tabulated here */
+static void softmax_int8(QEmit *q, const Layer *l)
+{
+    int32_t t[256];
+    double s = q_in_params(q, l, 0)->scale;
+    for (int d = 0; d < 256; d++) t[d] = (int32_t)quant_round(65536.0 * exp(-s * d));
+    emitf(&q->e, "    lc_i8_softmax_forward(%s, %s, n, %ld, %s);\n", q_out(q, l), q_in(q, l, 0), l->size,
+          q_table_i32(q, l, "exp", t, 256));
 }
 
 /* ONNX: Softmax over the vector of a sample, the last axis */
@@ -80,10 +94,12 @@ static int softmax_from_onnx(ImpCtx *cx)
 const OpDef lc_op_softmax = {
     .name = "softmax", .doc = "exp(x) / sum(exp(x)) over a vector",
     .params = { P_LAYER_ARG("x") }, .nparams = 1,
-    .kernels = { LC_KERNEL_REF(lc_softmax_forward), LC_KERNEL_REF(lc_softmax_backward) },
+    .kernels = { LC_KERNEL_REF(lc_softmax_forward), LC_KERNEL_REF(lc_softmax_backward),
+                 LC_KERNEL_REF(lc_i8_softmax_forward) },
     .units = "vmath activation", .backward_reads = READS_OUTPUT, .fused_loss = "cross_entropy",
     .shape = softmax_shape, .forward = softmax_forward, .backward = softmax_backward,
     .flops = op_flops_elementwise,
+    .int8 = { .forward = softmax_int8, .out = Q_FIXED, .scale = 1.0 / 256, .zero = -128 },
     .onnx_export = softmax_onnx,
     .onnx_import = { { "Softmax", softmax_from_onnx } },
 };
