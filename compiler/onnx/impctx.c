@@ -243,13 +243,16 @@ ImpLayer *imp_layer_extra(ImpCtx *cx, const char *op, const int *in, int nin, co
 
 void imp_arg(ImpCtx *cx, ImpLayer *l, const char *key, const char *fmt, ...)
 {
-    char text[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (l->nargs == IMP_MAX_ARGS) return;
-    l->args[l->nargs++] = (ImpArg){ key ? arena_strdup(cx->a, key) : NULL, arena_strdup(cx->a, text) };
+    if (l->nargs == IMP_MAX_ARGS || n < 0) return;
+    char *text = arena_alloc(cx->a, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(text, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    l->args[l->nargs++] = (ImpArg){ key ? arena_strdup(cx->a, key) : NULL, text };
 }
 
 void imp_arg_pair(ImpCtx *cx, ImpLayer *l, const char *key, long h, long w)

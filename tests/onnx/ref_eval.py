@@ -175,6 +175,8 @@ def run(model, feeds):
             y = x + ins[1]
         elif op == 'Mul':
             y = x * ins[1]
+        elif op == 'Sub':
+            y = x - ins[1]
         elif op == 'Div':
             y = x / ins[1]
         elif op == 'Gelu':
@@ -223,6 +225,6 @@ def run(model, feeds):
 
 
 SUPPORTED = {'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Gemm', 'MatMul', 'Relu',
-             'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'HardSwish', 'Clip', 'Softmax', 'Add', 'Mul', 'Div', 'Erf', 'Concat',
+             'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'HardSwish', 'Clip', 'Softmax', 'Add', 'Sub', 'Mul', 'Div', 'Erf', 'Concat',
              'Flatten', 'Reshape', 'Identity', 'Dropout', 'BatchNormalization', 'LayerNormalization', 'Constant',
              'Shape', 'Gather', 'Unsqueeze', 'Squeeze'}
