@@ -56,6 +56,8 @@ result $? "x.view(N, -1): Shape/Gather/Unsqueeze/Concat folded into one reshape"
 grep -q '^output y = gelu(x);' "$tmp/hand/gelu_torch.lyr" && grep -q '^output y = gelu(x);' "$tmp/hand/gelu_op.lyr" && [ "$(grep -c '= ' "$tmp/hand/gelu_torch.lyr")" = 1 ] &&
     grep -q '^output y = avgpool(x_[0-9a-z]*, \[1, 2\]);' "$tmp/hand/unsqueeze_pool.lyr"
 result $? "torch's five GELU nodes become one gelu layer; Unsqueeze and Squeeze make no layers of their own"
+grep -q '= reshape(x, \[2, 12\]);' "$tmp/hand/layernorm_2axes.lyr" && grep -q '^output y = layernorm(' "$tmp/hand/layernorm_2axes.lyr"
+result $? "LayerNormalization over the last two axes: a reshape, then layernorm over the last"
 
 # ---- PyTorch models
 have_torch=0

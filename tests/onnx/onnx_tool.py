@@ -166,6 +166,10 @@ def cmd_handmade(out):
                            [value('x', ['N', 5])], [value('y', ['N', 5])],
                            [t(np.array(np.sqrt(2), dtype=np.float32), 'sqrt2'),
                             t(np.array(0.5, dtype=np.float32), 'half')]),
+        # LayerNormalization over the last two axes (torch's nn.LayerNorm([3, 4])): a reshape, then layernorm
+        'layernorm_2axes': make([helper.make_node('LayerNormalization', ['x', 'g', 'b'], ['y'], axis=2)],
+                                [value('x', ['N', 2, 3, 4])], [value('y', ['N', 2, 3, 4])], [t(f(3, 4), 'g'), t(f(3, 4), 'b')],
+                                opset=17),
         # ONNX's own Gelu (opset 20, newer than Debian's onnx 1.12 checks)
         'gelu_op': make([helper.make_node('Gelu', ['x'], ['y'])], [value('x', ['N', 5])], [value('y', ['N', 5])], [],
                         opset=20),
