@@ -140,6 +140,20 @@ for m in samples/fashion_cnn.lyr "$tmp/convs.lyr" samples/fashion_mlp.lyr; do
         -lm -o "$d/check" && "$d/check" > "$d/out"
     result $? "--target mcu $m: no scratch, the host's outputs and gradients: $(cat "$d/out" 2>/dev/null)"
 done
+# firmware builds (--target mcu): the whole C, kernels included, is free of
+# the warnings firmware projects turn on, on a 64-bit host as on the M4
+# (tests/t_mcu.sh), training and inference
+for m in samples/*.lyr "$tmp/convs.lyr"; do
+    for flag in "" --inference; do
+        "$LAYERC" "$m" $flag --target mcu -o "$tmp/fw.c" 2> "$tmp/err"
+        for cc in gcc clang; do
+            command -v $cc >/dev/null || continue
+            $cc -std=c99 -O2 -Wall -Wextra -pedantic -Wdouble-promotion -Wshadow -Wsign-conversion -Werror \
+                -c "$tmp/fw.c" -o "$tmp/fw.o" 2>> "$tmp/err"
+            result $? "$cc -Wdouble-promotion -Wshadow -Wsign-conversion -Werror: $m $flag --target mcu: $(grep -m3 'error' "$tmp/err")"
+        done
+    done
+done
 # layerc summary states the RAM (sizeof NAME_t), the flash (the baked
 # weights' static const arrays) and the scratch of a build, given the
 # compile's options: checked against the compiled C and its object file's

@@ -317,8 +317,8 @@ static void lc__ln_forward_task(void *p, int t)
     int lo, hi, r, i, D = j->D;
     lc__range(j->R, j->parts, t, 1, &lo, &hi);
     for (r = lo; r < hi; r++) {
-        const lc_real *x = j->inp + (size_t)r * D;
-        lc_real *y = j->out + (size_t)r * D;
+        const lc_real *x = j->inp + (size_t)r * (size_t)D;
+        lc_real *y = j->out + (size_t)r * (size_t)D;
         double s1 = 0, s2 = 0, m, is;
         for (i = 0; i < D; i++) s1 += x[i];
         m = s1 / D;
@@ -356,8 +356,8 @@ static void lc__ln_dinp_task(void *p, int t)
     int lo, hi, r, i, D = j->D;
     lc__range(j->R, j->parts, t, 1, &lo, &hi);
     for (r = lo; r < hi; r++) {
-        const lc_real *x = j->inp + (size_t)r * D, *dy = j->dout + (size_t)r * D;
-        lc_real *dx = j->dinp + (size_t)r * D;
+        const lc_real *x = j->inp + (size_t)r * (size_t)D, *dy = j->dout + (size_t)r * (size_t)D;
+        lc_real *dx = j->dinp + (size_t)r * (size_t)D;
         double m = j->mean[r], is = j->invstd[r], s1 = 0, s2 = 0;
         for (i = 0; i < D; i++) {
             double g = (double)dy[i] * j->gamma[i];
@@ -381,8 +381,8 @@ static void lc__ln_params_task(void *p, int t)
     for (i = lo; i < hi; i++) {
         double sg = 0, sb = 0;
         for (r = 0; r < j->R; r++) {
-            double dy = j->dout[(size_t)r * D + i];
-            sg += dy * ((j->inp[(size_t)r * D + i] - (double)j->mean[r]) * j->invstd[r]);
+            double dy = j->dout[(size_t)r * (size_t)D + (size_t)i];
+            sg += dy * ((j->inp[(size_t)r * (size_t)D + (size_t)i] - (double)j->mean[r]) * j->invstd[r]);
             sb += dy;
         }
         if (j->dgamma) j->dgamma[i] += (lc_real)sg;
