@@ -54,6 +54,13 @@ struct Emit {
 
 void emitf(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* An Emit that only collects text (no plan: other emitters of C, qemit.c):
+ * emitf, the comment above a layer's block ("m.lyr:12  h = dense(x, 8) ->
+ * [8]"), and the text, malloc'd, at the end. */
+void emit_text_begin(Emit *e, const Model *m, const EmitOptions *o);
+void emit_text_layer_comment(Emit *e, const Layer *l);
+char *emit_text_end(Emit *e);
+
 /* Names in the generated code.  Each is a fresh string that lives as long
  * as the emitter, so any number of them can appear in one emitf call. */
 const char *e_out(Emit *e, int layer);                 /* "m->h_out" */

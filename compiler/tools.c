@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "text.h"
 #include "loss.h"
 #include "op.h"
 #include "plan.h"
@@ -17,56 +18,34 @@
 
 /* ---- graph ---- */
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-} Text;
-
-static void addf(Text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void addf(Text *t, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (t->len + (size_t)n + 1 > t->cap) {
-        t->cap = 2 * (t->len + (size_t)n + 1);
-        t->buf = xrealloc(t->buf, t->cap);
-    }
-    va_start(ap, fmt);
-    vsnprintf(t->buf + t->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)n;
-}
-
 char *graph_dot(const Model *m, const char *source_name)
 {
     Text t = { NULL, 0, 0 };
     char s[64];
-    addf(&t, "// layerc graph of %s\ndigraph \"%s\" {\n  rankdir=TB;\n"
+    text_addf(&t, "// layerc graph of %s\ndigraph \"%s\" {\n  rankdir=TB;\n"
              "  node [fontname=\"Helvetica\", fontsize=11];\n", source_name, m->name);
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         const char *style = i == 0 ? "shape=box, style=\"rounded,filled\", fillcolor=\"#dbeafe\""
                           : i == m->output ? "shape=box, style=\"rounded,filled\", fillcolor=\"#dcfce7\""
                           : l->live ? "shape=box, style=rounded" : "shape=box, style=\"rounded,dashed\"";
-        addf(&t, "  \"L_%s\" [%s, label=\"%s\\n%s %s\"];\n", l->name, style, l->name,
+        text_addf(&t, "  \"L_%s\" [%s, label=\"%s\\n%s %s\"];\n", l->name, style, l->name,
              l->op ? l->op->name : "input", shape_str(&l->shape, s, sizeof s));
         for (int k = 0; k < l->nin; k++)
-            addf(&t, "  \"L_%s\" -> \"L_%s\";\n", m->layers[l->in[k]].name, l->name);
+            text_addf(&t, "  \"L_%s\" -> \"L_%s\";\n", m->layers[l->in[k]].name, l->name);
         for (int k = 0; l->op && k < l->op->nweights; k++)
             if (l->w[k] >= 0)
-                addf(&t, "  \"W_%s\" -> \"L_%s\" [style=dashed, arrowhead=empty];\n",
+                text_addf(&t, "  \"W_%s\" -> \"L_%s\" [style=dashed, arrowhead=empty];\n",
                      m->weights[l->w[k]].name, l->name);
     }
     for (int i = 0; i < m->nweights; i++) {
         const Weight *w = &m->weights[i];
-        addf(&t, "  \"W_%s\" [shape=ellipse, style=filled, fillcolor=\"%s\", label=\"%s\\n%s\\n%ld %s\"];\n",
+        text_addf(&t, "  \"W_%s\" [shape=ellipse, style=filled, fillcolor=\"%s\", label=\"%s\\n%s\\n%ld %s\"];\n",
              w->name, weight_trainable(w) ? "#fef3c7" : "#e5e7eb", w->name,
              shape_str(&w->shape, s, sizeof s), w->size,
              w->role == ROLE_TRAINABLE ? "weights" : w->role == ROLE_FROZEN ? "frozen" : "buffer");
     }
-    addf(&t, "  loss [shape=octagon, style=filled, fillcolor=\"#fee2e2\", label=\"loss\\n%s\"];\n"
+    text_addf(&t, "  loss [shape=octagon, style=filled, fillcolor=\"#fee2e2\", label=\"loss\\n%s\"];\n"
              "  \"L_%s\" -> loss;\n}\n", m->loss->name, m->layers[m->output].name);
     return t.buf;
 }

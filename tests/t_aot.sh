@@ -81,8 +81,9 @@ result $? "two models link into one program"
 
 # --fuse-update: the step of each weight in the backward pass, no grads[];
 # trained from the same weights on the same batches as the plain build, the
-# weights agree after every step (a momentum and an adam model with layer
-# decays, a frozen weight between trainable ones, conv and dense)
+# weights agree after every step (sgd with momentum, adam, rmsprop centered
+# with momentum and adadelta, with layer decays, a frozen weight between
+# trainable ones, conv and dense)
 cat > "$tmp/decays.lyr" <<'EOF'
 model dm;
 input x[1, 6, 6];
@@ -98,6 +99,9 @@ loss cross_entropy(p);
 train { optimizer = sgd(lr=0.1, momentum=0.9, weight_decay=0.01); batch = 5; }
 EOF
 sed 's/sgd(lr=0.1, momentum=0.9, weight_decay=0.01)/adam(lr=0.01, weight_decay=0.01)/' "$tmp/decays.lyr" > "$tmp/decays_adam.lyr"
+sed 's/sgd(lr=0.1, momentum=0.9, weight_decay=0.01)/rmsprop(lr=0.01, momentum=0.9, centered=1, weight_decay=0.01)/' \
+    "$tmp/decays.lyr" > "$tmp/decays_rmsprop.lyr"
+sed 's/sgd(lr=0.1, momentum=0.9, weight_decay=0.01)/adadelta(weight_decay=0.01)/' "$tmp/decays.lyr" > "$tmp/decays_adadelta.lyr"
 fused() {   # fused MODEL ONE_HOT [LAYERC FLAGS]
     m=$1 onehot=$2; shift 2
     d="$tmp/fused"; rm -rf "$d"; mkdir -p "$d"
@@ -113,6 +117,8 @@ fused samples/sine.lyr 0
 fused samples/fashion_cnn.lyr 1
 fused "$tmp/decays.lyr" 1
 fused "$tmp/decays_adam.lyr" 1
+fused "$tmp/decays_rmsprop.lyr" 1
+fused "$tmp/decays_adadelta.lyr" 1
 fused samples/fashion_mlp.lyr 1 --target mcu
 # --target mcu: the small-core kernels (gemm_mcu.c, conv_mcu.c: the direct
 # convolution, every geometry) give the host's outputs and gradients

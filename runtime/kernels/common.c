@@ -164,7 +164,7 @@ static inline void lc__range(int n, int parts, int t, int align, int *lo, int *h
  * ranges when long.                                                        */
 
 typedef struct {
-    lc_real *a, *b, *c;
+    lc_real *a, *b, *c, *d;
     const lc_real *x, *y;
     double *part;          /* a reduction's sum of each chunk */
     int n, parts, flag, len, chunk;

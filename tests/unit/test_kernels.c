@@ -8,25 +8,10 @@
 
 #include "kernels.h"
 #include "test.h"
+#define TEST_SEED 42
+#include "test_random.h"
 
 /* ---- data ---------------------------------------------------------------- */
-
-static unsigned long long rng = 42;
-
-static double urand(void) /* uniform in [-1, 1) */
-{
-    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(rng >> 11) / 4503599627370496.0 - 1.0;
-}
-
-static float *randv(size_t n)
-{
-    float *v = malloc((n ? n : 1) * sizeof *v);
-    size_t i;
-    for (i = 0; i < n; i++)
-        v[i] = (float)urand();
-    return v;
-}
 
 static double *zerod(size_t n)
 {
