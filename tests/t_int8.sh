@@ -4,11 +4,12 @@
 # pad=same, dilation and pools; grouped and depthwise convolutions, global
 # average pooling, sigmoid; add, concat, tanh; batchnorm folded into conv2d
 # and dense; leaky_relu, hardswish, elu, silu, gelu, clip through tables;
-# conv1d, the 1-D pools, global max pooling),
-# each trained briefly, must give the int8 outputs of tests/int8/ref.py, an
+# conv1d, the 1-D pools, global max pooling) and the samples ResNet-8 and
+# DS-CNN on Fashion-MNIST images, each trained briefly, must give the int8 outputs of tests/int8/ref.py, an
 # independent NumPy model of the TFLite int8 arithmetic, bit for bit, on
 # inputs partly outside the calibration range (so the clamps work), on the
-# host and, for the CNN, on QEMU (Cortex-M4F and M0+ code).  The source holds
+# host and, for the CNN, on QEMU (Cortex-M4F and M0+ code; ResNet-8 and
+# DS-CNN on the Cortex-M4F).  The source holds
 # no floating point, the Cortex-M0+ object of the CNN calls no soft-float
 # helper, a model with an op that has no int8 form is refused by name and
 # line, the C is clean under UBSan and ASan, and `layerc eval --quantize int8`
@@ -79,6 +80,58 @@ one addcat 10 v3
 one bn 192 c4
 one act 8 v3
 one seq 60 c4
+
+# the MLPerf Tiny samples on Fashion-MNIST (residual adds of differently
+# quantised branches, strided pad=same and 1x1 shortcut convs, batchnorm
+# folded into every conv, depthwise convs, a [10, 4] kernel, dropout as the
+# identity, global average pooling): trained on 512 images (ResNet-8 one
+# epoch, DS-CNN three: after one its outputs are all near 1/10),
+# calibrated on them; 12 test images and 4 stretched past [0, 1] (so the
+# input clamps work); the C's int8 outputs are ref.py's, bit for bit, on the
+# host and on QEMU's Cortex-M4F
+F=/usr/share/datasets/fashion-mnist
+if [ -f $F/train-images-idx3-ubyte.gz ]; then
+    subset $F/train-images-idx3-ubyte.gz 512 "$tmp/f-ti" && subset $F/train-labels-idx1-ubyte.gz 512 "$tmp/f-tl" &&
+    subset $F/t10k-images-idx3-ubyte.gz 16 "$tmp/f-xi" && subset $F/t10k-labels-idx1-ubyte.gz 16 "$tmp/f-xl"
+    od -An -v -tu1 -w784 -j16 "$tmp/f-xi" > "$tmp/f-px"
+    od -An -v -tu1 -w1 -j8 "$tmp/f-xl" | paste -d' ' "$tmp/f-px" - |
+        awk '{ k = NR > 12 ? 1.5 : 1; for (i = 1; i < NF; i++) printf "%.9g,", k * $i / 255 - (k - 1) / 3; print $NF }' \
+        > "$tmp/f-test.csv"
+    for m in resnet8:1 dscnn:3; do
+        e=${m#*:} m=${m%:*}; d=$tmp/$m
+        mkdir -p "$d/mcu"
+        $LAYERC train "samples/$m.lyr" "$tmp/f-ti" --labels "$tmp/f-tl" --epochs $e --threads 1 --save "$d/w.lyw" -q \
+            > "$d/train.out" 2>&1 &&
+        $LAYERC export "samples/$m.lyr" --weights "$d/w.lyw" --npz "$d/w.npz" &&
+        $LAYERC "samples/$m.lyr" --weights "$d/w.lyw" --quantize int8 --calibrate "$tmp/f-ti" -o "$d/mcu/model.c" \
+            2> "$d/err"
+        result $? "$m: trains, exports and quantises: $(tail -2 "$d/train.out"; cat "$d/err")"
+        cc -std=c99 -O1 -Wall -Wextra -Werror -pedantic -I"$d/mcu" -DMODEL=$m -DMODEL_H='"model.h"' \
+            -o "$d/run" tests/int8/driver.c "$d/mcu/model.c" 2> "$d/cc.err"
+        result $? "$m: the int8 C builds warning-free: $(head -5 "$d/cc.err")"
+        $PY tests/int8/ref.py "samples/$m.lyr" "$d/w.npz" "$d/mcu/model.c" "$tmp/f-test.csv" "$d/qx.csv" "$d/ref.csv" \
+            2> "$d/ref.err"
+        result $? "$m: the NumPy reference runs: $(tail -3 "$d/ref.err")"
+        "$d/run" < "$d/qx.csv" > "$d/c.csv"
+        [ "$(wc -l < "$d/c.csv")" -eq 16 ] && cmp -s "$d/c.csv" "$d/ref.csv"
+        result $? "$m: the C's int8 outputs are the reference's, bit for bit: $(diff "$d/c.csv" "$d/ref.csv" | head -4)"
+        [ "$(tr ',' '\n' < "$d/c.csv" | sort -u | wc -l)" -gt 8 ] && grep -qE '(^|,)-128(,|$)' "$d/qx.csv" &&
+            grep -qE '(^|,)127(,|$)' "$d/qx.csv"
+        result $? "$m: outputs of many values, inputs clamped at both ends of int8"
+        # on QEMU, 3 of the images (4 ResNet-8 inferences are about 5e8 instructions)
+        head -3 "$d/qx.csv" | awk -F, 'BEGIN { print "#include <stdint.h>" } { rows[NR] = $0; n = NF }
+            END { print "#define inputs_N " NR; print "static const int8_t inputs_x[" NR "][" n "] = {";
+                  for (i = 1; i <= NR; i++) print "    { " rows[i] " },"; print "};" }' > "$d/mcu/inputs.h"
+        MCU_CPU=m4f sh tests/mcu/build.sh "$d/m4f.elf" tests/int8/mcu.c "$d/mcu" "$d/mcu" &&
+        MCU_CPU=m4f sh tests/mcu/run.sh "$d/m4f.elf" > "$d/m4f.out"
+        st=$?
+        awk '$1 == "out" { s = $3; for (i = 4; i <= NF; i++) s = s "," $i; print s }' "$d/m4f.out" > "$d/m4f.csv"
+        [ $st -eq 0 ] && grep -q '^end$' "$d/m4f.out" && head -3 "$d/c.csv" | cmp -s "$d/m4f.csv" -
+        result $? "$m on QEMU (m4f, 128 KB RAM, 1 MB flash): the host's int8 outputs, bit for bit (status $st): $(tail -2 "$d/m4f.out"; grep -i error "$d/m4f.log" 2>/dev/null | head -3)"
+    done
+else
+    bad "dataset-fashion-mnist is not installed"
+fi
 
 # the same code through the JIT: eval's int8 accuracy is the AOT outputs'
 d=$tmp/mlp

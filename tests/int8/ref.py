@@ -420,7 +420,8 @@ class Ref:
             x = self.vals.get(l["pos"][0]) if op != "input" else None
             if op == "input":
                 y = self.run_input(name, qx)
-            elif name in self.absorbed or op in ("flatten", "reshape", "identity"):
+            elif name in self.absorbed or op in ("flatten", "reshape", "identity", "dropout"):
+                # dropout: the identity outside training
                 src = l["pos"][0]
                 self.q[name], self.clamp[name] = self.q[src], self.clamp[src]
                 if op == "reshape":
