@@ -5,11 +5,11 @@
 # average pooling, sigmoid; add, concat, tanh; batchnorm folded into conv2d
 # and dense; leaky_relu, hardswish, elu, silu, gelu, clip through tables;
 # conv1d, the 1-D pools, global max pooling) and the samples ResNet-8 and
-# DS-CNN on Fashion-MNIST images, each trained briefly, must give the int8 outputs of tests/int8/ref.py, an
-# independent NumPy model of the TFLite int8 arithmetic, bit for bit, on
-# inputs partly outside the calibration range (so the clamps work), on the
-# host and, for the CNN, on QEMU (Cortex-M4F and M0+ code; ResNet-8 and
-# DS-CNN on the Cortex-M4F).  The source holds
+# DS-CNN on Fashion-MNIST images, each trained briefly, must give the int8
+# outputs of tests/int8/ref.py, an independent NumPy model of the TFLite
+# int8 arithmetic, bit for bit, on inputs partly outside the calibration
+# range (so the clamps work), on the host and on QEMU (the CNN as Cortex-M4F
+# and M0+ code, ResNet-8 and DS-CNN on the Cortex-M4F).  The source holds
 # no floating point, the Cortex-M0+ object of the CNN calls no soft-float
 # helper, a model with an op that has no int8 form is refused by name and
 # line, the C is clean under UBSan and ASan, and `layerc eval --quantize int8`
@@ -118,6 +118,10 @@ if [ -f $F/train-images-idx3-ubyte.gz ]; then
         [ "$(tr ',' '\n' < "$d/c.csv" | sort -u | wc -l)" -gt 8 ] && grep -qE '(^|,)-128(,|$)' "$d/qx.csv" &&
             grep -qE '(^|,)127(,|$)' "$d/qx.csv"
         result $? "$m: outputs of many values, inputs clamped at both ends of int8"
+        cc -std=c99 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -I"$d/mcu" -DMODEL=$m \
+            -DMODEL_H='"model.h"' -o "$d/run-san" tests/int8/driver.c "$d/mcu/model.c" 2> "$d/san.err" &&
+        "$d/run-san" < "$d/qx.csv" > "$d/san.csv" 2> "$d/san.err" && cmp -s "$d/san.csv" "$d/c.csv"
+        result $? "$m: the int8 C is clean under UBSan and ASan: $(head -3 "$d/san.err")"
         # on QEMU, 3 of the images (4 ResNet-8 inferences are about 5e8 instructions)
         head -3 "$d/qx.csv" | awk -F, 'BEGIN { print "#include <stdint.h>" } { rows[NR] = $0; n = NF }
             END { print "#define inputs_N " NR; print "static const int8_t inputs_x[" NR "][" n "] = {";
