@@ -137,7 +137,21 @@ output p = softmax(z);
 loss cross_entropy(p);
 train { optimizer = sgd(lr=0.1, momentum=0.9); batch = 3; }
 EOF
-for m in samples/fashion_cnn.lyr "$tmp/convs.lyr" samples/fashion_mlp.lyr; do
+cat > "$tmp/norms.lyr" <<'EOF'
+model norms;
+input x[3, 6, 6];
+layer a = conv2d(x, 4, kernel=3, pad=1);
+layer b = batchnorm(a);
+layer r = relu(b);
+layer f = flatten(r);
+layer h = dense(f, 8);
+layer n = layernorm(h);
+layer z = dense(n, 3);
+output p = softmax(z);
+loss cross_entropy(p);
+train { optimizer = sgd(lr=0.1); batch = 4; }
+EOF
+for m in samples/fashion_cnn.lyr "$tmp/convs.lyr" "$tmp/norms.lyr" samples/fashion_mlp.lyr; do
     d="$tmp/target"; rm -rf "$d"; mkdir -p "$d"
     "$LAYERC" "$m" --prefix h -o "$d/h.c" -H "$d/h.h" &&
     "$LAYERC" "$m" --prefix s --target mcu -o "$d/s.c" -H "$d/s.h" &&
@@ -145,6 +159,20 @@ for m in samples/fashion_cnn.lyr "$tmp/convs.lyr" samples/fashion_mlp.lyr; do
     cc -std=c99 -Wall -Wextra -pedantic -Werror -I"$d" tests/c/target_check.c "$d/h.c" "$d/s.c" \
         -lm -o "$d/check" && "$d/check" > "$d/out"
     result $? "--target mcu $m: no scratch, the host's outputs and gradients: $(cat "$d/out" 2>/dev/null)"
+done
+# firmware builds (--target mcu): the whole C, kernels included, is free of
+# the warnings firmware projects turn on, on a 64-bit host as on the M4
+# (tests/t_mcu.sh), training and inference
+for m in samples/*.lyr "$tmp/convs.lyr" "$tmp/norms.lyr"; do
+    for flag in "" --inference; do
+        "$LAYERC" "$m" $flag --target mcu -o "$tmp/fw.c" 2> "$tmp/err"
+        for cc in gcc clang; do
+            command -v $cc >/dev/null || continue
+            $cc -std=c99 -O2 -Wall -Wextra -pedantic -Wdouble-promotion -Wshadow -Wsign-conversion -Werror \
+                -c "$tmp/fw.c" -o "$tmp/fw.o" 2>> "$tmp/err"
+            result $? "$cc -Wdouble-promotion -Wshadow -Wsign-conversion -Werror: $m $flag --target mcu: $(grep -m3 'error' "$tmp/err")"
+        done
+    done
 done
 # layerc summary states the RAM (sizeof NAME_t), the flash (the baked
 # weights' static const arrays) and the scratch of a build, given the

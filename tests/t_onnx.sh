@@ -53,9 +53,11 @@ grep -q '^output y = conv2d(x, 3, kernel=3, pad=1);' "$tmp/hand/conv_add.lyr" &&
 result $? "Conv + Add and MatMul + Add become one layer with its bias"
 grep -q '^output y = dense(v, 2, bias=0);' "$tmp/hand/view_fold.lyr" && grep -q 'reshape(x, \[6\])' "$tmp/hand/view_fold.lyr"
 result $? "x.view(N, -1): Shape/Gather/Unsqueeze/Concat folded into one reshape"
-grep -q '^output y = gelu(x);' "$tmp/hand/gelu_torch.lyr" && [ "$(grep -c '= ' "$tmp/hand/gelu_torch.lyr")" = 1 ] &&
+grep -q '^output y = gelu(x);' "$tmp/hand/gelu_torch.lyr" && grep -q '^output y = gelu(x);' "$tmp/hand/gelu_op.lyr" && [ "$(grep -c '= ' "$tmp/hand/gelu_torch.lyr")" = 1 ] &&
     grep -q '^output y = avgpool(x_[0-9a-z]*, \[1, 2\]);' "$tmp/hand/unsqueeze_pool.lyr"
 result $? "torch's five GELU nodes become one gelu layer; Unsqueeze and Squeeze make no layers of their own"
+grep -q '= reshape(x, \[2, 12\]);' "$tmp/hand/layernorm_2axes.lyr" && grep -q '^output y = layernorm(' "$tmp/hand/layernorm_2axes.lyr"
+result $? "LayerNormalization over the last two axes: a reshape, then layernorm over the last"
 
 # ---- PyTorch models
 have_torch=0
@@ -81,8 +83,9 @@ if [ $have_torch = 1 ]; then
         grep -q '= global_avgpool(' "$tmp/torch/resnet8_bn.lyr" && grep -q '= global_avgpool(' "$tmp/torch/dscnn_bn.lyr" &&
         ! grep -q batchnorm "$tmp/torch/resnet8.lyr"
     result $? "PyTorch ResNet-8 and DS-CNN import as batchnorm, depthwise conv2d (groups=64), add and global_avgpool layers"
-    grep -q '= gelu(' "$tmp/torch/branches.lyr" && grep -q '= silu(' "$tmp/torch/branches.lyr"
-    result $? "PyTorch branches: torch's five nodes of GELU become one gelu layer, x * sigmoid(x) one silu"
+    grep -q '= gelu(' "$tmp/torch/branches.lyr" && grep -q '= silu(' "$tmp/torch/branches.lyr" &&
+        grep -q '= normalize(image, mean=0.286, std=0.353);' "$tmp/torch/branches.lyr"
+    result $? "PyTorch branches: torch's five nodes of GELU become one gelu layer, x * sigmoid(x) one silu, (x - mean) / std one normalize"
 else
     bad "python3-torch is not installed: the PyTorch round trips did not run"
 fi
@@ -182,8 +185,9 @@ $PY $T/onnx_tool.py nodes "$v2/resnet8.onnx" BatchNormalization 7 && $PY $T/onnx
     $PY $T/onnx_tool.py nodes "$v2/dscnn.onnx" BatchNormalization 9 && $PY $T/onnx_tool.py bnstats "$v2/dscnn.onnx" &&
     $PY $T/onnx_tool.py nodes "$v2/dscnn.onnx" Conv 4 group 64 && $PY $T/onnx_tool.py nodes "$v2/v2ops.onnx" Conv 1 group 4 &&
     $PY $T/onnx_tool.py nodes "$v2/resnet8.onnx" GlobalAveragePool 1 && $PY $T/onnx_tool.py nodes "$v2/v2ops.onnx" LayerNormalization 1 &&
-    $PY $T/onnx_tool.py nodes "$v2/v2ops.onnx" Erf 1 && grep -q '^layer  ge = gelu(lr);' "$v2/back/v2ops.lyr"
-result $? "batchnorm exported as BatchNormalization with its trained statistics, depthwise conv2d as Conv with group, gelu as torch writes it"
+    $PY $T/onnx_tool.py nodes "$v2/v2ops.onnx" Erf 1 && grep -q '^layer  ge = gelu(lr);' "$v2/back/v2ops.lyr" &&
+    grep -q '^layer  nx = normalize(x, mean=\[0.5, -0.25, 0, 1\], std=\[0.5, 2, 1, 0.125\]);' "$v2/back/v2ops.lyr"
+result $? "batchnorm exported as BatchNormalization with its trained statistics, depthwise conv2d as Conv with group, gelu as torch writes it, normalize as Sub and Div"
 grep -q '^layer  n3b = batchnorm(c3b, momentum=0.2, eps=0.001);' "$v2/back/resnet8.lyr" &&
     grep -q 'conv2d(mfcc, 64, kernel=\[10, 4\], stride=2, pad=same)' "$v2/back/dscnn.lyr"
 result $? "batchnorm's momentum and eps, and pad=same with a [10, 4] kernel, come back as written"

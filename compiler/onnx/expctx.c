@@ -156,6 +156,15 @@ const char *exp_const_float(ExpCtx *cx, const char *what, float v)
     return name;
 }
 
+const char *exp_const_floats(ExpCtx *cx, const char *what, const float *v, int rank, const int64_t *dims)
+{
+    const char *name = arena_printf(cx->a, "%s.%s", exp_out(cx), what);
+    OxTensor t = { OXT_FLOAT, rank, { 0 }, oxt_count(rank, dims), (float *)v, NULL };
+    for (int k = 0; k < rank; k++) t.dims[k] = dims[k];
+    tensor(cx, &t, name);
+    return name;
+}
+
 Onnx__NodeProto *exp_unary(ExpCtx *cx, const char *op_type)
 {
     const char *in[1] = { exp_in(cx, 0) };

@@ -50,6 +50,7 @@ const char *exp_weight(ExpCtx *cx, int w);
 /* Constant initializers the layer needs, named LAYER.what. */
 const char *exp_const_ints(ExpCtx *cx, const char *what, const int64_t *v, int n);
 const char *exp_const_float(ExpCtx *cx, const char *what, float v);
+const char *exp_const_floats(ExpCtx *cx, const char *what, const float *v, int rank, const int64_t *dims);
 
 /* A node; name NULL = the layer's name; marked nodes get layerc's doc_string. */
 Onnx__NodeProto *exp_node(ExpCtx *cx, const char *op_type, const char *name, const char *const *in, int nin,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "files.h"
+#include "op.h"
 
 int imp_opset(const ImpCtx *cx) { return cx->g->opset; }
 int imp_nin(const ImpCtx *cx) { return (int)cx->n->n_input; }
@@ -242,13 +243,16 @@ ImpLayer *imp_layer_extra(ImpCtx *cx, const char *op, const int *in, int nin, co
 
 void imp_arg(ImpCtx *cx, ImpLayer *l, const char *key, const char *fmt, ...)
 {
-    char text[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (l->nargs == IMP_MAX_ARGS) return;
-    l->args[l->nargs++] = (ImpArg){ key ? arena_strdup(cx->a, key) : NULL, arena_strdup(cx->a, text) };
+    if (l->nargs == IMP_MAX_ARGS || n < 0) return;
+    char *text = arena_alloc(cx->a, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(text, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    l->args[l->nargs++] = (ImpArg){ key ? arena_strdup(cx->a, key) : NULL, text };
 }
 
 void imp_arg_pair(ImpCtx *cx, ImpLayer *l, const char *key, long h, long w)
@@ -329,6 +333,17 @@ void imp_out_const(ImpCtx *cx, int k, OxTensor *t)
     int v = cx->g->out[cx->node][k];
     if (v < 0) return;
     cx->values[v] = (ImpValue){ IMP_CONST, t, -1, { 0, { 0 } } };
+}
+
+int imp_fits(ImpCtx *cx, const char *op, const char *param, double v, const char *what)
+{
+    const OpDef *d = op_find(op);
+    int k = d ? op_param(d, param) : -1;
+    double t = strtod(imp_num(cx, v), NULL);   /* as the .lyr will say it */
+    if (k < 0 || (v >= d->params[k].lo && v <= d->params[k].hi && t >= d->params[k].lo && t <= d->params[k].hi))
+        return 1;
+    return imp_refuse(cx, "its %s %g is outside what layerc's %s takes for %s (%g to %g)", what, v, op, param,
+                      d->params[k].lo, d->params[k].hi);
 }
 
 const char *imp_num(ImpCtx *cx, double v)

@@ -171,6 +171,10 @@ int imp_want(ImpCtx *cx, const ImpValue *v, const Shape *want);
 void imp_out_layer(ImpCtx *cx, int k, int layer, const Shape *onnx_shape);
 void imp_out_const(ImpCtx *cx, int k, OxTensor *t);
 
+/* v is in the range layerc's op takes for its parameter param (SPEC
+ * section 1), or the node is refused: "its WHAT V is outside ...". */
+int imp_fits(ImpCtx *cx, const char *op, const char *param, double v, const char *what);
+
 /* A float attribute as the shortest text that reads back as the same float. */
 const char *imp_num(ImpCtx *cx, double v);
 

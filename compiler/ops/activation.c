@@ -124,7 +124,9 @@ static int leaky_relu_onnx(ExpCtx *cx)
 static int leaky_relu_from_onnx(ImpCtx *cx)
 {
     double alpha;
-    if (!imp_attr_check(cx, "alpha") || imp_attr_float(cx, "alpha", 0.01, &alpha) < 0) return 0;
+    if (!imp_attr_check(cx, "alpha") || imp_attr_float(cx, "alpha", 0.01, &alpha) < 0 ||
+        !imp_fits(cx, "leaky_relu", "alpha", alpha, "alpha"))
+        return 0;
     if (!imp_unary(cx, "leaky_relu", 0)) return 0;
     if ((float)alpha != 0.01f) imp_arg(cx, imp_layer_at(cx, cx->nlayers - 1), "alpha", "%s", imp_num(cx, alpha));
     return 1;
@@ -245,7 +247,9 @@ static int elu_onnx(ExpCtx *cx)
 static int elu_from_onnx(ImpCtx *cx)
 {
     double alpha;
-    if (!imp_attr_check(cx, "alpha") || imp_attr_float(cx, "alpha", 1.0, &alpha) < 0) return 0;
+    if (!imp_attr_check(cx, "alpha") || imp_attr_float(cx, "alpha", 1.0, &alpha) < 0 ||
+        !imp_fits(cx, "elu", "alpha", alpha, "alpha"))
+        return 0;
     if (!imp_unary(cx, "elu", 0)) return 0;
     if ((float)alpha != 1.0f) imp_arg(cx, imp_layer_at(cx, cx->nlayers - 1), "alpha", "%s", imp_num(cx, alpha));
     return 1;
@@ -466,6 +470,16 @@ static int gelu_from_onnx(ImpCtx *cx)
     return 1;
 }
 
+/* ONNX's own Gelu (opset 20 on), in its exact form */
+static int gelu_op_from_onnx(ImpCtx *cx)
+{
+    const char *approximate;
+    if (!imp_attr_check(cx, "approximate") || imp_attr_string(cx, "approximate", "none", &approximate) < 0) return 0;
+    if (strcmp(approximate, "none"))
+        return imp_refuse(cx, "approximate=\"%s\": layerc's gelu is the erf form", approximate);
+    return imp_unary(cx, "gelu", 0);
+}
+
 static int erf_from_onnx(ImpCtx *cx)
 {
     return imp_refuse(cx, "it is not part of torch's GELU, x * (erf(x / sqrt(2)) + 1) * 0.5; layerc has no erf");
@@ -480,7 +494,7 @@ const OpDef lc_op_gelu = {
     .flops = op_flops_elementwise,
     LUT_INT8(gelu_real),
     .onnx_export = gelu_onnx,
-    .onnx_import = { { "Div", gelu_from_onnx }, { "Erf", erf_from_onnx } },
+    .onnx_import = { { "Div", gelu_from_onnx }, { "Erf", erf_from_onnx }, { "Gelu", gelu_op_from_onnx } },
 };
 
 /* ---- clip(x, lo, hi) = min(max(x, lo), hi), as torch.clamp: derivative 1
@@ -550,7 +564,9 @@ static int clip_from_onnx(ImpCtx *cx)
     if (lo == 0 && hi == 6) return imp_unary(cx, "relu6", 0);
     if (lo == 0 && hi == INFINITY) return imp_unary(cx, "relu", 0);
     if (lo == -INFINITY && hi == INFINITY) return imp_unary(cx, "identity", 0);
-    if (!imp_unary(cx, "clip", 0)) return 0;
+    if ((lo != -INFINITY && !imp_fits(cx, "clip", "lo", lo, "min")) ||
+        (hi != INFINITY && !imp_fits(cx, "clip", "hi", hi, "max")) || !imp_unary(cx, "clip", 0))
+        return 0;
     ImpLayer *l = imp_layer_at(cx, cx->nlayers - 1);
     /* an open side is float's largest value: the same for every finite input */
     imp_arg(cx, l, NULL, "%s", lo == -INFINITY ? "-3.4028234663852886e38" : imp_num(cx, lo));

@@ -287,6 +287,8 @@ static int conv_from_onnx(ImpCtx *cx)
         if (nks != sr || ks[a] != W->dims[a + 2]) return imp_refuse(cx, "its kernel_shape does not match its weights");
     ImpWindow w;
     if (!imp_window(cx, v, W->dims + 2, &w)) return 0;
+    for (int a = 0; a < sr; a++)
+        if (!imp_fits(cx, sr == 1 ? "conv1d" : "conv2d", "kernel", (double)w.k[a], "kernel size")) return 0;
     OxTensor *b = NULL;
     if (imp_in(cx, 2)) {
         const OxTensor *B = imp_const_in(cx, 2, "bias");

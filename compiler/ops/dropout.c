@@ -85,6 +85,7 @@ static int dropout_from_onnx(ImpCtx *cx)
         }
     }
     if (!(ratio >= 0 && ratio < 1)) return imp_refuse(cx, "its ratio %g is not in [0, 1)", ratio);
+    if (!imp_fits(cx, "dropout", "rate", ratio, "ratio")) return 0;
     if (!imp_unused_from(cx, 1, "the mask") || !imp_unary(cx, "dropout", 0)) return 0;
     imp_arg(cx, imp_layer_at(cx, cx->nlayers - 1), NULL, "%s", imp_num(cx, ratio));
     return 1;

@@ -151,6 +151,9 @@ static int batchnorm_from_onnx(ImpCtx *cx)
         imp_attr_int(cx, "spatial", 1, &spatial) < 0 || imp_attr_int(cx, "training_mode", 0, &training) < 0)
         return 0;
     if (!spatial) return imp_refuse(cx, "spatial=0 normalises each element, not each channel");
+    if (!imp_fits(cx, "batchnorm", "eps", eps, "epsilon") ||
+        !imp_fits(cx, "batchnorm", "momentum", 1 - momentum, "momentum (1 - ONNX's)"))
+        return 0;
     if (training) return imp_refuse(cx, "it runs in training mode; layerc imports the inference graph");
     if (v->shape.rank < 1) return imp_refuse(cx, "its input has no channel axis");
     if (!imp_unused_from(cx, 1, "a running statistic")) return 0;
@@ -269,12 +272,20 @@ static int layernorm_from_onnx(ImpCtx *cx)
     if (!v || !imp_attr_check(cx, "axis,epsilon,stash_type") || imp_attr_int(cx, "axis", -1, &axis) < 0 ||
         imp_attr_float(cx, "epsilon", 1e-5, &eps) < 0)
         return 0;
+    if (!imp_fits(cx, "layernorm", "eps", eps, "epsilon")) return 0;
     int r = v->shape.rank + 1;
     if (axis < 0) axis += r;
-    if (axis != r - 1 || r < 2)
-        return imp_refuse(cx, "it normalises from axis %lld on; layerc's layernorm normalises the last axis", (long long)axis);
+    if (axis < 0 || axis >= r) return imp_refuse(cx, "axis %lld is out of range", (long long)axis);
+    if (axis == 0) return imp_refuse(cx, "it normalises from axis 0 on, across the batch");
     if (!imp_unused_from(cx, 1, "a statistic")) return 0;
-    long D = v->shape.dims[v->shape.rank - 1];
+    /* from axis on, the sample's axes are one: layernorm over the last axis
+     * of [d1, ..., D] (a reshape before it; its value keeps ONNX's shape) */
+    Shape want = { (int)axis, { 0 } };
+    long D = 1;
+    for (int k = 0; k < v->shape.rank; k++)
+        if (k < axis - 1) want.dims[k] = v->shape.dims[k];
+        else D *= v->shape.dims[k];
+    want.dims[axis - 1] = D;
     OxTensor *g = imp_vector_const(cx, 1, "scale", D), *b;
     if (!g) return 0;
     if (imp_in(cx, 2)) {
@@ -283,14 +294,14 @@ static int layernorm_from_onnx(ImpCtx *cx)
         int64_t dim = D;
         b = oxt_new(cx->a, OXT_FLOAT, 1, &dim);
     }
-    int x = imp_want(cx, v, NULL);
-    if (x < 0) return 0;
     Shape s = v->shape;
+    int x = imp_want(cx, v, &want);
+    if (x < 0) return 0;
     ImpLayer *l = imp_layer(cx, "layernorm", &x, 1);
     if ((float)eps != 1e-5f) imp_arg(cx, l, "eps", "%s", imp_num(cx, eps));
     imp_weight(cx, l, "gamma", g);
     imp_weight(cx, l, "beta", b);
-    l->shape = s;
+    l->shape = want;
     return imp_out(cx, l, &s);
 }
 

@@ -179,6 +179,8 @@ static int pool_from_onnx(ImpCtx *cx, int is_max)
     if (nks != sr) return imp_refuse(cx, "its kernel_shape does not have %d axes", sr);
     ImpWindow w;
     if (!imp_window(cx, v, ks, &w)) return 0;
+    for (int a = 0; a < sr; a++)
+        if (!imp_fits(cx, sr == 1 ? "maxpool1d" : "maxpool", "size", (double)w.k[a], "window size")) return 0;
     for (int a = 0; a < sr; a++) {
         /* count_include_pad only matters with pads, and layerc's pools take none */
         if (w.lo[a] || w.hi[a]) return imp_refuse(cx, "it pads its input; layerc's pools take no padding");

@@ -175,8 +175,14 @@ def run(model, feeds):
             y = x + ins[1]
         elif op == 'Mul':
             y = x * ins[1]
+        elif op == 'Sub':
+            y = x - ins[1]
         elif op == 'Div':
             y = x / ins[1]
+        elif op == 'Gelu':
+            if a.get('approximate', b'none') not in (b'none', 'none'):
+                raise NotImplementedError('Gelu approximate=tanh')
+            y = x * (np.vectorize(math.erf)(x / math.sqrt(2)) + 1) / 2 if x.size else x
         elif op == 'Erf':
             y = np.vectorize(math.erf)(x) if x.size else x
         elif op == 'Concat':
@@ -219,6 +225,6 @@ def run(model, feeds):
 
 
 SUPPORTED = {'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Gemm', 'MatMul', 'Relu',
-             'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'HardSwish', 'Clip', 'Softmax', 'Add', 'Mul', 'Div', 'Erf', 'Concat',
+             'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'HardSwish', 'Clip', 'Softmax', 'Add', 'Sub', 'Mul', 'Div', 'Erf', 'Concat',
              'Flatten', 'Reshape', 'Identity', 'Dropout', 'BatchNormalization', 'LayerNormalization', 'Constant',
              'Shape', 'Gather', 'Unsqueeze', 'Squeeze'}

@@ -11,7 +11,7 @@
 The twins of samples/fashion_mlp.lyr and samples/fashion_cnn.lyr use what
 torch writes for flattening (nn.Flatten, and x.view(x.size(0), -1) with its
 Shape/Gather/Unsqueeze/Concat subgraph); "branches" has a strided
-convolution, average pooling, leaky ReLU, two dense heads (one without
+convolution after (x - mean) / std, average pooling, leaky ReLU, two dense heads (one without
 bias), SiLU, GELU (which torch writes as x * (erf(x / sqrt(2)) + 1) * 0.5),
 mul and add; ResNet-8 and DS-CNN are the MLPerf Tiny reference networks
 (batchnorm with statistics that are not the identity, residual adds, 1x1
@@ -66,6 +66,7 @@ class Branches(nn.Module):
         self.out = nn.Linear(32, 5)
 
     def forward(self, x):
+        x = (x - 0.286) / 0.353   # Fashion-MNIST's mean and std
         x = F.avg_pool2d(F.leaky_relu(self.conv(x), 0.2), 2)
         x = torch.flatten(x, 1)
         a = torch.tanh(self.a(x))
