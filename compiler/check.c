@@ -281,6 +281,19 @@ static int bind_arg(Check *c, const OpDef *op, int k, const Value *v, Layer *l, 
         return value_shape(c->d, v, what, &a->shape);
     case P_INIT:
         return value_init(c->d, c->a, v, NULL, what, &a->init);
+    case P_REALS: {
+        int n = v->kind == V_LIST ? v->nitems : 1;
+        if (v->kind == V_LIST && (n < 1 || n > LC_MAX_REALS)) {
+            check_error(c, v->loc, "%s must be a number or a list of 1 to %d numbers, not %d", what,
+                        LC_MAX_REALS, n);
+            return 0;
+        }
+        double *r = arena_alloc(c->a, sizeof(double) * (size_t)n);
+        for (int i = 0; i < n; i++)
+            if (!value_real(c->d, v->kind == V_LIST ? v->items[i] : v, p->lo, p->hi, what, &r[i])) return 0;
+        a->reals = r, a->nreals = n;
+        return 1;
+    }
     }
     return 0;
 }
@@ -601,7 +614,7 @@ static void check_optimizer(Check *c, const Value *v, Optimizer *o)
         }
         Arg named = *a;
         named.key = key;
-        train_number(c, &named, def->lo[k], def->hi[k], 0, &o->hp[k]);
+        train_number(c, &named, def->lo[k], def->hi[k], def->whole[k], &o->hp[k]);
     }
 }
 
@@ -796,6 +809,7 @@ Model *check_program(const Program *p, const Source *src, Diags *d, Arena *a)
 
 int apply_overrides(Model *m, const TrainOverrides *o, char *err, int errlen)
 {
+    if (o->opt.def) m->train.opt = o->opt;
     if (o->lr >= 0) {
         if (!(o->lr > 0 && o->lr <= 1e6)) {
             snprintf(err, (size_t)errlen, "--lr must be a positive number");
@@ -809,12 +823,16 @@ int apply_overrides(Model *m, const TrainOverrides *o, char *err, int errlen)
             return 0;
         }
         m->train.batch = (int)o->batch;
-        /* the checker saw the train block's batch; this one sizes the state now */
-        if (state_size(m) > 4.0 * (double)LC_MAX_STATE_FLOATS) {
+    }
+    /* the checker saw the train block's batch and optimizer; these size the state now */
+    if ((o->batch || o->opt.def) && state_size(m) > 4.0 * (double)LC_MAX_STATE_FLOATS) {
+        if (o->batch)
             snprintf(err, (size_t)errlen, "--batch %ld: the model would need about %.1f GiB of state; "
                      "the limit is 2 GiB", o->batch, state_size(m) / (1 << 30));
-            return 0;
-        }
+        else
+            snprintf(err, (size_t)errlen, "--optimizer %s: the model would need about %.1f GiB of state; "
+                     "the limit is 2 GiB", o->opt.def->name, state_size(m) / (1 << 30));
+        return 0;
     }
     if (o->epochs >= 0) m->train.epochs = (int)o->epochs;
     if (o->seed >= 0) m->train.seed = (uint64_t)o->seed;

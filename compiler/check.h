@@ -16,6 +16,7 @@ typedef struct {
     long batch;     /* 0: keep */
     long epochs;    /* < 0: keep */
     int64_t seed;   /* < 0: keep */
+    Optimizer opt;  /* --optimizer; def NULL: keep */
 } TrainOverrides;
 
 /* Returns 0 (with a message in err) when a value is out of range. */

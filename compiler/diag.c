@@ -398,3 +398,11 @@ const char *closest_name(const char *name, const char *const *candidates, int n)
     }
     return best;
 }
+
+int usage_error_for(const char *command, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "layerc: error: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see layerc%s%s --help)\n", *command ? " " : "", command);
+    return 2;
+}

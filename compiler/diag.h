@@ -11,6 +11,7 @@
 #ifndef LC_DIAG_H
 #define LC_DIAG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -64,6 +65,10 @@ void diag_note(Diags *d, Loc loc, const char *fmt, ...)
 void diag_hint(Diags *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints every diagnostic, sorted by position, with source line and caret. */
 void diags_print(Diags *d, FILE *out);
+
+/* A command-line mistake: "layerc: error: ..." and where the help is
+ * ("see layerc COMMAND --help"; command may be ""); returns exit status 2. */
+int usage_error_for(const char *command, const char *fmt, va_list ap);
 
 /* "did you mean": the candidate closest to name by edit distance, or NULL
  * when none is close enough to be a likely typo. */

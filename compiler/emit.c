@@ -252,6 +252,25 @@ static void layer_comment(Emit *e, const Layer *l)
           shape_str(&l->shape, shape, sizeof shape));
 }
 
+/* ---- text alone, for other emitters of C (qemit.c) ---- */
+
+void emit_text_begin(Emit *e, const Model *m, const EmitOptions *o)
+{
+    memset(e, 0, sizeof *e);
+    e->m = m;
+    e->o = o;
+    index_lines(e);
+}
+
+void emit_text_layer_comment(Emit *e, const Layer *l) { layer_comment(e, l); }
+
+char *emit_text_end(Emit *e)
+{
+    arena_free(&e->names);
+    free(e->line_starts);
+    return e->buf ? e->buf : xstrdup("");
+}
+
 /* ---- header ---- */
 
 static const char *field_type(const Emit *e, FieldType t)
@@ -274,18 +293,34 @@ static const char *array_dims(Emit *e, long count, int per_sample)
 }
 
 /* A buffer several tensors take in turn, their lifetimes apart. */
-static void emit_union(Emit *e, const StateField *f)
+/* tenants[0..n): the tensors of f's buffer, in plan order. */
+static void emit_union(Emit *e, const StateField *f, const int *tenants, int n)
 {
     const Plan *p = e->plan;
     emitf(e, "    union {   /* taken in turn:");
-    for (int t = 0; t < p->ntensors; t++)
-        if (p->tensors[t].buffer == f->buffer) emitf(e, " %s", p->tensors[t].name);
+    for (int k = 0; k < n; k++) emitf(e, " %s", p->tensors[tenants[k]].name);
     emitf(e, " */\n");
-    for (int t = 0; t < p->ntensors; t++)
-        if (p->tensors[t].buffer == f->buffer)
-            emitf(e, "        %s %s%s;\n", e_real(e), p->tensors[t].name,
-                  array_dims(e, p->tensors[t].size, p->tensors[t].per_sample));
+    for (int k = 0; k < n; k++) {
+        const PlanTensor *t = &p->tensors[tenants[k]];
+        emitf(e, "        %s %s%s;\n", e_real(e), t->name, array_dims(e, t->size, t->per_sample));
+    }
     emitf(e, "    } %s;\n", f->name);
+}
+
+/* The tensors of each buffer, buffer by buffer (a counting sort, so that a
+ * deep model's thousands of unions cost one pass): buffer b's are
+ * tenants[first[b] .. first[b + 1]). */
+static void buffer_tenants(const Plan *p, int **first_out, int **tenants_out)
+{
+    int *first = xcalloc((size_t)p->nbuffers + 2, sizeof *first);
+    int *tenants = xmalloc(sizeof *tenants * (size_t)(p->ntensors + 1));
+    for (int t = 0; t < p->ntensors; t++)
+        if (p->tensors[t].buffer >= 0) first[p->tensors[t].buffer + 2]++;
+    for (int b = 0; b < p->nbuffers; b++) first[b + 2] += first[b + 1];
+    for (int t = 0; t < p->ntensors; t++)
+        if (p->tensors[t].buffer >= 0) tenants[first[p->tensors[t].buffer + 1]++] = t;
+    *first_out = first;
+    *tenants_out = tenants;
 }
 
 static void emit_state_struct(Emit *e)
@@ -295,7 +330,9 @@ static void emit_state_struct(Emit *e)
     StateLayout s;
     char shape[64];
     int said = 0;
+    int *first, *tenants;
     state_layout(m, &e->build, e->plan, &s);
+    buffer_tenants(e->plan, &first, &tenants);
     emitf(e, "typedef struct {\n");
     for (int i = 0; i < s.n; i++) {
         const StateField *f = &s.fields[i];
@@ -304,7 +341,7 @@ static void emit_state_struct(Emit *e)
                      "     * lifetimes do not overlap share a union */\n",
                   e->build.trains ? ", gradients and what the backward pass reads" : "", N);
         if (f->group == SG_SHARED) {
-            emit_union(e, f);
+            emit_union(e, f, tenants + first[f->buffer], first[f->buffer + 1] - first[f->buffer]);
             continue;
         }
         emitf(e, "    %s %s%s;", field_type(e, f->type), f->name,
@@ -318,6 +355,8 @@ static void emit_state_struct(Emit *e)
     emitf(e, "#define %s_STATE_BYTES %.0f   /* sizeof(%s_t) */\n", N,
           state_bytes(&s, &e->build, m->train.batch), N);
     state_free(&s);
+    free(first);
+    free(tenants);
 }
 
 char *emit_header(const Model *m, const EmitOptions *o)
@@ -659,6 +698,15 @@ static const char *pass_name(Emit *e, const char *pass, Mode mode)
 
 /* checked: the JIT's lc_jit_nonfinite_layer, which returns the name of the
  * first layer whose output is not finite */
+/* --qat: layer i's output rounded as the int8 build will round it */
+static void emit_fake_quant(Emit *e, int i)
+{
+    const FakeQuant *f = e->o->fake ? &e->o->fake[i] : NULL;
+    if (!f || !(f->scale > 0)) return;
+    emitf(e, "    lc_fakequant_forward(%s, n * %ld, %.17g, %d, %d, %d);   /* --qat */\n", e_out(e, i),
+          e->m->layers[i].size, f->scale, f->zero, f->lo, f->hi);
+}
+
 static void emit_forward_pass(Emit *e, Mode mode, int checked)
 {
     const Model *m = e->m;
@@ -677,6 +725,7 @@ static void emit_forward_pass(Emit *e, Mode mode, int checked)
     source_excerpt(e, in->loc.line, text, sizeof text);
     emitf(e, "    /* %s:%d  %s */\n", e->o->source_name, in->loc.line, text);
     emitf(e, "    memcpy(%s, input, sizeof(%s) * (size_t)n * %ld);\n", e_out(e, 0), R, in->size);
+    emit_fake_quant(e, 0);
     for (int i = 1; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         if (!l->live) continue;
@@ -686,6 +735,7 @@ static void emit_forward_pass(Emit *e, Mode mode, int checked)
                   m->layers[e->plan->root[i]].name);
         else
             l->op->forward(e, l, mode);
+        emit_fake_quant(e, i);
         if (checked)
             emitf(e, "    if (!lc_jit_finite(%s, (long)n * %ld)) return \"%s\";\n", e_out(e, i), l->size,
                   l->name);
@@ -726,6 +776,28 @@ static void emit_loss_start(Emit *e)
     loss_emit_backward_start(e, e_grad(e, model_loss_start(m)));
 }
 
+/* The loss's backward start, then the layers' backward blocks in reverse
+ * order; fused: each block followed by the steps of its layer's weights. */
+static void emit_block_and_step(Emit *e, const Layer *l, Mode mode);
+static void emit_backward_blocks(Emit *e, Mode mode, int fused)
+{
+    const Model *m = e->m;
+    int start = model_loss_start(m);
+    emit_loss_start(e);
+    for (int i = m->nlayers - 1; i > 0; i--) {
+        const Layer *l = &m->layers[i];
+        if (!l->live || !l->needs_grad || (i == m->output && start != m->output)) continue;
+        layer_comment(e, l);
+        if (e->plan->root[i] != i)
+            emitf(e, "    /* %s is %s's storage: its gradient too */\n", l->name,
+                  m->layers[e->plan->root[i]].name);
+        else if (fused)
+            emit_block_and_step(e, l, mode);
+        else
+            l->op->backward(e, l, mode);
+    }
+}
+
 static void emit_backward_pass(Emit *e, Mode mode, int public)
 {
     const Model *m = e->m;
@@ -747,17 +819,7 @@ static void emit_backward_pass(Emit *e, Mode mode, int public)
         emitf(e, "    (void)truth;   /* no trainable weight: nothing to compute */\n}\n");
         return;
     }
-    emit_loss_start(e);
-    for (int i = m->nlayers - 1; i > 0; i--) {
-        const Layer *l = &m->layers[i];
-        if (!l->live || !l->needs_grad || (i == m->output && start != m->output)) continue;
-        layer_comment(e, l);
-        if (e->plan->root[i] != i)
-            emitf(e, "    /* %s is %s's storage: its gradient too */\n", l->name,
-                  m->layers[e->plan->root[i]].name);
-        else
-            l->op->backward(e, l, mode);
-    }
+    emit_backward_blocks(e, mode, 0);
     emitf(e, "}\n");
 }
 
@@ -875,17 +937,7 @@ static void emit_fused_train_step(Emit *e)
         return;
     }
     emitf(e, "    %s_step_ctx step;\n    %s_step_begin(m, &step);\n", N, N);
-    emit_loss_start(e);
-    for (int i = m->nlayers - 1; i > 0; i--) {
-        const Layer *l = &m->layers[i];
-        if (!l->live || !l->needs_grad || (i == m->output && start != m->output)) continue;
-        layer_comment(e, l);
-        if (e->plan->root[i] != i)
-            emitf(e, "    /* %s is %s's storage: its gradient too */\n", l->name,
-                  m->layers[e->plan->root[i]].name);
-        else
-            emit_block_and_step(e, l, MODE_TRAIN);
-    }
+    emit_backward_blocks(e, MODE_TRAIN, 1);
     emitf(e, "    return loss;\n}\n");
 }
 

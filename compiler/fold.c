@@ -1,4 +1,4 @@
-/* fold.c: folding per-channel affine layers into their producers (fold.h). */
+/* fold.c: folding per-channel affine layers into the layer before or after them (fold.h). */
 #include "fold.h"
 
 #include <stdlib.h>
@@ -22,6 +22,21 @@ static int weight_named(const Model *m, const char *name, const char *cname)
     return 0;
 }
 
+/* Whether P's kernel and bias can take a fold: each used by P alone, the
+ * kernel `rows` rows, the bias (absent: its name free for the one folding
+ * creates) one value a row. */
+static int weights_take_fold(const Model *m, const Layer *P, long rows, Arena *a)
+{
+    const FoldSlots *s = &P->op->fold_into;
+    const Weight *k = layer_weight(m, P, s->kernel), *b = layer_weight(m, P, s->bias);
+    if (!k || k->uses != 1 || k->shape.dims[0] != rows) return 0;
+    if (b && (b->uses != 1 || b->size != rows)) return 0;
+    if (!b && weight_named(m, arena_printf(a, "%s.%s", P->name, P->op->weights[s->bias].name),
+                           arena_printf(a, "%s_%s", P->name, P->op->weights[s->bias].name)))
+        return 0;
+    return 1;
+}
+
 /* Layer l folds into its input, the producer: returns the producer's index, or -1. */
 static int producer_of(const Model *m, const Layer *l, Arena *a)
 {
@@ -29,46 +44,91 @@ static int producer_of(const Model *m, const Layer *l, Arena *a)
     int p = l->in[0];
     const Layer *P = &m->layers[p];
     if (!P->op || !P->op->fold_into.folds || p == m->output || references(m, p) != 1) return -1;
-    const FoldSlots *s = &P->op->fold_into;
-    const Weight *k = layer_weight(m, P, s->kernel), *b = layer_weight(m, P, s->bias);
-    long ch = P->shape.dims[0];
-    if (!k || k->uses != 1 || k->shape.dims[0] != ch) return -1;
-    if (b && (b->uses != 1 || b->size != ch)) return -1;
-    if (!b && weight_named(m, arena_printf(a, "%s.%s", P->name, P->op->weights[s->bias].name),
-                           arena_printf(a, "%s_%s", P->name, P->op->weights[s->bias].name)))
+    return weights_take_fold(m, P, P->shape.dims[0], a) ? p : -1;
+}
+
+/* Layer l (at index i) folds into the one layer that reads it, which
+ * absorbs an input transform (a dense, a conv without padding): returns that
+ * reader's index, or -1. */
+static int consumer_of(const Model *m, const Layer *l, int i, Arena *a)
+{
+    if (!l->live || !l->op || !l->op->fold || l->nin != 1 || i == m->output || references(m, i) != 1)
         return -1;
-    return p;
+    for (int r = 0; r < m->nlayers; r++) {
+        const Layer *C = &m->layers[r];
+        if (!C->live || C->nin != 1 || C->in[0] != i) continue;
+        if (!C->op || !C->op->fold_into.folds || !C->op->absorbs_input || !C->op->absorbs_input(C)) return -1;
+        return weights_take_fold(m, C, C->shape.dims[0], a) ? r : -1;
+    }
+    return -1;
 }
 
 typedef struct {
-    int layer, producer;
+    int layer;       /* the layer folded away */
+    int owner;       /* the layer whose weights take it */
+    int source;      /* what the folded layer's readers read instead */
+    int into_input;  /* the fold is before the owner (its input), not after */
     double *scale, *shift;
     long channels;
 } Fold;
 
-/* One pass: every layer that folds into its producer as the model stands. */
+/* The folded weights of owner P, K [rows, row] and b [rows] in np: after P
+ * (y = scale P + shift per output row) or before it (P's input x becomes
+ * scale x + shift per input channel, element k of a row reading channel
+ * k / (row / channels)). */
+static void apply_fold(const Fold *f, float *K, float *b, long rows, long row)
+{
+    if (!f->into_input) {
+        for (long c = 0; c < rows; c++) {
+            float *w = K + c * row;
+            for (long j = 0; j < row; j++) w[j] = (float)(w[j] * f->scale[c]);
+            b[c] = (float)(b[c] * f->scale[c] + f->shift[c]);
+        }
+        return;
+    }
+    long per = row / f->channels;
+    for (long c = 0; c < rows; c++) {
+        float *w = K + c * row;
+        double shift = 0;
+        for (long j = 0; j < row; j++) {
+            shift += (double)w[j] * f->shift[j / per];
+            w[j] = (float)(w[j] * f->scale[j / per]);
+        }
+        b[c] = (float)(b[c] + shift);
+    }
+}
+
+/* One pass: every layer that folds into its producer, or else into its
+ * reader, as the model stands; a layer takes part in one fold a pass. */
 static const Model *fold_pass(const Model *m, Arena *a, float **params, int *folded)
 {
     int nf = 0;
     Fold *f = xcalloc((size_t)m->nlayers, sizeof *f);
     int *fold_of = xmalloc(sizeof(int) * (size_t)m->nlayers);   /* layer -> its fold, -1 */
     int *kernel_of = xmalloc(sizeof(int) * (size_t)(m->nweights + 1));   /* weight -> fold, -1 */
+    unsigned char *busy = xcalloc((size_t)m->nlayers, 1);   /* in a fold of this pass */
     for (int i = 0; i < m->nlayers; i++) fold_of[i] = -1;
     for (int i = 0; i < m->nweights; i++) kernel_of[i] = -1;
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
-        int p = producer_of(m, l, a);
-        if (p < 0 || fold_of[p] >= 0) continue;   /* a producer folding itself waits a pass */
-        long ch = m->layers[p].shape.dims[0];
-        Fold g = { i, p, xmalloc(sizeof(double) * (size_t)ch), xmalloc(sizeof(double) * (size_t)ch), ch };
-        if (l->op->fold(m, l, *params, g.scale, g.shift) != ch) {
+        int into_input = 0, p = producer_of(m, l, a);
+        if (p < 0 && (p = consumer_of(m, l, i, a)) >= 0) into_input = 1;
+        if (p < 0 || busy[i] || busy[p] || busy[l->in[0]]) continue;
+        long ch = into_input ? l->shape.dims[0] : m->layers[p].shape.dims[0];
+        Fold g = { i, p, into_input ? l->in[0] : p, into_input, xmalloc(sizeof(double) * (size_t)ch),
+                   xmalloc(sizeof(double) * (size_t)ch), ch };
+        const Weight *k = layer_weight(m, &m->layers[p], m->layers[p].op->fold_into.kernel);
+        if (l->op->fold(m, l, *params, g.scale, g.shift) != ch ||
+            (into_input && (k->size / k->shape.dims[0]) % ch)) {
             free(g.scale), free(g.shift);
             continue;
         }
+        busy[i] = busy[p] = busy[l->in[0]] = 1;
         fold_of[i] = nf;
         kernel_of[m->layers[p].w[m->layers[p].op->fold_into.kernel]] = nf;
         f[nf++] = g;
     }
+    free(busy);
     if (!nf) {
         free(f), free(fold_of), free(kernel_of);
         return m;
@@ -98,13 +158,13 @@ static const Model *fold_pass(const Model *m, Arena *a, float **params, int *fol
         map[i] = model_add_weight(n, a, &m->weights[i]);
         int g = kernel_of[i];
         if (g < 0) continue;
-        const Layer *P = &m->layers[f[g].producer];
+        const Layer *P = &m->layers[f[g].owner];
         const FoldSlots *s = &P->op->fold_into;
         if (P->w[s->bias] >= 0) continue;
         const Weight *k = &m->weights[i];
         Weight b = { arena_printf(a, "%s.%s", P->name, P->op->weights[s->bias].name),
                      arena_printf(a, "%s_%s", P->name, P->op->weights[s->bias].name), P->loc,
-                     { 1, { f[g].channels } }, 0, 0, -1, P->op->weights[s->bias].role,
+                     { 1, { k->shape.dims[0] } }, 0, 0, -1, P->op->weights[s->bias].role,
                      { INIT_ZEROS, 0, 0, NULL }, k->fan_in, k->fan_out, 0, 1, 0 };
         created[g] = model_add_weight(n, a, &b);
     }
@@ -116,33 +176,28 @@ static const Model *fold_pass(const Model *m, Arena *a, float **params, int *fol
             memcpy(np + n->weights[map[i]].offset, *params + m->weights[i].offset,
                    sizeof(float) * (size_t)m->weights[i].size);
     for (int g = 0; g < nf; g++) {
-        Layer *P = &n->layers[f[g].producer];
+        Layer *P = &n->layers[f[g].owner];
         const FoldSlots *s = &P->op->fold_into;
         const Weight *k = &n->weights[map[P->w[s->kernel]]];
         int bi = P->w[s->bias] >= 0 ? map[P->w[s->bias]] : created[g];
-        long row = k->size / f[g].channels;
-        float *b = np + n->weights[bi].offset;
-        for (long c = 0; c < f[g].channels; c++) {
-            float *w = np + k->offset + c * row;
-            for (long j = 0; j < row; j++) w[j] = (float)(w[j] * f[g].scale[c]);
-            b[c] = (float)(b[c] * f[g].scale[c] + f[g].shift[c]);
-        }
+        long rows = k->shape.dims[0];
+        apply_fold(&f[g], np + k->offset, np + n->weights[bi].offset, rows, k->size / rows);
     }
 
-    /* the layers: weights renumbered, readers of a folded layer read its producer */
+    /* the layers: weights renumbered, readers of a folded layer read its source (producer or input) */
     for (int i = 0; i < n->nlayers; i++) {
         Layer *l = &n->layers[i];
         for (int k = 0; l->op && k < l->op->nweights; k++)
             l->w[k] = l->w[k] >= 0 ? map[l->w[k]] : -1;
         for (int k = 0; k < l->nin; k++)
-            if (fold_of[l->in[k]] >= 0) l->in[k] = f[fold_of[l->in[k]]].producer;
+            if (fold_of[l->in[k]] >= 0) l->in[k] = f[fold_of[l->in[k]]].source;
         l->live = 0, l->needs_grad = 0;
     }
     for (int g = 0; g < nf; g++) {
-        Layer *P = &n->layers[f[g].producer];
+        Layer *P = &n->layers[f[g].owner];
         if (created[g] >= 0) P->w[P->op->fold_into.bias] = created[g];
     }
-    if (fold_of[m->output] >= 0) n->output = f[fold_of[m->output]].producer;
+    if (fold_of[m->output] >= 0) n->output = f[fold_of[m->output]].source;
     for (int i = 0; i < n->nweights; i++) n->weights[i].updated = 0;
     model_mark(n);
 

@@ -27,7 +27,8 @@
 #define LC_MAX_PARAMS 12         /* arguments and options of one op */
 #define LC_MAX_LAYER_WEIGHTS 8   /* weight slots of one op */
 #define LC_MAX_SAVED 4           /* saved tensors of one op */
-#define LC_MAX_OPT_PARAMS 8      /* hyper-parameters of one optimizer */
+#define LC_MAX_OPT_PARAMS 8
+#define LC_MAX_REALS 65536       /* numbers in one list argument (normalize's mean=[...]) */      /* hyper-parameters of one optimizer */
 #define LC_MAX_SCHED_PARAMS 4    /* of one learning-rate schedule */
 #define LC_MAX_NAME 255
 /* Every tensor, and the whole state of a generated model (parameters,
@@ -90,6 +91,8 @@ typedef struct {
     long pair[2];           /* kernel=[h, w] or kernel=k (both sides k) */
     int word;               /* the parameter's word list: index + 1 of the word given, else 0 */
     Shape shape;            /* reshape(x, [d, ...]) */
+    const double *reals;    /* normalize(x, mean=[...]): nreals numbers (one for a number) */
+    int nreals;
     Init init;              /* init=he */
     int given;              /* set by the call, not the default */
 } ArgValue;

@@ -34,6 +34,7 @@ struct OptimDef {
     void (*emit_step)(Emit *e, const Optimizer *o);
     KernelRef kernels[LC_MAX_OP_KERNELS];
     const char *units;
+    int whole[LC_MAX_OPT_PARAMS];   /* the parameter takes whole numbers only (centered = 0 or 1) */
 };
 
 const OptimDef *optim_find(const char *name);
@@ -44,5 +45,8 @@ Optimizer optim_default(const OptimDef *def);
 int optim_param(const OptimDef *def, const char *name);
 int optim_has_slot(const Optimizer *o, int k);
 double optim_lr(const Optimizer *o);
+/* The command line's --optimizer: "NAME" or "NAME(lr, KEY=VALUE, ...)", the
+ * train block's syntax with plain numbers.  Returns 0 with a message in err. */
+int optim_parse(const char *text, Optimizer *o, char *err, int errlen);
 
 #endif

@@ -119,11 +119,14 @@ static void find_lifetimes(const Model *m, const Build *b, Plan *p)
     }
 }
 
-/* The smallest free buffer that fits, else the largest one (to be grown). */
+/* The smallest free buffer that fits, else the largest one (to be grown).
+ * The first of the exact size ends the search: nothing fits better, and a
+ * deep model's free list holds thousands of them. */
 static int pick_buffer(const Plan *p, const int *free_list, int nfree, long size)
 {
     int pick = -1;
     for (int f = 0; f < nfree; f++) {
+        if (p->buffers[free_list[f]].size == size) return f;
         if (pick < 0) { pick = f; continue; }
         long have = p->buffers[free_list[pick]].size, cand = p->buffers[free_list[f]].size;
         int pick_fits = have >= size, cand_fits = cand >= size;
@@ -161,6 +164,52 @@ static int inplace_input(const Model *m, const Plan *p, const PlanTensor *t)
     return x->buffer;
 }
 
+/* The buffers in use, as a binary min-heap on free_after, so that a deep
+ * training build (thousands of outputs alive until their backward block)
+ * frees buffers in log time rather than scanning them all per tensor. */
+static int busy_less(const Plan *p, int a, int b)
+{
+    return p->buffers[a].free_after < p->buffers[b].free_after;
+}
+
+static void busy_sift_down(const Plan *p, int *h, int n, int i)
+{
+    for (;;) {
+        int l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && busy_less(p, h[l], h[m])) m = l;
+        if (r < n && busy_less(p, h[r], h[m])) m = r;
+        if (m == i) return;
+        int x = h[i]; h[i] = h[m]; h[m] = x;
+        i = m;
+    }
+}
+
+static void busy_push(const Plan *p, int *h, int *n, int bf)
+{
+    int i = (*n)++;
+    h[i] = bf;
+    while (i > 0 && busy_less(p, h[i], h[(i - 1) / 2])) {
+        int up = (i - 1) / 2, x = h[i];
+        h[i] = h[up]; h[up] = x;
+        i = up;
+    }
+}
+
+static void busy_pop(const Plan *p, int *h, int *n)
+{
+    h[0] = h[--*n];
+    busy_sift_down(p, h, *n, 0);
+}
+
+/* Where bf sits in the heap: an in-place tenant extends the buffer its input
+ * just used, which is among the last pushed, so the search runs from the end. */
+static int busy_index(const int *h, int n, int bf)
+{
+    for (int i = n - 1; i >= 0; i--)
+        if (h[i] == bf) return i;
+    return 0;
+}
+
 static void share_buffers(const Model *m, const Build *b, Plan *p)
 {
     PlanTensor **order = xmalloc(sizeof *order * (size_t)(p->ntensors + 1));
@@ -171,20 +220,15 @@ static void share_buffers(const Model *m, const Build *b, Plan *p)
     for (int k = 0; k < p->ntensors; k++) {
         PlanTensor *t = order[k];
         /* buffers whose tenants are all dead by now are free */
-        for (int j = 0; j < nbusy;) {
-            int bf = busy[j];
-            if (p->buffers[bf].free_after < t->birth) {
-                free_list[nfree++] = bf;
-                busy[j] = busy[--nbusy];
-            } else {
-                j++;
-            }
+        while (nbusy && p->buffers[busy[0]].free_after < t->birth) {
+            free_list[nfree++] = busy[0];
+            busy_pop(p, busy, &nbusy);
         }
         int bf, in = inplace_input(m, p, t);
         if (!t->per_sample || b->keep_all) {
             bf = new_buffer(p, t);
         } else if (in >= 0) {
-            bf = in;   /* still busy: it stays on the busy list */
+            bf = in;   /* still busy: it stays on the busy heap (its key grows below) */
         } else {
             int f = pick_buffer(p, free_list, nfree, t->size);
             if (f >= 0) {
@@ -193,12 +237,15 @@ static void share_buffers(const Model *m, const Build *b, Plan *p)
             } else {
                 bf = new_buffer(p, t);
             }
-            busy[nbusy++] = bf;
         }
         t->buffer = bf;
         if (p->buffers[bf].size < t->size) p->buffers[bf].size = t->size;
         if (p->buffers[bf].free_after < t->death) p->buffers[bf].free_after = t->death;
         p->buffers[bf].ntenants++;
+        if (t->per_sample && !b->keep_all) {
+            if (in >= 0) busy_sift_down(p, busy, nbusy, busy_index(busy, nbusy, bf));
+            else busy_push(p, busy, &nbusy, bf);
+        }
     }
     free(order);
     free(free_list);

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "diag.h"
+#include "text.h"
 #include "files.h"
 
 /* The columns a plot uses, by their names in the log's header. */
@@ -139,34 +141,12 @@ static int read_log(Log *g, const char *path)
 
 /* ---- the gnuplot script ---- */
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-} Text;
-
-static void addf(Text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void addf(Text *t, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (t->len + (size_t)n + 1 > t->cap) {
-        t->cap = 2 * (t->len + (size_t)n + 1);
-        t->buf = xrealloc(t->buf, t->cap);
-    }
-    va_start(ap, fmt);
-    vsnprintf(t->buf + t->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)n;
-}
-
 /* A gnuplot string in single quotes, where '' is a quote. */
 static void add_quoted(Text *t, const char *s)
 {
-    addf(t, "'");
-    for (; *s; s++) addf(t, *s == '\'' ? "''" : "%c", *s);
-    addf(t, "'");
+    text_addf(t, "'");
+    for (; *s; s++) text_addf(t, *s == '\'' ? "''" : "%c", *s);
+    text_addf(t, "'");
 }
 
 /* The legend's name of a log: its file name without .csv, or its path
@@ -196,7 +176,7 @@ static void add_panel(Text *t, const Log *logs, int n, int c, const char *what, 
 {
     int first = 1;
     char label[512];
-    addf(t, "set title '%s per epoch'\nset ylabel '%s'\nplot ", what, scale == 1 ? what : "accuracy (%)");
+    text_addf(t, "set title '%s per epoch'\nset ylabel '%s'\nplot ", what, scale == 1 ? what : "accuracy (%)");
     for (int i = 0; i < n; i++)
         for (int test = 0; test < 2; test++) {
             int col = c + 2 * test;
@@ -204,12 +184,12 @@ static void add_panel(Text *t, const Log *logs, int n, int c, const char *what, 
             char title[700];
             snprintf(title, sizeof title, "%s%s%s %s", n > 1 ? log_label(logs, n, i, label, sizeof label) : "",
                      n > 1 ? ": " : "", test ? "test" : "train", what);
-            addf(t, "%s$log%d using 1:($%d*%g) with linespoints lw 2 pt 7 ps 0.6 lc rgb '%s' dt %d title ",
+            text_addf(t, "%s$log%d using 1:($%d*%g) with linespoints lw 2 pt 7 ps 0.6 lc rgb '%s' dt %d title ",
                  first ? "" : ", \\\n     ", i, col + 1, scale, colours[i % 8], test ? 2 : 1);
             add_quoted(t, title);
             first = 0;
         }
-    addf(t, "\n");
+    text_addf(t, "\n");
 }
 
 static char *script(const Log *logs, int n, const char *format, const char *picture)
@@ -221,32 +201,32 @@ static char *script(const Log *logs, int n, const char *format, const char *pict
         acc |= logs[i].has[C_TRAIN_ACC] || logs[i].has[C_TEST_ACC];
         last = fmax(last, logs[i].v[(size_t)(logs[i].n - 1) * NCOLS + C_EPOCH]);
     }
-    if (!strcmp(format, "svg")) addf(&t, "set terminal svg size 800,%d dynamic noenhanced font 'Helvetica,12' "
+    if (!strcmp(format, "svg")) text_addf(&t, "set terminal svg size 800,%d dynamic noenhanced font 'Helvetica,12' "
                                          "background '#ffffff'\n", acc ? 720 : 400);
-    else addf(&t, "set terminal pngcairo size 800,%d noenhanced font 'Sans,10' background '#ffffff'\n",
+    else text_addf(&t, "set terminal pngcairo size 800,%d noenhanced font 'Sans,10' background '#ffffff'\n",
               acc ? 720 : 400);
-    addf(&t, "set output ");
+    text_addf(&t, "set output ");
     add_quoted(&t, picture);
-    addf(&t, "\n");
+    text_addf(&t, "\n");
     for (int i = 0; i < n; i++) {
-        addf(&t, "$log%d << EOD\n", i);
+        text_addf(&t, "$log%d << EOD\n", i);
         for (int r = 0; r < logs[i].n; r++) {
             for (int c = 0; c < NCOLS; c++) {
                 double v = logs[i].v[(size_t)r * NCOLS + (size_t)c];
-                addf(&t, isnan(v) ? "%sNaN" : "%s%.9g", c ? " " : "", v);
+                text_addf(&t, isnan(v) ? "%sNaN" : "%s%.9g", c ? " " : "", v);
             }
-            addf(&t, "\n");
+            text_addf(&t, "\n");
         }
-        addf(&t, "EOD\n");
+        text_addf(&t, "EOD\n");
     }
-    addf(&t, "set grid\nset key top right opaque\nset xlabel 'epoch'\nset format x '%%g'\n");
-    if (last <= 20) addf(&t, "set xtics 1\n");
-    if (acc) addf(&t, "set multiplot layout 2,1\n");
+    text_addf(&t, "set grid\nset key top right opaque\nset xlabel 'epoch'\nset format x '%%g'\n");
+    if (last <= 20) text_addf(&t, "set xtics 1\n");
+    if (acc) text_addf(&t, "set multiplot layout 2,1\n");
     add_panel(&t, logs, n, C_TRAIN_LOSS, "loss", 1);
     if (acc) {
-        addf(&t, "set key bottom right opaque\n");
+        text_addf(&t, "set key bottom right opaque\n");
         add_panel(&t, logs, n, C_TRAIN_ACC, "accuracy", 100);
-        addf(&t, "unset multiplot\n");
+        text_addf(&t, "unset multiplot\n");
     }
     return t.buf;
 }
@@ -365,11 +345,9 @@ static int usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "layerc: error: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see layerc plot --help)\n");
+    int status = usage_error_for("plot", fmt, ap);
     va_end(ap);
-    return 2;
+    return status;
 }
 
 static int same_file(const char *a, const char *b)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "text.h"
 #include "loss.h"
 #include "op.h"
 #include "plan.h"
@@ -17,56 +18,34 @@
 
 /* ---- graph ---- */
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-} Text;
-
-static void addf(Text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void addf(Text *t, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (t->len + (size_t)n + 1 > t->cap) {
-        t->cap = 2 * (t->len + (size_t)n + 1);
-        t->buf = xrealloc(t->buf, t->cap);
-    }
-    va_start(ap, fmt);
-    vsnprintf(t->buf + t->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)n;
-}
-
 char *graph_dot(const Model *m, const char *source_name)
 {
     Text t = { NULL, 0, 0 };
     char s[64];
-    addf(&t, "// layerc graph of %s\ndigraph \"%s\" {\n  rankdir=TB;\n"
+    text_addf(&t, "// layerc graph of %s\ndigraph \"%s\" {\n  rankdir=TB;\n"
              "  node [fontname=\"Helvetica\", fontsize=11];\n", source_name, m->name);
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         const char *style = i == 0 ? "shape=box, style=\"rounded,filled\", fillcolor=\"#dbeafe\""
                           : i == m->output ? "shape=box, style=\"rounded,filled\", fillcolor=\"#dcfce7\""
                           : l->live ? "shape=box, style=rounded" : "shape=box, style=\"rounded,dashed\"";
-        addf(&t, "  \"L_%s\" [%s, label=\"%s\\n%s %s\"];\n", l->name, style, l->name,
+        text_addf(&t, "  \"L_%s\" [%s, label=\"%s\\n%s %s\"];\n", l->name, style, l->name,
              l->op ? l->op->name : "input", shape_str(&l->shape, s, sizeof s));
         for (int k = 0; k < l->nin; k++)
-            addf(&t, "  \"L_%s\" -> \"L_%s\";\n", m->layers[l->in[k]].name, l->name);
+            text_addf(&t, "  \"L_%s\" -> \"L_%s\";\n", m->layers[l->in[k]].name, l->name);
         for (int k = 0; l->op && k < l->op->nweights; k++)
             if (l->w[k] >= 0)
-                addf(&t, "  \"W_%s\" -> \"L_%s\" [style=dashed, arrowhead=empty];\n",
+                text_addf(&t, "  \"W_%s\" -> \"L_%s\" [style=dashed, arrowhead=empty];\n",
                      m->weights[l->w[k]].name, l->name);
     }
     for (int i = 0; i < m->nweights; i++) {
         const Weight *w = &m->weights[i];
-        addf(&t, "  \"W_%s\" [shape=ellipse, style=filled, fillcolor=\"%s\", label=\"%s\\n%s\\n%ld %s\"];\n",
+        text_addf(&t, "  \"W_%s\" [shape=ellipse, style=filled, fillcolor=\"%s\", label=\"%s\\n%s\\n%ld %s\"];\n",
              w->name, weight_trainable(w) ? "#fef3c7" : "#e5e7eb", w->name,
              shape_str(&w->shape, s, sizeof s), w->size,
              w->role == ROLE_TRAINABLE ? "weights" : w->role == ROLE_FROZEN ? "frozen" : "buffer");
     }
-    addf(&t, "  loss [shape=octagon, style=filled, fillcolor=\"#fee2e2\", label=\"loss\\n%s\"];\n"
+    text_addf(&t, "  loss [shape=octagon, style=filled, fillcolor=\"#fee2e2\", label=\"loss\\n%s\"];\n"
              "  \"L_%s\" -> loss;\n}\n", m->loss->name, m->layers[m->output].name);
     return t.buf;
 }
@@ -157,7 +136,37 @@ static double layer_bytes(const Plan *p, int batch, int layer)
     return total;
 }
 
-int tool_summary(const Model *m, FILE *out)
+/* What the build b of m takes, exactly, in bytes: the state (RAM), the
+ * baked weights (flash) and the scratch, as the generated C has them. */
+static void build_summary(const Model *m, const Build *b, FILE *out)
+{
+    Plan p;
+    StateLayout s;
+    int batch = m->train.batch, arrays = 0;
+    double flash = 0;
+    plan_make(m, b, &p);
+    state_layout(m, b, &p, &s);
+    for (int i = 0; i < m->nweights; i++)
+        if (plan_is_const(&p, i)) flash += (double)b->real_size * (double)m->weights[i].size, arrays++;
+    double ram = state_bytes(&s, b, batch);
+    double params = state_group_bytes(&s, b, batch, SG_PARAMS), grads = state_group_bytes(&s, b, batch, SG_GRADS);
+    double optim = state_group_bytes(&s, b, batch, SG_OPTIMIZER), scratch = state_group_bytes(&s, b, batch, SG_SCRATCH);
+    double tensors = state_group_bytes(&s, b, batch, SG_OUTPUTS) + state_group_bytes(&s, b, batch, SG_GRADIENTS) +
+                     state_group_bytes(&s, b, batch, SG_SAVED) + state_group_bytes(&s, b, batch, SG_SHARED);
+    fprintf(out, "\nthis build (%s, --target %s, batch %d%s%s):\n", b->trains ? "training" : "--inference",
+            b->target == TARGET_MCU ? "mcu" : "host", batch, b->baked ? ", weights baked" : "",
+            b->fused ? ", --fuse-update" : "");
+    fprintf(out, "RAM %.0f B: sizeof(%s_t), %s_STATE_BYTES (weights %.0f, gradients %.0f, optimizer %.0f, "
+            "layer tensors %.0f, scratch %.0f, the rest %.0f)\n", ram, m->name, m->name, params, grads, optim,
+            tensors, scratch, ram - params - grads - optim - tensors - scratch);
+    fprintf(out, "flash %.0f B: the baked weights, %d static const array%s (besides the code and the weight table)\n",
+            flash, arrays, arrays == 1 ? "" : "s");
+    fprintf(out, "scratch %.0f B: m->work and m->gwork (in the RAM above)\n", scratch);
+    state_free(&s);
+    plan_free(&p);
+}
+
+int tool_summary(const Model *m, const Build *b, FILE *out)
 {
     char s[64], mem[32];
     int batch = m->train.batch;
@@ -198,6 +207,7 @@ int tool_summary(const Model *m, FILE *out)
     human_bytes(state_bytes(&is, &infer, 1), one, sizeof one);
     fprintf(out, "inference state (--inference): %s at batch %d, %s at batch 1 (%d shared output buffers)\n",
             inf, batch, one, ip.nbuffers);
+    build_summary(m, b, out);
     state_free(&ts);
     state_free(&is);
     plan_free(&tp);

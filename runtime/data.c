@@ -300,6 +300,11 @@ static int csv_bad_count(Csv *c, long line, long count)
 {
     char want[160];
     describe_width(c, want, sizeof want);
+    /* inputs and one more value, for a model that wants truth rows: a class index */
+    if (c->spec->one_hot_hint && c->spec->classes == 0 && c->spec->out > 1 && count == c->spec->in + 1)
+        return lc_fail(c->err, c->errlen, "%s:%ld: error: row has %ld values; expected %s; if the last value "
+                       "is a class index, give --one-hot to make it a one-hot row of %d (a sigmoid/bce "
+                       "classifier)", c->path, line, count, want, c->spec->out);
     return lc_fail(c->err, c->errlen, "%s:%ld: error: row has %ld value%s; expected %s",
                 c->path, line, count, plural(count), want);
 }

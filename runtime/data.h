@@ -26,6 +26,7 @@ typedef struct {
                         sample, expanded to a one-hot row of `out` floats */
     int truth_optional; /* predict: rows may carry the input only */
     const char *labels_option; /* the option naming the labels, for messages (NULL: --labels) */
+    int one_hot_hint;   /* the command takes --one-hot: a row of the inputs and one more value says so */
 } LcDataSpec;
 
 /* CSV: numbers separated by commas, optional header line (a first line that

@@ -52,3 +52,18 @@ device() {
         echo "/dev/$1"
     fi
 }
+
+# subset FILE.gz N OUT: the first N records of a Fashion-MNIST IDX file
+# (28x28 images or labels), with its count rewritten; OUT is gzipped when
+# its name ends in .gz.
+subset() {
+    b3=$(($2 / 256 % 256)) b4=$(($2 % 256))
+    case "$3" in *.gz) pack="gzip -1" ;; *) pack=cat ;; esac
+    case "$1" in
+    *images*) { printf '\000\000\010\003\000\000'; printf "\\$(printf %o $b3)\\$(printf %o $b4)"
+                printf '\000\000\000\034\000\000\000\034'
+                gzip -dc "$1" | tail -c +17 | head -c $(($2 * 784)); } | $pack > "$3" ;;
+    *) { printf '\000\000\010\001\000\000'; printf "\\$(printf %o $b3)\\$(printf %o $b4)"
+         gzip -dc "$1" | tail -c +9 | head -c $2; } | $pack > "$3" ;;
+    esac
+}

@@ -9,18 +9,6 @@ if [ ! -f $D/train-images-idx3-ubyte.gz ]; then
     echo "fashion: 0 passed, 1 failed (dataset-fashion-mnist is not installed)"
     exit 1
 fi
-# subset FILE.gz N OUT: the first N records of an IDX file, with its count rewritten
-subset() {
-    n=$2
-    b3=$((n / 256 % 256)) b4=$((n % 256))
-    case "$1" in
-    *images*) { printf '\000\000\010\003\000\000'; printf "\\$(printf %o $b3)\\$(printf %o $b4)"
-                printf '\000\000\000\034\000\000\000\034'
-                gzip -dc "$1" | tail -c +17 | head -c $((n * 784)); } > "$3" ;;
-    *) { printf '\000\000\010\001\000\000'; printf "\\$(printf %o $b3)\\$(printf %o $b4)"
-         gzip -dc "$1" | tail -c +9 | head -c $n; } > "$3" ;;
-    esac
-}
 subset $D/train-images-idx3-ubyte.gz 2000 "$tmp/train-images"
 subset $D/train-labels-idx1-ubyte.gz 2000 "$tmp/train-labels"
 subset $D/t10k-images-idx3-ubyte.gz 1000 "$tmp/test-images"

@@ -1,21 +1,35 @@
 #!/bin/sh
 # `layerc check` (backward pass vs finite differences, in double precision)
 # on every sample, on the models of tests/models (other projects' kinds of
-# model, and kinks on purpose) and on random models using every op and loss;
-# then that it fails when it should: a gradient made wrong by a test hook,
+# model, and kinks on purpose) and on random models using every op and loss,
+# each of the first two kinds in under 20 s of processor time; then that it
+# fails when it should: a gradient made wrong by a test hook,
 # a loss or a gradient that is not finite.
 . "$(dirname "$0")/lib.sh"
 cc -std=c99 -O1 -o "$tmp/gen" tests/c/gen_models.c || { echo "gradient check: 0 passed, 1 failed"; exit 1; }
 "$tmp/gen" "$tmp" ${GRADCHECK_MODELS:-60} ${GRADCHECK_SEED:-1}
+# cpu_seconds: the processor time (user + system) of the children of the
+# shell that runs it, from `times`' second line ("0m6.104s 0m0.045s"); it
+# does not grow with the load of a shared machine as the wall clock does
+# (written to a file: a pipe would run `times` in a child of its own)
+cpu_seconds() {
+    times > "$tmp/times"
+    sed -n 2p "$tmp/times" | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+}
 for m in samples/*.lyr tests/models/*.lyr "$tmp"/random*.lyr; do
     [ -f "$m" ] || continue
-    if "$LAYERC" check "$m" > "$tmp/out" 2>&1 && grep -q 'agrees with finite differences' "$tmp/out" &&
+    cpu=$( ("$LAYERC" check "$m" > "$tmp/out" 2>&1; echo $? > "$tmp/rc"; cpu_seconds) )
+    if [ "$(cat "$tmp/rc")" = 0 ] && grep -q 'agrees with finite differences' "$tmp/out" &&
        ! grep -q 'FAILED\|MISMATCH' "$tmp/out"; then
         pass=$((pass + 1))
     else
         fail=$((fail + 1))
         echo "FAIL layerc check $m"; sed 's/^/    /' "$tmp/out"; sed 's/^/    | /' "$m"
     fi
+    # the issue's bound: every sample and every kind of model of tests/models in under 20 s
+    case $m in "$tmp"/*) continue ;; esac
+    if awk -v t="$cpu" 'BEGIN { exit !(t ~ /^[0-9.]+$/ && t < 20) }'; then ok
+    else bad "layerc check $m took '$cpu' s of processor time (the bound is 20 s)"; fi
 done
 check() { name=$1; shift; if "$@"; then ok; else bad "$name"; fi; }
 run() { "$LAYERC" "$@" > "$tmp/out" 2>&1; rc=$?; }

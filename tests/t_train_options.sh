@@ -1,5 +1,6 @@
 #!/bin/sh
-# train/eval options: --validate, --early-stop, --truth input, --one-hot; the
+# train/eval options: --validate, --early-stop, --truth input, --one-hot,
+# --optimizer; the
 # accuracy each kind of truth gets (argmax for one-hot rows, exact match for
 # multi-label bce, none for regressions, the reconstruction error for
 # autoencoders); and the messages that name the option a mismatch needs.
@@ -182,6 +183,18 @@ check "--truth input with predict is a usage error" [ $rc = 2 ]
 run train "$tmp/cls.lyr" "$tmp/img.idx" --labels "$tmp/lab.idx"
 check "a bce classifier with IDX labels fails without --one-hot (exit 1)" [ $rc = 1 ]
 check "a bce classifier with IDX labels is told about --one-hot" has "lab.idx: error: .*give --one-hot" "$tmp/err"
+paste -d, "$tmp/inputs.csv" "$tmp/labels.txt" > "$tmp/classes.csv"
+run train "$tmp/cls.lyr" "$tmp/classes.csv"
+check "a bce classifier with CSV rows of inputs and a class index is told about --one-hot (exit 1)" \
+    sh -c '[ $1 = 1 ] && grep -q "classes.csv:1: error: row has 5 values; .*give --one-hot" "$2"' sh $rc "$tmp/err"
+run train "$tmp/cls.lyr" "$tmp/classes.csv" --one-hot -q --epochs 1
+check "... and trains with --one-hot" [ $rc = 0 ]
+run predict "$tmp/cls.lyr" "$tmp/classes.csv"
+check "predict, which has no --one-hot, does not suggest it" sh -c '[ $1 = 1 ] && ! grep -q one-hot "$2"' sh $rc "$tmp/err"
+sed 's/output y = sigmoid(z);/output y = softmax(z);/; s/loss   bce(y);/loss   cross_entropy(y);/' "$tmp/cls.lyr" > "$tmp/ce4.lyr"
+run train "$tmp/ce4.lyr" "$tmp/inputs.csv"
+check "a softmax classifier on CSV rows of inputs alone is told it needs the class of each sample" \
+    sh -c '[ $1 = 1 ] && grep -q "inputs.csv: error: no truth: .*a classifier needs the class of each: --labels FILE for IDX images, or the class index after the inputs of each CSV row" "$2"' sh $rc "$tmp/err"
 # 10 epochs: not yet perfect, so that argmax and thresholded accuracies differ
 run train "$tmp/cls.lyr" "$tmp/img.idx" --labels "$tmp/lab.idx" --one-hot --epochs 10 --save "$tmp/cls.lyw" -q
 check "--one-hot trains a bce classifier on IDX labels, with an accuracy" \
@@ -226,5 +239,27 @@ check "a regression (mse) prints the loss and no accuracy in eval" \
     sh -c 'grep -q "^loss [0-9.]*$" "$1" && ! grep -q accuracy "$1"' sh "$tmp/out"
 run eval samples/xor.lyr samples/xor.csv
 check "bce with one output: plain 'accuracy'" sh -c 'grep -q "  accuracy " "$1" && ! grep -q exact-match "$1"' sh "$tmp/out"
+
+# ---- --optimizer: the train block's optimizer, replaced from the command line ----
+sed 's/optimizer = adam(lr=0.05)/optimizer = rmsprop(lr=0.01, momentum=0.9, centered=1)/' "$tmp/ae.lyr" > "$tmp/ae_rms.lyr"
+sed 's/optimizer = adam(lr=0.05)/optimizer = adadelta(lr=0.5, weight_decay=0.01)/' "$tmp/ae.lyr" > "$tmp/ae_delta.lyr"
+"$LAYERC" train "$tmp/ae_rms.lyr" "$tmp/inputs.csv" --truth input -q --save "$tmp/rms_block.lyw" > /dev/null 2>&1
+run train "$tmp/ae.lyr" "$tmp/inputs.csv" --truth input -q --optimizer "rmsprop(lr=0.01, momentum=0.9, centered=1)" \
+    --save "$tmp/rms_opt.lyw"
+check "--optimizer rmsprop(...) trains as the same optimizer in the train block" \
+    sh -c '[ $1 = 0 ] && cmp -s "$2" "$3" && grep -q "rmsprop lr 0.01" "$4"' sh $rc "$tmp/rms_block.lyw" "$tmp/rms_opt.lyw" "$tmp/out"
+"$LAYERC" train "$tmp/ae.lyr" "$tmp/inputs.csv" --truth input -q --save "$tmp/adam.lyw" > /dev/null 2>&1
+check "--optimizer changes the weights trained (rmsprop is not the block's adam)" \
+    sh -c '! cmp -s "$1" "$2"' sh "$tmp/adam.lyw" "$tmp/rms_opt.lyw"
+"$LAYERC" train "$tmp/ae_delta.lyr" "$tmp/inputs.csv" --truth input -q --save "$tmp/delta_block.lyw" > /dev/null 2>&1
+run train "$tmp/ae.lyr" "$tmp/inputs.csv" --truth input -q --optimizer=adadelta\(weight_decay=0.01\) --lr 0.5 \
+    --save "$tmp/delta_opt.lyw"
+check "--optimizer adadelta(weight_decay=0.01) --lr 0.5 is the train block's adadelta(lr=0.5, weight_decay=0.01)" \
+    sh -c '[ $1 = 0 ] && cmp -s "$2" "$3"' sh $rc "$tmp/delta_block.lyw" "$tmp/delta_opt.lyw"
+for bad in "rmsprop(lr=0.01" "rmsprop(beta=1)" "adagrad" "rmsprop(centered=2)" "adadelta(rho=x)" "sgd(0.1, 0.9)"; do
+    run train "$tmp/ae.lyr" "$tmp/inputs.csv" --truth input -q --optimizer "$bad"
+    check "--optimizer '$bad' is a usage error that says what is wrong" \
+        sh -c '[ $1 = 2 ] && grep -q "error: --optimizer: [a-z]" "$2"' sh $rc "$tmp/err"
+done
 
 finish "train options"

@@ -51,18 +51,6 @@ ln -s "$layerc_abs" "$work/bin/layerc"
 [ ! -e "$work/layerc" ] && [ ! -d "$work/build" ] && [ -f "$work/samples/shape.lyr" ]
 result $? "the copy has the sources and no build"
 
-# subset FILE.gz N OUT.gz: the first N records of an IDX file, its count rewritten
-subset() {
-    n=$2
-    b3=$((n / 256 % 256)) b4=$((n % 256))
-    case "$1" in
-    *images*) { printf '\000\000\010\003\000\000'; printf "\\$(printf %o $b3)\\$(printf %o $b4)"
-                printf '\000\000\000\034\000\000\000\034'
-                gzip -dc "$1" | tail -c +17 | head -c $((n * 784)); } | gzip -1 > "$3" ;;
-    *) { printf '\000\000\010\001\000\000'; printf "\\$(printf %o $b3)\\$(printf %o $b4)"
-         gzip -dc "$1" | tail -c +9 | head -c $n; } | gzip -1 > "$3" ;;
-    esac
-}
 data="$tmp/fashion"
 mkdir "$data"
 subset $D/train-images-idx3-ubyte.gz 1000 "$data/train-images-idx3-ubyte.gz"

@@ -91,6 +91,9 @@ typedef float lc_real;
 #define LC_STEP_FN_DEFINED
 typedef void (*lc_step_fn)(void *ctx, lc_real *p, const lc_real *g, long at, int n, lc_real decay);
 #endif
+#ifndef LC_STEP_ROW   /* as in kernels.h */
+#define LC_STEP_ROW 256
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Tasks: LC__FOR(n, fn, ctx) runs fn(ctx, 0 .. n - 1), on LC__THREADS
@@ -161,7 +164,7 @@ static inline void lc__range(int n, int parts, int t, int align, int *lo, int *h
  * ranges when long.                                                        */
 
 typedef struct {
-    lc_real *a, *b, *c;
+    lc_real *a, *b, *c, *d;
     const lc_real *x, *y;
     double *part;          /* a reduction's sum of each chunk */
     int n, parts, flag, len, chunk;

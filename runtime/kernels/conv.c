@@ -1,5 +1,6 @@
 /* kernels/conv.c: convolution as im2col + lc__gemm, for any kernel, stride,
- * padding, dilation and groups (a 1-D convolution is one of height 1).
+ * padding, dilation and groups (a 1-D convolution is one of height 1); a
+ * 1x1 convolution of stride 1 is the product alone.
  * Needs common.c and gemm.c.  Depthwise convolutions have their own direct
  * kernel (dwconv.c). */
 /* ------------------------------------------------------------------------ */
@@ -163,6 +164,14 @@ static inline lc_real lc__sum(const lc_real *x, int n)
     return s;
 }
 
+/* A 1x1 convolution with stride 1 and no padding reads its input as it
+ * lies: im2col would copy it unchanged, so the products take it directly. */
+static inline int lc__pointwise(const lc_conv_dims *d)
+{
+    return d->KH == 1 && d->KW == 1 && d->SH == 1 && d->SW == 1 && d->PH == 0 && d->PW == 0 &&
+           d->OH == d->H && d->OW == d->W;
+}
+
 /* The work of a convolution over the batch, cut into `parts` groups of
  * samples (see "Threads" in common.c).  Part t has samples
  * [B t / parts, B (t+1) / parts) and, when parts > 1, the slice
@@ -199,9 +208,13 @@ static void lc__conv_forward_task(void *p, int t)
         const lc_real *x = j->inp + (size_t)b * d->C * d->H * d->W;
         lc_real *y = j->out + (size_t)b * d->OC * P;
         for (g = 0; g < G; g++) {
-            lc__im2col(col, x + (size_t)g * Cg * d->H * d->W, Cg, d->H, d->W, d);
+            const lc_real *xg = x + (size_t)g * Cg * d->H * d->W, *cg = xg;
+            if (!lc__pointwise(d)) {
+                lc__im2col(col, xg, Cg, d->H, d->W, d);
+                cg = col;
+            }
             /* y_g = bias_g + Wt_g . col, written in one pass */
-            lc__gemm_set(OCg, P, R, j->Wt + (size_t)g * OCg * R, R, 1, col, P, 1,
+            lc__gemm_set(OCg, P, R, j->Wt + (size_t)g * OCg * R, R, 1, cg, P, 1,
                          y + (size_t)g * OCg * P, P, 1, 1, j->bias ? j->bias + g * OCg : NULL);
         }
     }
@@ -257,15 +270,24 @@ static void lc__conv_backward_task(void *p, int t)
                  * written at column stride R), else col; with fewer than LC_NR
                  * rows r, dot products instead. */
                 lc_real *dw = dWt + (size_t)g * OCg * R;
-                lc__im2col(col, x + (size_t)g * Cg * H * W, Cg, H, W, d);
+                const lc_real *xg = x + (size_t)g * Cg * H * W, *cg = xg;
+                if (!lc__pointwise(d)) {
+                    lc__im2col(col, xg, Cg, H, W, d);
+                    cg = col;
+                }
                 if (R < LC_NR)
-                    lc__dots(OCg, R, P, dy, P, col, P, dw, R, 1);
+                    lc__dots(OCg, R, P, dy, P, cg, P, dw, R, 1);
                 else if (OCg < R)
-                    lc__gemm(R, OCg, P, col, P, 1, dy, 1, P, dw, 1, R);
+                    lc__gemm(R, OCg, P, cg, P, 1, dy, 1, P, dw, 1, R);
                 else
-                    lc__gemm(OCg, R, P, dy, P, 1, col, 1, P, dw, R, 1);
+                    lc__gemm(OCg, R, P, dy, P, 1, cg, 1, P, dw, R, 1);
             }
-            if (dx) {
+            if (dx && lc__pointwise(d)) {
+                /* dx_g[r, p] += sum_o Wt_g[o, r] dy[o, p], straight into dx
+                 * (cleared above unless it is added to) */
+                lc__gemm(R, P, OCg, j->Wt + (size_t)g * OCg * R, 1, R, dy, P, 1,
+                         dx + (size_t)g * Cg * H * W, P, 1);
+            } else if (dx) {
                 /* dcol[r, p] = sum_o Wt_g[o, r] dy[o, p]: A(i = r, k = o) =
                  * Wt_g[o, r], written (not added: no need to clear col first) */
                 lc__gemm_set(R, P, OCg, j->Wt + (size_t)g * OCg * R, 1, R, dy, P, 1, col, P, 1, 1,

@@ -419,3 +419,70 @@ LC_KERNEL void lc_layernorm_backward(lc_real *dinp, lc_real *dgamma, lc_real *db
             lc__ln_params_task(&j, 0);
     }
 }
+
+/* ------------------------------------------------------------------------ */
+/* normalize: a constant affine map per channel, (x - mean[c]) / std[c].    */
+
+typedef struct {
+    lc_real *out;
+    const lc_real *inp, *mean, *std;
+    int rows, C, S, parts, add;
+} lc__nz_job;
+
+static void lc__nz_forward_task(void *p, int t)
+{
+    const lc__nz_job *j = (const lc__nz_job *)p;
+    int lo, hi, r, i, S = j->S;
+    lc__range(j->rows, j->parts, t, 1, &lo, &hi);
+    for (r = lo; r < hi; r++) {
+        const lc_real *x = j->inp + (size_t)r * S, m = j->mean[r % j->C], s = j->std[r % j->C];
+        lc_real *y = j->out + (size_t)r * S;
+        for (i = 0; i < S; i++) y[i] = (x[i] - m) / s;
+    }
+}
+
+static void lc__nz_backward_task(void *p, int t)
+{
+    const lc__nz_job *j = (const lc__nz_job *)p;
+    int lo, hi, r, i, S = j->S;
+    lc__range(j->rows, j->parts, t, 1, &lo, &hi);
+    for (r = lo; r < hi; r++) {
+        const lc_real *dy = j->inp + (size_t)r * S, s = j->std[r % j->C];
+        lc_real *dx = j->out + (size_t)r * S;
+        if (j->add)
+            for (i = 0; i < S; i++) dx[i] += dy[i] / s;
+        else
+            for (i = 0; i < S; i++) dx[i] = dy[i] / s;
+    }
+}
+
+static void lc__nz_run(lc__nz_job *j, void (*task)(void *, int), int B)
+{
+    int T = LC__THREADS;
+    j->rows = B * j->C;
+    j->parts = T > 1 && (double)j->rows * j->S >= LC_PAR_VALUES ? (T < j->rows ? T : j->rows) : 1;
+    if (j->rows <= 0 || j->S <= 0)
+        return;
+    if (j->parts > 1)
+        LC__FOR(j->parts, task, j);
+    else
+        task(j, 0);
+}
+
+/* out[B, C, S] = (inp - mean[c]) / std[c], as torchvision's Normalize */
+LC_KERNEL void lc_normalize_forward(lc_real *out, const lc_real *inp, const lc_real *mean, const lc_real *std,
+                                    int B, int C, int S)
+{
+    lc__nz_job j;
+    j.out = out, j.inp = inp, j.mean = mean, j.std = std, j.C = C, j.S = S, j.add = 0;
+    lc__nz_run(&j, lc__nz_forward_task, B);
+}
+
+/* dinp[B, C, S] (add: +=) dout / std[c] */
+LC_KERNEL void lc_normalize_backward(lc_real *dinp, const lc_real *dout, const lc_real *std, int B, int C, int S,
+                                     int add)
+{
+    lc__nz_job j;
+    j.out = dinp, j.inp = dout, j.mean = NULL, j.std = std, j.C = C, j.S = S, j.add = add;
+    lc__nz_run(&j, lc__nz_backward_task, B);
+}

@@ -256,6 +256,14 @@ static void check_elementwise(int n)
     dump(exact_out, p, N);
     lc_adam_update(p, g, m, s, n, 0.001f, 0.5f, 0.9f, 0.999f, 0.1f, 0.001f, 1e-8f, 0);
     dump(exact_out, p, N), dump(exact_out, m, N), dump(exact_out, s, N);
+    float *avg = fill(N, 0.001f), *buf = fill(N, 0), *u = fill(N, 0.003f);
+    lc_rmsprop_update(p, g, s, avg, buf, n, 0.01f, 0.9f, 0.1f, 1e-8f, 0.9f, 1e-4f);
+    dump(exact_out, p, N), dump(exact_out, s, N), dump(exact_out, avg, N), dump(exact_out, buf, N);
+    lc_rmsprop_update(p, g, s, NULL, NULL, n, 0.01f, 0.9f, 0.1f, 1e-8f, 0, 0);
+    dump(exact_out, p, N), dump(exact_out, s, N);
+    lc_adadelta_update(p, g, m, u, n, 1.0f, 0.9f, 0.1f, 1e-6f, 1e-3f);
+    dump(exact_out, p, N), dump(exact_out, m, N), dump(exact_out, u, N);
+    free(avg), free(buf), free(u);
     /* activations, softmax over rows of 10, the losses (their double's bits) */
     lc_gelu_forward(y, x, n);
     dump(exact_out, y, N);

@@ -47,6 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     spec.classes = (data[1] & 8) ? spec.out : 0;
     spec.truth_optional = (data[1] & 16) != 0;
     spec.labels_option = NULL;
+    spec.one_hot_hint = (data[1] & 32) != 0;
     size_t nlabels = data[2];
     data += 3, size -= 3;
     if (nlabels > size) nlabels = size;

@@ -713,7 +713,15 @@ def opt_cases():
         ("adam", dict(lr=0.05, beta1=0.8, beta2=0.99, eps=1e-6), False),
         ("adam", dict(lr=0.02, weight_decay=0.1), True),
         ("adam", dict(lr=0.05, beta1=0.5, beta2=0.6, eps=0.1, weight_decay=0.3), True),
+        ("rmsprop", dict(), False),
+        ("rmsprop", dict(lr=0.005, alpha=0.9), True),
+        ("rmsprop", dict(lr=0.002, momentum=0.9, weight_decay=0.05), True),
+        ("rmsprop", dict(lr=0.003, alpha=0.8, eps=1e-3, centered=1), True),
+        ("rmsprop", dict(lr=0.001, momentum=0.5, centered=1, weight_decay=0.2), False),
+        ("adadelta", dict(), True),
+        ("adadelta", dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1), True),
     ]
+    torch_name = {"sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "adadelta": "Adadelta"}
     for i, (opt, hp, quick) in enumerate(variants):
         label = ", ".join(f"{k}={v}" for k, v in hp.items()) or "defaults"
         loss = "cross_entropy" if i % 2 else "mse"
@@ -726,9 +734,11 @@ def opt_cases():
             head(net, "t", loss, 4, "p")
             return net
         tag = "_".join(f"{k}{v}" for k, v in hp.items()) or "default"
-        C.append(case(f"{opt}_{tag}", f"{opt}({label}) = torch.optim.{'SGD' if opt == 'sgd' else 'Adam'}, "
+        C.append(case(f"{opt}_{tag}", f"{opt}({label}) = torch.optim.{torch_name[opt]}, "
                       f"{loss}", build, 5, quick=quick))
-    for opt, hp in (("sgd", dict(lr=0.1, momentum=0.9, weight_decay=0.02)), ("adam", dict(lr=0.05))):
+    for opt, hp in (("sgd", dict(lr=0.1, momentum=0.9, weight_decay=0.02)), ("adam", dict(lr=0.05)),
+                    ("rmsprop", dict(lr=0.01, momentum=0.9, weight_decay=0.02)),
+                    ("adadelta", dict(weight_decay=0.01))):
         def layer_decay(opt=opt, hp=hp):
             net = mk(f"m_decay_{opt}", [1, 6, 6])
             net.optimizer = (opt, hp)
@@ -1065,8 +1075,51 @@ def bn_stats(*layers):
     return f
 
 
+def torch_normalize(x, o):
+    """torchvision.transforms.Normalize(mean, std) on a batch: per channel, dim 1."""
+    shape = [1, -1] + [1] * (x.dim() - 2)
+    mean = torch.tensor(o["mean"] if isinstance(o["mean"], list) else [o["mean"]], dtype=x.dtype)
+    std = torch.tensor(o["std"] if isinstance(o["std"], list) else [o["std"]], dtype=x.dtype)
+    return (x - mean.reshape(shape)) / std.reshape(shape)
+
+
+elementwise("normalize", torch_normalize)
+
+
 def norm_cases():
     C = []
+
+    def nz_image():
+        net = mk("m_nz_img", [3, 6, 5], "sgd", lr=0.05, momentum=0.9)
+        net.layer("n", "normalize", "x", mean=[0.4914, 0.4822, 0.4465], std=[0.247, 0.243, 0.261])
+        net.layer("c", "conv2d", "n", 4, kernel=3, pad=1)
+        net.layer("r", "relu", "c")
+        net.out("o", "dense", "r", 3)
+        net.set_loss("mse")
+        return net
+    C.append(case("normalize_image", "normalize(x, mean=[3 values], std=[3 values]) on a [3,6,5] input = "
+                  "torchvision Normalize, before a padded conv", nz_image, 4, quick=True,
+                  x=rng_for("nzimg").uniform(0, 1, (4, 3, 6, 5))))
+
+    def nz_hidden():
+        net = mk("m_nz_hid", [5], "adam", lr=0.01)
+        net.layer("h", "dense", "x", 4)
+        net.layer("n", "normalize", "h", mean=[0.1, -0.2, 0.3, 0.0], std=[2.0, 0.5, 1.0, 0.25])
+        net.layer("t", "tanh", "n")
+        head(net, "t", "cross_entropy", 3, "p")
+        return net
+    C.append(case("normalize_features", "normalize with a value per feature of [4], after a dense: its "
+                  "backward pass (dy / std) reaches the dense's weights", nz_hidden, 5, quick=True))
+
+    def nz_scalar():
+        net = mk("m_nz_sc", [2, 7], "sgd", lr=0.1)
+        net.layer("n", "normalize", "x", mean=0.1307, std=0.3081)
+        net.layer("c", "conv1d", "n", 3, kernel=3)
+        net.out("o", "dense", "c", 2)
+        net.set_loss("mse")
+        return net
+    C.append(case("normalize_scalar", "normalize(x, mean=0.1307, std=0.3081): one number for every "
+                  "channel of [2, 7] (MNIST's), before a conv1d", nz_scalar, 3))
 
     def bn2d():
         net = mk("m_bn2d", [2, 5, 6], "sgd", lr=0.1, momentum=0.9)

@@ -348,6 +348,13 @@ class Twin:
         groups = self.param_groups(hp.get("weight_decay", 0))
         if opt == "sgd":
             return torch.optim.SGD(groups, lr=hp.get("lr", 0.01), momentum=hp.get("momentum", 0))
+        if opt == "rmsprop":
+            return torch.optim.RMSprop(groups, lr=hp.get("lr", 0.01), alpha=hp.get("alpha", 0.99),
+                                       eps=hp.get("eps", 1e-8), momentum=hp.get("momentum", 0),
+                                       centered=bool(hp.get("centered", 0)))
+        if opt == "adadelta":
+            return torch.optim.Adadelta(groups, lr=hp.get("lr", 1.0), rho=hp.get("rho", 0.9),
+                                        eps=hp.get("eps", 1e-6))
         return torch.optim.Adam(groups, lr=hp.get("lr", 0.001),
                                 betas=(hp.get("beta1", 0.9), hp.get("beta2", 0.999)),
                                 eps=hp.get("eps", 1e-8))

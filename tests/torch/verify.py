@@ -14,7 +14,7 @@ For every case (cases.py):
     NAME_train_step, the NAME_params table and the params[]/grads[] arrays;
  2. a PyTorch twin (netdef.py) gets the C side's initial weights and the same
     batch, and computes outputs, loss and gradients in float32, then runs 3
-    steps of torch.optim.SGD/Adam;
+    steps of torch.optim.SGD/Adam/RMSprop/Adadelta;
  3. outputs, loss, every gradient, the losses of 3 train_steps and the
     weights after each are compared (tolerance below);
  4. the JIT: `layerc predict --weights` must give the AOT outputs, and
@@ -541,7 +541,7 @@ def write_report(path, rows, args, secs, m):
                "compared with a PyTorch twin of the model given the same initial weights and batch "
                "(float32): the outputs (forward, dropout off; the batch at once and one sample at a "
                "time), the loss, every gradient, then 3 `train_step`s (their losses, gradients and the "
-               "weights after each) against 3 steps of `torch.optim.SGD`/`Adam`. The JIT is compared "
+               "weights after each) against 3 steps of `torch.optim.SGD`/`Adam`/`RMSprop`/`Adadelta`. The JIT is compared "
                "with the AOT build: `layerc predict --weights` outputs, and the weights saved by "
                "`layerc train --weights --save` after 3 epochs (shuffle = 0, batch = all rows: 3 steps) "
                "against the driver's after 3 `train_step`s.\n")

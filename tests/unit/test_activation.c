@@ -14,14 +14,8 @@
 
 #include "kernels.h"
 #include "test.h"
-
-static unsigned long long rng = 99;
-
-static double urand(void) /* uniform in [-1, 1) */
-{
-    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(rng >> 11) / 4503599627370496.0 - 1.0;
-}
+#define TEST_SEED 99
+#include "test_random.h"
 
 static double ulp(double v)
 {

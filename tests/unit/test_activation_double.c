@@ -17,14 +17,8 @@ typedef double lc_real;
 #include <stdlib.h>
 
 #include "test.h"
-
-static unsigned long long rng = 11;
-
-static double urand(void) /* uniform in [-1, 1) */
-{
-    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(rng >> 11) / 4503599627370496.0 - 1.0;
-}
+#define TEST_SEED 11
+#include "test_random.h"
 
 enum { SIGMOID, TANH, RELU6, HARDSWISH, SILU, GELU, ELU, CLIP, LEAKY, SOFTMAX, NOPS };
 static const char *const names[NOPS] = { "sigmoid", "tanh", "relu6", "hardswish", "silu", "gelu", "elu",

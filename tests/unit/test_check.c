@@ -161,7 +161,7 @@ TEST(constant_expressions_in_train_block)
     CHECK_NEAR(m->train.opt.hp[optim_param(m->train.opt.def, "lr")], 0.001, 1e-15);
     CHECK_NEAR(m->train.opt.hp[optim_param(m->train.opt.def, "beta2")], 0.999, 1e-15);
     CHECK(m->train.batch == 16 && m->train.epochs == 3 && m->train.seed == 42 && !m->train.shuffle);
-    TrainOverrides o = { 0.5, 4, 7, 9 };
+    TrainOverrides o = { .lr = 0.5, .batch = 4, .epochs = 7, .seed = 9 };
     char err[128];
     CHECK(apply_overrides(m, &o, err, sizeof err));
     CHECK(m->train.batch == 4 && m->train.epochs == 7 && m->train.seed == 9);

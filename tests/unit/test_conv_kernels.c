@@ -9,23 +9,8 @@
 
 #include "kernels.h"
 #include "test.h"
-
-static unsigned long long rng = 4242;
-
-static double urand(void) /* uniform in [-1, 1) */
-{
-    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(rng >> 11) / 4503599627370496.0 - 1.0;
-}
-
-static float *randv(size_t n)
-{
-    float *v = malloc((n ? n : 1) * sizeof *v);
-    size_t i;
-    for (i = 0; i < n; i++)
-        v[i] = (float)urand();
-    return v;
-}
+#define TEST_SEED 4242
+#include "test_random.h"
 
 static float *fillv(size_t n, float x)
 {
@@ -235,6 +220,9 @@ TEST(conv_groups)
         { 2, 12, 5, 7, 4, 2, 3, 1, 2, 0, 1, 1, 1, 4 },      /* one filter per group of 3 */
         { 1, 40, 6, 6, 80, 3, 3, 1, 1, 1, 1, 1, 1, 2 },     /* R = 180, 40 filters a group */
         { 2, 6, 9, 9, 6, 3, 3, 1, 1, SAME, SAME, 2, 2, 3 },
+        { 3, 5, 4, 6, 7, 1, 1, 1, 1, 0, 0, 1, 1, 1 },       /* 1x1: the product without im2col */
+        { 2, 64, 5, 5, 40, 1, 1, 1, 1, 0, 0, 1, 1, 1 },     /* 1x1, R = 64: the packed products */
+        { 2, 48, 3, 7, 96, 1, 1, 1, 1, SAME, SAME, 1, 1, 2 }, /* grouped 1x1, pad=same */
     };
     size_t i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++)

@@ -54,8 +54,8 @@ static void remove_all(const char *path)
     rmdir(path);
 }
 
-static LcDataSpec regression(int in, int out) { LcDataSpec s = {in, out, 0, 0, NULL}; return s; }
-static LcDataSpec classifier(int in, int classes) { LcDataSpec s = {in, classes, classes, 0, NULL}; return s; }
+static LcDataSpec regression(int in, int out) { LcDataSpec s = { .in = in, .out = out }; return s; }
+static LcDataSpec classifier(int in, int classes) { LcDataSpec s = { .in = in, .out = classes, .classes = classes }; return s; }
 
 static int load_csv_text(const char *text, LcDataSpec spec)
 {
@@ -539,7 +539,7 @@ TEST(idx_truncated_header)
     img = write_file("cut.idx", img_bytes, 9);
     CHECK(!load_idx_files(img, lab, classifier(4, 3)));
     CHECK_STR(msg(), "cut.idx: error: truncated IDX header: 9 bytes, expected 16");
-    CHECK(!lc_load_idx(write_file("empty.idx", "", 0), lab, &(LcDataSpec){4, 3, 3, 0, NULL}, &d, err, sizeof err));
+    CHECK(!lc_load_idx(write_file("empty.idx", "", 0), lab, &(LcDataSpec){ .in = 4, .out = 3, .classes = 3 }, &d, err, sizeof err));
     CHECK_STR(msg(), "empty.idx: error: empty file");
 }
 
@@ -589,7 +589,7 @@ TEST(idx_wrong_magic)
     CHECK_STR(msg(), "float.idx: error: IDX file of floats (type 0x0D); layerc reads unsigned bytes (0x08)");
     b[2] = 0x42;
     img = write_file("weird.idx", b, img_n);
-    CHECK(!lc_load_idx(img, lab, &(LcDataSpec){4, 3, 3, 0, NULL}, &d, err, sizeof err));
+    CHECK(!lc_load_idx(img, lab, &(LcDataSpec){ .in = 4, .out = 3, .classes = 3 }, &d, err, sizeof err));
     CHECK_STR(msg(), "weird.idx: error: not an IDX file (magic 0x00004203)");
     b[2] = 8;
     b[3] = 0;
@@ -604,7 +604,7 @@ TEST(idx_wrong_magic)
     CHECK(!load_idx_files(img, img, classifier(4, 3)));
     CHECK_STR(msg(), "i.idx: error: an IDX labels file has 1 dimension, this one has 3");
     /* a CSV given as IDX */
-    CHECK(!lc_load_idx(write_text("x.csv", "1,2\n"), lab, &(LcDataSpec){4, 3, 3, 0, NULL}, &d, err, sizeof err));
+    CHECK(!lc_load_idx(write_text("x.csv", "1,2\n"), lab, &(LcDataSpec){ .in = 4, .out = 3, .classes = 3 }, &d, err, sizeof err));
     CHECK_STR(msg(), "x.csv: error: not an IDX file (magic 0x312c320a)");
 }
 
@@ -657,10 +657,10 @@ TEST(idx_hostile_headers)
     CHECK(!load_idx_files(img, lab, classifier(4, 3)));
     CHECK_STR(msg(), "h.idx: error: IDX header announces 4294967295 images (at most 2147483647)");
     img = write_file("b.idx", b, make_idx(b, 3, big_n, pixels, 12));
-    CHECK(!load_idx_files(img, NULL, (LcDataSpec){4, 3, 3, 1, NULL}));
+    CHECK(!load_idx_files(img, NULL, (LcDataSpec){ .in = 4, .out = 3, .classes = 3, .truth_optional = 1 }));
     CHECK_STR(msg(), "b.idx: error: truncated: the header announces 2147483647 images (8589934588 bytes of data) but the file has only 12");
     img = write_gz("b.idx.gz", b, make_idx(b, 3, big_n, pixels, 12));
-    CHECK(!load_idx_files(img, NULL, (LcDataSpec){4, 3, 3, 1, NULL}));
+    CHECK(!load_idx_files(img, NULL, (LcDataSpec){ .in = 4, .out = 3, .classes = 3, .truth_optional = 1 }));
     CHECK_CONTAINS(msg(), "b.idx.gz: error: truncated: the header announces 2147483647 images");
     img = write_file("o.idx", b, make_idx(b, 3, overflow, pixels, 12));
     CHECK(!load_idx_files(img, lab, classifier(4, 3)));

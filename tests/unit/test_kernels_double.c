@@ -10,23 +10,8 @@ typedef double lc_real;
 #include <stdlib.h>
 
 #include "test.h"
-
-static unsigned long long rng = 7;
-
-static double urand(void) /* uniform in [-1, 1) */
-{
-    rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(rng >> 11) / 4503599627370496.0 - 1.0;
-}
-
-static double *randd(size_t n)
-{
-    double *v = malloc((n ? n : 1) * sizeof *v);
-    size_t i;
-    for (i = 0; i < n; i++)
-        v[i] = urand();
-    return v;
-}
+#define TEST_SEED 7
+#include "test_random.h"
 
 /* An op seen as a function of its parameters: fills out, and its shapes. */
 struct op {
