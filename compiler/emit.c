@@ -677,16 +677,24 @@ static const char *pass_name(Emit *e, const char *pass, Mode mode)
     return arena_printf(&e->names, "%s_%s_%s", e->m->name, pass, mode == MODE_TRAIN ? "train" : "eval");
 }
 
-/* checked: the JIT's lc_jit_nonfinite_layer, which returns the name of the
- * first layer whose output is not finite */
-static void emit_forward_pass(Emit *e, Mode mode, int checked)
+/* The variants of the forward pass: the pass itself; the JIT's
+ * lc_jit_nonfinite_layer, which returns the name of the first layer whose
+ * output is not finite; and, in a build where every output keeps its value
+ * (keep_all), the JIT's lc_jit_forward_train_from, which computes only the
+ * layers from index `from` on (the gradient check moves one weight at a
+ * time: the layers before its first reader keep their outputs). */
+enum { PASS_PLAIN, PASS_CHECKED, PASS_FROM };
+
+static void emit_forward_pass(Emit *e, Mode mode, int variant)
 {
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
-    int modal = e->build.trains && model_is_modal(m);
+    int modal = e->build.trains && model_is_modal(m), checked = variant == PASS_CHECKED;
     if (checked)
         emitf(e, "const char *lc_jit_nonfinite_layer(%s_t *m, const %s *input, int n)\n{\n"
                  "    if (n > %s_BATCH) n = %s_BATCH;\n", N, R, N, N);
+    else if (variant == PASS_FROM)
+        emitf(e, "\nvoid lc_jit_forward_train_from(%s_t *m, const %s *input, int n, int from)\n{\n", N, R);
     else
         emitf(e, "\n/* The %sforward pass: every layer in source order stores its output. */\n"
                  "static void %s(%s_t *m, const %s *input, int n)\n{\n",
@@ -696,16 +704,22 @@ static void emit_forward_pass(Emit *e, Mode mode, int checked)
     char text[200];
     source_excerpt(e, in->loc.line, text, sizeof text);
     emitf(e, "    /* %s:%d  %s */\n", e->o->source_name, in->loc.line, text);
-    emitf(e, "    memcpy(%s, input, sizeof(%s) * (size_t)n * %ld);\n", e_out(e, 0), R, in->size);
+    emitf(e, "    %smemcpy(%s, input, sizeof(%s) * (size_t)n * %ld);\n", variant == PASS_FROM ? "if (from <= 0) " : "",
+          e_out(e, 0), R, in->size);
     for (int i = 1; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         if (!l->live) continue;
         layer_comment(e, l);
-        if (e->plan->root[i] != i)
+        if (e->plan->root[i] != i) {
             emitf(e, "    /* %s is %s's storage: nothing to compute */\n", l->name,
                   m->layers[e->plan->root[i]].name);
-        else
+        } else if (variant == PASS_FROM) {
+            emitf(e, "    if (from <= %d) {\n", i);
             l->op->forward(e, l, mode);
+            emitf(e, "    }\n");
+        } else {
+            l->op->forward(e, l, mode);
+        }
         if (checked)
             emitf(e, "    if (!lc_jit_finite(%s, (long)n * %ld)) return \"%s\";\n", e_out(e, i), l->size,
                   l->name);
@@ -717,8 +731,8 @@ static void emit_forward(Emit *e)
 {
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
-    emit_forward_pass(e, MODE_EVAL, 0);
-    if (e->build.trains && model_is_modal(m)) emit_forward_pass(e, MODE_TRAIN, 0);
+    emit_forward_pass(e, MODE_EVAL, PASS_PLAIN);
+    if (e->build.trains && model_is_modal(m)) emit_forward_pass(e, MODE_TRAIN, PASS_PLAIN);
     emitf(e, "\nvoid %s_forward(%s_t *m, const %s *x, %s *y, int n)\n{\n", N, N, R, R);
     emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;   /* the state holds at most BATCH samples */\n"
              "    if (n < 1) return;\n", N, N);
@@ -931,7 +945,7 @@ static void emit_jit_nonfinite_layer(Emit *e)
     emitf(e, "\nstatic int lc_jit_finite(const %s *p, long k)\n{\n"
              "    for (long i = 0; i < k; i++) if (!(p[i] - p[i] == 0)) return 0;\n"
              "    return 1;\n}\n", e_real(e));
-    emit_forward_pass(e, MODE_TRAIN, 1);
+    emit_forward_pass(e, MODE_TRAIN, PASS_CHECKED);
 }
 
 /* Layer i's output still holds the last forward pass: it is computed, and
@@ -1000,6 +1014,7 @@ static void emit_jit_glue(Emit *e)
                  "void lc_jit_set_lr(%s_t *m, double lr) { m->lr = lr; }\n",
               R, N, N, R, pass_name(e, "run", MODE_TRAIN), N);
     if (e->build.trains) emit_jit_nonfinite_layer(e);
+    if (e->build.trains && e->build.keep_all) emit_forward_pass(e, MODE_TRAIN, PASS_FROM);
     emit_layer_accessors(e);
 }
 

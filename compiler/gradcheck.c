@@ -41,7 +41,13 @@
  *
  * Sampling.  LC_GRADCHECK_SAMPLE values of each tensor, drawn with the
  * seed, at most half of them with a zero slope (draw_order); --all: every
- * value.  So a ResNet-8 takes seconds, not minutes. */
+ * value.  So a ResNet-8 takes seconds, not minutes.
+ *
+ * Cost.  The build keeps every layer's output (keep_all), so an evaluation
+ * with one weight moved computes only the layers from the first that reads
+ * it (lc_jit_forward_train_from): the layers before it still hold the base
+ * weights' outputs.  A model that draws random numbers (dropout) computes
+ * every layer, so that each draws the same masks every time. */
 #include "gradcheck.h"
 
 #include <float.h>
@@ -64,6 +70,11 @@
 typedef struct {
     void *state;
     void (*forward_train)(void *m, const double *x, int n);
+    /* the layers from `from` on (NULL when the model draws random numbers:
+     * a skipped dropout would shift the draws of the later ones) */
+    void (*forward_from)(void *m, const double *x, int n, int from);
+    const int *first_reader;   /* params[] index -> the first layer reading it */
+    int stale;                 /* outputs from this layer on are not the base weights' */
     double (*loss)(const void *m, const double *truth, int n);
     void (*set_rng)(void *m, uint64_t s);
     double *params;
@@ -72,22 +83,54 @@ typedef struct {
     long evaluations;
 } Net;
 
-/* The loss with the same dropout masks every time. */
-static double loss_now(Net *c)
+/* The loss with the same dropout masks every time, computing the layers
+ * from `from` on (the others hold the base weights' outputs). */
+static double loss_from(Net *c, int from)
 {
     c->set_rng(c->state, 12345);
     c->evaluations++;
-    c->forward_train(c->state, c->x, c->n);
+    if (c->forward_from) c->forward_from(c->state, c->x, c->n, from < c->stale ? from : c->stale);
+    else c->forward_train(c->state, c->x, c->n);
     return c->loss(c->state, c->truth, c->n);
 }
 
+static double loss_now(Net *c) { return loss_from(c, 0); }
+
+/* The loss with params[i] = v.  Only the layers from the first that reads
+ * params[i] change; they are stale afterwards, until computed again. */
 static double net_loss_at(Net *c, long i, double v)
 {
     double saved = c->params[i];
+    int from = c->first_reader ? c->first_reader[i] : 0;
     c->params[i] = v;
-    double l = loss_now(c);
+    double l = loss_from(c, from);
     c->params[i] = saved;
+    c->stale = from;   /* the layers before it were computed with the base weights */
     return l;
+}
+
+/* params[] index -> the first live layer reading its weight (0 for none:
+ * everything is computed). */
+static int *first_readers(const Model *m)
+{
+    int *first = xcalloc((size_t)(m->nparams ? m->nparams : 1), sizeof(int));
+    for (int w = 0; w < m->nweights; w++) {
+        int at = 0;
+        for (int i = 1; i < m->nlayers && !at; i++) {
+            const Layer *l = &m->layers[i];
+            for (int k = 0; l->live && l->op && k < l->op->nweights; k++)
+                if (l->w[k] == w) at = i;
+        }
+        for (long j = 0; j < m->weights[w].size; j++) first[m->weights[w].offset + j] = at;
+    }
+    return first;
+}
+
+static int draws_random(const Model *m)
+{
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layers[i].live && m->layers[i].op && m->layers[i].op->random) return 1;
+    return 0;
 }
 
 static double rand_unit(uint64_t *s)
@@ -366,7 +409,9 @@ static int check_all(const Model *m, Net *c, const double *analytic, double base
 int gradcheck_run(const Model *m, const char *source_name, const GradCheckOptions *o, FILE *out,
                   char *err, size_t errlen)
 {
-    EmitOptions eo = { .jit = 1, .real_double = 1, .source_name = source_name };
+    /* keep_all: every output keeps its value, so that a step of one weight
+     * computes the layers from its first reader on (lc_jit_forward_train_from) */
+    EmitOptions eo = { .jit = 1, .real_double = 1, .keep_all = 1, .source_name = source_name };
     char *code = emit_source(m, &eo);
     Jit *j = jit_compile(code, 2, err, errlen);
     free(code);
@@ -383,10 +428,11 @@ int gradcheck_run(const Model *m, const char *source_name, const GradCheckOption
     *(void **)&c.loss = jit_symbol_named(j, N, "loss", err, errlen);
     *(void **)&c.forward_train = jit_symbol_named(j, "lc_jit", "forward_train", err, errlen);
     *(void **)&c.set_rng = jit_symbol_named(j, "lc_jit", "set_rng", err, errlen);
+    *(void **)&c.forward_from = jit_symbol_named(j, "lc_jit", "forward_train_from", err, errlen);
     *(void **)&state_size = jit_symbol_named(j, "lc_jit", "state_size", err, errlen);
     *(void **)&params_of = jit_symbol_named(j, "lc_jit", "params", err, errlen);
     *(void **)&grads_of = jit_symbol_named(j, "lc_jit", "grads", err, errlen);
-    if (!init || !backward || !c.loss || !c.forward_train || !c.set_rng || !state_size ||
+    if (!init || !backward || !c.loss || !c.forward_train || !c.set_rng || !c.forward_from || !state_size ||
         !params_of || !grads_of) {
         jit_free(j);
         return -1;
@@ -405,9 +451,14 @@ int gradcheck_run(const Model *m, const char *source_name, const GradCheckOption
     for (long i = 0; i < n * in; i++) x[i] = rand_normal(&rng);
     make_truth(m, t, n, &rng);
     c.x = x, c.truth = t, c.n = n;
+    int *first = NULL;
+    if (draws_random(m)) c.forward_from = NULL;
+    else c.first_reader = first = first_readers(m);
+    c.stale = 0;
     init(c.state, o->seed);
     c.params = params_of(c.state);
     double base = loss_now(&c);
+    c.stale = m->nlayers;
     backward(c.state, t, n);
     /* grads[] holds the trainable weights only: spread into params[]'s layout */
     const double *grads = grads_of(c.state);
@@ -433,7 +484,7 @@ int gradcheck_run(const Model *m, const char *source_name, const GradCheckOption
     else
         ok = check_all(m, &c, analytic, base, o, &rng, out);
     free(c.state);
-    free(x), free(t), free(analytic);
+    free(x), free(t), free(analytic), free(first);
     jit_free(j);
     return ok;
 }
