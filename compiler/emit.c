@@ -682,7 +682,9 @@ static const char *pass_name(Emit *e, const char *pass, Mode mode)
  * output is not finite; and, in a build where every output keeps its value
  * (keep_all), the JIT's lc_jit_forward_train_from, which computes only the
  * layers from index `from` on (the gradient check moves one weight at a
- * time: the layers before its first reader keep their outputs). */
+ * time: the layers before its first reader keep their outputs), starting
+ * from the random state a pass from 0 recorded in rng_at[from], so that
+ * every dropout draws the masks of a full pass. */
 enum { PASS_PLAIN, PASS_CHECKED, PASS_FROM };
 
 static void emit_forward_pass(Emit *e, Mode mode, int variant)
@@ -694,7 +696,9 @@ static void emit_forward_pass(Emit *e, Mode mode, int variant)
         emitf(e, "const char *lc_jit_nonfinite_layer(%s_t *m, const %s *input, int n)\n{\n"
                  "    if (n > %s_BATCH) n = %s_BATCH;\n", N, R, N, N);
     else if (variant == PASS_FROM)
-        emitf(e, "\nvoid lc_jit_forward_train_from(%s_t *m, const %s *input, int n, int from)\n{\n", N, R);
+        emitf(e, "\nvoid lc_jit_forward_train_from(%s_t *m, const %s *input, int n, int from, uint64_t *rng_at)\n{\n"
+                 "    if (from > 0) m->rng = rng_at[from];   /* the random state there, as a full pass left it */\n",
+              N, R);
     else
         emitf(e, "\n/* The %sforward pass: every layer in source order stores its output. */\n"
                  "static void %s(%s_t *m, const %s *input, int n)\n{\n",
@@ -714,7 +718,7 @@ static void emit_forward_pass(Emit *e, Mode mode, int variant)
             emitf(e, "    /* %s is %s's storage: nothing to compute */\n", l->name,
                   m->layers[e->plan->root[i]].name);
         } else if (variant == PASS_FROM) {
-            emitf(e, "    if (from <= %d) {\n", i);
+            emitf(e, "    if (from <= %d) {\n        rng_at[%d] = m->rng;\n", i, i);
             l->op->forward(e, l, mode);
             emitf(e, "    }\n");
         } else {

@@ -46,8 +46,8 @@
  * Cost.  The build keeps every layer's output (keep_all), so an evaluation
  * with one weight moved computes only the layers from the first that reads
  * it (lc_jit_forward_train_from): the layers before it still hold the base
- * weights' outputs.  A model that draws random numbers (dropout) computes
- * every layer, so that each draws the same masks every time. */
+ * weights' outputs, and the random state at that layer is the one the base
+ * pass recorded there, so that every dropout draws the same masks. */
 #include "gradcheck.h"
 
 #include <float.h>
@@ -69,10 +69,10 @@
 
 typedef struct {
     void *state;
-    void (*forward_train)(void *m, const double *x, int n);
-    /* the layers from `from` on (NULL when the model draws random numbers:
-     * a skipped dropout would shift the draws of the later ones) */
-    void (*forward_from)(void *m, const double *x, int n, int from);
+    /* the layers from `from` on, from the random state rng_at[from] the
+     * base pass recorded (so that every dropout draws the same masks) */
+    void (*forward_from)(void *m, const double *x, int n, int from, uint64_t *rng_at);
+    uint64_t *rng_at;
     const int *first_reader;   /* params[] index -> the first layer reading it */
     int stale;                 /* outputs from this layer on are not the base weights' */
     double (*loss)(const void *m, const double *truth, int n);
@@ -89,8 +89,7 @@ static double loss_from(Net *c, int from)
 {
     c->set_rng(c->state, 12345);
     c->evaluations++;
-    if (c->forward_from) c->forward_from(c->state, c->x, c->n, from < c->stale ? from : c->stale);
-    else c->forward_train(c->state, c->x, c->n);
+    c->forward_from(c->state, c->x, c->n, from < c->stale ? from : c->stale, c->rng_at);
     return c->loss(c->state, c->truth, c->n);
 }
 
@@ -126,12 +125,6 @@ static int *first_readers(const Model *m)
     return first;
 }
 
-static int draws_random(const Model *m)
-{
-    for (int i = 0; i < m->nlayers; i++)
-        if (m->layers[i].live && m->layers[i].op && m->layers[i].op->random) return 1;
-    return 0;
-}
 
 static double rand_unit(uint64_t *s)
 {
@@ -426,13 +419,12 @@ int gradcheck_run(const Model *m, const char *source_name, const GradCheckOption
     *(void **)&init = jit_symbol_named(j, N, "init", err, errlen);
     *(void **)&backward = jit_symbol_named(j, N, "backward", err, errlen);
     *(void **)&c.loss = jit_symbol_named(j, N, "loss", err, errlen);
-    *(void **)&c.forward_train = jit_symbol_named(j, "lc_jit", "forward_train", err, errlen);
     *(void **)&c.set_rng = jit_symbol_named(j, "lc_jit", "set_rng", err, errlen);
     *(void **)&c.forward_from = jit_symbol_named(j, "lc_jit", "forward_train_from", err, errlen);
     *(void **)&state_size = jit_symbol_named(j, "lc_jit", "state_size", err, errlen);
     *(void **)&params_of = jit_symbol_named(j, "lc_jit", "params", err, errlen);
     *(void **)&grads_of = jit_symbol_named(j, "lc_jit", "grads", err, errlen);
-    if (!init || !backward || !c.loss || !c.forward_train || !c.set_rng || !c.forward_from || !state_size ||
+    if (!init || !backward || !c.loss || !c.set_rng || !c.forward_from || !state_size ||
         !params_of || !grads_of) {
         jit_free(j);
         return -1;
@@ -451,9 +443,11 @@ int gradcheck_run(const Model *m, const char *source_name, const GradCheckOption
     for (long i = 0; i < n * in; i++) x[i] = rand_normal(&rng);
     make_truth(m, t, n, &rng);
     c.x = x, c.truth = t, c.n = n;
-    int *first = NULL;
-    if (draws_random(m)) c.forward_from = NULL;
-    else c.first_reader = first = first_readers(m);
+    /* the test-only LAYERC_CHECK_EVERY_LAYER computes every layer at every
+     * evaluation: tests compare its verdicts with the shortcut's */
+    int *first = getenv("LAYERC_CHECK_EVERY_LAYER") ? NULL : first_readers(m);
+    c.first_reader = first;
+    c.rng_at = xcalloc((size_t)m->nlayers, sizeof(uint64_t));
     c.stale = 0;
     init(c.state, o->seed);
     c.params = params_of(c.state);
@@ -484,7 +478,7 @@ int gradcheck_run(const Model *m, const char *source_name, const GradCheckOption
     else
         ok = check_all(m, &c, analytic, base, o, &rng, out);
     free(c.state);
-    free(x), free(t), free(analytic), free(first);
+    free(x), free(t), free(analytic), free(first), free(c.rng_at);
     jit_free(j);
     return ok;
 }
