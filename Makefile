@@ -89,9 +89,9 @@ $(BUILD)/%.o: %.c $(wildcard compiler/*.h compiler/ops/*.h runtime/*.h) $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 # The kernel units, in paste order (runtime/kernels/*.c; kernels.c includes them all).
-KERNEL_UNITS = common vmath gemm fused conv dwconv pool elementwise activation loss norm optim
+KERNEL_UNITS = common vmath gemm fused conv dwconv pool elementwise activation loss norm optim int8
 # Small-core versions of some units (--target mcu), pasted in their place, never compiled into layerc.
-MCU_UNITS    = gemm_mcu loss_mcu
+MCU_UNITS    = gemm_mcu conv_mcu loss_mcu
 PASTE_UNITS  = $(KERNEL_UNITS) $(MCU_UNITS)
 KERNEL_SRC   = $(KERNEL_UNITS:%=runtime/kernels/%.c)
 PASTE_SRC    = $(PASTE_UNITS:%=runtime/kernels/%.c)
@@ -149,8 +149,8 @@ $(ONNX_PROTO):
 $(BUILD)/onnx/onnx.pb-c.o: $(BUILD)/onnx/onnx.pb-c.c
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
-# The ONNX files and main.c (which calls them) see the generated header.
-$(ONNX_OBJ) $(BUILD)/compiler/main.o: $(wildcard compiler/onnx/*.h) $(BUILD)/onnx/onnx.pb-c.h
+# The ONNX files, the op files (their ONNX hooks) and main.c see the generated header.
+$(ONNX_OBJ) $(OPS_SRC:%.c=$(BUILD)/%.o) $(BUILD)/compiler/main.o: $(wildcard compiler/onnx/*.h) $(BUILD)/onnx/onnx.pb-c.h
 
 $(BUILD)/lyr.tab.c $(BUILD)/lyr.tab.h: grammar/lyr.y
 	@mkdir -p $(BUILD)

@@ -36,7 +36,8 @@
 # thread each; best vs best: the better of 1 and T threads of each).
 # Also: one core's large-sgemm peak (OpenBLAS, 2048^3, bench/gemm.c) and
 # the GFLOPS each training step reaches (layerc summary's FLOPs a sample);
-# batch-1 inference of the MLP; bench/gemm.c's products; bench/elementwise.c
+# batch-1 inference of the MLP, float and int8 (bench/int8_latency.c);
+# bench/gemm.c's products; bench/elementwise.c
 # (the elementwise kernels against the emitter's loops under tcc and gcc);
 # compile time on chains of 100 to 10,000 layers; the JIT's start-up.
 set -u
@@ -133,6 +134,18 @@ for lyr in $MODELS; do
     echo "$key $name $steps $batch $flops $truth $goal $lyr" >> "$B/models"
 done
 [ -s "$B/models" ] || fail "no model to run"
+# the int8 MLP for batch-1 latency: weights from one epoch on the test images,
+# calibrated on them (the figure is a speed: any trained weights serve)
+INT8=0
+if grep -q '^fashion_mlp ' "$B/models" && [ -n "$TIMG" ]; then
+    "$LAYERC" train samples/fashion_mlp.lyr "$TIMG" --labels "$TLAB" --epochs 1 --threads 1 --quiet \
+        --save "$B/mlp_int8.lyw" < /dev/null > /dev/null &&
+    "$LAYERC" samples/fashion_mlp.lyr --weights "$B/mlp_int8.lyw" --quantize int8 --calibrate "$TIMG" \
+        -o "$B/fashion_mlp_int8.c" &&
+    gcc $AOTFLAGS -DMODEL=fashion_mlp -DHEADER='"fashion_mlp_int8.h"' -I"$B" bench/int8_latency.c \
+        "$B/fashion_mlp_int8.c" -o "$B/int8_fashion_mlp" && INT8=1
+    [ $INT8 = 1 ] || say "the int8 MLP did not build: no int8 latency"
+fi
 say "models: $(cut -d' ' -f1 "$B/models" | tr '\n' ' ')"
 
 # ---- measurements ----
@@ -166,6 +179,7 @@ for r in $(seq 1 "$REPS"); do
     done < "$B/models"
     if grep -q '^fashion_mlp ' "$B/models"; then
         rec lat_aot1 "$("$B/aot1_fashion_mlp" latency 20000 | field median)"
+        [ $INT8 = 1 ] && rec lat_int8 "$("$B/int8_fashion_mlp" 20000 | field median)"
         [ $TORCH = 1 ] && rec lat_torch1 "$($(torch_env 1) $PY bench/torch_ref.py latency samples/fashion_mlp.lyr 5000 1 | field median)"
     fi
     for N in 100 1000 10000; do
@@ -213,7 +227,7 @@ while read -r key name steps batch flops truth goal lyr; do
     put jitaot_$key "$(rr jit1_$key aot1_$key)"
     put jitaotT_$key "$(rr jitT_$key aotT_$key)"
 done < "$B/models"
-for k in lat_aot1 lat_torch1 compile_100 compile_1000 compile_10000; do put $k "$(med $k)"; done
+for k in lat_aot1 lat_int8 lat_torch1 compile_100 compile_1000 compile_10000; do put $k "$(med $k)"; done
 set -- $(cat "$B/res/jit_start.txt")
 put jit_front_emit_tcc "$(awk -v f="$2" -v e="$4" -v t="$6" 'BEGIN { printf "%.3f", f + e + t }')"
 PEAK=$(sed -n 's/^OpenBLAS sgemm .*: \([0-9.]*\) GFLOPS.*/\1/p' "$B/res/gemm.txt")
@@ -236,6 +250,7 @@ S_MIN=$(awk -v a="${S_MLP:--}" -v b="${S_CNN:--}" 'BEGIN { if (a == "-" || b == 
 J_MIN=$(for k in jitaot_fashion_mlp jitaot_fashion_cnn jitaotT_fashion_mlp jitaotT_fashion_cnn; do v $k; done |
         sort -g | head -1)
 LAT_R=$(awk -v a="$(v lat_aot1)" -v b="$(v lat_torch1)" 'BEGIN { if (a == "" || b == "") print "-"; else printf "%.2f", b / a }')
+LAT8_R=$(awk -v a="$(v lat_int8)" -v b="$(v lat_torch1)" 'BEGIN { if (a == "" || b == "") print "-"; else printf "%.2f", b / a }')
 C1K=$(v compile_1000) C10K=$(v compile_10000)
 GROW=$(awk -v a="$C10K" -v b="$C1K" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.1f", a / b }')
 # "waiting for ops: KEY, KEY" for those of the models named that layerc cannot compile yet
@@ -268,7 +283,7 @@ else
     rmin=$(printf '%s\n%s\n' "$(v best_resnet8)" "$(v best_ds_cnn)" | sort -g | head -1)
     echo "| ResNet-8 and DS-CNN, best vs best, >= 2x PyTorch | ResNet-8 $(vv best_resnet8)x, DS-CNN $(vv best_ds_cnn)x | $(meets "${rmin:--}" 2) |"
 fi
-echo "| MLP batch-1 inference, int8, >= 10x faster than PyTorch float | int8 not there yet; float: $(vv lat_aot1) us vs PyTorch $(vv lat_torch1) us, ${LAT_R}x | - |"
+echo "| MLP batch-1 inference, int8, >= 10x faster than PyTorch float | int8 $(vv lat_int8) us vs PyTorch $(vv lat_torch1) us: ${LAT8_R}x (layerc float: $(vv lat_aot1) us, ${LAT_R}x) | $(meets "$LAT8_R" 10) |"
 echo "| JIT vs AOT, MLP and CNN, 1 and $T threads, >= 0.9x | the lowest: ${J_MIN:--}x (table below) | $(meets "${J_MIN:--}" 0.9) |"
 echo
 echo "## The zoo: training, samples/s"
@@ -302,6 +317,7 @@ echo
 echo "| measure | value | vs previous run |"
 echo "|---|---:|---|"
 echo "| MLP inference, batch 1, AOT, 1 thread, us | $(v lat_aot1) | $(change lat_aot1 1) |"
+echo "| MLP inference, batch 1, int8 AOT, 1 thread, us | $(vv lat_int8) | $(change lat_int8 1) |"
 echo "| PyTorch MLP inference, batch 1, 1 thread, us | $(v lat_torch1) | |"
 echo "| compile time, 100 / 1,000 / 10,000 layers, s | $(v compile_100) / $C1K / $C10K (10,000 / 1,000: $GROW) | $(change compile_10000 1) |"
 echo "| JIT start-up (parse, check, emit, tcc), fashion_mlp, ms | $(v jit_front_emit_tcc) | $(change jit_front_emit_tcc 1) |"
@@ -331,7 +347,7 @@ if [ -f "$LAST" ]; then
     for k in $(awk '{ print "aot1_" $1, "aotT_" $1, "jit1_" $1 }' "$B/models"); do
         case "$(change $k)" in *worse*) say "REGRESSION: $k $(change $k) (was $(v $k "$LAST"), now $(v $k))" ;; esac
     done
-    for k in lat_aot1 compile_10000 jit_front_emit_tcc; do
+    for k in lat_aot1 lat_int8 compile_10000 jit_front_emit_tcc; do
         case "$(change $k 1)" in *worse*) say "REGRESSION: $k $(change $k 1) (was $(v $k "$LAST"), now $(v $k))" ;; esac
     done
 fi

@@ -252,6 +252,25 @@ static void layer_comment(Emit *e, const Layer *l)
           shape_str(&l->shape, shape, sizeof shape));
 }
 
+/* ---- text alone, for other emitters of C (qemit.c) ---- */
+
+void emit_text_begin(Emit *e, const Model *m, const EmitOptions *o)
+{
+    memset(e, 0, sizeof *e);
+    e->m = m;
+    e->o = o;
+    index_lines(e);
+}
+
+void emit_text_layer_comment(Emit *e, const Layer *l) { layer_comment(e, l); }
+
+char *emit_text_end(Emit *e)
+{
+    arena_free(&e->names);
+    free(e->line_starts);
+    return e->buf ? e->buf : xstrdup("");
+}
+
 /* ---- header ---- */
 
 static const char *field_type(const Emit *e, FieldType t)
@@ -677,14 +696,22 @@ static const char *pass_name(Emit *e, const char *pass, Mode mode)
     return arena_printf(&e->names, "%s_%s_%s", e->m->name, pass, mode == MODE_TRAIN ? "train" : "eval");
 }
 
-/* The variants of the forward pass: the pass itself; the JIT's
- * lc_jit_nonfinite_layer, which returns the name of the first layer whose
- * output is not finite; and, in a build where every output keeps its value
- * (keep_all), the JIT's lc_jit_forward_train_from, which computes only the
- * layers from index `from` on (the gradient check moves one weight at a
- * time: the layers before its first reader keep their outputs), starting
- * from the random state a pass from 0 recorded in rng_at[from], so that
- * every dropout draws the masks of a full pass. */
+/* checked: the JIT's lc_jit_nonfinite_layer, which returns the name of the
+ * first layer whose output is not finite */
+/* --qat: layer i's output rounded as the int8 build will round it */
+static void emit_fake_quant(Emit *e, int i)
+{
+    const FakeQuant *f = e->o->fake ? &e->o->fake[i] : NULL;
+    if (!f || !(f->scale > 0)) return;
+    emitf(e, "    lc_fakequant_forward(%s, n * %ld, %.17g, %d, %d, %d);   /* --qat */\n", e_out(e, i),
+          e->m->layers[i].size, f->scale, f->zero, f->lo, f->hi);
+}
+
+/* The forward pass as a function: PASS_PLAIN, the pass itself; PASS_CHECKED,
+ * the JIT's lc_jit_nonfinite_layer (the first layer whose output is not
+ * finite); PASS_FROM, the JIT's lc_jit_forward_train_from (the layers from
+ * `from` on, over outputs of the layers before it that the last pass left:
+ * `layerc check` moves one weight at a time). */
 enum { PASS_PLAIN, PASS_CHECKED, PASS_FROM };
 
 static void emit_forward_pass(Emit *e, Mode mode, int variant)
@@ -692,42 +719,40 @@ static void emit_forward_pass(Emit *e, Mode mode, int variant)
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
     int modal = e->build.trains && model_is_modal(m), checked = variant == PASS_CHECKED;
+    int from = variant == PASS_FROM;
     if (checked)
         emitf(e, "const char *lc_jit_nonfinite_layer(%s_t *m, const %s *input, int n)\n{\n"
                  "    if (n > %s_BATCH) n = %s_BATCH;\n", N, R, N, N);
-    else if (variant == PASS_FROM)
-        emitf(e, "\nvoid lc_jit_forward_train_from(%s_t *m, const %s *input, int n, int from, uint64_t *rng_at)\n{\n"
-                 "    if (from > 0) m->rng = rng_at[from];   /* the random state there, as a full pass left it */\n",
-              N, R);
+    else if (from)
+        emitf(e, "void lc_jit_forward_train_from(%s_t *m, const %s *input, int n, int from)\n{\n", N, R);
     else
         emitf(e, "\n/* The %sforward pass: every layer in source order stores its output. */\n"
                  "static void %s(%s_t *m, const %s *input, int n)\n{\n",
               !modal ? "" : mode == MODE_TRAIN ? "training " : "evaluating ", pass_name(e, "run", mode), N, R);
     if (modal) emitf(e, "    m->training = %d;\n", mode == MODE_TRAIN);
+    if (from) emitf(e, "    switch (from) {\n    case 0: ;\n");
     const Layer *in = &m->layers[0];
     char text[200];
     source_excerpt(e, in->loc.line, text, sizeof text);
     emitf(e, "    /* %s:%d  %s */\n", e->o->source_name, in->loc.line, text);
-    emitf(e, "    %smemcpy(%s, input, sizeof(%s) * (size_t)n * %ld);\n", variant == PASS_FROM ? "if (from <= 0) " : "",
-          e_out(e, 0), R, in->size);
+    emitf(e, "    memcpy(%s, input, sizeof(%s) * (size_t)n * %ld);\n", e_out(e, 0), R, in->size);
+    emit_fake_quant(e, 0);
     for (int i = 1; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         if (!l->live) continue;
+        if (from) emitf(e, "    case %d: ;\n", i);
         layer_comment(e, l);
-        if (e->plan->root[i] != i) {
+        if (e->plan->root[i] != i)
             emitf(e, "    /* %s is %s's storage: nothing to compute */\n", l->name,
                   m->layers[e->plan->root[i]].name);
-        } else if (variant == PASS_FROM) {
-            emitf(e, "    if (from <= %d) {\n        rng_at[%d] = m->rng;\n", i, i);
+        else
             l->op->forward(e, l, mode);
-            emitf(e, "    }\n");
-        } else {
-            l->op->forward(e, l, mode);
-        }
+        emit_fake_quant(e, i);
         if (checked)
             emitf(e, "    if (!lc_jit_finite(%s, (long)n * %ld)) return \"%s\";\n", e_out(e, i), l->size,
                   l->name);
     }
+    if (from) emitf(e, "    default: ;\n    }\n");
     emitf(e, checked ? "    return 0;\n}\n" : "}\n");
 }
 
@@ -952,6 +977,19 @@ static void emit_jit_nonfinite_layer(Emit *e)
     emit_forward_pass(e, MODE_TRAIN, PASS_CHECKED);
 }
 
+/* Only where the layers before `from` keep their outputs (keep_all: no
+ * buffer is shared) and no op draws random numbers (a dropout skipped
+ * would shift the draws of the ones after it). */
+static void emit_jit_forward_from(Emit *e)
+{
+    const Model *m = e->m;
+    if (!e->build.keep_all) return;
+    for (int i = 1; i < m->nlayers; i++)
+        if (m->layers[i].live && m->layers[i].op && m->layers[i].op->random) return;
+    emitf(e, "\n");
+    emit_forward_pass(e, MODE_TRAIN, PASS_FROM);
+}
+
 /* Layer i's output still holds the last forward pass: it is computed, and
  * no other tensor takes its buffer. */
 static int output_kept(const Emit *e, int i)
@@ -1018,7 +1056,7 @@ static void emit_jit_glue(Emit *e)
                  "void lc_jit_set_lr(%s_t *m, double lr) { m->lr = lr; }\n",
               R, N, N, R, pass_name(e, "run", MODE_TRAIN), N);
     if (e->build.trains) emit_jit_nonfinite_layer(e);
-    if (e->build.trains && e->build.keep_all) emit_forward_pass(e, MODE_TRAIN, PASS_FROM);
+    if (e->build.trains) emit_jit_forward_from(e);
     emit_layer_accessors(e);
 }
 

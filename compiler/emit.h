@@ -18,6 +18,13 @@
 #include "op.h"
 #include "plan.h"
 
+/* --qat: the int8 rounding of a layer's output (scale 0: none), applied in
+ * the forward pass after the layer's block (qemit_fake_quant). */
+typedef struct {
+    double scale;
+    int zero, lo, hi;
+} FakeQuant;
+
 typedef struct {
     int jit;              /* kernels are external symbols; add lc_jit_* glue */
     int real_double;      /* lc_real = double everywhere (gradient check) */
@@ -29,6 +36,7 @@ typedef struct {
     Target target;        /* AOT: the kernels for this kind of CPU */
     int fuse_update;      /* AOT: each weight is stepped as soon as its gradient is known */
     int keep_all;         /* no output shares storage with another (the plan's keep_all) */
+    const FakeQuant *fake; /* per layer, or NULL (--qat) */
 } EmitOptions;
 
 /* Both return malloc'd NUL-terminated text. */
@@ -53,6 +61,13 @@ struct Emit {
 };
 
 void emitf(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* An Emit that only collects text (no plan: other emitters of C, qemit.c):
+ * emitf, the comment above a layer's block ("m.lyr:12  h = dense(x, 8) ->
+ * [8]"), and the text, malloc'd, at the end. */
+void emit_text_begin(Emit *e, const Model *m, const EmitOptions *o);
+void emit_text_layer_comment(Emit *e, const Layer *l);
+char *emit_text_end(Emit *e);
 
 /* Names in the generated code.  Each is a fresh string that lives as long
  * as the emitter, so any number of them can appear in one emitf call. */

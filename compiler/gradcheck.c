@@ -41,13 +41,7 @@
  *
  * Sampling.  LC_GRADCHECK_SAMPLE values of each tensor, drawn with the
  * seed, at most half of them with a zero slope (draw_order); --all: every
- * value.  So a ResNet-8 takes seconds, not minutes.
- *
- * Cost.  The build keeps every layer's output (keep_all), so an evaluation
- * with one weight moved computes only the layers from the first that reads
- * it (lc_jit_forward_train_from): the layers before it still hold the base
- * weights' outputs, and the random state at that layer is the one the base
- * pass recorded there, so that every dropout draws the same masks. */
+ * value.  So a ResNet-8 takes seconds, not minutes. */
 #include "gradcheck.h"
 
 #include <float.h>
@@ -69,12 +63,10 @@
 
 typedef struct {
     void *state;
-    /* the layers from `from` on, from the random state rng_at[from] the
-     * base pass recorded (so that every dropout draws the same masks) */
-    void (*forward_from)(void *m, const double *x, int n, int from, uint64_t *rng_at);
-    uint64_t *rng_at;
-    const int *first_reader;   /* params[] index -> the first layer reading it */
-    int stale;                 /* outputs from this layer on are not the base weights' */
+    void (*forward_train)(void *m, const double *x, int n);
+    /* the layers from `from` on only (NULL: the model has none) */
+    void (*forward_from)(void *m, const double *x, int n, int from);
+    int from;   /* the first layer reading the weight being moved */
     double (*loss)(const void *m, const double *truth, int n);
     void (*set_rng)(void *m, uint64_t s);
     double *params;
@@ -83,48 +75,24 @@ typedef struct {
     long evaluations;
 } Net;
 
-/* The loss with the same dropout masks every time, computing the layers
- * from `from` on (the others hold the base weights' outputs). */
-static double loss_from(Net *c, int from)
+/* The loss with the same dropout masks every time. */
+static double loss_now(Net *c)
 {
     c->set_rng(c->state, 12345);
     c->evaluations++;
-    c->forward_from(c->state, c->x, c->n, from < c->stale ? from : c->stale, c->rng_at);
+    if (c->forward_from) c->forward_from(c->state, c->x, c->n, c->from);
+    else c->forward_train(c->state, c->x, c->n);
     return c->loss(c->state, c->truth, c->n);
 }
 
-static double loss_now(Net *c) { return loss_from(c, 0); }
-
-/* The loss with params[i] = v.  Only the layers from the first that reads
- * params[i] change; they are stale afterwards, until computed again. */
 static double net_loss_at(Net *c, long i, double v)
 {
     double saved = c->params[i];
-    int from = c->first_reader ? c->first_reader[i] : 0;
     c->params[i] = v;
-    double l = loss_from(c, from);
+    double l = loss_now(c);
     c->params[i] = saved;
-    c->stale = from;   /* the layers before it were computed with the base weights */
     return l;
 }
-
-/* params[] index -> the first live layer reading its weight (0 for none:
- * everything is computed). */
-static int *first_readers(const Model *m)
-{
-    int *first = xcalloc((size_t)(m->nparams ? m->nparams : 1), sizeof(int));
-    for (int w = 0; w < m->nweights; w++) {
-        int at = 0;
-        for (int i = 1; i < m->nlayers && !at; i++) {
-            const Layer *l = &m->layers[i];
-            for (int k = 0; l->live && l->op && k < l->op->nweights; k++)
-                if (l->w[k] == w) at = i;
-        }
-        for (long j = 0; j < m->weights[w].size; j++) first[m->weights[w].offset + j] = at;
-    }
-    return first;
-}
-
 
 static double rand_unit(uint64_t *s)
 {
@@ -350,6 +318,15 @@ static void print_row(FILE *out, const Weight *wt, const TensorResult *t)
             t->one_sided, t->skipped, t->worst, verdict);
 }
 
+/* The first layer that reads weight w (0 when none does). */
+static int first_reader(const Model *m, int w)
+{
+    for (int i = 1; i < m->nlayers; i++)
+        for (int k = 0; m->layers[i].op && k < m->layers[i].op->nweights; k++)
+            if (m->layers[i].w[k] == w) return i;
+    return 0;
+}
+
 /* Compares every (sampled) trainable value; 1 when all agree. */
 static int check_all(const Model *m, Net *c, const double *analytic, double base, const GradCheckOptions *o,
                      uint64_t *rng, FILE *out)
@@ -369,7 +346,13 @@ static int check_all(const Model *m, Net *c, const double *analytic, double base
             continue;
         }
         double scale = wrong && !strcmp(wrong, wt->name) ? 1.01 : 1;
+        /* every output as the weights are now (the last tensor's moves are
+         * undone), then only the layers from the first reader of this one */
+        c->set_rng(c->state, 12345);
+        c->forward_train(c->state, c->x, c->n);
+        c->from = first_reader(m, w);
         TensorResult t = check_tensor(c, wt, analytic, scale, base, delta, o->all, rng);
+        c->from = 0;
         print_row(out, wt, &t);
         compared += t.compared, one_sided += t.one_sided, skipped += t.skipped;
         unchecked += !t.compared && wt->size > 0;
@@ -402,8 +385,8 @@ static int check_all(const Model *m, Net *c, const double *analytic, double base
 int gradcheck_run(const Model *m, const char *source_name, const GradCheckOptions *o, FILE *out,
                   char *err, size_t errlen)
 {
-    /* keep_all: every output keeps its value, so that a step of one weight
-     * computes the layers from its first reader on (lc_jit_forward_train_from) */
+    /* every output kept, so that moving a weight recomputes only the layers
+     * from the first that reads it (lc_jit_forward_train_from) */
     EmitOptions eo = { .jit = 1, .real_double = 1, .keep_all = 1, .source_name = source_name };
     char *code = emit_source(m, &eo);
     Jit *j = jit_compile(code, 2, err, errlen);
@@ -419,12 +402,13 @@ int gradcheck_run(const Model *m, const char *source_name, const GradCheckOption
     *(void **)&init = jit_symbol_named(j, N, "init", err, errlen);
     *(void **)&backward = jit_symbol_named(j, N, "backward", err, errlen);
     *(void **)&c.loss = jit_symbol_named(j, N, "loss", err, errlen);
+    *(void **)&c.forward_train = jit_symbol_named(j, "lc_jit", "forward_train", err, errlen);
     *(void **)&c.set_rng = jit_symbol_named(j, "lc_jit", "set_rng", err, errlen);
-    *(void **)&c.forward_from = jit_symbol_named(j, "lc_jit", "forward_train_from", err, errlen);
     *(void **)&state_size = jit_symbol_named(j, "lc_jit", "state_size", err, errlen);
     *(void **)&params_of = jit_symbol_named(j, "lc_jit", "params", err, errlen);
     *(void **)&grads_of = jit_symbol_named(j, "lc_jit", "grads", err, errlen);
-    if (!init || !backward || !c.loss || !c.set_rng || !c.forward_from || !state_size ||
+    *(void **)&c.forward_from = jit_symbol(j, "lc_jit_forward_train_from");
+    if (!init || !backward || !c.loss || !c.forward_train || !c.set_rng || !state_size ||
         !params_of || !grads_of) {
         jit_free(j);
         return -1;
@@ -443,16 +427,9 @@ int gradcheck_run(const Model *m, const char *source_name, const GradCheckOption
     for (long i = 0; i < n * in; i++) x[i] = rand_normal(&rng);
     make_truth(m, t, n, &rng);
     c.x = x, c.truth = t, c.n = n;
-    /* the test-only LAYERC_CHECK_EVERY_LAYER computes every layer at every
-     * evaluation: tests compare its verdicts with the shortcut's */
-    int *first = getenv("LAYERC_CHECK_EVERY_LAYER") ? NULL : first_readers(m);
-    c.first_reader = first;
-    c.rng_at = xcalloc((size_t)m->nlayers, sizeof(uint64_t));
-    c.stale = 0;
     init(c.state, o->seed);
     c.params = params_of(c.state);
     double base = loss_now(&c);
-    c.stale = m->nlayers;
     backward(c.state, t, n);
     /* grads[] holds the trainable weights only: spread into params[]'s layout */
     const double *grads = grads_of(c.state);
@@ -478,7 +455,7 @@ int gradcheck_run(const Model *m, const char *source_name, const GradCheckOption
     else
         ok = check_all(m, &c, analytic, base, o, &rng, out);
     free(c.state);
-    free(x), free(t), free(analytic), free(first), free(c.rng_at);
+    free(x), free(t), free(analytic);
     jit_free(j);
     return ok;
 }

@@ -41,6 +41,9 @@
 #include "trace.h"
 #include "files.h"
 #include "fold.h"
+#include "calib.h"
+#include "qemit.h"
+#include "qrun.h"
 #include "train.h"
 #include "version.h"
 #include "weights.h"
@@ -55,7 +58,8 @@ static const char usage[] =
     "       layerc predict MODEL.lyr DATA        one line of outputs per sample\n"
     "       layerc check MODEL.lyr [--all]       backward pass vs finite differences\n"
     "       layerc graph MODEL.lyr -o g.dot      the layer graph for Graphviz (.dot/.svg/.png)\n"
-    "       layerc summary MODEL.lyr             layers, shapes, weights, FLOPs, memory\n"
+    "       layerc summary MODEL.lyr [OPTIONS]   layers, shapes, weights, FLOPs, memory; the exact\n"
+    "                                            RAM, flash and scratch of the C the same options write\n"
     "       layerc export MODEL.lyr --weights W --npz W.npz   weights as a NumPy archive\n"
     "       layerc trace MODEL.lyr DATA          each layer's output (and gradient) per sample\n"
     "       layerc plot LOG.csv... -o c.svg      loss and accuracy per epoch (gnuplot; .svg/.png)\n"
@@ -69,6 +73,10 @@ static const char usage[] =
     "  -o FILE             output file ('-' = standard output)\n"
     "  -H FILE             header path (default: the -o path with .h)\n"
     "  --inference         emit the forward pass only (no training state; batch 1 unless --batch)\n"
+    "  --quantize int8     with -o or eval: integer-only int8 C (TFLite int8 arithmetic), from\n"
+    "                      --weights W and the ranges of the layers over --calibrate DATA\n"
+    "  --qat               train: quantisation-aware, the int8 rounding of every quantised\n"
+    "                      output in the forward pass (ranges from --calibrate, else DATA)\n"
     "  --prefix P          C symbols start with P instead of the model's name\n"
     "  --fuse-update       step each weight in the backward pass as soon as its gradient is\n"
     "                      known: no grads[] (less RAM), NAME_train_step only\n"
@@ -108,6 +116,8 @@ typedef struct {
     const char *cmd;           /* compile, train, eval, predict, check, graph, summary */
     const char *model, *data, *out, *header, *weights, *save, *labels, *test, *test_labels, *log, *npz, *onnx;
     const char *prefix;        /* --prefix P: the C symbols' prefix */
+    const char *quantize, *calibrate;   /* --quantize int8, --calibrate DATA */
+    int qat;                   /* train --qat */
     Target target;             /* --target host|mcu */
     int inference, quiet, save_every, fuse_update;
     const char *plot;          /* train --plot */
@@ -241,6 +251,7 @@ static int parse_args(int argc, char **argv, Options *o)
             exit(finish_stdout(0));
         }
         if (!strcmp(a, "--inference")) { o->inference = 1; continue; }
+        if (!strcmp(a, "--qat")) { o->qat = 1; continue; }
         if (!strcmp(a, "--fuse-update")) { o->fuse_update = 1; continue; }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; continue; }
         if (!strcmp(a, "--backward")) { o->backward = o->trace_opts = 1; continue; }
@@ -257,7 +268,7 @@ static int parse_args(int argc, char **argv, Options *o)
         static const char *const valued[] = { "-o", "-H", "--weights", "--save", "--save-every",
             "--epochs", "--batch", "--lr", "--seed", "--labels", "--test", "--test-labels", "--log", "--npz",
             "--threads", "--prefix", "--target", "--plot", "--rows", "--format", "--onnx", "--validate",
-            "--early-stop", "--truth", "--optimizer" };
+            "--early-stop", "--truth", "--optimizer", "--quantize", "--calibrate" };
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= !strcmp(name, valued[k]);
         if (!known) return usage_error("unknown option '%s'", a);
@@ -272,6 +283,11 @@ static int parse_args(int argc, char **argv, Options *o)
         else if (!strcmp(name, "--test-labels")) o->test_labels = val;
         else if (!strcmp(name, "--log")) o->log = val;
         else if (!strcmp(name, "--npz")) o->npz = val;
+        else if (!strcmp(name, "--calibrate")) o->calibrate = val;
+        else if (!strcmp(name, "--quantize")) {
+            if (strcmp(val, "int8")) return usage_error("--quantize takes int8, not '%s'", val);
+            o->quantize = val;
+        }
         else if (!strcmp(name, "--target")) {
             if (!strcmp(val, "host")) o->target = TARGET_HOST;
             else if (!strcmp(val, "mcu")) o->target = TARGET_MCU;
@@ -340,7 +356,7 @@ static int parse_args(int argc, char **argv, Options *o)
     if (!strcmp(o->cmd, "graph") && !o->out)
         return usage_error("%s", "no output: give -o graph.dot (or .svg, .png)");
     if (o->test_labels && !o->test) return usage_error("%s", "--test-labels goes with --test");
-    if (o->fuse_update && (strcmp(o->cmd, "compile") || o->inference))
+    if (o->fuse_update && ((strcmp(o->cmd, "compile") && strcmp(o->cmd, "summary")) || o->inference))
         return usage_error("%s", "--fuse-update goes with writing C that trains (not --inference)");
     if (o->target == TARGET_MCU && o->threads > 1)
         return usage_error("%s", "--target mcu kernels run on one thread: drop --threads");
@@ -357,6 +373,17 @@ static int parse_args(int argc, char **argv, Options *o)
     if (strcmp(o->cmd, "export") && strcmp(o->cmd, "import") && o->npz)
         return usage_error("%s", "--npz goes with 'layerc export' or 'layerc import'");
     if (strcmp(o->cmd, "export") && o->onnx) return usage_error("%s", "--onnx goes with 'layerc export'");
+    if (o->quantize && strcmp(o->cmd, "compile") && strcmp(o->cmd, "eval"))
+        return usage_error("%s", "--quantize goes with writing C (-o) and 'layerc eval'");
+    if (o->calibrate && !o->quantize && !o->qat) return usage_error("%s", "--calibrate goes with --quantize int8 and --qat");
+    if (o->qat && strcmp(o->cmd, "train")) return usage_error("%s", "--qat goes with 'layerc train'");
+    if (o->qat && !o->weights)
+        return usage_error("%s", "--qat fine-tunes a trained model: give its weights (--weights W)");
+    if (o->quantize && (!o->weights || !o->calibrate))
+        return usage_error("%s", "--quantize int8 needs the trained weights (--weights W) and data to "
+                           "calibrate on (--calibrate DATA)");
+    if (o->quantize && (o->fuse_update || o->threads > 1 || o->target == TARGET_MCU))
+        return usage_error("%s", "--quantize int8 writes one kind of C: drop --fuse-update, --threads and --target");
     if (!strcmp(o->cmd, "import") && !o->out)
         return usage_error("%s", "no output: give -o model.lyr (or -o - for standard output)");
     return check_training_options(o);
@@ -517,10 +544,79 @@ static int cmd_export(const Options *o, Front *f)
     return status;
 }
 
-static int cmd_compile(const Options *o, Front *f)
+static int load_data(const char *path, const char *labels, const char *labels_option, const Model *m,
+                     const Options *o, int truth_optional, LcData *d);
+
+/* --quantize int8: the model with batchnorm folded (*mq), its weights
+ * (*params, malloc'd) and each layer's range over --calibrate (*lo, *hi,
+ * malloc'd); refused, with a message naming the layer, when an op has no
+ * int8 form. */
+static int int8_prepare(const Options *o, Front *f, const Model **mq, float **params, double **lo, double **hi)
 {
     const Model *m = f->model;
+    char err[4096];
+    int folded = 0;
+    *params = xcalloc((size_t)(m->nparams ? m->nparams : 1), sizeof(float));
+    *lo = *hi = NULL;
+    if (!load_weights_into(o->weights, m, *params)) return 0;
+    *mq = fold_model(m, &f->arena, params, &folded);
+    if (!qemit_supported(*mq, stderr)) return 0;
+    LcData cal;
+    Options plain = *o;
+    plain.truth_input = plain.one_hot = 0;
+    const char *cal_path = o->calibrate ? o->calibrate : o->data;
+    if (!load_data(cal_path, NULL, o->calibrate ? "--calibrate" : "--labels", m, &plain, 1, &cal)) return 0;
+    *lo = xcalloc((size_t)(*mq)->nlayers, sizeof(double));
+    *hi = xcalloc((size_t)(*mq)->nlayers, sizeof(double));
+    int ok = calib_ranges(*mq, *params, cal.x, cal.n, f->src.path, *lo, *hi, err, sizeof err);
+    if (!ok) fprintf(stderr, "%s: error: calibrating on %s: %s\n", f->src.path, cal_path, err);
+    else if (cal.n < 1) fprintf(stderr, "%s: error: no samples to calibrate on\n", cal_path), ok = 0;
+    lc_data_free(&cal);
+    return ok;
+}
+
+/* `layerc m.lyr --weights W --quantize int8 --calibrate DATA -o m.c` */
+static int compile_int8(const Options *o, Front *f)
+{
+    const Model *m;
+    float *params;
+    double *lo, *hi;
     char err[1024];
+    int status = EXIT_INPUT;
+    if (int8_prepare(o, f, &m, &params, &lo, &hi)) {
+        char *hpath = o->header ? xstrdup(o->header) : header_path(o->out);
+        QuantOptions qo = { params, lo, hi, base_name(hpath), f->src.path, o->calibrate, 0 };
+        char *h = qemit_header(m, &qo), *c = qemit_source(m, &qo);
+        status = 0;
+        if (compile_to_one_stream(o)) {
+            const char *body = strstr(c, "\n#include <stddef.h>");
+            if (!strcmp(o->out, "-")) {
+                put_stdout(h);
+                put_stdout(body ? body : c);
+            } else {
+                size_t hl = strlen(h), bl = strlen(body ? body : c);
+                char *all = xmalloc(hl + bl + 1);
+                memcpy(all, h, hl);
+                memcpy(all + hl, body ? body : c, bl + 1);
+                if (!lc_write_atomic(o->out, all, hl + bl, err, sizeof err)) status = EXIT_INPUT;
+                free(all);
+            }
+        } else if (!write_pair(hpath, h, o->out, c, err, sizeof err)) {
+            status = EXIT_INPUT;
+        }
+        if (status) fprintf(stderr, "%s\n", err);
+        free(h), free(c), free(hpath);
+    }
+    free(params), free(lo), free(hi);
+    return status;
+}
+
+/* The model a compile with these options writes, and its baked weights
+ * (--weights; NULL without): what `layerc summary` describes too.  Returns
+ * 0, or an exit status after a message. */
+static int build_model(const Options *o, Front *f, const Model **model, float **baked_out)
+{
+    const Model *m = f->model;
     float *baked = NULL;
     for (int i = 0; o->fuse_update && i < m->nweights; i++)
         if (weight_trainable(&m->weights[i]) && m->weights[i].uses > 1) {
@@ -539,12 +635,37 @@ static int cmd_compile(const Options *o, Front *f)
     /* baked for inference: batchnorm and the like fold into the layer before them */
     int folded = 0;
     if (baked && o->inference) m = fold_model(m, &f->arena, &baked, &folded);
+    *model = m, *baked_out = baked;
+    return 0;
+}
+
+static int cmd_summary(const Options *o, Front *f)
+{
+    const Model *m;
+    float *baked;
+    int status = build_model(o, f, &m, &baked);
+    if (status) return status;
+    EmitOptions eo = { .inference = o->inference, .baked = baked, .threads = o->threads, .target = o->target,
+                       .fuse_update = o->fuse_update };
+    Build b = emit_build(m, &eo);
+    status = tool_summary(m, &b, stdout);
+    free(baked);
+    return status;
+}
+
+static int cmd_compile(const Options *o, Front *f)
+{
+    if (o->quantize) return compile_int8(o, f);
+    const Model *m;
+    char err[1024];
+    float *baked;
+    int status = build_model(o, f, &m, &baked);
+    if (status) return status;
     int stream = compile_to_one_stream(o);
     char *hpath = o->header ? xstrdup(o->header) : header_path(o->out);
     EmitOptions eo = { .inference = o->inference, .baked = baked, .header = base_name(hpath),
                        .source_name = f->src.path, .threads = o->threads, .target = o->target,
                        .fuse_update = o->fuse_update };
-    int status = 0;
     if (stream) {
         char *h = emit_header(m, &eo);
         eo.jit = 0;
@@ -703,6 +824,37 @@ static int run_training(const Options *o, Front *f, RunModel *r, LcData *data, c
     return status;
 }
 
+/* eval --quantize int8: the int8 C through the JIT on the same data,
+ * beside the float figures of fl */
+static int eval_int8(const Options *o, Front *f, const LcData *d, LcMetric metric, const LcEval *fl)
+{
+    const Model *m;
+    float *params;
+    double *lo, *hi;
+    char err[4096];
+    int status = EXIT_INPUT;
+    if (int8_prepare(o, f, &m, &params, &lo, &hi)) {
+        QuantOptions qo = { params, lo, hi, NULL, f->src.path, o->calibrate, 1 };
+        QEval q;
+        long flash, ram;
+        if (!qrun_evaluate(m, &qo, d, metric, &q, err, sizeof err)) {
+            fprintf(stderr, "%s: error: %s\n", f->src.path, err);
+        } else {
+            qemit_sizes(m, &qo, &flash, &ram);
+            const char *acc = lc_accuracy_name(metric, fl->outputs);
+            if (acc && metric != LC_METRIC_RECONSTRUCTION)
+                printf("int8 (calibrated on %s): %s %.2f%% (%ld of %ld), float %.2f%%\n", o->calibrate, acc,
+                       100 * q.accuracy, q.correct, q.n, 100 * fl->accuracy);
+            else
+                printf("int8 (calibrated on %s): MSE %.6g per value\n", o->calibrate, q.mse);
+            printf("int8 C: %ld bytes of constant tables, %ld bytes of state (batch 1)\n", flash, ram);
+            status = 0;
+        }
+    }
+    free(params), free(lo), free(hi);
+    return status;
+}
+
 static int cmd_run(const Options *o, Front *f)
 {
     Model *m = f->model;
@@ -721,7 +873,30 @@ static int cmd_run(const Options *o, Front *f)
         }
         have_test = 1;
     }
-    if (!run_model_open(&r, m, f->src.path, err, sizeof err)) {
+    FakeQuant *fake = NULL;
+    if (o->qat) {   /* --qat: the rounding of the int8 build, its ranges from the weights given */
+        const Model *mq;
+        float *params;
+        double *lo, *hi;
+        int ok = int8_prepare(o, f, &mq, &params, &lo, &hi);
+        if (ok) {
+            QuantOptions qo = { params, lo, hi, NULL, f->src.path, o->calibrate ? o->calibrate : o->data, 0 };
+            fake = xcalloc((size_t)m->nlayers, sizeof *fake);
+            qemit_fake_quant(m, mq, &qo, fake);
+            int k = 0;
+            for (int i = 0; i < m->nlayers; i++) k += fake[i].scale > 0;
+            printf("quantisation-aware: the int8 rounding of %d layer output%s, ranges from %s\n", k,
+                   k == 1 ? "" : "s", o->calibrate ? o->calibrate : o->data);
+        }
+        free(params), free(lo), free(hi);
+        if (!ok) {
+            lc_data_free(&data), lc_data_free(&test);
+            return EXIT_INPUT;
+        }
+    }
+    int opened = run_model_open_fake(&r, m, f->src.path, fake, err, sizeof err);
+    free(fake);
+    if (!opened) {
         fprintf(stderr, "%s: error: %s\n", f->src.path, err);
         lc_data_free(&data), lc_data_free(&test);
         return EXIT_INPUT;
@@ -747,6 +922,7 @@ static int cmd_run(const Options *o, Front *f)
         } else {
             lc_evaluate(&r.net, &data, 1, &ev);
             if (lc_dist_rank() == 0) lc_print_eval(stdout, &ev, r.net.metric);   /* [MPI] */
+            if (o->quantize) status = eval_int8(o, f, &data, r.net.metric, &ev);
             free(ev.confusion);
         }
     } else if (!lc_predict(&r.net, &data, stdout)) {
@@ -771,7 +947,8 @@ static int check_paths(const Options *o)
                                                                 : NULL;
     PathUse in[] = { { "the model file", o->model }, { "the data file", o->data },
                      { "the labels file (--labels)", o->labels }, { "the test data (--test)", o->test },
-                     { "the test labels (--test-labels)", o->test_labels }, { "the weights (--weights)", o->weights } };
+                     { "the test labels (--test-labels)", o->test_labels }, { "the weights (--weights)", o->weights },
+                     { "the calibration data (--calibrate)", o->calibrate } };
     PathUse outs[] = { { "-o", out }, { o->header ? "-H" : "the header", header }, { "--save", o->save },
                        { "--log", o->log }, { "--npz", o->npz }, { "--onnx", o->onnx } };
     int status = paths_check(in, (int)(sizeof in / sizeof *in), outs, (int)(sizeof outs / sizeof *outs));
@@ -810,7 +987,7 @@ int main(int argc, char **argv)
         return lc_dist_exit(EXIT_USAGE);   /* [MPI] */
     }
     /* an inference build holds one sample unless --batch says otherwise */
-    if (o.inference && !o.over.batch) f.model->train.batch = 1;
+    if ((o.inference || (o.quantize && !strcmp(o.cmd, "compile"))) && !o.over.batch) f.model->train.batch = 1;
     if (o.prefix) f.model->name = o.prefix;
     if (!strcmp(o.cmd, "compile")) status = cmd_compile(&o, &f);
     else if (!strcmp(o.cmd, "check")) {
@@ -819,7 +996,7 @@ int main(int argc, char **argv)
         if (r < 0) fprintf(stderr, "%s: error: %s\n", f.src.path, err);
         status = r == 1 ? 0 : EXIT_INPUT;
     } else if (!strcmp(o.cmd, "graph")) status = tool_graph(f.model, f.src.path, o.out);
-    else if (!strcmp(o.cmd, "summary")) status = tool_summary(f.model, stdout);
+    else if (!strcmp(o.cmd, "summary")) status = cmd_summary(&o, &f);
     else if (!strcmp(o.cmd, "export")) status = cmd_export(&o, &f);
     else if (!strcmp(o.cmd, "trace")) status = cmd_trace(&o, &f);   /* one thread: no pool */
     else {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kernels.h"
 #include "loss.h"
 #include "optim.h"
 
@@ -71,6 +72,9 @@ int op_kernel_symbols(const KernelRef **out)
             n = add_symbols(all, n, 256, optim_at(i)->kernels, LC_MAX_OP_KERNELS);
         for (int i = 0; i < loss_count(); i++)
             n = add_symbols(all, n, 256, loss_at(i)->kernels, LC_MAX_OP_KERNELS);
+        /* the build's own: --qat's rounding of layer outputs (emit.h) */
+        static const KernelRef build[LC_MAX_OP_KERNELS] = { LC_KERNEL_REF(lc_fakequant_forward) };
+        n = add_symbols(all, n, 256, build, LC_MAX_OP_KERNELS);
     }
     *out = all;
     return n;

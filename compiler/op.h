@@ -87,6 +87,45 @@ typedef struct {
 } OpCtx;
 
 typedef struct Emit Emit;
+typedef struct QEmit QEmit;   /* the int8 emitter (compiler/qemit.h) */
+
+/* How an int8 build quantises a layer's output (compiler/qemit.c). */
+typedef enum {
+    Q_CALIBRATED,   /* from the range it takes over the calibration data */
+    Q_AS_INPUT,     /* its first input's scale and zero point (pools, relu alone) */
+    Q_FIXED         /* the op's own (softmax, sigmoid: 1/256, -128) */
+} QuantOut;
+
+/* An op's int8 form, after the TFLite int8 kernels.  An op with neither a
+ * forward emitter nor an alias (op.aliases) has none, and a model using it
+ * is refused by --quantize int8. */
+typedef struct {
+    /* the block of integer C computing l's output for n samples (qemit.h) */
+    void (*forward)(QEmit *q, const Layer *l);
+    QuantOut out;
+    double scale;                        /* Q_FIXED */
+    int zero;
+    /* the op only clamps its input to [lo, hi] (relu: [0, inf), relu6:
+     * [0, 6]): read alone from a layer that takes_clamp, it folds into that
+     * layer's output clamp and costs nothing */
+    int clamp;
+    double lo, hi;
+    int takes_clamp;                     /* its output clamps (dense, conv2d) */
+    /* for ops computed through a table of the 256 inputs: y = fn(l, x) */
+    double (*fn)(const Layer *l, double x);
+} Int8Def;
+/* ONNX export and import (compiler/onnx/expctx.h, impctx.h) */
+typedef struct ExpCtx ExpCtx;
+typedef struct ImpCtx ImpCtx;
+
+/* An ONNX op type the importer hands to this op's translator, which reads
+ * the node through compiler/onnx/impctx.h and makes the layers computing it
+ * (1), or refuses it with imp_refuse (0). */
+typedef struct {
+    const char *op_type;                 /* "Conv" */
+    int (*translate)(ImpCtx *cx);
+} OnnxImport;
+#define LC_MAX_ONNX_IMPORTS 3
 
 /* For folding a per-channel affine op that follows (batchnorm) into this
  * op's weights when they are baked for inference (compiler/fold.c): the
@@ -152,6 +191,16 @@ struct OpDef {
      * k / (row / channels)) reaching every output (no padding, one group):
      * a fold op before the layer goes into its weights.  NULL: never. */
     int (*absorbs_input)(const Layer *l);
+    Int8Def int8;                        /* --quantize int8 */
+    /* ONNX export (compiler/onnx/expctx.h): adds the nodes computing the
+     * layer's output from its inputs, named as its value, with exp_node and
+     * the exp_* helpers; returns 1, or 0 after exp_fail.  NULL: the op has
+     * no ONNX form (export refuses the model, naming the layer). */
+    int (*onnx_export)(ExpCtx *cx);
+    int onnx_opset;                      /* the opset its nodes need; 0: 13 */
+    /* ONNX import: the node types this op's translators take (a translator
+     * may make other layers too: Conv makes conv1d or conv2d, Clip relu6). */
+    OnnxImport onnx_import[LC_MAX_ONNX_IMPORTS];
 };
 
 /* ---- the table ---- */

@@ -16,7 +16,13 @@ LcMetric model_metric(const Model *m)
 
 int run_model_open(RunModel *r, const Model *m, const char *source_name, char *err, size_t errlen)
 {
-    EmitOptions o = { .jit = 1, .source_name = source_name };
+    return run_model_open_fake(r, m, source_name, NULL, err, errlen);
+}
+
+int run_model_open_fake(RunModel *r, const Model *m, const char *source_name, const FakeQuant *fake,
+                        char *err, size_t errlen)
+{
+    EmitOptions o = { .jit = 1, .source_name = source_name, .fake = fake };
     memset(r, 0, sizeof *r);
     char *code = emit_source(m, &o);
     r->jit = jit_compile(code, 1, err, errlen);

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "emit.h"
 #include "ir.h"
 #include "jit.h"
 #include "tensors.h"
@@ -20,6 +21,9 @@ typedef struct {
 /* Emits, compiles and initialises the model (seed from its train block).
  * Returns 0 with a message in err on failure. */
 int run_model_open(RunModel *r, const Model *m, const char *source_name, char *err, size_t errlen);
+/* The same with --qat's rounding of layer outputs (emit.h; NULL: none). */
+int run_model_open_fake(RunModel *r, const Model *m, const char *source_name, const FakeQuant *fake,
+                        char *err, size_t errlen);
 void run_model_close(RunModel *r);
 
 LcMetric model_metric(const Model *m);

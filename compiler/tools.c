@@ -136,7 +136,37 @@ static double layer_bytes(const Plan *p, int batch, int layer)
     return total;
 }
 
-int tool_summary(const Model *m, FILE *out)
+/* What the build b of m takes, exactly, in bytes: the state (RAM), the
+ * baked weights (flash) and the scratch, as the generated C has them. */
+static void build_summary(const Model *m, const Build *b, FILE *out)
+{
+    Plan p;
+    StateLayout s;
+    int batch = m->train.batch, arrays = 0;
+    double flash = 0;
+    plan_make(m, b, &p);
+    state_layout(m, b, &p, &s);
+    for (int i = 0; i < m->nweights; i++)
+        if (plan_is_const(&p, i)) flash += (double)b->real_size * (double)m->weights[i].size, arrays++;
+    double ram = state_bytes(&s, b, batch);
+    double params = state_group_bytes(&s, b, batch, SG_PARAMS), grads = state_group_bytes(&s, b, batch, SG_GRADS);
+    double optim = state_group_bytes(&s, b, batch, SG_OPTIMIZER), scratch = state_group_bytes(&s, b, batch, SG_SCRATCH);
+    double tensors = state_group_bytes(&s, b, batch, SG_OUTPUTS) + state_group_bytes(&s, b, batch, SG_GRADIENTS) +
+                     state_group_bytes(&s, b, batch, SG_SAVED) + state_group_bytes(&s, b, batch, SG_SHARED);
+    fprintf(out, "\nthis build (%s, --target %s, batch %d%s%s):\n", b->trains ? "training" : "--inference",
+            b->target == TARGET_MCU ? "mcu" : "host", batch, b->baked ? ", weights baked" : "",
+            b->fused ? ", --fuse-update" : "");
+    fprintf(out, "RAM %.0f B: sizeof(%s_t), %s_STATE_BYTES (weights %.0f, gradients %.0f, optimizer %.0f, "
+            "layer tensors %.0f, scratch %.0f, the rest %.0f)\n", ram, m->name, m->name, params, grads, optim,
+            tensors, scratch, ram - params - grads - optim - tensors - scratch);
+    fprintf(out, "flash %.0f B: the baked weights, %d static const array%s (besides the code and the weight table)\n",
+            flash, arrays, arrays == 1 ? "" : "s");
+    fprintf(out, "scratch %.0f B: m->work and m->gwork (in the RAM above)\n", scratch);
+    state_free(&s);
+    plan_free(&p);
+}
+
+int tool_summary(const Model *m, const Build *b, FILE *out)
 {
     char s[64], mem[32];
     int batch = m->train.batch;
@@ -177,6 +207,7 @@ int tool_summary(const Model *m, FILE *out)
     human_bytes(state_bytes(&is, &infer, 1), one, sizeof one);
     fprintf(out, "inference state (--inference): %s at batch %d, %s at batch 1 (%d shared output buffers)\n",
             inf, batch, one, ip.nbuffers);
+    build_summary(m, b, out);
     state_free(&ts);
     state_free(&is);
     plan_free(&tp);

@@ -5,11 +5,13 @@
 #include <stdio.h>
 
 #include "ir.h"
+#include "plan.h"
 
 /* Graphviz DOT to out_path (.dot), or rendered by `dot` (.svg, .png). Returns an exit status. */
 int tool_graph(const Model *m, const char *source_name, const char *out_path);
-/* A table like Keras' model.summary(). Returns an exit status. */
-int tool_summary(const Model *m, FILE *out);
+/* A table like Keras' model.summary(), then the RAM, flash and scratch of
+ * build b, exactly as the generated C has them. Returns an exit status. */
+int tool_summary(const Model *m, const Build *b, FILE *out);
 /* The DOT text, malloc'd. */
 char *graph_dot(const Model *m, const char *source_name);
 

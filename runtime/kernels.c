@@ -31,6 +31,7 @@
 #include "kernels/loss.c"
 #include "kernels/norm.c"
 #include "kernels/optim.c"
+#include "kernels/int8.c"
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop

@@ -157,9 +157,15 @@ void lc_avgpool_backward_into(lc_real *dinp, const lc_real *dout, const lc_real 
 #define LC_STEP_FN_DEFINED
 typedef void (*lc_step_fn)(void *ctx, lc_real *p, const lc_real *g, long at, int n, lc_real decay);
 #endif
+/* The most values of a gradient row a fused kernel computes and steps at a
+ * time: its scratch (1 KB in float, whatever the layer's width). */
+#ifndef LC_STEP_ROW
+#define LC_STEP_ROW 256
+#endif
 /* As lc_matmul_backward_into (dinp from W before it changes), then the step
  * of each row of W (W_at + o C in the optimizer state) and of the bias
- * (bias_at), from gradients computed a row at a time into row[max(C, OC)]:
+ * (bias_at), from gradients computed a row at a time, LC_STEP_ROW values at
+ * most, into row[min(max(C, OC), LC_STEP_ROW)]:
  * no gradient array.  bias may be NULL; W and bias are the layer's weights,
  * changed in place. */
 void lc_matmul_backward_step(lc_real *dinp, lc_real *W, lc_real *bias, const lc_real *dout,
@@ -303,6 +309,11 @@ void lc_mul_forward(lc_real *out, const lc_real *a, const lc_real *b, int n);
 void lc_mul_backward(lc_real *dinp, const lc_real *dout, const lc_real *other, int n, int add);
 void lc_scale_forward(lc_real *out, const lc_real *inp, int n, lc_real s);
 void lc_scale_backward(lc_real *dinp, const lc_real *dout, int n, lc_real s, int add);
+/* Quantisation-aware training (--qat): x[n] in place = s (q - zero), q =
+ * round(x / s) + zero clamped to [lo, hi] (ties away from zero), the int8
+ * rounding of the output in float; its backward is the identity (the
+ * straight-through estimator), so it has none. */
+void lc_fakequant_forward(lc_real *x, int n, double s, int zero, int lo, int hi);
 
 /* Optimizer steps over n parameters, the arithmetic of torch.optim:
  * SGD: g = grad + decay p; v = momentum v + g (when velocity is not NULL);
@@ -326,5 +337,44 @@ void lc_rmsprop_update(lc_real *params, const lc_real *grads, lc_real *square_av
  * delta = sqrt(u + eps) / sqrt(s + eps) g; u = rho u + (1 - rho) delta^2; p -= lr delta. */
 void lc_adadelta_update(lc_real *params, const lc_real *grads, lc_real *square_avg, lc_real *acc_delta,
                         int n, lc_real lr, lc_real rho, lc_real one_rho, lc_real eps, lc_real decay);
+
+/* ---- int8 (runtime/kernels/int8.c): integer-only inference, the
+ * arithmetic of the TensorFlow Lite int8 reference kernels.  real =
+ * scale (q - zero); weights per output channel with zero point 0; sums in
+ * int32; requantised by mult 2^(shift - 31), rounded as gemmlowp. ---- */
+#include <stdint.h>
+#ifndef LC_I8_TYPES_DEFINED
+#define LC_I8_TYPES_DEFINED
+/* The zero points of a layer's input and output and its output's clamp. */
+typedef struct {
+    int32_t in_zero, out_zero, lo, hi;
+} lc_i8_quant;
+/* add: each input's zero point and multiplier (after the left shift of 20
+ * bits), the output's, and the clamp, as TFLite's ArithmeticParams. */
+typedef struct {
+    int32_t a_zero, a_mult, a_shift, b_zero, b_mult, b_shift;
+    int32_t out_zero, out_mult, out_shift, lo, hi;
+} lc_i8_add_params;
+#endif
+/* out[B, OC] = requant(W[OC, C] . (inp[B, C] - in_zero) + bias[OC]) + out_zero (bias may be NULL) */
+void lc_i8_dense_forward(int8_t *out, const int8_t *inp, const int8_t *W, const int32_t *bias,
+                         const int32_t *mult, const int32_t *shift, int B, int C, int OC,
+                         const lc_i8_quant *q);
+/* out[B, OC, OH, OW] = conv(inp[B, C, H, W], W[OC, C/G, KH, KW]) + bias, requantised per channel */
+void lc_i8_conv_forward(int8_t *out, const int8_t *inp, const int8_t *Wt, const int32_t *bias,
+                        const int32_t *mult, const int32_t *shift, int B, const lc_conv_dims *d,
+                        const lc_i8_quant *q);
+/* windows of KH x KW, stride SH x SW, no padding; the output in the input's quantisation */
+void lc_i8_maxpool_forward(int8_t *out, const int8_t *inp, int B, int C, int H, int W, int KH,
+                           int KW, int SH, int SW);
+void lc_i8_avgpool_forward(int8_t *out, const int8_t *inp, int B, int C, int H, int W, int KH,
+                           int KW, int SH, int SW);
+void lc_i8_add_forward(int8_t *out, const int8_t *a, const int8_t *b, int n, const lc_i8_add_params *p);
+void lc_i8_requantize_forward(int8_t *out, const int8_t *inp, int n, int32_t in_zero,
+                              int32_t out_zero, int32_t mult, int32_t shift);
+void lc_i8_clamp_forward(int8_t *out, const int8_t *inp, int n, int32_t lo, int32_t hi);
+void lc_i8_lut_forward(int8_t *out, const int8_t *inp, int n, const int8_t *table);
+/* rows of N, out at scale 1/256 and zero point -128; exp_table[d] = round(2^16 exp(-s_in d)) */
+void lc_i8_softmax_forward(int8_t *out, const int8_t *inp, int B, int N, const int32_t *exp_table);
 
 #endif

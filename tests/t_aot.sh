@@ -120,6 +120,93 @@ fused "$tmp/decays_adam.lyr" 1
 fused "$tmp/decays_rmsprop.lyr" 1
 fused "$tmp/decays_adadelta.lyr" 1
 fused samples/fashion_mlp.lyr 1 --target mcu
+# --target mcu: the small-core kernels (gemm_mcu.c, conv_mcu.c: the direct
+# convolution, every geometry) give the host's outputs and gradients
+cat > "$tmp/convs.lyr" <<'EOF'
+model convs;
+input x[3, 11, 9];
+layer a = conv2d(x, 4, kernel=[3, 2], stride=[2, 1], pad=[1, 0], dilation=[1, 2]);
+layer b = conv2d(a, 6, kernel=3, pad=same, groups=2, stride=2);
+layer c = relu(b);
+layer d = conv2d(c, 5, kernel=1);
+layer e = reshape(d, [5, 12]);
+layer g = conv1d(e, 3, kernel=3, stride=2, pad=1, dilation=2);
+layer f = flatten(g);
+layer z = dense(f, 4);
+output p = softmax(z);
+loss cross_entropy(p);
+train { optimizer = sgd(lr=0.1, momentum=0.9); batch = 3; }
+EOF
+cat > "$tmp/norms.lyr" <<'EOF'
+model norms;
+input x[3, 6, 6];
+layer a = conv2d(x, 4, kernel=3, pad=1);
+layer b = batchnorm(a);
+layer r = relu(b);
+layer f = flatten(r);
+layer h = dense(f, 8);
+layer n = layernorm(h);
+layer z = dense(n, 3);
+output p = softmax(z);
+loss cross_entropy(p);
+train { optimizer = sgd(lr=0.1); batch = 4; }
+EOF
+for m in samples/fashion_cnn.lyr "$tmp/convs.lyr" "$tmp/norms.lyr" samples/fashion_mlp.lyr; do
+    d="$tmp/target"; rm -rf "$d"; mkdir -p "$d"
+    "$LAYERC" "$m" --prefix h -o "$d/h.c" -H "$d/h.h" &&
+    "$LAYERC" "$m" --prefix s --target mcu -o "$d/s.c" -H "$d/s.h" &&
+    ! grep -q 'work\[' "$d/s.h" &&
+    cc -std=c99 -Wall -Wextra -pedantic -Werror -I"$d" tests/c/target_check.c "$d/h.c" "$d/s.c" \
+        -lm -o "$d/check" && "$d/check" > "$d/out"
+    result $? "--target mcu $m: no scratch, the host's outputs and gradients: $(cat "$d/out" 2>/dev/null)"
+done
+# firmware builds (--target mcu): the whole C, kernels included, is free of
+# the warnings firmware projects turn on, on a 64-bit host as on the M4
+# (tests/t_mcu.sh), training and inference
+for m in samples/*.lyr "$tmp/convs.lyr" "$tmp/norms.lyr"; do
+    for flag in "" --inference; do
+        "$LAYERC" "$m" $flag --target mcu -o "$tmp/fw.c" 2> "$tmp/err"
+        for cc in gcc clang; do
+            command -v $cc >/dev/null || continue
+            $cc -std=c99 -O2 -Wall -Wextra -pedantic -Wdouble-promotion -Wshadow -Wsign-conversion -Werror \
+                -c "$tmp/fw.c" -o "$tmp/fw.o" 2>> "$tmp/err"
+            result $? "$cc -Wdouble-promotion -Wshadow -Wsign-conversion -Werror: $m $flag --target mcu: $(grep -m3 'error' "$tmp/err")"
+        done
+    done
+done
+# layerc summary states the RAM (sizeof NAME_t), the flash (the baked
+# weights' static const arrays) and the scratch of a build, given the
+# compile's options: checked against the compiled C and its object file's
+# sections (gcc -fdata-sections gives each array its own .rodata.NAME)
+awk 'BEGIN { srand(3); for (r = 0; r < 8; r++) { s = ""; for (i = 0; i < 784; i++) s = s sprintf("%.3f,", rand()); print s (r % 10) } }' > "$tmp/tiny.csv"
+"$LAYERC" train samples/fashion_cnn.lyr "$tmp/tiny.csv" --epochs 1 --quiet --save "$tmp/cnn.lyw" > /dev/null
+result $? "fashion_cnn: weights to bake (one epoch on 8 random images)"
+summary_is_exact() {   # summary_is_exact MODEL [LAYERC FLAGS]
+    m=$1; shift
+    d="$tmp/summary"; rm -rf "$d"; mkdir -p "$d"
+    "$LAYERC" summary "$m" "$@" --prefix q > "$d/summary" &&
+    "$LAYERC" "$m" "$@" --prefix q -o "$d/q.c" &&
+    gcc -std=c99 -Os -ffunction-sections -fdata-sections -c "$d/q.c" -o "$d/q.o" &&
+    work=$(grep -c '[^g]work\[' "$d/q.h" || :) gwork=$(grep -c 'gwork\[' "$d/q.h" || :) &&
+    printf '#include <stdio.h>\n#include "q.h"\nstatic q_t m;\nint main(void) { printf("%%lu %%lu\\n", (unsigned long)sizeof m,\n    (unsigned long)(0%s%s)); return 0; }\n' \
+        "$([ "$work" = 0 ] || echo ' + sizeof m.work')" "$([ "$gwork" = 0 ] || echo ' + sizeof m.gwork')" > "$d/sizes.c" &&
+    gcc -std=c99 -I"$d" "$d/sizes.c" -o "$d/sizes" && "$d/sizes" > "$d/sizes.out" || return 1
+    ram=$(awk '$1 == "RAM" { print $2 }' "$d/summary") flash=$(awk '$1 == "flash" { print $2 }' "$d/summary")
+    scratch=$(awk '$1 == "scratch" { print $2 }' "$d/summary")
+    const=$(size -A "$d/q.o" | awk '$1 ~ /^\.rodata\..*_values$/ { t += $2 } END { print t + 0 }')
+    defined=$(sed -n 's/^#define q_STATE_BYTES \([0-9]*\).*/\1/p' "$d/q.h")
+    echo "summary: RAM $ram, flash $flash, scratch $scratch; C: sizeof $(cut -d' ' -f1 "$d/sizes.out")," \
+         "STATE_BYTES $defined, .rodata.*_values $const, scratch $(cut -d' ' -f2 "$d/sizes.out")"
+    [ -n "$ram" ] && [ "$ram $scratch" = "$(cat "$d/sizes.out")" ] && [ "$ram" = "$defined" ] && [ "$flash" = "$const" ]
+}
+for build in "samples/fashion_cnn.lyr --inference --target mcu --weights $tmp/cnn.lyw" \
+             "samples/fashion_cnn.lyr --inference --weights $tmp/cnn.lyw --batch 3" \
+             "samples/fashion_cnn_finetune.lyr --batch 1 --target mcu --fuse-update --weights $tmp/cnn.lyw" \
+             "samples/fashion_cnn_finetune.lyr --weights $tmp/cnn.lyw" \
+             "samples/fashion_cnn.lyr --threads 2" "samples/fashion_mlp.lyr --batch 7 --fuse-update"; do
+    out=$(summary_is_exact $build)
+    result $? "layerc summary $build: RAM, flash and scratch are the C's: $out"
+done
 printf 'model s;\ninput x[4];\nweight W[4, 4];\nlayer a = linear(x, W);\noutput y = linear(a, W);\nloss mse(y);\n' > "$tmp/shared.lyr"
 "$LAYERC" "$tmp/shared.lyr" --fuse-update -o "$tmp/shared.c" 2> "$tmp/err"
 [ $? -eq 1 ] && grep -q "W is read by 2 layers" "$tmp/err" && [ ! -e "$tmp/shared.c" ]

@@ -172,7 +172,7 @@ for target in frontend data weights npz; do
     src=tests/fuzz/fuzz_$target.c
     [ -f "$src" ] || continue
     if ! $CC -std=c11 -g -O1 $san -D_DEFAULT_SOURCE -Icompiler -Iruntime -I"$BUILD" -o "$tmp/replay_$target" \
-            "$src" tests/fuzz/replay.c "$BUILD/liblayerc.a" -ltcc -lz -lm -ldl -lpthread 2>"$tmp/cc.err"; then
+            "$src" tests/fuzz/replay.c "$BUILD/liblayerc.a" -ltcc -lprotobuf-c -lz -lm -ldl -lpthread 2>"$tmp/cc.err"; then
         bad "fuzz $target: replay does not build"; head -5 "$tmp/cc.err"; continue
     fi
     set --

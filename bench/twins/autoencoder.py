@@ -12,11 +12,18 @@ def block(n, m):
     return [nn.Linear(n, m), nn.BatchNorm1d(m), nn.ReLU()]
 
 
-torch.manual_seed(1)
-model = nn.Sequential(*block(784, 128), *block(128, 128), *block(128, 128), *block(128, 128),
-                      *block(128, 8),
-                      *block(8, 128), *block(128, 128), *block(128, 128), *block(128, 128),
-                      nn.Linear(128, 784))
-opt = torch.optim.Adam(model.parameters(), lr=0.001)
-run("autoencoder", model, opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10, eta_min=0), 10, 128,
-    kind="mse", shape=(784,))
+def build():
+    """The twin, with the initial weights of seed 1."""
+    torch.manual_seed(1)
+    model = nn.Sequential(*block(784, 128), *block(128, 128), *block(128, 128), *block(128, 128),
+                          *block(128, 8),
+                          *block(8, 128), *block(128, 128), *block(128, 128), *block(128, 128),
+                          nn.Linear(128, 784))
+    return model
+
+
+if __name__ == "__main__":
+    model = build()
+    opt = torch.optim.Adam(model.parameters(), lr=0.001)
+    run("autoencoder", model, opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10, eta_min=0), 10, 128,
+        kind="mse", shape=(784,))

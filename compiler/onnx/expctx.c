@@ -18,7 +18,7 @@ int exp_fail(ExpCtx *cx, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     const char *op = mv_op(cx->m, cx->layer);
-    lc_fail(cx->err, cx->errlen, "%s: error: layer %s (%s): %s", mv_model_name(cx->m), mv_name(cx->m, cx->layer),
+    lc_fail(cx->err, cx->errlen, "%s: error: layer %s (%s): %s", cx->source, mv_name(cx->m, cx->layer),
             op ? op : "input", msg);
     cx->failed = 1;
     return 0;
@@ -156,8 +156,33 @@ const char *exp_const_float(ExpCtx *cx, const char *what, float v)
     return name;
 }
 
+const char *exp_const_floats(ExpCtx *cx, const char *what, const float *v, int rank, const int64_t *dims)
+{
+    const char *name = arena_printf(cx->a, "%s.%s", exp_out(cx), what);
+    OxTensor t = { OXT_FLOAT, rank, { 0 }, oxt_count(rank, dims), (float *)v, NULL };
+    for (int k = 0; k < rank; k++) t.dims[k] = dims[k];
+    tensor(cx, &t, name);
+    return name;
+}
+
 Onnx__NodeProto *exp_unary(ExpCtx *cx, const char *op_type)
 {
     const char *in[1] = { exp_in(cx, 0) };
     return exp_node(cx, op_type, NULL, in, 1, exp_out(cx));
+}
+
+void exp_window(ExpCtx *cx, Onnx__NodeProto *n, const MvWindow *w, int conv)
+{
+    int64_t v[4];
+    for (int a = 0; a < w->n; a++) v[a] = w->k[a];
+    exp_attr_ints(cx, n, "kernel_shape", v, w->n);
+    for (int a = 0; a < w->n; a++) v[a] = w->s[a];
+    exp_attr_ints(cx, n, "strides", v, w->n);
+    for (int a = 0; a < w->n; a++) v[a] = w->lo[a], v[a + w->n] = w->hi[a];
+    exp_attr_ints(cx, n, "pads", v, 2 * w->n);
+    if (conv) {
+        for (int a = 0; a < w->n; a++) v[a] = w->d[a];
+        exp_attr_ints(cx, n, "dilations", v, w->n);
+        exp_attr_int(cx, n, "group", w->groups);
+    }
 }

@@ -1,7 +1,9 @@
-/* expctx.h: what a layer exporter (export_ops.c) works with.
+/* expctx.h: what a layer exporter (an op descriptor's onnx_export, in
+ * compiler/ops/) works with.
  *
  * The exporter walks the layers in order and hands each to the exporter of
- * its op, which adds the ONNX nodes computing it.  Value names are layer
+ * its op, which adds the ONNX nodes computing it; it reads the layer's
+ * arguments and weights through model_view.h.  Value names are layer
  * names, initializers are named as in the weight table ("c1.W"), and node
  * names are layer names, so the file reads like the .lyr in Netron.  Nodes
  * that only reshape a layer's input for ONNX (the Flatten before a Gemm)
@@ -14,10 +16,13 @@
 
 #include "arena.h"
 #include "ir.h"
+#include "model_view.h"
 #include "onnx.pb-c.h"
 
-typedef struct {
+typedef struct ExpCtx ExpCtx;   /* op.h names it too */
+struct ExpCtx {
     Arena *a;
+    const char *source;   /* the .lyr file, for messages */
     const Model *m;
     const float *params;
     Onnx__GraphProto *g;
@@ -28,9 +33,9 @@ typedef struct {
     size_t errlen;
     int failed;
     unsigned char *weight_done;   /* initializer written, per weight */
-} ExpCtx;
+};
 
-/* Refuses the layer ("MODEL: error: layer NAME (OP): ..."); returns 0. */
+/* Refuses the layer ("FILE: error: layer NAME (OP): ..."); returns 0. */
 int exp_fail(ExpCtx *cx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void exp_need_opset(ExpCtx *cx, int opset);
 
@@ -45,6 +50,7 @@ const char *exp_weight(ExpCtx *cx, int w);
 /* Constant initializers the layer needs, named LAYER.what. */
 const char *exp_const_ints(ExpCtx *cx, const char *what, const int64_t *v, int n);
 const char *exp_const_float(ExpCtx *cx, const char *what, float v);
+const char *exp_const_floats(ExpCtx *cx, const char *what, const float *v, int rank, const int64_t *dims);
 
 /* A node; name NULL = the layer's name; marked nodes get layerc's doc_string. */
 Onnx__NodeProto *exp_node(ExpCtx *cx, const char *op_type, const char *name, const char *const *in, int nin,
@@ -56,5 +62,8 @@ void exp_attr_ints(ExpCtx *cx, Onnx__NodeProto *n, const char *name, const int64
 
 /* The usual one-input op: op_type(input 0) -> the layer. */
 Onnx__NodeProto *exp_unary(ExpCtx *cx, const char *op_type);
+/* kernel_shape, strides and pads of a window (a Conv's or a pool's), and
+ * for a Conv its dilations and group. */
+void exp_window(ExpCtx *cx, Onnx__NodeProto *n, const MvWindow *w, int conv);
 
 #endif

@@ -4,9 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "export_ops.h"
+#include "expctx.h"
 #include "files.h"
 #include "model_view.h"
+#include "op.h"
 #include "protofile.h"
 #include "version.h"
 
@@ -65,15 +66,15 @@ int onnx_export(const Model *m, const float *params, const char *source_name, co
     Arena a = { 0 };
     Onnx__GraphProto g;
     onnx__graph_proto__init(&g);
-    ExpCtx cx = { &a, m, params, &g, 0, 0, 13, 0, err, errlen, 0, NULL };
+    ExpCtx cx = { &a, source_name, m, params, &g, 0, 0, 13, 0, err, errlen, 0, NULL };
     cx.weight_done = arena_alloc(&a, (size_t)mv_nweights(m) + 1);
     g.name = arena_strdup(&a, mv_model_name(m));
     g.doc_string = arena_printf(&a, "%s, exported by layerc %s", source_name, LAYERC_VERSION);
     for (int l = 1; l < mv_nlayers(m) && !cx.failed; l++) {
         cx.layer = l;
-        const ExpOp *op = exp_op_find(mv_op(m, l));
-        if (!op) exp_fail(&cx, "layerc has no ONNX export for %s yet", mv_op(m, l));
-        else if (op->write(&cx)) exp_need_opset(&cx, op->opset);
+        const OpDef *op = m->layers[l].op;   /* each op exports itself (its descriptor's onnx_export) */
+        if (!op->onnx_export) exp_fail(&cx, "layerc has no ONNX export for %s yet", op->name);
+        else if (op->onnx_export(&cx)) exp_need_opset(&cx, op->onnx_opset ? op->onnx_opset : 13);
     }
     /* declared weights no layer reads are still part of the model */
     for (int w = 0; w < mv_nweights(m) && !cx.failed; w++)
@@ -104,6 +105,12 @@ int onnx_export(const Model *m, const float *params, const char *source_name, co
             if (!init) continue;
             snprintf(key, sizeof key, "layerc.init.%s", mv_name(m, l));
             meta_add(&a, &md, key, init);
+        }
+        for (int l = 1; l < mv_nlayers(m); l++) {
+            const char *decay = mv_layer_option(m, l, "decay", buf, buflen);
+            if (!decay) continue;
+            snprintf(key, sizeof key, "layerc.decay.%s", mv_name(m, l));
+            meta_add(&a, &md, key, decay);
         }
 
         Onnx__OperatorSetIdProto opset;

@@ -140,41 +140,37 @@ int oxg_build(OxGraph *g, const Onnx__ModelProto *m, const char *path, Arena *a,
                                   path, name);
         g->values[v].graph_output = 1;
     }
-    /* Kahn's algorithm; what is left over lies on a cycle */
-    int nn = (int)gp->n_node, head = 0, tail = 0;
-    int *waiting = arena_alloc(a, sizeof(int) * (size_t)(nn + 1));
+    /* Depth first from each node in file order, its producers placed before
+     * it: the file's own order when that is already topological (torch's,
+     * layerc's export), so the .lyr lists the layers as the file does.  A
+     * node met again while its producers are being placed lies on a cycle. */
+    int nn = (int)gp->n_node, tail = 0;
+    unsigned char *state = arena_alloc(a, (size_t)nn + 1);   /* 0 unseen, 1 open, 2 placed */
+    int *stack = arena_alloc(a, sizeof(int) * (size_t)(nn + 1));
+    int *next = arena_alloc(a, sizeof(int) * (size_t)(nn + 1));   /* the next input to look at */
     g->order = arena_alloc(a, sizeof(int) * (size_t)(nn + 1));
     for (int i = 0; i < nn; i++) {
-        for (size_t k = 0; k < gp->node[i]->n_input; k++) {
-            int v = g->in[i][k];
-            if (v >= 0 && g->values[v].producer >= 0) waiting[i]++;
-        }
-        if (!waiting[i]) g->order[tail++] = i;
-    }
-    /* the readers of each value, one entry per input that reads it */
-    int *start = arena_alloc(a, sizeof(int) * (size_t)(g->nvalues + 1)), *fill, *readers;
-    for (int v = 0; v < g->nvalues; v++) start[v + 1] = start[v] + g->values[v].consumers;
-    fill = arena_alloc(a, sizeof(int) * (size_t)(g->nvalues + 1));
-    readers = arena_alloc(a, sizeof(int) * (size_t)(start[g->nvalues] + 1));
-    for (int j = 0; j < nn; j++)
-        for (size_t q = 0; q < gp->node[j]->n_input; q++) {
-            int v = g->in[j][q];
-            if (v >= 0) readers[start[v] + fill[v]++] = j;
-        }
-    while (head < tail) {
-        int i = g->order[head++];
-        for (size_t k = 0; k < gp->node[i]->n_output; k++) {
-            int v = g->out[i][k];
-            if (v < 0) continue;
-            for (int r = start[v]; r < start[v + 1]; r++)
-                if (--waiting[readers[r]] == 0) g->order[tail++] = readers[r];
-        }
-    }
-    if (tail < nn) {
-        for (int i = 0; i < nn; i++)
-            if (waiting[i] > 0)
+        if (state[i]) continue;
+        int sp = 0;
+        stack[sp++] = i;
+        state[i] = 1;
+        while (sp) {
+            int j = stack[sp - 1];
+            if (next[j] == (int)gp->node[j]->n_input) {
+                state[j] = 2;
+                g->order[tail++] = j;
+                sp--;
+                continue;
+            }
+            int v = g->in[j][next[j]++];
+            int p = v >= 0 ? g->values[v].producer : -1;
+            if (p < 0 || state[p] == 2) continue;
+            if (state[p] == 1)
                 return lc_fail(err, errlen, "%s: error: %s lies on a cycle: the graph must be acyclic",
-                               path, oxg_node_str(g, i, nb, sizeof nb));
+                               path, oxg_node_str(g, p, nb, sizeof nb));
+            state[p] = 1;
+            stack[sp++] = p;
+        }
     }
     return 1;
 }

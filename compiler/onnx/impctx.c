@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "files.h"
+#include "op.h"
 
 int imp_opset(const ImpCtx *cx) { return cx->g->opset; }
 int imp_nin(const ImpCtx *cx) { return (int)cx->n->n_input; }
@@ -30,6 +31,40 @@ int imp_out_used(const ImpCtx *cx, int k)
     if (k < 0 || k >= (int)cx->n->n_output) return 0;
     int v = cx->g->out[cx->node][k];
     return v >= 0 && (cx->g->values[v].consumers || cx->g->values[v].graph_output);
+}
+
+int imp_sole_reader(const ImpCtx *cx, int node, int k, int *slot)
+{
+    const OxGraph *g = cx->g;
+    if (k >= (int)g->g->node[node]->n_output) return -1;
+    int v = g->out[node][k];
+    if (v < 0 || g->values[v].consumers != 1 || g->values[v].graph_output) return -1;
+    for (int i = 0; i < (int)g->g->n_node; i++)
+        for (size_t q = 0; q < g->g->node[i]->n_input; q++)
+            if (g->in[i][q] == v) {
+                *slot = (int)q;
+                return i;
+            }
+    return -1;
+}
+
+const OxTensor *imp_peek_const(ImpCtx *cx, int v)
+{
+    if (v < 0) return NULL;
+    if (cx->values[v].kind == IMP_CONST) return cx->values[v].t;
+    int p = cx->g->values[v].producer;
+    if (p < 0 || strcmp(cx->g->g->node[p]->op_type, "Constant")) return NULL;
+    const Onnx__NodeProto *n = cx->g->g->node[p];
+    if (n->n_attribute != 1 || strcmp(oxg_s(n->attribute[0]->name), "value") || !n->attribute[0]->t) return NULL;
+    char err[256];
+    return oxt_from_proto(cx->a, n->attribute[0]->t, err, sizeof err);
+}
+
+void imp_take(ImpCtx *cx, int node, int k, int layer, const Shape *onnx_shape)
+{
+    cx->taken[node] = 1;
+    int v = k < (int)cx->g->g->node[node]->n_output ? cx->g->out[node][k] : -1;
+    if (v >= 0) cx->values[v] = (ImpValue){ IMP_LAYER, NULL, layer, *onnx_shape };
 }
 
 int imp_marked(const ImpCtx *cx)
@@ -206,34 +241,24 @@ ImpLayer *imp_layer_extra(ImpCtx *cx, const char *op, const int *in, int nin, co
     return new_layer(cx, op, in, nin, base, NULL, -1);
 }
 
-static void add_arg(ImpCtx *cx, ImpLayer *l, const char *key, int v2, const char *fmt, va_list ap)
-{
-    char text[512];
-    vsnprintf(text, sizeof text, fmt, ap);
-    if (l->nargs == IMP_MAX_ARGS) return;
-    l->args[l->nargs++] = (ImpArg){ key ? arena_strdup(cx->a, key) : NULL, arena_strdup(cx->a, text), v2 };
-}
-
 void imp_arg(ImpCtx *cx, ImpLayer *l, const char *key, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    add_arg(cx, l, key, 0, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-}
-
-void imp_arg_v2(ImpCtx *cx, ImpLayer *l, const char *key, const char *fmt, ...)
-{
-    va_list ap;
+    if (l->nargs == IMP_MAX_ARGS || n < 0) return;
+    char *text = arena_alloc(cx->a, (size_t)n + 1);
     va_start(ap, fmt);
-    add_arg(cx, l, key, 1, fmt, ap);
+    vsnprintf(text, (size_t)n + 1, fmt, ap);
     va_end(ap);
+    l->args[l->nargs++] = (ImpArg){ key ? arena_strdup(cx->a, key) : NULL, text };
 }
 
 void imp_arg_pair(ImpCtx *cx, ImpLayer *l, const char *key, long h, long w)
 {
     if (h == w) imp_arg(cx, l, key, "%ld", h);
-    else imp_arg_v2(cx, l, key, "[%ld, %ld]", h, w);
+    else imp_arg(cx, l, key, "[%ld, %ld]", h, w);
 }
 
 void imp_weight(ImpCtx *cx, ImpLayer *l, const char *suffix, OxTensor *t)
@@ -310,6 +335,17 @@ void imp_out_const(ImpCtx *cx, int k, OxTensor *t)
     cx->values[v] = (ImpValue){ IMP_CONST, t, -1, { 0, { 0 } } };
 }
 
+int imp_fits(ImpCtx *cx, const char *op, const char *param, double v, const char *what)
+{
+    const OpDef *d = op_find(op);
+    int k = d ? op_param(d, param) : -1;
+    double t = strtod(imp_num(cx, v), NULL);   /* as the .lyr will say it */
+    if (k < 0 || (v >= d->params[k].lo && v <= d->params[k].hi && t >= d->params[k].lo && t <= d->params[k].hi))
+        return 1;
+    return imp_refuse(cx, "its %s %g is outside what layerc's %s takes for %s (%g to %g)", what, v, op, param,
+                      d->params[k].lo, d->params[k].hi);
+}
+
 const char *imp_num(ImpCtx *cx, double v)
 {
     char buf[64];
@@ -377,4 +413,62 @@ OxTensor *imp_vector_const(ImpCtx *cx, int k, const char *what, long n)
     OxTensor *f = oxt_new(cx->a, OXT_FLOAT, 1, &dim);
     for (long j = 0; j < n; j++) f->f[j] = (float)oxt_get(t, j);
     return f;
+}
+
+int imp_window(ImpCtx *cx, const ImpValue *x, const int64_t *kernel, ImpWindow *w)
+{
+    int64_t v[2 * IMP_MAX_SPATIAL];
+    int n;
+    const char *pad_mode;
+    w->n = x->shape.rank - 1;
+    for (int a = 0; a < w->n; a++) {
+        w->in[a] = x->shape.dims[a + 1];
+        if (kernel[a] < 1 || kernel[a] > 65536) return imp_refuse(cx, "its kernel size %lld is out of range",
+                                                                  (long long)kernel[a]);
+        w->k[a] = (long)kernel[a];
+        w->s[a] = w->d[a] = 1;
+        w->lo[a] = w->hi[a] = 0;
+    }
+    if (imp_attr_ints(cx, "strides", v, IMP_MAX_SPATIAL, &n) < 0) return 0;
+    for (int a = 0; a < n; a++) w->s[a] = (long)v[a];
+    if (n && n != w->n) return imp_refuse(cx, "its strides do not match its %d spatial axes", w->n);
+    if (imp_attr_ints(cx, "dilations", v, IMP_MAX_SPATIAL, &n) < 0) return 0;
+    for (int a = 0; a < n; a++) w->d[a] = (long)v[a];
+    if (n && n != w->n) return imp_refuse(cx, "its dilations do not match its %d spatial axes", w->n);
+    for (int a = 0; a < w->n; a++)
+        if (w->s[a] < 1 || w->d[a] < 1 || w->s[a] > 1024 || w->d[a] > 1024)
+            return imp_refuse(cx, "a stride or dilation is out of range");
+    if (imp_attr_string(cx, "auto_pad", "NOTSET", &pad_mode) < 0) return 0;
+    int pads_given = imp_attr_ints(cx, "pads", v, 2 * IMP_MAX_SPATIAL, &n);
+    if (pads_given < 0) return 0;
+    if (pads_given && n != 2 * w->n) return imp_refuse(cx, "its pads do not match its %d spatial axes", w->n);
+    for (int a = 0; a < w->n; a++) {
+        long span = (w->k[a] - 1) * w->d[a] + 1;
+        long need = ((w->in[a] + w->s[a] - 1) / w->s[a] - 1) * w->s[a] + span - w->in[a];
+        if (need < 0) need = 0;
+        if (!strcmp(pad_mode, "SAME_UPPER")) w->lo[a] = need / 2, w->hi[a] = need - need / 2;
+        else if (!strcmp(pad_mode, "SAME_LOWER")) w->hi[a] = need / 2, w->lo[a] = need - need / 2;
+        else if (!strcmp(pad_mode, "NOTSET") && pads_given) w->lo[a] = (long)v[a], w->hi[a] = (long)v[a + w->n];
+        else if (strcmp(pad_mode, "NOTSET") && strcmp(pad_mode, "VALID"))
+            return imp_refuse(cx, "auto_pad \"%s\" is not an ONNX padding mode", pad_mode);
+        if (w->lo[a] < 0 || w->hi[a] < 0 || w->lo[a] > 1024 || w->hi[a] > 1024)
+            return imp_refuse(cx, "a pad is out of range");
+        long padded = w->in[a] + w->lo[a] + w->hi[a];
+        if (padded < span) return imp_refuse(cx, "its imp_window (%ld) is larger than the padded input (%ld)", span, padded);
+        w->out[a] = (padded - span) / w->s[a] + 1;
+    }
+    /* pads that differ at the two ends are layerc's pad=same when they are Keras' */
+    w->same = 0;
+    for (int a = 0; a < w->n; a++)
+        if (w->lo[a] != w->hi[a]) w->same = 1;
+    for (int a = 0; w->same && a < w->n; a++) {
+        long span = (w->k[a] - 1) * w->d[a] + 1;
+        long need = ((w->in[a] + w->s[a] - 1) / w->s[a] - 1) * w->s[a] + span - w->in[a];
+        if (need < 0) need = 0;
+        if (w->lo[a] != need / 2 || w->hi[a] != need - need / 2)
+            return imp_refuse(cx, "its pads differ at the two ends and are not Keras' 'same' (%ld before and "
+                              "%ld after on axis %d, where 'same' has %ld and %ld)", w->lo[a], w->hi[a], a,
+                              need / 2, need - need / 2);
+    }
+    return 1;
 }

@@ -1,4 +1,5 @@
-/* impctx.h: what an ONNX node translator (import_ops.c, fold.c) works with.
+/* impctx.h: what an ONNX node translator (an op descriptor's onnx_import, in
+ * compiler/ops/, and fold.c) works with.
  *
  * The importer walks the graph in order and hands each node to the
  * translator of its op type.  A translator reads the node's inputs (each a
@@ -36,7 +37,6 @@ typedef struct {
 typedef struct {
     const char *key;      /* NULL: positional */
     const char *text;
-    int v2;               /* a value form of SPEC version 2 (kernel=[h, w], pad=same) */
 } ImpArg;
 
 #define IMP_MAX_ARGS 12
@@ -91,12 +91,14 @@ struct ImpCtx {
     int64_t batch;                /* the input's first dimension when fixed, else 0 */
     int node;                     /* being translated */
     const Onnx__NodeProto *n;
+    unsigned char *taken;         /* per node: translated with an earlier one (imp_take) */
     char *err;
     size_t errlen;
     int failed;
     /* the layerc metadata of a file layerc wrote (export.c), or NULL */
     const char *(*meta)(ImpCtx *cx, const char *key);
-    /* whether this build of layerc has op (and, when key is given, its option) */
+    /* whether layerc has op (and, when key is given, its option): a fusion
+     * into another op's layer (silu) asks */
     int (*have)(const char *op, const char *key);
 };
 
@@ -129,6 +131,17 @@ const Onnx__TensorProto *imp_attr_tensor(ImpCtx *cx, const char *name);
 /* Whether the attribute is given at all. */
 int imp_attr_has(const ImpCtx *cx, const char *name);
 
+/* ---- patterns of several nodes (torch's GELU) ----
+ * The node that reads output k of node `node` when it alone reads it (and it
+ * is no graph output), its input slot in *slot; -1 otherwise. */
+int imp_sole_reader(const ImpCtx *cx, int node, int k, int *slot);
+/* Value `v` as a constant: one already, or the output of a Constant node
+ * not yet folded (a later node's constant input); NULL when it is neither. */
+const OxTensor *imp_peek_const(ImpCtx *cx, int v);
+/* The current translator computes node `node` too: its output k becomes
+ * layer `layer`, and the importer skips the node. */
+void imp_take(ImpCtx *cx, int node, int k, int layer, const Shape *onnx_shape);
+
 /* ---- making layers ----
  * An ImpLayer pointer stays valid until the next layer is made (imp_want
  * may make one): take the inputs first, then make the layer. */
@@ -143,9 +156,7 @@ const char *imp_node_label(ImpCtx *cx);
 ImpLayer *imp_layer_extra(ImpCtx *cx, const char *op, const int *in, int nin, const char *base);
 void imp_arg(ImpCtx *cx, ImpLayer *l, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void imp_arg_v2(ImpCtx *cx, ImpLayer *l, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-/* "3" or, when the two differ, "[3, 5]" (a version-2 form). */
+/* "3" or, when the two differ, "[3, 5]". */
 void imp_arg_pair(ImpCtx *cx, ImpLayer *l, const char *key, long h, long w);
 /* The layer's weight LAYER.suffix with these values. */
 void imp_weight(ImpCtx *cx, ImpLayer *l, const char *suffix, OxTensor *t);
@@ -159,6 +170,10 @@ int imp_want(ImpCtx *cx, const ImpValue *v, const Shape *want);
 /* Binds output k of the node. */
 void imp_out_layer(ImpCtx *cx, int k, int layer, const Shape *onnx_shape);
 void imp_out_const(ImpCtx *cx, int k, OxTensor *t);
+
+/* v is in the range layerc's op takes for its parameter param (SPEC
+ * section 1), or the node is refused: "its WHAT V is outside ...". */
+int imp_fits(ImpCtx *cx, const char *op, const char *param, double v, const char *what);
 
 /* A float attribute as the shortest text that reads back as the same float. */
 const char *imp_num(ImpCtx *cx, double v);
@@ -174,6 +189,17 @@ int imp_unused_from(ImpCtx *cx, int first, const char *what);
 int imp_unary(ImpCtx *cx, const char *op, int fuse);
 /* A constant input of n values, as a float vector (NULL: refused). */
 OxTensor *imp_vector_const(ImpCtx *cx, int k, const char *what, long n);
+
+/* ---- the window of a Conv or a pool ---- */
+#define IMP_MAX_SPATIAL 2      /* spatial axes layerc takes: 1-D and 2-D */
+typedef struct {
+    int n;                          /* spatial axes */
+    long in[IMP_MAX_SPATIAL], k[IMP_MAX_SPATIAL], s[IMP_MAX_SPATIAL], d[IMP_MAX_SPATIAL], lo[IMP_MAX_SPATIAL], hi[IMP_MAX_SPATIAL], out[IMP_MAX_SPATIAL];
+    int same;                       /* the pads are Keras' `same` (extra at the end) */
+} ImpWindow;
+/* Kernel, strides, dilations and pads of a Conv or pool node over the
+ * spatial axes of x; checks that the output is not empty. */
+int imp_window(ImpCtx *cx, const ImpValue *x, const int64_t *kernel, ImpWindow *w);
 
 /* Shape helpers */
 int imp_same_shape(const Shape *a, const Shape *b);

@@ -1,8 +1,8 @@
 /* import.c: the ONNX importer's driver (see import.h).
  *
  * file -> ModelProto (protofile.c) -> indexed graph (graph.c) -> one input
- * layer, then every node in order: folded (fold.c) or translated
- * (import_ops.c) -> output and loss -> .lyr text (lyrtext.c) -> checked by
+ * layer, then every node in order: folded (fold.c) or translated (by the
+ * translator of the op descriptor taking its op type, import_ops.c) -> output and loss -> .lyr text (lyrtext.c) -> checked by
  * the front end -> weights by the checked model's tensor table.
  */
 #include "import.h"
@@ -143,6 +143,7 @@ static int translate(ImpCtx *cx)
     char nb[512];
     for (int i = 0; i < (int)g->g->n_node; i++) {
         int node = g->order[i];
+        if (cx->taken[node]) continue;   /* computed by an earlier node's translator */
         cx->node = node;
         cx->n = g->g->node[node];
         for (size_t k = 0; k < cx->n->n_input; k++) {
@@ -153,9 +154,9 @@ static int translate(ImpCtx *cx)
         int r = fold_node(cx);
         if (r < 0) return 0;
         if (r == 0) {
-            const ImpOp *op = imp_op_find(cx->n->op_type);
-            if (!op) return imp_refuse(cx, "layerc has no translation for %s", cx->n->op_type);
-            if (!op->translate(cx)) return imp_refuse(cx, "cannot be translated");
+            ImpTranslate translate = imp_op_find(cx->n->op_type);
+            if (!translate) return imp_refuse(cx, "layerc has no translation for %s", cx->n->op_type);
+            if (!translate(cx)) return imp_refuse(cx, "cannot be translated");
         }
         for (size_t k = 0; k < cx->n->n_output; k++) {
             int v = g->out[node][k];
@@ -163,15 +164,18 @@ static int translate(ImpCtx *cx)
                 return lc_fail(cx->err, cx->errlen, "%s: error: %s: layerc does not compute its output %zu",
                                cx->path, oxg_node_str(g, node, nb, sizeof nb), k);
         }
-        /* layerc's metadata: an init= of the layer this node became */
+        /* layerc's metadata: an init= or decay= of the layer this node became */
         if (r == 0 && cx->nlayers && imp_layer_at(cx, cx->nlayers - 1)->node == node) {
+            static const char *const options[] = { "init", "decay" };
             ImpLayer *l = imp_layer_at(cx, cx->nlayers - 1);
-            char key[300];
-            snprintf(key, sizeof key, "layerc.init.%s", l->name);
-            const char *init = meta(cx, key);
-            if (init && plain(init, "") && cx->have(l->op, "init")) {
-                imp_arg(cx, l, "init", "%s", init);
-                l->meta = 1;
+            for (int o = 0; o < 2; o++) {
+                char key[300];
+                snprintf(key, sizeof key, "layerc.%s.%s", options[o], l->name);
+                const char *text = meta(cx, key);
+                if (text && plain(text, "") && cx->have(l->op, options[o])) {
+                    imp_arg(cx, l, options[o], "%s", text);
+                    l->meta = 1;
+                }
             }
         }
     }
@@ -223,28 +227,6 @@ static const char *model_name(ImpCtx *cx, const char *lyr_path)
 
 /* ---- checking the text and matching the weights ---- */
 
-/* Why the front end refused the layer on `line`: a layerc op or option this
- * build lacks (message in err, 1), or something else (0). */
-static int needs_layerc(ImpCtx *cx, const ImpLayer *l, char *err, size_t errlen)
-{
-    char nb[512];
-    if (l->node < 0) return 0;
-    oxg_node_str(cx->g, l->node, nb, sizeof nb);
-    if (!cx->have(l->op, NULL))
-        return lc_fail(err, errlen, "%s: error: %s: needs layerc op '%s', which this build does not have yet "
-                       "(SPEC version 2)", cx->path, nb, l->op) + 1;
-    for (int k = 0; k < l->nargs; k++)
-        if (l->args[k].key && !cx->have(l->op, l->args[k].key))
-            return lc_fail(err, errlen, "%s: error: %s: needs layerc %s(..., %s=...), an option this build does "
-                           "not have yet (SPEC version 2)", cx->path, nb, l->op, l->args[k].key) + 1;
-    for (int k = 0; k < l->nargs; k++)
-        if (l->args[k].v2)
-            return lc_fail(err, errlen, "%s: error: %s: needs layerc %s(..., %s=%s), a form this build does not "
-                           "take yet (SPEC version 2)", cx->path, nb, l->op, l->args[k].key ? l->args[k].key : "",
-                           l->args[k].text) + 1;
-    return 0;
-}
-
 /* An error on a line that holds what layerc's metadata said (the train
  * block, a declared weight's initializer, an init=): the file's metadata is
  * wrong, not the translation. */
@@ -268,15 +250,6 @@ static int check_text(ImpCtx *cx, const LyrModel *lm, const char *lyr_path, cons
     if (*m) {
         if (f->diags.nwarnings) diags_print(&f->diags, stderr);
         return 1;
-    }
-    for (int i = 0; i < f->diags.n; i++) {
-        if (f->diags.items[i].severity != DIAG_ERROR) continue;
-        int line = f->diags.items[i].loc.line;
-        for (int l = 0; l < cx->nlayers; l++)
-            if (cx->layers[l].line == line && needs_layerc(cx, &cx->layers[l], cx->err, cx->errlen)) {
-                *why = IMPORT_NEEDS;
-                return 0;
-            }
     }
     for (int i = 0; i < f->diags.n; i++)
         if (f->diags.items[i].severity == DIAG_ERROR && from_metadata(cx, lm, f->diags.items[i].loc.line))
@@ -357,6 +330,7 @@ int onnx_import_bytes(const char *onnx_path, const unsigned char *bytes, size_t 
     int ok = oxg_build(&g, mp, onnx_path, cx.a, err, errlen);
     if (ok) {
         cx.values = arena_alloc(cx.a, sizeof(ImpValue) * (size_t)(g.nvalues + 1));
+        cx.taken = arena_alloc(cx.a, g.g->n_node + 1);
         for (int v = 0; ok && v < g.nvalues; v++) {
             if (!g.values[v].init) continue;
             char reason[512];

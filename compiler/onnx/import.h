@@ -24,7 +24,6 @@ typedef struct {
 enum {
     IMPORT_OK,
     IMPORT_REFUSED,     /* the file is broken, or a node cannot be expressed */
-    IMPORT_NEEDS,       /* the translation uses a layerc op or option this build lacks (SPEC version 2) */
     IMPORT_INTERNAL     /* the .lyr written does not check: a bug in the importer */
 };
 

@@ -10,6 +10,7 @@
 #include "loss.h"
 #include "op.h"
 #include "optim.h"
+#include "schedule.h"
 #include "tensors.h"
 
 int mv_have(const char *op, const char *key)
@@ -181,6 +182,13 @@ const char *mv_layer_init(const Model *m, int l, char *buf, size_t len)
     return k >= 0 && L->arg[k].given ? init_text(&L->arg[k].init, buf, len) : NULL;
 }
 
+const char *mv_layer_option(const Model *m, int l, const char *param, char *buf, size_t len)
+{
+    const Layer *L = &m->layers[l];
+    int k = L->op ? op_param(L->op, param) : -1;
+    return k >= 0 && L->arg[k].given ? num(L->arg[k].num, buf, len) : NULL;
+}
+
 const char *mv_loss(const Model *m) { return m->loss->name; }
 
 /* The train block, leaving out what SPEC section 1 gives as defaults. */
@@ -196,6 +204,13 @@ const char *mv_train(const Model *m, char *buf, size_t len)
     ADD("); batch = %d; epochs = %d; seed = %llu;", m->train.batch, m->train.epochs,
         (unsigned long long)m->train.seed);
     if (!m->train.shuffle) ADD(" shuffle = 0;");
+    const Schedule *sc = &m->train.schedule;
+    if (sc->def) {
+        ADD(" schedule = %s(", sc->def->name);
+        for (int p = 0; p < sc->def->nparams; p++)
+            ADD("%s%s=%s", p ? ", " : "", sc->def->params[p], num(sc->hp[p], v, sizeof v));
+        ADD(");");
+    }
 #undef ADD
     return k < len ? buf : "";
 }

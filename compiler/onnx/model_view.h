@@ -59,6 +59,8 @@ int mv_weight_frozen(const Model *m, int w);
  * loss, and the train block as "KEY = VALUE; ...". */
 const char *mv_weight_init(const Model *m, int w, char *buf, size_t len);
 const char *mv_layer_init(const Model *m, int l, char *buf, size_t len);
+/* A numeric option of layer l given in the .lyr (decay=), as text; NULL when not given. */
+const char *mv_layer_option(const Model *m, int l, const char *param, char *buf, size_t len);
 const char *mv_loss(const Model *m);
 const char *mv_train(const Model *m, char *buf, size_t len);
 

@@ -51,10 +51,12 @@ void op_elementwise_backward(Emit *e, const Layer *l, int uses_x, int uses_y, co
     emitf(e, ";\n        %s[i] %s %s;\n    }\n", e_in_grad(e, l, 0), e_acc(e, l, 0), expr);
 }
 
+/* memmove: the plan may give the output the input's own buffer (a union
+ * member of the same storage), and memcpy onto itself is undefined. */
 void op_copy_forward(Emit *e, const Layer *l, Mode mode)
 {
     (void)mode;
-    emitf(e, "    memcpy(%s, %s, sizeof(%s) * (size_t)n * %ld);\n", e_out(e, layer_index(e->m, l)),
+    emitf(e, "    memmove(%s, %s, sizeof(%s) * (size_t)n * %ld);\n", e_out(e, layer_index(e->m, l)),
           e_in(e, l, 0), e_real(e), l->size);
 }
 
@@ -63,8 +65,8 @@ void op_copy_backward(Emit *e, const Layer *l, Mode mode)
     (void)mode;
     if (!e_wants_grad(e, l, 0)) return;
     int self = layer_index(e->m, l);
-    if (!e_adds(e, l, 0))   /* a copy: memcpy (tcc's loop is slow) */
-        emitf(e, "    memcpy(%s, %s, sizeof(%s) * (size_t)n * %ld);\n", e_in_grad(e, l, 0), e_grad(e, self),
+    if (!e_adds(e, l, 0))   /* a copy: memmove (tcc's loop is slow; the storage may be shared) */
+        emitf(e, "    memmove(%s, %s, sizeof(%s) * (size_t)n * %ld);\n", e_in_grad(e, l, 0), e_grad(e, self),
               e_real(e), l->size);
     else
         emitf(e, "    lc_add_backward(%s, %s, n * %ld, 1);\n", e_in_grad(e, l, 0), e_grad(e, self), l->size);

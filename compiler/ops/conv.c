@@ -9,12 +9,18 @@
  * one (lc_dwconv_*); any other goes through im2col and a matrix product
  * (lc_conv_*, a group at a time); and the square case of layerc's first
  * version (one kernel size, stride and padding, no dilation, one group)
- * keeps its call (lc_conv2d_*), so the C of such models does not change. */
+ * keeps its call (lc_conv2d_*), so the C of such models does not change.
+ * With --target mcu the last two are conv_mcu.c's direct convolution,
+ * which needs no scratch. */
 #include "common.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "kernels.h"
+#include "qemit.h"
+#include "onnx/expctx.h"
+#include "onnx/impctx.h"
 
 enum { W, B };   /* weight slots */
 enum { X, FILTERS, KERNEL, STRIDE, PAD, DILATION, GROUPS, BIAS, INIT, DECAY, NPARAMS };
@@ -139,18 +145,25 @@ static long conv_scratch(const Model *m, const Layer *l, const Build *b)
     return b->target == TARGET_MCU ? 0 : LC_CONV_WORK(&d, b->threads);
 }
 
+/* The scratch argument of the kernel: none for the direct small-core
+ * convolution (conv_mcu.c), which has no m->work to give. */
+static const char *work_arg(const Emit *e, int kind)
+{
+    return kind != 'd' && e->build.target == TARGET_MCU ? "NULL" : "m->work";
+}
+
 /* The block that calls kernel `fn` with the layer's geometry (in a local
  * lc_conv_dims d) after the pointers `args`. */
 static void emit_general(Emit *e, const lc_conv_dims *d, const char *fn, const char *args,
-                         const char *after)
+                         const char *work, const char *after)
 {
     emitf(e, "    {\n        static const lc_conv_dims d = { .C = %d, .H = %d, .W = %d, .OC = %d, "
              ".OH = %d, .OW = %d,\n"
              "            .KH = %d, .KW = %d, .SH = %d, .SW = %d, .PH = %d, .PW = %d, .DH = %d, "
              ".DW = %d, .G = %d };\n"
-             "        %s(%s,\n            m->work, n, &d%s);\n    }\n",
+             "        %s(%s,\n            %s, n, &d%s);\n    }\n",
           d->C, d->H, d->W, d->OC, d->OH, d->OW, d->KH, d->KW, d->SH, d->SW, d->PH, d->PW, d->DH,
-          d->DW, d->G, fn, args, after);
+          d->DW, d->G, fn, args, work, after);
 }
 
 static void conv_forward(Emit *e, const Layer *l, Mode mode)
@@ -161,16 +174,17 @@ static void conv_forward(Emit *e, const Layer *l, Mode mode)
     conv_dims(NULL, e->m, l, &d);
     kind = conv_kind(l, &d);
     if (kind == 's') {
-        emitf(e, "    lc_conv2d_forward(%s, %s, %s, %s, m->work,\n"
+        emitf(e, "    lc_conv2d_forward(%s, %s, %s, %s, %s,\n"
                  "                      n, %d, %d, %d, %d, %d, %d, %d);\n",
               e_out(e, layer_index(e->m, l)), e_in(e, l, 0), e_weight(e, l, W), e_weight(e, l, B),
-              d.C, d.H, d.W, d.OC, d.KH, d.SH, d.PH);
+              work_arg(e, kind), d.C, d.H, d.W, d.OC, d.KH, d.SH, d.PH);
         return;
     }
     char args[512];
     snprintf(args, sizeof args, "%s, %s, %s, %s", e_out(e, layer_index(e->m, l)), e_in(e, l, 0),
              e_weight(e, l, W), e_weight(e, l, B));
-    emit_general(e, &d, kind == 'd' ? "lc_dwconv_forward" : "lc_conv_forward", args, "");
+    emit_general(e, &d, kind == 'd' ? "lc_dwconv_forward" : "lc_conv_forward", args,
+                 work_arg(e, kind), "");
 }
 
 static void conv_backward(Emit *e, const Layer *l, Mode mode)
@@ -182,10 +196,10 @@ static void conv_backward(Emit *e, const Layer *l, Mode mode)
     kind = conv_kind(l, &d);
     if (kind == 's') {
         emitf(e, "    lc_conv2d_backward_into(%s, %s, %s,\n"
-                 "                            %s, %s, %s, m->work,\n"
+                 "                            %s, %s, %s, %s,\n"
                  "                            n, %d, %d, %d, %d, %d, %d, %d, %d);\n",
               e_in_grad(e, l, 0), e_wgrad(e, l, W), e_wgrad(e, l, B), e_grad(e, layer_index(e->m, l)),
-              e_in(e, l, 0), e_weight(e, l, W), d.C, d.H, d.W, d.OC, d.KH, d.SH, d.PH, add);
+              e_in(e, l, 0), e_weight(e, l, W), work_arg(e, kind), d.C, d.H, d.W, d.OC, d.KH, d.SH, d.PH, add);
         return;
     }
     char args[768], after[16];
@@ -194,7 +208,23 @@ static void conv_backward(Emit *e, const Layer *l, Mode mode)
              e_weight(e, l, W));
     snprintf(after, sizeof after, ", %d", add);
     emit_general(e, &d, kind == 'd' ? "lc_dwconv_backward_into" : "lc_conv_backward_into", args,
-                 after);
+                 work_arg(e, kind), after);
+}
+
+/* int8: one direct kernel for every geometry (groups, depthwise, stride,
+ * padding, dilation), requantised per output channel */
+static void conv_int8(QEmit *q, const Layer *l)
+{
+    lc_conv_dims d;
+    conv_dims(NULL, q->m, l, &d);
+    const char *wts = q_channel_weights(q, l, W, B), *quant = q_quant(q, l);
+    emitf(&q->e, "    {\n        static const lc_conv_dims d = { .C = %d, .H = %d, .W = %d, .OC = %d, "
+             ".OH = %d, .OW = %d,\n"
+             "            .KH = %d, .KW = %d, .SH = %d, .SW = %d, .PH = %d, .PW = %d, .DH = %d, "
+             ".DW = %d, .G = %d };\n"
+             "        lc_i8_conv_forward(%s, %s, %s,\n            n, &d, %s);\n    }\n",
+          d.C, d.H, d.W, d.OC, d.OH, d.OW, d.KH, d.KW, d.SH, d.SW, d.PH, d.PW, d.DH, d.DW, d.G,
+          q_out(q, l), q_in(q, l, 0), wts, quant);
 }
 
 static double conv_flops(const Model *m, const Layer *l)
@@ -206,7 +236,8 @@ static double conv_flops(const Model *m, const Layer *l)
 #define CONV_KERNELS                                                                          \
     .kernels = { LC_KERNEL_REF(lc_conv2d_forward), LC_KERNEL_REF(lc_conv2d_backward_into),   \
                  LC_KERNEL_REF(lc_conv_forward), LC_KERNEL_REF(lc_conv_backward_into),       \
-                 LC_KERNEL_REF(lc_dwconv_forward), LC_KERNEL_REF(lc_dwconv_backward_into) }, \
+                 LC_KERNEL_REF(lc_dwconv_forward), LC_KERNEL_REF(lc_dwconv_backward_into), \
+                 LC_KERNEL_REF(lc_i8_conv_forward) },                                        \
     .units = "gemm conv dwconv"
 #define CONV_WEIGHTS                                                                          \
     .weights = { [W] = { "W", ROLE_TRAINABLE, { INIT_DEFAULT, 0, 0, NULL } },                 \
@@ -217,6 +248,76 @@ static int conv_absorbs_input(const Layer *l)
 {
     const ArgValue *pad = &l->arg[PAD];
     return !pad->word && pad->pair[0] == 0 && pad->pair[1] == 0 && l->arg[GROUPS].num == 1;
+}
+
+/* ONNX (conv2d and conv1d): Conv with kernel_shape, strides, pads (Keras'
+ * `same` as its pads), dilations and group */
+static int conv_onnx(ExpCtx *cx)
+{
+    MvWindow w;
+    if (!mv_window(cx->m, cx->layer, &w)) return exp_fail(cx, "its kernel, stride and pads do not give its shape");
+    int nw = mv_layer_nweights(cx->m, cx->layer);
+    const char *in[3] = { exp_in(cx, 0), NULL, NULL };
+    for (int k = 0; k < nw; k++) in[k + 1] = exp_weight(cx, mv_layer_weight(cx->m, cx->layer, k));
+    exp_window(cx, exp_node(cx, "Conv", NULL, in, 1 + nw, exp_out(cx)), &w, 1);
+    return 1;
+}
+
+static int conv_from_onnx(ImpCtx *cx)
+{
+    int64_t group, ks[IMP_MAX_SPATIAL];
+    int nks;
+    ImpValue *v = imp_layer_in(cx, 0);
+    if (!v) return 0;
+    int sr = v->shape.rank - 1;
+    if (sr < 1 || sr > IMP_MAX_SPATIAL)
+        return imp_refuse(cx, "it is a %d-D convolution; layerc has conv1d and conv2d", sr < 0 ? 0 : sr);
+    if (!imp_attr_check(cx, "auto_pad,dilations,group,kernel_shape,pads,strides") ||
+        imp_attr_int(cx, "group", 1, &group) < 0 || imp_attr_ints(cx, "kernel_shape", ks, IMP_MAX_SPATIAL, &nks) < 0)
+        return 0;
+    const OxTensor *W = imp_const_in(cx, 1, "weights");
+    if (!W) return 0;
+    long C = v->shape.dims[0], F = W->rank ? (long)W->dims[0] : 0;
+    if (W->rank != sr + 2 || group < 1 || F % group || W->dims[1] * group != C) {
+        char d[96];
+        return imp_refuse(cx, "its weights %s do not fit %ld input channels in %lld groups",
+                          oxt_dims_str(W, d, sizeof d), C, (long long)group);
+    }
+    for (int a = 0; a < nks; a++)
+        if (nks != sr || ks[a] != W->dims[a + 2]) return imp_refuse(cx, "its kernel_shape does not match its weights");
+    ImpWindow w;
+    if (!imp_window(cx, v, W->dims + 2, &w)) return 0;
+    for (int a = 0; a < sr; a++)
+        if (!imp_fits(cx, sr == 1 ? "conv1d" : "conv2d", "kernel", (double)w.k[a], "kernel size")) return 0;
+    OxTensor *b = NULL;
+    if (imp_in(cx, 2)) {
+        const OxTensor *B = imp_const_in(cx, 2, "bias");
+        if (!B) return 0;
+        if (B->n != F) return imp_refuse(cx, "its bias has %ld values for %ld filters", B->n, F);
+        int64_t dim = F;
+        b = oxt_new(cx->a, OXT_FLOAT, 1, &dim);
+        for (long j = 0; j < F; j++) b->f[j] = (float)oxt_get(B, j);
+    }
+    OxTensor *Wt = oxt_new(cx->a, OXT_FLOAT, W->rank, W->dims);
+    for (long j = 0; j < W->n; j++) Wt->f[j] = (float)oxt_get(W, j);
+    int x = imp_want(cx, v, NULL);
+    if (x < 0) return 0;
+    ImpLayer *l = imp_layer(cx, sr == 1 ? "conv1d" : "conv2d", &x, 1);
+    long k1 = w.k[0], k2 = sr == 2 ? w.k[1] : w.k[0];
+    imp_arg(cx, l, NULL, "%ld", F);
+    imp_arg_pair(cx, l, "kernel", k1, k2);
+    if (w.s[0] != 1 || w.s[sr - 1] != 1) imp_arg_pair(cx, l, "stride", w.s[0], w.s[sr - 1]);
+    if (w.same) imp_arg(cx, l, "pad", "same");
+    else if (w.lo[0] || w.lo[sr - 1]) imp_arg_pair(cx, l, "pad", w.lo[0], w.lo[sr - 1]);
+    if (w.d[0] != 1 || w.d[sr - 1] != 1) imp_arg_pair(cx, l, "dilation", w.d[0], w.d[sr - 1]);
+    if (group != 1) imp_arg(cx, l, "groups", "%lld", (long long)group);
+    if (!b) imp_arg(cx, l, "bias", "0");
+    imp_weight(cx, l, "W", Wt);
+    if (b) imp_weight(cx, l, "b", b);
+    l->fuse = b ? 0 : IMP_FUSE_BIAS;
+    Shape out = { sr + 1, { F, w.out[0], sr == 2 ? w.out[1] : 0 } };
+    l->shape = out;
+    return imp_out(cx, l, &out);
 }
 
 const OpDef lc_op_conv2d = {
@@ -233,6 +334,9 @@ const OpDef lc_op_conv2d = {
     .scratch = conv_scratch, .backward_reads = READS_INPUTS,
     .shape = conv_shape, .forward = conv_forward, .backward = conv_backward, .flops = conv_flops,
     .fold_into = { 1, W, B }, .absorbs_input = conv_absorbs_input,
+    .int8 = { .forward = conv_int8, .takes_clamp = 1 },
+    .onnx_export = conv_onnx,
+    .onnx_import = { { "Conv", conv_from_onnx } },
 };
 
 const OpDef lc_op_conv1d = {
@@ -248,4 +352,6 @@ const OpDef lc_op_conv1d = {
     .scratch = conv_scratch, .backward_reads = READS_INPUTS,
     .shape = conv_shape, .forward = conv_forward, .backward = conv_backward, .flops = conv_flops,
     .fold_into = { 1, W, B }, .absorbs_input = conv_absorbs_input,
+    .int8 = { .forward = conv_int8, .takes_clamp = 1 },
+    .onnx_export = conv_onnx,
 };

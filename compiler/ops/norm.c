@@ -16,8 +16,12 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "kernels.h"
+#include "onnx/expctx.h"
+#include "onnx/impctx.h"
 
 /* ---- batchnorm ---- */
 
@@ -107,6 +111,72 @@ static double batchnorm_flops(const Model *m, const Layer *l)
     return 2.0 * (double)l->size;
 }
 
+/* ONNX: BatchNormalization in its inference form, the running statistics
+ * as its mean and var */
+static int batchnorm_onnx(ExpCtx *cx)
+{
+    static const char *const parts[] = { "gamma", "beta", "mean", "var" };
+    const char *in[5] = { exp_in(cx, 0) };
+    for (int k = 0; k < 4; k++) {
+        int w = mv_layer_weight_named(cx->m, cx->layer, parts[k]);
+        if (w < 0) return exp_fail(cx, "it has no weight %s", parts[k]);
+        in[k + 1] = exp_weight(cx, w);
+    }
+    Onnx__NodeProto *n = exp_node(cx, "BatchNormalization", NULL, in, 5, exp_out(cx));
+    exp_attr_float(cx, n, "epsilon", (float)mv_num(cx->m, cx->layer, "eps", 1e-5));
+    /* ONNX's momentum weighs the old statistics, layerc's (as PyTorch's) the new */
+    exp_attr_float(cx, n, "momentum", (float)(1 - mv_num(cx->m, cx->layer, "momentum", 0.1)));
+    return 1;
+}
+
+/* The shortest text of layerc's momentum m that gives ONNX's float momentum
+ * `keep` (1 - m, as layerc's export writes it) back. */
+static const char *momentum_text(ImpCtx *cx, double keep)
+{
+    char buf[64];
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, 1 - keep);
+        if ((float)(1 - strtod(buf, NULL)) == (float)keep) break;
+    }
+    return arena_strdup(cx->a, buf);
+}
+
+static int batchnorm_from_onnx(ImpCtx *cx)
+{
+    double eps, momentum;
+    int64_t spatial, training;
+    ImpValue *v = imp_layer_in(cx, 0);
+    if (!v || !imp_attr_check(cx, "epsilon,momentum,spatial,training_mode,is_test,consumed_inputs") ||
+        imp_attr_float(cx, "epsilon", 1e-5, &eps) < 0 || imp_attr_float(cx, "momentum", 0.9, &momentum) < 0 ||
+        imp_attr_int(cx, "spatial", 1, &spatial) < 0 || imp_attr_int(cx, "training_mode", 0, &training) < 0)
+        return 0;
+    if (!spatial) return imp_refuse(cx, "spatial=0 normalises each element, not each channel");
+    if (!imp_fits(cx, "batchnorm", "eps", eps, "epsilon") ||
+        !imp_fits(cx, "batchnorm", "momentum", 1 - momentum, "momentum (1 - ONNX's)"))
+        return 0;
+    if (training) return imp_refuse(cx, "it runs in training mode; layerc imports the inference graph");
+    if (v->shape.rank < 1) return imp_refuse(cx, "its input has no channel axis");
+    if (!imp_unused_from(cx, 1, "a running statistic")) return 0;
+    long C = v->shape.dims[0];
+    OxTensor *g, *b, *m, *var;
+    if (!(g = imp_vector_const(cx, 1, "scale", C)) || !(b = imp_vector_const(cx, 2, "bias", C)) ||
+        !(m = imp_vector_const(cx, 3, "mean", C)) || !(var = imp_vector_const(cx, 4, "variance", C)))
+        return 0;
+    int x = imp_want(cx, v, NULL);
+    if (x < 0) return 0;
+    Shape s = v->shape;
+    ImpLayer *l = imp_layer(cx, "batchnorm", &x, 1);
+    /* ONNX keeps momentum of the old statistics, PyTorch and layerc of the new */
+    if (fabs((1 - momentum) - 0.1) > 1e-6) imp_arg(cx, l, "momentum", "%s", momentum_text(cx, momentum));
+    if ((float)eps != 1e-5f) imp_arg(cx, l, "eps", "%s", imp_num(cx, eps));
+    imp_weight(cx, l, "gamma", g);
+    imp_weight(cx, l, "beta", b);
+    imp_weight(cx, l, "mean", m);
+    imp_weight(cx, l, "var", var);
+    l->shape = imp_layer_at(cx, x)->shape;
+    return imp_out(cx, l, &s);
+}
+
 const OpDef lc_op_batchnorm = {
     .name = "batchnorm",
     .doc = "batch normalisation per channel ([c, ...]) or feature ([n]), as nn.BatchNorm1d/2d",
@@ -126,6 +196,8 @@ const OpDef lc_op_batchnorm = {
     .units = "norm", .backward_reads = READS_INPUTS, .modal = 1,
     .shape = batchnorm_shape, .forward = batchnorm_forward, .backward = batchnorm_backward,
     .flops = batchnorm_flops, .fold = batchnorm_fold,
+    .onnx_export = batchnorm_onnx,
+    .onnx_import = { { "BatchNormalization", batchnorm_from_onnx } },
 };
 
 /* ---- layernorm ---- */
@@ -180,6 +252,59 @@ static double layernorm_flops(const Model *m, const Layer *l)
     return 4.0 * (double)l->size;
 }
 
+/* ONNX: LayerNormalization over the last axis (opset 17) */
+static int layernorm_onnx(ExpCtx *cx)
+{
+    int g = mv_layer_weight_named(cx->m, cx->layer, "gamma"), b = mv_layer_weight_named(cx->m, cx->layer, "beta");
+    if (g < 0 || b < 0) return exp_fail(cx, "it has no gamma or beta");
+    const char *in[3] = { exp_in(cx, 0), exp_weight(cx, g), exp_weight(cx, b) };
+    Onnx__NodeProto *n = exp_node(cx, "LayerNormalization", NULL, in, 3, exp_out(cx));
+    exp_attr_int(cx, n, "axis", -1);
+    exp_attr_float(cx, n, "epsilon", (float)mv_num(cx->m, cx->layer, "eps", 1e-5));
+    return 1;
+}
+
+static int layernorm_from_onnx(ImpCtx *cx)
+{
+    int64_t axis;
+    double eps;
+    ImpValue *v = imp_layer_in(cx, 0);
+    if (!v || !imp_attr_check(cx, "axis,epsilon,stash_type") || imp_attr_int(cx, "axis", -1, &axis) < 0 ||
+        imp_attr_float(cx, "epsilon", 1e-5, &eps) < 0)
+        return 0;
+    if (!imp_fits(cx, "layernorm", "eps", eps, "epsilon")) return 0;
+    int r = v->shape.rank + 1;
+    if (axis < 0) axis += r;
+    if (axis < 0 || axis >= r) return imp_refuse(cx, "axis %lld is out of range", (long long)axis);
+    if (axis == 0) return imp_refuse(cx, "it normalises from axis 0 on, across the batch");
+    if (!imp_unused_from(cx, 1, "a statistic")) return 0;
+    /* from axis on, the sample's axes are one: layernorm over the last axis
+     * of [d1, ..., D] (a reshape before it; its value keeps ONNX's shape) */
+    Shape want = { (int)axis, { 0 } };
+    long D = 1;
+    for (int k = 0; k < v->shape.rank; k++)
+        if (k < axis - 1) want.dims[k] = v->shape.dims[k];
+        else D *= v->shape.dims[k];
+    want.dims[axis - 1] = D;
+    OxTensor *g = imp_vector_const(cx, 1, "scale", D), *b;
+    if (!g) return 0;
+    if (imp_in(cx, 2)) {
+        if (!(b = imp_vector_const(cx, 2, "bias", D))) return 0;
+    } else {
+        int64_t dim = D;
+        b = oxt_new(cx->a, OXT_FLOAT, 1, &dim);
+    }
+    Shape s = v->shape;
+    int x = imp_want(cx, v, &want);
+    if (x < 0) return 0;
+    ImpLayer *l = imp_layer(cx, "layernorm", &x, 1);
+    if ((float)eps != 1e-5f) imp_arg(cx, l, "eps", "%s", imp_num(cx, eps));
+    imp_weight(cx, l, "gamma", g);
+    imp_weight(cx, l, "beta", b);
+    l->shape = want;
+    return imp_out(cx, l, &s);
+}
+
 const OpDef lc_op_layernorm = {
     .name = "layernorm", .doc = "normalisation over the last dimension, as nn.LayerNorm(s[-1])",
     .params = { [LN_X] = P_LAYER_ARG("x"), [LN_EPS] = P_REAL_ARG("eps", 1e-5, 1e-30, 1) },
@@ -193,4 +318,6 @@ const OpDef lc_op_layernorm = {
     .units = "norm", .backward_reads = READS_INPUTS,
     .shape = layernorm_shape, .forward = layernorm_forward, .backward = layernorm_backward,
     .flops = layernorm_flops,
+    .onnx_export = layernorm_onnx, .onnx_opset = 17,
+    .onnx_import = { { "LayerNormalization", layernorm_from_onnx } },
 };

@@ -132,17 +132,17 @@ static void lc__softmax_fwd(void *p, int t)
     lc__range(j->n, j->parts, t, 1, &lo, &hi);
     for (b0 = lo; b0 < hi; b0 += per) {
         int b1 = b0 + per < hi ? b0 + per : hi;
-        lc_real *y = j->a + (size_t)b0 * n;
+        lc_real *y = j->a + (size_t)b0 * (size_t)n;
         for (b = b0; b < b1; b++) {
-            const lc_real *x = j->x + (size_t)b * n;
-            lc_real *yr = j->a + (size_t)b * n, mx = lc__row_max(x, n);
+            const lc_real *x = j->x + (size_t)b * (size_t)n;
+            lc_real *yr = j->a + (size_t)b * (size_t)n, mx = lc__row_max(x, n);
             for (i = 0; i < n; i++)
                 yr[i] = x[i] - mx;
         }
         for (i = 0; i < (b1 - b0) * n; i++)
             y[i] = LC__EXP(y[i]);
         for (b = b0; b < b1; b++) {
-            lc_real *yr = j->a + (size_t)b * n, sum = lc__row_sum(yr, n);
+            lc_real *yr = j->a + (size_t)b * (size_t)n, sum = lc__row_sum(yr, n);
             for (i = 0; i < n; i++)
                 yr[i] /= sum;
         }
@@ -156,8 +156,8 @@ static void lc__softmax_bwd(void *p, int t)
     int b, lo, hi, i, l;
     lc__range(j->n, j->parts, t, 1, &lo, &hi);
     for (b = lo; b < hi; b++) {
-        const lc_real *dy = j->x + (size_t)b * n, *y = j->y + (size_t)b * n;
-        lc_real *dx = j->a + (size_t)b * n, s[LC__LANES], dot = 0;
+        const lc_real *dy = j->x + (size_t)b * (size_t)n, *y = j->y + (size_t)b * (size_t)n;
+        lc_real *dx = j->a + (size_t)b * (size_t)n, s[LC__LANES], dot = 0;
         for (l = 0; l < LC__LANES; l++)
             s[l] = 0;
         for (i = 0; i + LC__LANES <= n; i += LC__LANES)

@@ -91,6 +91,9 @@ typedef float lc_real;
 #define LC_STEP_FN_DEFINED
 typedef void (*lc_step_fn)(void *ctx, lc_real *p, const lc_real *g, long at, int n, lc_real decay);
 #endif
+#ifndef LC_STEP_ROW   /* as in kernels.h */
+#define LC_STEP_ROW 256
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Tasks: LC__FOR(n, fn, ctx) runs fn(ctx, 0 .. n - 1), on LC__THREADS

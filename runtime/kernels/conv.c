@@ -82,8 +82,9 @@ static inline void lc__im2col(lc_real *col, const lc_real *inp, int C, int H, in
     for (c = 0; c < C; c++)
         for (ki = 0; ki < KH; ki++)
             for (kj = 0; kj < KW; kj++) {
-                lc_real *row = col + ((size_t)(c * KH + ki) * KW + kj) * OH * OW;
-                const lc_real *x = inp + (size_t)c * H * W;
+                lc_real *row =
+                    col + ((size_t)(c * KH + ki) * (size_t)KW + (size_t)kj) * (size_t)OH * (size_t)OW;
+                const lc_real *x = inp + (size_t)c * (size_t)H * (size_t)W;
                 lc__tap t = lc__tap_at(d, H, W, ki, kj);
                 for (q = 0; q < t.oh_lo * OW; q++) row[q] = 0;
                 for (q = t.oh_hi * OW; q < OH * OW; q++) row[q] = 0;
@@ -100,8 +101,8 @@ static inline void lc__im2col(lc_real *col, const lc_real *inp, int C, int H, in
                     }
                 } else {
                     for (oh = t.oh_lo; oh < t.oh_hi; oh++) {
-                        lc_real *r = row + (size_t)oh * OW;
-                        const lc_real *src = x + (size_t)(oh * SH + t.offh) * W + t.offw;
+                        lc_real *r = row + (size_t)oh * (size_t)OW;
+                        const lc_real *src = x + (size_t)(oh * SH + t.offh) * (size_t)W + t.offw;
                         lc__zero(r, t.lo);
                         if (SW == 1)
                             for (ow = t.lo; ow < t.hi; ow++) r[ow] = src[ow];
@@ -123,8 +124,9 @@ static inline void lc__col2im(lc_real *dinp, lc_real *col, int C, int H, int W,
     for (c = 0; c < C; c++)
         for (ki = 0; ki < KH; ki++)
             for (kj = 0; kj < KW; kj++) {
-                lc_real *row = col + ((size_t)(c * KH + ki) * KW + kj) * OH * OW;
-                lc_real *dx = dinp + (size_t)c * H * W;
+                lc_real *row =
+                    col + ((size_t)(c * KH + ki) * (size_t)KW + (size_t)kj) * (size_t)OH * (size_t)OW;
+                lc_real *dx = dinp + (size_t)c * (size_t)H * (size_t)W;
                 lc__tap t = lc__tap_at(d, H, W, ki, kj);
                 if (t.oh_lo == t.oh_hi || t.lo == t.hi) {
                     continue;
@@ -138,8 +140,8 @@ static inline void lc__col2im(lc_real *dinp, lc_real *col, int C, int H, int W,
                     for (q = q0; q < q1; q++) dx[q + shift] += row[q];
                 } else {
                     for (oh = t.oh_lo; oh < t.oh_hi; oh++) {
-                        const lc_real *r = row + (size_t)oh * OW;
-                        lc_real *dst = dx + (size_t)(oh * SH + t.offh) * W + t.offw;
+                        const lc_real *r = row + (size_t)oh * (size_t)OW;
+                        lc_real *dst = dx + (size_t)(oh * SH + t.offh) * (size_t)W + t.offw;
                         for (ow = t.lo; ow < t.hi; ow++) dst[ow * SW] += r[ow];
                     }
                 }
@@ -205,17 +207,18 @@ static void lc__conv_forward_task(void *p, int t)
     lc_real *col = j->work + (j->parts > 1 ? (size_t)t * j->slice : 0);
     lc__range(j->B, j->parts, t, 1, &lo, &hi);
     for (b = lo; b < hi; b++) {
-        const lc_real *x = j->inp + (size_t)b * d->C * d->H * d->W;
-        lc_real *y = j->out + (size_t)b * d->OC * P;
+        const lc_real *x = j->inp + (size_t)b * (size_t)d->C * (size_t)d->H * (size_t)d->W;
+        lc_real *y = j->out + (size_t)b * (size_t)d->OC * (size_t)P;
         for (g = 0; g < G; g++) {
-            const lc_real *xg = x + (size_t)g * Cg * d->H * d->W, *cg = xg;
+            const lc_real *xg = x + (size_t)g * (size_t)Cg * (size_t)d->H * (size_t)d->W, *cg = xg;
             if (!lc__pointwise(d)) {
                 lc__im2col(col, xg, Cg, d->H, d->W, d);
                 cg = col;
             }
             /* y_g = bias_g + Wt_g . col, written in one pass */
-            lc__gemm_set(OCg, P, R, j->Wt + (size_t)g * OCg * R, R, 1, cg, P, 1,
-                         y + (size_t)g * OCg * P, P, 1, 1, j->bias ? j->bias + g * OCg : NULL);
+            lc__gemm_set(OCg, P, R, j->Wt + (size_t)g * (size_t)OCg * (size_t)R, R, 1, cg, P, 1,
+                         y + (size_t)g * (size_t)OCg * (size_t)P, P, 1, 1,
+                         j->bias ? j->bias + g * OCg : NULL);
         }
     }
 }
@@ -246,31 +249,31 @@ static void lc__conv_backward_task(void *p, int t)
     if (t > 0) {
         /* this part's share of the weight gradient, added up by the caller */
         dWt = j->dWt ? col + LC_CONV_COL(d) : NULL;
-        dbias = j->dbias ? col + LC_CONV_COL(d) + (size_t)OC * R : NULL;
+        dbias = j->dbias ? col + LC_CONV_COL(d) + (size_t)OC * (size_t)R : NULL;
         if (dWt)
-            memset(dWt, 0, sizeof(lc_real) * (size_t)OC * R);
+            memset(dWt, 0, sizeof(lc_real) * (size_t)OC * (size_t)R);
         if (dbias)
             memset(dbias, 0, sizeof(lc_real) * (size_t)OC);
     }
     lc__range(j->B, j->parts, t, 1, &lo, &hi);
     for (b = lo; b < hi; b++) {
-        const lc_real *x = j->inp + (size_t)b * C * H * W;
-        lc_real *dx = j->dinp ? j->dinp + (size_t)b * C * H * W : NULL;
+        const lc_real *x = j->inp + (size_t)b * (size_t)C * (size_t)H * (size_t)W;
+        lc_real *dx = j->dinp ? j->dinp + (size_t)b * (size_t)C * (size_t)H * (size_t)W : NULL;
         if (dbias)
             for (o = 0; o < OC; o++)
-                dbias[o] += lc__sum(j->dout + ((size_t)b * OC + o) * P, P);
+                dbias[o] += lc__sum(j->dout + ((size_t)b * (size_t)OC + (size_t)o) * (size_t)P, P);
         if (dx && !j->add)   /* assigned: cleared here, one sample at a time, while in cache */
-            memset(dx, 0, sizeof(lc_real) * (size_t)C * H * W);
+            memset(dx, 0, sizeof(lc_real) * (size_t)C * (size_t)H * (size_t)W);
         for (g = 0; g < G; g++) {
-            const lc_real *dy = j->dout + ((size_t)b * OC + (size_t)g * OCg) * P;
+            const lc_real *dy = j->dout + ((size_t)b * (size_t)OC + (size_t)g * (size_t)OCg) * (size_t)P;
             if (dWt) {
                 /* dWt_g[o, r] += sum_p dy[o, p] col[r, p]: both run along p,
                  * so one is packed (transposed) by lc__gemm: dy when there are
                  * fewer output channels than rows of col (dWt^T = col . dy^T,
                  * written at column stride R), else col; with fewer than LC_NR
                  * rows r, dot products instead. */
-                lc_real *dw = dWt + (size_t)g * OCg * R;
-                const lc_real *xg = x + (size_t)g * Cg * H * W, *cg = xg;
+                lc_real *dw = dWt + (size_t)g * (size_t)OCg * (size_t)R;
+                const lc_real *xg = x + (size_t)g * (size_t)Cg * (size_t)H * (size_t)W, *cg = xg;
                 if (!lc__pointwise(d)) {
                     lc__im2col(col, xg, Cg, H, W, d);
                     cg = col;
@@ -285,14 +288,14 @@ static void lc__conv_backward_task(void *p, int t)
             if (dx && lc__pointwise(d)) {
                 /* dx_g[r, p] += sum_o Wt_g[o, r] dy[o, p], straight into dx
                  * (cleared above unless it is added to) */
-                lc__gemm(R, P, OCg, j->Wt + (size_t)g * OCg * R, 1, R, dy, P, 1,
-                         dx + (size_t)g * Cg * H * W, P, 1);
+                lc__gemm(R, P, OCg, j->Wt + (size_t)g * (size_t)OCg * (size_t)R, 1, R, dy, P, 1,
+                         dx + (size_t)g * (size_t)Cg * (size_t)H * (size_t)W, P, 1);
             } else if (dx) {
                 /* dcol[r, p] = sum_o Wt_g[o, r] dy[o, p]: A(i = r, k = o) =
                  * Wt_g[o, r], written (not added: no need to clear col first) */
-                lc__gemm_set(R, P, OCg, j->Wt + (size_t)g * OCg * R, 1, R, dy, P, 1, col, P, 1, 1,
-                             NULL);
-                lc__col2im(dx + (size_t)g * Cg * H * W, col, Cg, H, W, d);
+                lc__gemm_set(R, P, OCg, j->Wt + (size_t)g * (size_t)OCg * (size_t)R, 1, R, dy, P, 1,
+                             col, P, 1, 1, NULL);
+                lc__col2im(dx + (size_t)g * (size_t)Cg * (size_t)H * (size_t)W, col, Cg, H, W, d);
             }
         }
     }
@@ -315,7 +318,7 @@ LC_KERNEL void lc_conv_backward_into(lc_real *dinp, lc_real *dWt, lc_real *dbias
     size_t i, nw;
     if (!lc__conv_setup(&j, B, d, work)) {
         if (dinp && !add && B > 0)   /* no output: no gradient */
-            memset(dinp, 0, sizeof(lc_real) * (size_t)B * d->C * d->H * d->W);
+            memset(dinp, 0, sizeof(lc_real) * (size_t)B * (size_t)d->C * (size_t)d->H * (size_t)d->W);
         return;
     }
     if (!dinp && !dWt && !dbias)
@@ -324,7 +327,7 @@ LC_KERNEL void lc_conv_backward_into(lc_real *dinp, lc_real *dWt, lc_real *dbias
     j.add = add;
     LC__FOR(j.parts, lc__conv_backward_task, &j);
     /* the parts' shares, in part order */
-    nw = (size_t)d->OC * LC_CONV_ROWS(d);
+    nw = (size_t)d->OC * (size_t)LC_CONV_ROWS(d);
     for (t = 1; t < j.parts; t++) {
         const lc_real *part = work + (size_t)t * j.slice + LC_CONV_COL(d);
         if (dWt)

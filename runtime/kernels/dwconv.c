@@ -226,23 +226,24 @@ static inline void lc__dw_phase(lc_real *P, const lc_real *x, const lc_conv_dims
     int i, j, lo, hi, SW = d->SW;
     lc__dw_cols(d, Wq, b, &lo, &hi);
     if (SW == 1) {   /* one clear of the plane, then the rows: no short clears between them */
-        memset(P, 0, sizeof(lc_real) * (size_t)Hq * Wq);
+        memset(P, 0, sizeof(lc_real) * (size_t)Hq * (size_t)Wq);
         for (i = 0; i < Hq; i++) {
             int ih = i * d->SH + a - d->PH;
             if (ih >= 0 && ih < d->H)
-                lc__dw_copy(P + (size_t)i * Wq + lo, x + (size_t)ih * d->W + lo - d->PW, hi - lo);
+                lc__dw_copy(P + (size_t)i * (size_t)Wq + lo, x + (size_t)ih * (size_t)d->W + lo - d->PW,
+                            hi - lo);
         }
         return;
     }
     for (i = 0; i < Hq; i++) {
         int ih = i * d->SH + a - d->PH;
-        lc_real *r = P + (size_t)i * Wq;
+        lc_real *r = P + (size_t)i * (size_t)Wq;
         const lc_real *s;
         if (ih < 0 || ih >= d->H) {
             lc__dw_zero(r, Wq);
             continue;
         }
-        s = x + (size_t)ih * d->W + (size_t)lo * SW + b - d->PW;
+        s = x + (size_t)ih * (size_t)d->W + (size_t)lo * (size_t)SW + b - d->PW;
         lc__dw_zero(r, lo);
         if (SW == 1)
             lc__dw_copy(r + lo, s, hi - lo);
@@ -251,7 +252,7 @@ static inline void lc__dw_phase(lc_real *P, const lc_real *x, const lc_conv_dims
                 r[lo + j] = s[2 * j];
         else
             for (j = 0; j < hi - lo; j++)
-                r[lo + j] = s[(size_t)j * SW];
+                r[lo + j] = s[(size_t)j * (size_t)SW];
         lc__dw_zero(r + hi, Wq - hi);
     }
 }
@@ -260,7 +261,7 @@ static inline lc_real *lc__dw_plane_at(lc_real *ph, const lc__dw_job *j, int ki0
 {
     const lc_conv_dims *d = j->d;
     int a = ki0 * d->DH % d->SH, b = kj0 * d->DW % d->SW;
-    return ph + ((size_t)a * d->SW + b) * j->Hq * j->Wq;
+    return ph + ((size_t)a * (size_t)d->SW + (size_t)b) * (size_t)j->Hq * (size_t)j->Wq;
 }
 
 /* Both column phases of row phase a when SW = 2 (P0, P1): one pass over
@@ -275,8 +276,8 @@ static inline void lc__dw_phase2(lc_real *P0, lc_real *P1, const lc_real *x, con
     if (hi < lo) hi = lo;
     for (i = 0; i < Hq; i++) {
         int ih = i * d->SH + a - d->PH;
-        lc_real *r0 = P0 + (size_t)i * Wq, *r1 = P1 + (size_t)i * Wq;
-        const lc_real *row = x + (size_t)ih * d->W, *s;
+        lc_real *r0 = P0 + (size_t)i * (size_t)Wq, *r1 = P1 + (size_t)i * (size_t)Wq;
+        const lc_real *row = x + (size_t)ih * (size_t)d->W, *s;
         if (ih < 0 || ih >= d->H) {
             lc__dw_zero(r0, Wq);
             lc__dw_zero(r1, Wq);
@@ -334,10 +335,10 @@ static void lc__dw_forward_task(void *p, int t)
     lc__range(j->B * OC, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++) {
         int b = n / OC, o = n % OC, c = o / M, plane = b * d->C + c, first = 1;
-        const lc_real *wt = j->Wt + (size_t)o * KK;
-        lc_real *y = j->out + (size_t)n * P, *yq = Wq == d->OW ? y : yb;
+        const lc_real *wt = j->Wt + (size_t)o * (size_t)KK;
+        lc_real *y = j->out + (size_t)n * (size_t)P, *yq = Wq == d->OW ? y : yb;
         if (plane != last) {   /* the filters of one channel share its phases */
-            lc__dw_phases(xph, j->inp + (size_t)plane * d->H * d->W, j);
+            lc__dw_phases(xph, j->inp + (size_t)plane * (size_t)d->H * (size_t)d->W, j);
             last = plane;
         }
         for (ki0 = 0; ki0 < j->nph; ki0++)
@@ -350,7 +351,7 @@ static void lc__dw_forward_task(void *p, int t)
             }
         if (yq != y)
             for (oh = 0; oh < d->OH; oh++)
-                lc__dw_copy(y + (size_t)oh * d->OW, yb + (size_t)oh * Wq, d->OW);
+                lc__dw_copy(y + (size_t)oh * (size_t)d->OW, yb + (size_t)oh * (size_t)Wq, d->OW);
     }
 }
 
@@ -392,21 +393,22 @@ static inline void lc__dw_unphase(lc_real *dx, const lc_real *dxph, const lc__dw
     int ih, jj, b, lo, hi, Hq = j->Hq, Wq = j->Wq, W = d->W, SW = d->SW;
     for (ih = 0; ih < d->H; ih++) {
         int a = (ih + d->PH) % d->SH, i = (ih + d->PH) / d->SH;
-        lc_real *r = dx + (size_t)ih * W;
+        lc_real *r = dx + (size_t)ih * (size_t)W;
         if (i >= Hq) {
             if (!add)
                 lc__dw_zero(r, W);
             continue;
         }
         if (SW == 1 && !add) {
-            const lc_real *s = dxph + ((size_t)a * Hq + i) * Wq;
+            const lc_real *s = dxph + ((size_t)a * (size_t)Hq + (size_t)i) * (size_t)Wq;
             lc__dw_cols(d, Wq, 0, &lo, &hi);
             lc__dw_copy(r, s + lo, hi - lo);   /* column lo is input column 0 */
             lc__dw_zero(r + (hi - lo), W - (hi - lo));
             continue;
         }
         if (SW == 2) {   /* both column phases, interleaved in one pass */
-            const lc_real *s0 = dxph + ((size_t)a * 2 * Hq + i) * Wq, *s1 = s0 + (size_t)Hq * Wq;
+            const lc_real *s0 = dxph + ((size_t)a * 2 * (size_t)Hq + (size_t)i) * (size_t)Wq;
+            const lc_real *s1 = s0 + (size_t)Hq * (size_t)Wq;
             int lo0, hi0, lo1, hi1, iw, e0, e1;
             lc_real *rr;
             lc__dw_cols(d, Wq, 0, &lo0, &hi0);
@@ -441,16 +443,17 @@ static inline void lc__dw_unphase(lc_real *dx, const lc_real *dxph, const lc__dw
         if (!add)
             lc__dw_zero(r, W);
         for (b = 0; b < SW; b++) {
-            const lc_real *s = dxph + (((size_t)a * SW + b) * Hq + i) * Wq;
+            const lc_real *s =
+                dxph + (((size_t)a * (size_t)SW + (size_t)b) * (size_t)Hq + (size_t)i) * (size_t)Wq;
             lc_real *rb;
             lc__dw_cols(d, Wq, b, &lo, &hi);
-            rb = r + (size_t)lo * SW + b - d->PW;
+            rb = r + (size_t)lo * (size_t)SW + b - d->PW;
             if (SW == 1)
                 for (jj = 0; jj < hi - lo; jj++)
                     rb[jj] += s[lo + jj];
             else
                 for (jj = 0; jj < hi - lo; jj++)
-                    rb[(size_t)jj * SW] += s[lo + jj];
+                    rb[(size_t)jj * (size_t)SW] += s[lo + jj];
         }
     }
 }
@@ -470,14 +473,15 @@ static void lc__dw_backward_task(void *p, int t)
     lc__range(C, j->parts, t, 1, &lo, &hi);
     for (c = lo; c < hi; c++)
         for (b = 0; b < j->B; b++) {
-            size_t plane = (size_t)b * C + c;
+            size_t plane = (size_t)b * (size_t)C + (size_t)c;
             if (j->dWt)
-                lc__dw_phases(xph, j->inp + plane * d->H * d->W, j);
+                lc__dw_phases(xph, j->inp + plane * (size_t)d->H * (size_t)d->W, j);
             if (j->dinp && !all)   /* phases no tap reads get no gradient */
                 memset(dxph, 0, sizeof(lc_real) * (size_t)LC_DWCONV_PLANES(d));
             for (m = 0; m < M; m++) {
                 int o = c * M + m;
-                const lc_real *dy = j->dout + ((size_t)b * OC + o) * P, *wt = j->Wt + (size_t)o * KK;
+                const lc_real *dy = j->dout + ((size_t)b * (size_t)OC + (size_t)o) * (size_t)P;
+                const lc_real *wt = j->Wt + (size_t)o * (size_t)KK;
                 if (j->dbias)
                     j->dbias[o] += lc__dw_sum(dy, P);
                 if (!j->dWt && !j->dinp)
@@ -489,7 +493,7 @@ static void lc__dw_backward_task(void *p, int t)
                 } else {
                     memset(gm, 0, sizeof(lc_real) * (size_t)(mg + HW));
                     for (oh = 0; oh < OH; oh++)
-                        lc__dw_copy(g + (size_t)oh * Wq, dy + (size_t)oh * OW, OW);
+                        lc__dw_copy(g + (size_t)oh * (size_t)Wq, dy + (size_t)oh * (size_t)OW, OW);
                 }
                 if (j->dWt)   /* per phase, each row of its taps, up to 4 at a time */
                     for (ki0 = 0; ki0 < j->nph; ki0++)
@@ -504,7 +508,7 @@ static void lc__dw_backward_task(void *p, int t)
                                     lc__dw_dots(sums, g, xs + (ki - ki0) / j->sth * xrs +
                                                 (kj - kj0) / j->stw * xcs, xcs, nk, L);
                                     for (k = 0; k < nk; k++)
-                                        j->dWt[(size_t)o * KK + ki * KW + kj + k * j->stw] += sums[k];
+                                        j->dWt[(size_t)(o * KK + ki * KW + kj + k * j->stw)] += sums[k];
                                 }
                         }
                 if (j->dinp)   /* each phase: dy gathered through its flipped taps */
@@ -516,7 +520,7 @@ static void lc__dw_backward_task(void *p, int t)
                                          -xrs, -xcs, j->sth * KW, j->stw, 0, m > 0);
             }
             if (j->dinp)
-                lc__dw_unphase(j->dinp + plane * d->H * d->W, dxph, j, j->add);
+                lc__dw_unphase(j->dinp + plane * (size_t)d->H * (size_t)d->W, dxph, j, j->add);
         }
 }
 
@@ -531,7 +535,7 @@ LC_KERNEL void lc_dwconv_backward_into(lc_real *dinp, lc_real *dWt, lc_real *dbi
     lc__dw_job j;
     if (!lc__dw_setup(&j, B, d, work, d->C)) {
         if (dinp && !add && B > 0)   /* no output: no gradient */
-            memset(dinp, 0, sizeof(lc_real) * (size_t)B * d->C * d->H * d->W);
+            memset(dinp, 0, sizeof(lc_real) * (size_t)B * (size_t)d->C * (size_t)d->H * (size_t)d->W);
         return;
     }
     if (!dinp && !dWt && !dbias)

@@ -146,3 +146,15 @@ LC_KERNEL void lc_scale_backward(lc_real *dinp, const lc_real *dout, int n, lc_r
     j.a = dinp, j.x = dout, j.flag = add, j.k[0] = s;
     lc__elem_run(&j, lc__scale_bwd, n);
 }
+
+/* x = s (clamp(round(x / s) + zero, lo, hi) - zero), for --qat (kernels.h) */
+LC_KERNEL void lc_fakequant_forward(lc_real *x, int n, double s, int zero, int lo, int hi)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        double v = (double)x[i] / s, q;
+        q = (v < 0 ? -floor(-v + 0.5) : floor(v + 0.5)) + zero;
+        q = q < lo ? lo : q > hi ? hi : q;
+        x[i] = (lc_real)(s * (q - zero));
+    }
+}

@@ -114,34 +114,34 @@ static inline void NAME(int M, int K, int jc, int nr, lc_real *pack,            
         const lc_real *bp;                                                           \
         int ldb;                                                                     \
         if (csb == 1 && nr == NRW) {                                                 \
-            bp = Bm + (size_t)pc * rsb + jc;    /* rows already contiguous */        \
+            bp = Bm + (size_t)pc * (size_t)rsb + jc;    /* rows already contiguous */        \
             ldb = rsb;                                                               \
         } else {                                                                     \
             /* columns j >= nr repeat column nr - 1: their results are dropped,     \
              * and one loop without a zero fill is faster (gcc makes a zero-fill     \
              * loop a memset call per row) */                                        \
-            const lc_real *src = Bm + (size_t)pc * rsb + (size_t)jc * csb;           \
+            const lc_real *src = Bm + (size_t)pc * (size_t)rsb + (size_t)jc * (size_t)csb;           \
             if (nr == NRW)                                                           \
                 for (k = 0; k < kc; k++) {                                           \
                     lc_real *row = pack + k * NRW;                                   \
-                    const lc_real *s = src + (size_t)k * rsb;                        \
+                    const lc_real *s = src + (size_t)k * (size_t)rsb;                        \
                     for (j = 0; j < NRW; j++)                                        \
-                        row[j] = s[(size_t)j * csb];                                 \
+                        row[j] = s[(size_t)j * (size_t)csb];                                 \
                 }                                                                    \
             else                                                                     \
                 for (k = 0; k < kc; k++) {                                           \
                     lc_real *row = pack + k * NRW;                                   \
-                    const lc_real *s = src + (size_t)k * rsb;                        \
+                    const lc_real *s = src + (size_t)k * (size_t)rsb;                        \
                     for (j = 0; j < NRW; j++)                                        \
-                        row[j] = s[(size_t)(j < nr ? j : nr - 1) * csb];             \
+                        row[j] = s[(size_t)(j < nr ? j : nr - 1) * (size_t)csb];             \
                 }                                                                    \
             bp = pack;                                                               \
             ldb = NRW;                                                               \
         }                                                                            \
         for (ic = 0; ic < M; ic += LC_MR) {                                          \
             int mr = M - ic < LC_MR ? M - ic : LC_MR;                                \
-            MICRO(kc, A + (size_t)ic * rsa + (size_t)pc * csa, rsa, csa,             \
-                  bp, ldb, Cm + (size_t)ic * rsc + (size_t)jc * csc, rsc, csc,       \
+            MICRO(kc, A + (size_t)ic * (size_t)rsa + (size_t)pc * (size_t)csa, rsa, csa,             \
+                  bp, ldb, Cm + (size_t)ic * (size_t)rsc + (size_t)jc * (size_t)csc, rsc, csc,       \
                   mr, nr, set && pc == 0, bias ? bias + ic : NULL);                  \
         }                                                                            \
     }                                                                                \
@@ -167,34 +167,34 @@ static inline void lc__gemm_set(int M, int N, int K,
             const lc_real *bp;
             int ldb;
             if (csb == 1 && nr == LC_NR) {
-                bp = Bm + (size_t)pc * rsb + jc;    /* rows already contiguous */
+                bp = Bm + (size_t)pc * (size_t)rsb + jc;    /* rows already contiguous */
                 ldb = rsb;
             } else {
                 /* columns j >= nr repeat column nr - 1: their results are
                  * dropped, and one loop without a zero fill is faster (gcc
                  * makes a zero-fill loop a memset call per row) */
-                const lc_real *src = Bm + (size_t)pc * rsb + (size_t)jc * csb;
+                const lc_real *src = Bm + (size_t)pc * (size_t)rsb + (size_t)jc * (size_t)csb;
                 if (nr == LC_NR)
                     for (k = 0; k < kc; k++) {
                         lc_real *row = pack + k * LC_NR;
-                        const lc_real *s = src + (size_t)k * rsb;
+                        const lc_real *s = src + (size_t)k * (size_t)rsb;
                         for (j = 0; j < LC_NR; j++)
-                            row[j] = s[(size_t)j * csb];
+                            row[j] = s[(size_t)j * (size_t)csb];
                     }
                 else
                     for (k = 0; k < kc; k++) {
                         lc_real *row = pack + k * LC_NR;
-                        const lc_real *s = src + (size_t)k * rsb;
+                        const lc_real *s = src + (size_t)k * (size_t)rsb;
                         for (j = 0; j < LC_NR; j++)
-                            row[j] = s[(size_t)(j < nr ? j : nr - 1) * csb];
+                            row[j] = s[(size_t)(j < nr ? j : nr - 1) * (size_t)csb];
                     }
                 bp = pack;
                 ldb = LC_NR;
             }
             for (ic = 0; ic < M; ic += LC_MR) {
                 int mr = M - ic < LC_MR ? M - ic : LC_MR;
-                lc__micro(kc, A + (size_t)ic * rsa + (size_t)pc * csa, rsa, csa,
-                          bp, ldb, Cm + (size_t)ic * rsc + (size_t)jc * csc, rsc, csc,
+                lc__micro(kc, A + (size_t)ic * (size_t)rsa + (size_t)pc * (size_t)csa, rsa, csa,
+                          bp, ldb, Cm + (size_t)ic * (size_t)rsc + (size_t)jc * (size_t)csc, rsc, csc,
                           mr, nr, set && pc == 0, bias ? bias + ic : NULL);
             }
         }
@@ -236,9 +236,9 @@ static inline void NAME(int mi, int nj, int K, const lc_real *A, int lda,       
     lc_real acc[TM][TN][LC_VL];                                                      \
     int i, j, k, v, kv = K - K % LC_VL;                                              \
     for (i = 0; i < TM; i++)                                                         \
-        a[i] = A + (size_t)(i < mi ? i : 0) * lda;                                   \
+        a[i] = A + (size_t)(i < mi ? i : 0) * (size_t)lda;                                   \
     for (j = 0; j < TN; j++)                                                         \
-        b[j] = Bm + (size_t)(j < nj ? j : 0) * ldb;                                  \
+        b[j] = Bm + (size_t)(j < nj ? j : 0) * (size_t)ldb;                                  \
     for (i = 0; i < TM; i++)                                                         \
         for (j = 0; j < TN; j++)                                                     \
             for (v = 0; v < LC_VL; v++)                                              \
@@ -256,7 +256,7 @@ static inline void NAME(int mi, int nj, int K, const lc_real *A, int lda,       
                 s += acc[i][j][v];                                                   \
             for (t = kv; t < K; t++)                                                 \
                 s += a[i][t] * b[j][t];                                              \
-            Cm[(size_t)i * rsc + (size_t)j * csc] += s;                              \
+            Cm[(size_t)i * (size_t)rsc + (size_t)j * (size_t)csc] += s;                              \
         }                                                                            \
 }
 LC__DOTS_BLOCK(lc__dots4x4, 4, 4)
@@ -270,23 +270,23 @@ static inline void lc__dots(int M, int N, int K, const lc_real *A, int lda,
     int i, j;
     if (M == 1) {
         for (j = 0; j < N; j += 8)
-            lc__dots1x8(1, N - j < 8 ? N - j : 8, K, A, lda, Bm + (size_t)j * ldb, ldb,
-                        Cm + (size_t)j * csc, rsc, csc);
+            lc__dots1x8(1, N - j < 8 ? N - j : 8, K, A, lda, Bm + (size_t)j * (size_t)ldb, ldb,
+                        Cm + (size_t)j * (size_t)csc, rsc, csc);
         return;
     }
     if ((N + 2) / 3 * 3 - N < (N + 3) / 4 * 4 - N) {   /* 4 x 3 blocks waste less (N = 9) */
         for (i = 0; i < M; i += 4)
             for (j = 0; j < N; j += 3)
                 lc__dots4x3(M - i < 4 ? M - i : 4, N - j < 3 ? N - j : 3, K,
-                            A + (size_t)i * lda, lda, Bm + (size_t)j * ldb, ldb,
-                            Cm + (size_t)i * rsc + (size_t)j * csc, rsc, csc);
+                            A + (size_t)i * (size_t)lda, lda, Bm + (size_t)j * (size_t)ldb, ldb,
+                            Cm + (size_t)i * (size_t)rsc + (size_t)j * (size_t)csc, rsc, csc);
         return;
     }
     for (i = 0; i < M; i += 4)
         for (j = 0; j < N; j += 4)
             lc__dots4x4(M - i < 4 ? M - i : 4, N - j < 4 ? N - j : 4, K,
-                        A + (size_t)i * lda, lda, Bm + (size_t)j * ldb, ldb,
-                        Cm + (size_t)i * rsc + (size_t)j * csc, rsc, csc);
+                        A + (size_t)i * (size_t)lda, lda, Bm + (size_t)j * (size_t)ldb, ldb,
+                        Cm + (size_t)i * (size_t)rsc + (size_t)j * (size_t)csc, rsc, csc);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -307,20 +307,20 @@ static void lc__gemm_task(void *p, int t)
     if (g->by_cols) {
         lc__range(g->N, g->parts, t, g->dots ? 8 : LC_NR, &lo, &hi);
         if (g->dots)
-            lc__dots(g->M, hi - lo, g->K, g->A, g->rsa, g->Bm + (size_t)lo * g->csb, g->csb,
-                     g->Cm + (size_t)lo * g->csc, g->rsc, g->csc);
+            lc__dots(g->M, hi - lo, g->K, g->A, g->rsa, g->Bm + (size_t)lo * (size_t)g->csb, g->csb,
+                     g->Cm + (size_t)lo * (size_t)g->csc, g->rsc, g->csc);
         else
-            lc__gemm_set(g->M, hi - lo, g->K, g->A, g->rsa, g->csa, g->Bm + (size_t)lo * g->csb,
-                         g->rsb, g->csb, g->Cm + (size_t)lo * g->csc, g->rsc, g->csc, g->set,
+            lc__gemm_set(g->M, hi - lo, g->K, g->A, g->rsa, g->csa, g->Bm + (size_t)lo * (size_t)g->csb,
+                         g->rsb, g->csb, g->Cm + (size_t)lo * (size_t)g->csc, g->rsc, g->csc, g->set,
                          g->bias);
     } else {
         lc__range(g->M, g->parts, t, g->dots ? 4 : LC_MR, &lo, &hi);
         if (g->dots)
-            lc__dots(hi - lo, g->N, g->K, g->A + (size_t)lo * g->rsa, g->rsa, g->Bm, g->csb,
-                     g->Cm + (size_t)lo * g->rsc, g->rsc, g->csc);
+            lc__dots(hi - lo, g->N, g->K, g->A + (size_t)lo * (size_t)g->rsa, g->rsa, g->Bm, g->csb,
+                     g->Cm + (size_t)lo * (size_t)g->rsc, g->rsc, g->csc);
         else
-            lc__gemm_set(hi - lo, g->N, g->K, g->A + (size_t)lo * g->rsa, g->rsa, g->csa, g->Bm,
-                         g->rsb, g->csb, g->Cm + (size_t)lo * g->rsc, g->rsc, g->csc, g->set,
+            lc__gemm_set(hi - lo, g->N, g->K, g->A + (size_t)lo * (size_t)g->rsa, g->rsa, g->csa, g->Bm,
+                         g->rsb, g->csb, g->Cm + (size_t)lo * (size_t)g->rsc, g->rsc, g->csc, g->set,
                          g->bias ? g->bias + lo : NULL);
     }
 }
@@ -372,12 +372,12 @@ LC_KERNEL void lc_matmul_forward(lc_real *out, const lc_real *inp, const lc_real
     if (!set)
         for (b = 0; b < B; b++)
             for (o = 0; o < OC; o++)
-                out[(size_t)b * OC + o] = bias ? bias[o] : 0;
+                out[(size_t)b * (size_t)OC + (size_t)o] = bias ? bias[o] : 0;
     /* A batch of a few samples: dot products of each sample with W's rows. */
     if (B < LC_DOTS_BATCH) {
         for (b = 0; b < B; b++)
-            lc__gemm_par(T, 1, 1, OC, C, inp + (size_t)b * C, C, 1, W, 1, C,
-                         out + (size_t)b * OC, OC, 1, 0, NULL);
+            lc__gemm_par(T, 1, 1, OC, C, inp + (size_t)b * (size_t)C, C, 1, W, 1, C,
+                         out + (size_t)b * (size_t)OC, OC, 1, 0, NULL);
         return;
     }
     /* Both operands run along C, so one is transposed into the packed panel:
@@ -401,7 +401,7 @@ LC_KERNEL void lc_matmul_backward_into(lc_real *dinp, lc_real *dW, lc_real *dbia
     if (dbias)
         for (b = 0; b < B; b++)
             for (o = 0; o < OC; o++)
-                dbias[o] += dout[(size_t)b * OC + o];
+                dbias[o] += dout[(size_t)b * (size_t)OC + (size_t)o];
     /* A = dout (i = b, k = o); B(k = o, j = c) = W[o, c], used in place. */
     if (dinp)
         lc__gemm_par(T, 0, B, C, OC, dout, OC, 1, W, C, 1, dinp, C, 1, !add && OC > 0, NULL);

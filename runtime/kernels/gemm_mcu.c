@@ -18,8 +18,14 @@ static inline lc_real lc__dot_mcu(const lc_real *a, const lc_real *b, int n)
         s2 += a[c + 2] * b[c + 2];
         s3 += a[c + 3] * b[c + 3];
     }
-    for (; c < n; c++)
+    /* the last n % 4 products as straight code: gcc -O2, with n and the
+     * array behind a known, warns about a loop here that never runs */
+    if (n - c > 0)
         s0 += a[c] * b[c];
+    if (n - c > 1)
+        s1 += a[c + 1] * b[c + 1];
+    if (n - c > 2)
+        s2 += a[c + 2] * b[c + 2];
     return (s0 + s1) + (s2 + s3);
 }
 
@@ -43,9 +49,10 @@ LC_KERNEL void lc_matmul_forward(lc_real *out, const lc_real *inp, const lc_real
 {
     int b, o;
     for (b = 0; b < B; b++) {
-        const lc_real *x = inp + (size_t)b * C;
+        const lc_real *x = inp + (size_t)b * (size_t)C;
         for (o = 0; o < OC; o++)
-            out[(size_t)b * OC + o] = (bias ? bias[o] : 0) + lc__dot_mcu(W + (size_t)o * C, x, C);
+            out[(size_t)b * (size_t)OC + (size_t)o] =
+                (bias ? bias[o] : 0) + lc__dot_mcu(W + (size_t)o * (size_t)C, x, C);
     }
 }
 
@@ -57,20 +64,20 @@ LC_KERNEL void lc_matmul_backward_into(lc_real *dinp, lc_real *dW, lc_real *dbia
 {
     int b, o, c;
     for (b = 0; b < B; b++) {
-        const lc_real *d = dout + (size_t)b * OC, *x = inp + (size_t)b * C;
+        const lc_real *d = dout + (size_t)b * (size_t)OC, *x = inp + (size_t)b * (size_t)C;
         if (dinp) {
-            lc_real *dx = dinp + (size_t)b * C;
+            lc_real *dx = dinp + (size_t)b * (size_t)C;
             if (!add)
                 for (c = 0; c < C; c++)
                     dx[c] = 0;
             for (o = 0; o < OC; o++)
-                lc__axpy_mcu(dx, d[o], W + (size_t)o * C, C);
+                lc__axpy_mcu(dx, d[o], W + (size_t)o * (size_t)C, C);
         }
         for (o = 0; o < OC; o++) {
             if (dbias)
                 dbias[o] += d[o];
             if (dW)
-                lc__axpy_mcu(dW + (size_t)o * C, d[o], x, C);
+                lc__axpy_mcu(dW + (size_t)o * (size_t)C, d[o], x, C);
         }
     }
 }

@@ -121,7 +121,7 @@ static void lc__cross_entropy_sum(void *p, int task)
         for (b0 = lo; b0 < hi; b0 += per) {
             int b1 = b0 + per < hi ? b0 + per : hi;
             if (n > LC__BLOCK) {   /* one long row: its sum of e^ piece by piece */
-                const lc_real *z = j->x + (size_t)b0 * n, *t = j->y + (size_t)b0 * n;
+                const lc_real *z = j->x + (size_t)b0 * (size_t)n, *t = j->y + (size_t)b0 * (size_t)n;
                 double s = 0, lse, ts = 0;
                 lc_real m = lc__row_max(z, n);
                 for (k = 0; k < n; k += LC__BLOCK) {
@@ -137,7 +137,7 @@ static void lc__cross_entropy_sum(void *p, int task)
                 continue;
             }
             for (b = b0; b < b1; b++) {
-                const lc_real *z = j->x + (size_t)b * n;
+                const lc_real *z = j->x + (size_t)b * (size_t)n;
                 lc_real m = mx[b - b0] = lc__row_max(z, n);
                 for (i = 0; i < n; i++)
                     e[(b - b0) * n + i] = z[i] - m;
@@ -145,8 +145,8 @@ static void lc__cross_entropy_sum(void *p, int task)
             for (i = 0; i < (b1 - b0) * n; i++)
                 e[i] = LC__EXP(e[i]);
             for (b = b0; b < b1; b++)
-                total += lc__ce_row(j->x + (size_t)b * n, j->y + (size_t)b * n, e + (b - b0) * n,
-                                    mx[b - b0], n);
+                total += lc__ce_row(j->x + (size_t)b * (size_t)n, j->y + (size_t)b * (size_t)n,
+                                    e + (b - b0) * n, mx[b - b0], n);
         }
         j->part[c] = total;
     }

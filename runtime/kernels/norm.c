@@ -55,8 +55,8 @@ static inline double lc__bn_sum(const lc_real *x, int n)
     double a[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
     int i, k;
     for (i = 0; i + 8 <= n; i += 8)
-        for (k = 0; k < 8; k++) a[k] += x[i + k];
-    for (k = 0; i < n; i++, k++) a[k] += x[i];
+        for (k = 0; k < 8; k++) a[k] += (double)x[i + k];
+    for (k = 0; i < n; i++, k++) a[k] += (double)x[i];
     return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
@@ -66,8 +66,8 @@ static inline double lc__bn_sum_sq(const lc_real *x, int n, double m)
     double a[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
     int i, k;
     for (i = 0; i + 8 <= n; i += 8)
-        for (k = 0; k < 8; k++) a[k] += (x[i + k] - m) * (x[i + k] - m);
-    for (k = 0; i < n; i++, k++) a[k] += (x[i] - m) * (x[i] - m);
+        for (k = 0; k < 8; k++) a[k] += ((double)x[i + k] - m) * ((double)x[i + k] - m);
+    for (k = 0; i < n; i++, k++) a[k] += ((double)x[i] - m) * ((double)x[i] - m);
     return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
@@ -79,12 +79,12 @@ static inline void lc__bn_sum_dy(const lc_real *dy, const lc_real *x, int n, dou
     int i, k;
     for (i = 0; i + 8 <= n; i += 8)
         for (k = 0; k < 8; k++) {
-            a[k] += dy[i + k];
-            b[k] += (x[i + k] - m) * dy[i + k];
+            a[k] += (double)dy[i + k];
+            b[k] += ((double)x[i + k] - m) * (double)dy[i + k];
         }
     for (k = 0; i < n; i++, k++) {
-        a[k] += dy[i];
-        b[k] += (x[i] - m) * dy[i];
+        a[k] += (double)dy[i];
+        b[k] += ((double)x[i] - m) * (double)dy[i];
     }
     *s1 += ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
     *s2 += ((b[0] + b[1]) + (b[2] + b[3])) + ((b[4] + b[5]) + (b[6] + b[7]));
@@ -115,16 +115,16 @@ static void lc__bn_task(void *p, int t)
              * with a spread of 1 keep 4 of them) */
             if (j->phase == LC__BN_APPLY) {
                 m = j->acc[k];   /* the batch mean, as computed */
-                a = (double)j->invstd[c] * j->gamma[c];
+                a = (double)j->invstd[c] * (double)j->gamma[c];
             } else {
-                m = j->run_mean[c];
-                a = j->gamma[c] / sqrt((double)j->run_var[c] + j->eps);
+                m = (double)j->run_mean[c];
+                a = (double)j->gamma[c] / sqrt((double)j->run_var[c] + j->eps);
             }
-            sh = j->beta[c];
+            sh = (double)j->beta[c];
             for (b = 0; b < j->B; b++) {
                 const lc_real *x = LC__BN_AT(j->inp, b, c);
                 lc_real *y = LC__BN_AT(j->out, b, c);
-                for (s = 0; s < S; s++) y[s] = (lc_real)((x[s] - m) * a + sh);
+                for (s = 0; s < S; s++) y[s] = (lc_real)(((double)x[s] - m) * a + sh);
             }
             break;
         case LC__BN_BSUM:
@@ -134,7 +134,7 @@ static void lc__bn_task(void *p, int t)
                 lc__bn_sum_dy(LC__BN_AT(j->dout, b, c), LC__BN_AT(j->inp, b, c), S, mu, &s1, &s2);
             j->acc[k] = s1, j->acc2[k] = s2;
             if (j->phase == LC__BN_EBACK && j->dinp) {
-                lc_real g = (lc_real)(j->gamma[c] / sqrt((double)j->run_var[c] + j->eps));
+                lc_real g = (lc_real)((double)j->gamma[c] / sqrt((double)j->run_var[c] + j->eps));
                 for (b = 0; b < j->B; b++) {
                     const lc_real *dy = LC__BN_AT(j->dout, b, c);
                     lc_real *dx = LC__BN_AT(j->dinp, b, c);
@@ -148,16 +148,18 @@ static void lc__bn_task(void *p, int t)
         }
         case LC__BN_BAPPLY: {
             /* dx = gamma invstd (dy - mean(dy) - xhat mean(dy xhat)) */
-            double is = j->invstd[c], mdy = j->acc[k] / j->count;
-            double k2 = is * is * j->acc2[k] / j->count, g = is * j->gamma[c];
-            double mu = j->mean[c];
+            double is = (double)j->invstd[c], mdy = j->acc[k] / j->count;
+            double k2 = is * is * j->acc2[k] / j->count, g = is * (double)j->gamma[c];
+            double mu = (double)j->mean[c];
             for (b = 0; b < j->B; b++) {
                 const lc_real *x = LC__BN_AT(j->inp, b, c), *dy = LC__BN_AT(j->dout, b, c);
                 lc_real *dx = LC__BN_AT(j->dinp, b, c);
                 if (j->add)
-                    for (s = 0; s < S; s++) dx[s] += (lc_real)((dy[s] - mdy - (x[s] - mu) * k2) * g);
+                    for (s = 0; s < S; s++)
+                        dx[s] += (lc_real)(((double)dy[s] - mdy - ((double)x[s] - mu) * k2) * g);
                 else
-                    for (s = 0; s < S; s++) dx[s] = (lc_real)((dy[s] - mdy - (x[s] - mu) * k2) * g);
+                    for (s = 0; s < S; s++)
+                        dx[s] = (lc_real)(((double)dy[s] - mdy - ((double)x[s] - mu) * k2) * g);
             }
             break;
         }
@@ -214,8 +216,8 @@ LC_KERNEL void lc_batchnorm_forward_train(lc_real *out, lc_real *mean, lc_real *
             mean[c] = (lc_real)acc[k];
             invstd[c] = (lc_real)(1 / sqrt(acc2[k] / n + eps));
             if (n > 1) {
-                run_mean[c] = (lc_real)(momentum * acc[k] + (1 - momentum) * run_mean[c]);
-                run_var[c] = (lc_real)(momentum * (acc2[k] / (n - 1)) + (1 - momentum) * run_var[c]);
+                run_mean[c] = (lc_real)(momentum * acc[k] + (1 - momentum) * (double)run_mean[c]);
+                run_var[c] = (lc_real)(momentum * (acc2[k] / (n - 1)) + (1 - momentum) * (double)run_var[c]);
             }
         }
         lc__bn_phase(&j, LC__BN_APPLY);
@@ -259,7 +261,7 @@ LC_KERNEL void lc_batchnorm_backward_train(lc_real *dinp, lc_real *dgamma, lc_re
         j.acc2 = acc + j.nc;   /* one array, so that MPI sums both at once */
         lc__bn_phase(&j, LC__BN_BSUM);
         for (k = 0; k < j.nc; k++) {
-            if (dgamma) dgamma[j.c0 + k] += (lc_real)(j.acc2[k] * invstd[j.c0 + k]);
+            if (dgamma) dgamma[j.c0 + k] += (lc_real)(j.acc2[k] * (double)invstd[j.c0 + k]);
             if (dbeta) dbeta[j.c0 + k] += (lc_real)acc[k];
         }
         if (!dinp)
@@ -317,14 +319,14 @@ static void lc__ln_forward_task(void *p, int t)
     int lo, hi, r, i, D = j->D;
     lc__range(j->R, j->parts, t, 1, &lo, &hi);
     for (r = lo; r < hi; r++) {
-        const lc_real *x = j->inp + (size_t)r * D;
-        lc_real *y = j->out + (size_t)r * D;
+        const lc_real *x = j->inp + (size_t)r * (size_t)D;
+        lc_real *y = j->out + (size_t)r * (size_t)D;
         double s1 = 0, s2 = 0, m, is;
-        for (i = 0; i < D; i++) s1 += x[i];
+        for (i = 0; i < D; i++) s1 += (double)x[i];
         m = s1 / D;
-        for (i = 0; i < D; i++) s2 += (x[i] - m) * (x[i] - m);
+        for (i = 0; i < D; i++) s2 += ((double)x[i] - m) * ((double)x[i] - m);
         is = 1 / sqrt(s2 / D + j->eps);
-        for (i = 0; i < D; i++) y[i] = (lc_real)((x[i] - m) * is) * j->gamma[i] + j->beta[i];
+        for (i = 0; i < D; i++) y[i] = (lc_real)(((double)x[i] - m) * is) * j->gamma[i] + j->beta[i];
         if (j->keep_mean) j->keep_mean[r] = (lc_real)m, j->keep_invstd[r] = (lc_real)is;
     }
 }
@@ -356,17 +358,17 @@ static void lc__ln_dinp_task(void *p, int t)
     int lo, hi, r, i, D = j->D;
     lc__range(j->R, j->parts, t, 1, &lo, &hi);
     for (r = lo; r < hi; r++) {
-        const lc_real *x = j->inp + (size_t)r * D, *dy = j->dout + (size_t)r * D;
-        lc_real *dx = j->dinp + (size_t)r * D;
-        double m = j->mean[r], is = j->invstd[r], s1 = 0, s2 = 0;
+        const lc_real *x = j->inp + (size_t)r * (size_t)D, *dy = j->dout + (size_t)r * (size_t)D;
+        lc_real *dx = j->dinp + (size_t)r * (size_t)D;
+        double m = (double)j->mean[r], is = (double)j->invstd[r], s1 = 0, s2 = 0;
         for (i = 0; i < D; i++) {
-            double g = (double)dy[i] * j->gamma[i];
+            double g = (double)dy[i] * (double)j->gamma[i];
             s1 += g;
-            s2 += g * (x[i] - m) * is;
+            s2 += g * ((double)x[i] - m) * is;
         }
         s1 /= D, s2 /= D;
         for (i = 0; i < D; i++) {
-            double v = is * ((double)dy[i] * j->gamma[i] - s1 - (x[i] - m) * is * s2);
+            double v = is * ((double)dy[i] * (double)j->gamma[i] - s1 - ((double)x[i] - m) * is * s2);
             if (j->add) dx[i] += (lc_real)v;
             else dx[i] = (lc_real)v;
         }
@@ -381,8 +383,9 @@ static void lc__ln_params_task(void *p, int t)
     for (i = lo; i < hi; i++) {
         double sg = 0, sb = 0;
         for (r = 0; r < j->R; r++) {
-            double dy = j->dout[(size_t)r * D + i];
-            sg += dy * ((j->inp[(size_t)r * D + i] - (double)j->mean[r]) * j->invstd[r]);
+            double dy = (double)j->dout[(size_t)r * (size_t)D + (size_t)i];
+            sg += dy * (((double)j->inp[(size_t)r * (size_t)D + (size_t)i] - (double)j->mean[r]) *
+                         (double)j->invstd[r]);
             sb += dy;
         }
         if (j->dgamma) j->dgamma[i] += (lc_real)sg;
@@ -435,8 +438,8 @@ static void lc__nz_forward_task(void *p, int t)
     int lo, hi, r, i, S = j->S;
     lc__range(j->rows, j->parts, t, 1, &lo, &hi);
     for (r = lo; r < hi; r++) {
-        const lc_real *x = j->inp + (size_t)r * S, m = j->mean[r % j->C], s = j->std[r % j->C];
-        lc_real *y = j->out + (size_t)r * S;
+        const lc_real *x = j->inp + (size_t)r * (size_t)S, m = j->mean[r % j->C], s = j->std[r % j->C];
+        lc_real *y = j->out + (size_t)r * (size_t)S;
         for (i = 0; i < S; i++) y[i] = (x[i] - m) / s;
     }
 }
@@ -447,8 +450,8 @@ static void lc__nz_backward_task(void *p, int t)
     int lo, hi, r, i, S = j->S;
     lc__range(j->rows, j->parts, t, 1, &lo, &hi);
     for (r = lo; r < hi; r++) {
-        const lc_real *dy = j->inp + (size_t)r * S, s = j->std[r % j->C];
-        lc_real *dx = j->out + (size_t)r * S;
+        const lc_real *dy = j->inp + (size_t)r * (size_t)S, s = j->std[r % j->C];
+        lc_real *dx = j->out + (size_t)r * (size_t)S;
         if (j->add)
             for (i = 0; i < S; i++) dx[i] += dy[i] / s;
         else

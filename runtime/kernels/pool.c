@@ -20,7 +20,7 @@ static inline void lc__pool_run(lc__pool_job *j, void (*task)(void *, int), int 
     j->OH = H < KH ? 0 : (H - KH) / SH + 1, j->OW = W < KW ? 0 : (W - KW) / SW + 1;
     j->parts = T > 1 && (double)B * C * H * W >= LC_PAR_VALUES ? (T < j->planes ? T : j->planes) : 1;
     if (j->dinp && !j->add && j->planes > 0 && (j->OH <= 0 || j->OW <= 0))
-        memset(j->dinp, 0, sizeof(lc_real) * (size_t)j->planes * H * W);   /* no windows */
+        memset(j->dinp, 0, sizeof(lc_real) * (size_t)j->planes * (size_t)H * (size_t)W);   /* no windows */
     if (j->planes <= 0 || j->OH <= 0 || j->OW <= 0)
         return;
     if (j->parts > 1)
@@ -69,12 +69,12 @@ static void lc__maxpool_forward_task(void *p, int t)
     int n, oh, ow, i, k, v, lo, hi;
     lc__range(j->planes, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++) {
-        const lc_real *x = j->inp + (size_t)n * H * W;
-        lc_real *y = j->out + (size_t)n * OH * OW;
+        const lc_real *x = j->inp + (size_t)n * (size_t)H * (size_t)W;
+        lc_real *y = j->out + (size_t)n * (size_t)OH * (size_t)OW;
         if (KH == 2 && KW == 2 && SH == 2 && SW == 2) {
             for (oh = 0; oh < OH; oh++) {
-                const lc_real *x0 = x + (size_t)2 * oh * W, *x1 = x0 + W;
-                lc_real *yr = y + (size_t)oh * OW;
+                const lc_real *x0 = x + (size_t)2 * (size_t)oh * (size_t)W, *x1 = x0 + W;
+                lc_real *yr = y + (size_t)oh * (size_t)OW;
 #define LC__MAXPOOL_CHUNK(CH)                                                         \
                 LC__KEEP_LOOP for (v = 0; v < CH; v++) {                            \
                     int w = ow + v;                                                   \
@@ -90,13 +90,13 @@ static void lc__maxpool_forward_task(void *p, int t)
         }
         for (oh = 0; oh < OH; oh++)
             for (ow = 0; ow < OW; ow++) {
-                const lc_real *w = x + (size_t)oh * SH * W + (size_t)ow * SW;
+                const lc_real *w = x + (size_t)oh * (size_t)SH * (size_t)W + (size_t)ow * (size_t)SW;
                 lc_real m = w[0];
                 for (i = 0; i < KH; i++)
                     for (k = 0; k < KW; k++) {
-                        lc_real v = w[i * W + k];
-                        if (LC__TAKES(v, m))
-                            m = v;
+                        lc_real xv = w[i * W + k];
+                        if (LC__TAKES(xv, m))
+                            m = xv;
                     }
                 y[oh * OW + ow] = m;
             }
@@ -127,15 +127,15 @@ static void lc__maxpool_backward_task(void *p, int t)
     int n, oh, ow, i, k, v, lo, hi;
     lc__range(j->planes, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++) {
-        const lc_real *x = j->inp + (size_t)n * H * W;
-        const lc_real *dy = j->dout + (size_t)n * OH * OW;
-        lc_real *dx = j->dinp + (size_t)n * H * W;
+        const lc_real *x = j->inp + (size_t)n * (size_t)H * (size_t)W;
+        const lc_real *dy = j->dout + (size_t)n * (size_t)OH * (size_t)OW;
+        lc_real *dx = j->dinp + (size_t)n * (size_t)H * (size_t)W;
         if (KH == 2 && KW == 2 && SH == 2 && SW == 2 && !j->add) {
             /* assigned: the 4 values of each window, then what no window covers */
             for (oh = 0; oh < OH; oh++) {
-                const lc_real *x0 = x + (size_t)2 * oh * W, *x1 = x0 + W;
-                lc_real *d0 = dx + (size_t)2 * oh * W, *d1 = d0 + W;
-                const lc_real *g = dy + (size_t)oh * OW;
+                const lc_real *x0 = x + (size_t)2 * (size_t)oh * (size_t)W, *x1 = x0 + W;
+                lc_real *d0 = dx + (size_t)2 * (size_t)oh * (size_t)W, *d1 = d0 + W;
+                const lc_real *g = dy + (size_t)oh * (size_t)OW;
                 int finite = 1;
                 for (ow = 0; ow < OW; ow++)
                     finite &= g[ow] - g[ow] == 0;
@@ -176,19 +176,19 @@ static void lc__maxpool_backward_task(void *p, int t)
                 }
             }
             if (H > 2 * OH)
-                memset(dx + (size_t)2 * OH * W, 0, sizeof(lc_real) * (size_t)W);
+                memset(dx + (size_t)2 * (size_t)OH * (size_t)W, 0, sizeof(lc_real) * (size_t)W);
             continue;
         }
         if (!j->add)   /* assigned, overlapping or odd windows: clear the plane, then add */
-            memset(dx, 0, sizeof(lc_real) * (size_t)H * W);
+            memset(dx, 0, sizeof(lc_real) * (size_t)H * (size_t)W);
         if (KH == 2 && KW == 2 && SH == 2 && SW == 2) {
             /* Windows do not overlap: each of the 4 values gets g times 1 or
              * 0 (exact for finite g: the others get +-0).  A g that is inf
              * or NaN (times 0 = NaN) goes to the maximum alone. */
             for (oh = 0; oh < OH; oh++) {
-                const lc_real *x0 = x + (size_t)2 * oh * W, *x1 = x0 + W;
-                lc_real *d0 = dx + (size_t)2 * oh * W, *d1 = d0 + W;
-                const lc_real *g = dy + (size_t)oh * OW;
+                const lc_real *x0 = x + (size_t)2 * (size_t)oh * (size_t)W, *x1 = x0 + W;
+                lc_real *d0 = dx + (size_t)2 * (size_t)oh * (size_t)W, *d1 = d0 + W;
+                const lc_real *g = dy + (size_t)oh * (size_t)OW;
                 for (ow = 0; ow < OW; ow++) {
                     lc_real a = x0[2 * ow], b = x0[2 * ow + 1], c = x1[2 * ow], d = x1[2 * ow + 1];
                     lc_real m1 = LC__MAX2(a, b), m2 = LC__MAX2(m1, c), gg = g[ow];
@@ -213,9 +213,9 @@ static void lc__maxpool_backward_task(void *p, int t)
                 lc_real m = x[base];
                 for (i = 0; i < KH; i++)
                     for (k = 0; k < KW; k++) {
-                        lc_real v = x[base + i * W + k];
-                        if (LC__TAKES(v, m)) {
-                            m = v;
+                        lc_real xv = x[base + i * W + k];
+                        if (LC__TAKES(xv, m)) {
+                            m = xv;
                             at = base + i * W + k;
                         }
                     }
@@ -259,11 +259,11 @@ static void lc__avgpool_forward_task(void *p, int t)
     lc_real count = (lc_real)(KH * KW);
     lc__range(j->planes, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++) {
-        const lc_real *x = j->inp + (size_t)n * H * W;
-        lc_real *y = j->out + (size_t)n * OH * OW;
+        const lc_real *x = j->inp + (size_t)n * (size_t)H * (size_t)W;
+        lc_real *y = j->out + (size_t)n * (size_t)OH * (size_t)OW;
         for (oh = 0; oh < OH; oh++)
             for (ow = 0; ow < OW; ow++) {
-                const lc_real *w = x + (size_t)oh * SH * W + (size_t)ow * SW;
+                const lc_real *w = x + (size_t)oh * (size_t)SH * (size_t)W + (size_t)ow * (size_t)SW;
                 lc_real s = 0;
                 for (i = 0; i < KH; i++)
                     for (k = 0; k < KW; k++)
@@ -297,14 +297,14 @@ static void lc__avgpool_backward_task(void *p, int t)
     lc_real count = (lc_real)(KH * KW);
     lc__range(j->planes, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++) {
-        const lc_real *dy = j->dout + (size_t)n * OH * OW;
-        lc_real *dx = j->dinp + (size_t)n * H * W;
+        const lc_real *dy = j->dout + (size_t)n * (size_t)OH * (size_t)OW;
+        lc_real *dx = j->dinp + (size_t)n * (size_t)H * (size_t)W;
         if (!j->add)   /* assigned: clear the plane, then add */
-            memset(dx, 0, sizeof(lc_real) * (size_t)H * W);
+            memset(dx, 0, sizeof(lc_real) * (size_t)H * (size_t)W);
         for (oh = 0; oh < OH; oh++)
             for (ow = 0; ow < OW; ow++) {
                 lc_real g = dy[oh * OW + ow] / count;
-                lc_real *w = dx + (size_t)oh * SH * W + (size_t)ow * SW;
+                lc_real *w = dx + (size_t)oh * (size_t)SH * (size_t)W + (size_t)ow * (size_t)SW;
                 for (i = 0; i < KH; i++)
                     for (k = 0; k < KW; k++)
                         w[i * W + k] += g;
@@ -386,7 +386,7 @@ static void lc__gavg_forward_task(void *p, int t)
     int n, lo, hi;
     lc__range(j->planes, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++)
-        j->out[n] = lc__plane_sum(j->inp + (size_t)n * j->N, j->N) / (lc_real)j->N;
+        j->out[n] = lc__plane_sum(j->inp + (size_t)n * (size_t)j->N, j->N) / (lc_real)j->N;
 }
 
 /* out[B, C] = the mean of each plane of inp[B, C, N]. */
@@ -403,7 +403,7 @@ static void lc__gavg_backward_task(void *p, int t)
     int n, i, lo, hi, N = j->N;
     lc__range(j->planes, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++) {
-        lc_real g = j->dout[n] / (lc_real)N, *dx = j->dinp + (size_t)n * N;
+        lc_real g = j->dout[n] / (lc_real)N, *dx = j->dinp + (size_t)n * (size_t)N;
         if (j->add)
             for (i = 0; i < N; i++)
                 dx[i] += g;
@@ -428,7 +428,7 @@ static void lc__gmax_forward_task(void *p, int t)
     int n, i, lo, hi, N = j->N;
     lc__range(j->planes, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++) {
-        const lc_real *x = j->inp + (size_t)n * N;
+        const lc_real *x = j->inp + (size_t)n * (size_t)N;
         lc_real m = x[0];
         for (i = 1; i < N; i++)
             m = LC__MAX2(m, x[i]);
@@ -450,8 +450,8 @@ static void lc__gmax_backward_task(void *p, int t)
     int n, i, lo, hi, N = j->N;
     lc__range(j->planes, j->parts, t, 1, &lo, &hi);
     for (n = lo; n < hi; n++) {
-        const lc_real *x = j->inp + (size_t)n * N;
-        lc_real *dx = j->dinp + (size_t)n * N, m = x[0];
+        const lc_real *x = j->inp + (size_t)n * (size_t)N;
+        lc_real *dx = j->dinp + (size_t)n * (size_t)N, m = x[0];
         int at = 0;
         for (i = 1; i < N; i++)
             if (LC__TAKES(x[i], m)) {

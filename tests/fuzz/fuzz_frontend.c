@@ -66,7 +66,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(baked);
         }
         free(graph_dot(m, "fuzz.lyr"));
-        tool_summary(m, sink());
+        /* summary of a training build and of a batch-1 inference build */
+        EmitOptions train = { .header = "fuzz.h", .source_name = "fuzz.lyr" };
+        EmitOptions infer = { .inference = 1, .header = "fuzz.h", .source_name = "fuzz.lyr" };
+        Build bt = emit_build(m, &train), bi = emit_build(m, &infer);
+        tool_summary(m, &bt, sink());
+        tool_summary(m, &bi, sink());
     }
     diags_free(&diags);
     arena_free(&arena);

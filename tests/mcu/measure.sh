@@ -36,7 +36,7 @@ table="$tmp/table.md"
 {
     echo "Measured by \`tests/mcu/measure.sh\` with $(arm-none-eabi-gcc --version | head -1)," \
          "$(qemu-system-arm --version | head -1 | sed 's/ (.*//')," \
-         "layerc ${MCU_LAYERC_FLAGS:+$MCU_LAYERC_FLAGS }--batch 1, weights trained for 2 epochs on 2,000 images." \
+         "layerc --target mcu ${MCU_LAYERC_FLAGS:+$MCU_LAYERC_FLAGS }--batch 1 (inference: --inference; fine-tuning: --fuse-update), weights trained for 2 epochs on 2,000 images." \
          "Bytes; instructions are the mean over $N test images, to the timer's step of 40."
     echo
     echo "| model | core, flags | fits $MCU_FLASH flash / $MCU_RAM RAM | model code | model constants | C library | state (RAM) | peak stack | instructions per inference |"
@@ -44,7 +44,7 @@ table="$tmp/table.md"
 } > "$table"
 for model in fashion_mlp fashion_cnn; do
     mcu_train "$tmp" $model || fail "$model does not train: $(cat "$tmp/$model.train")"
-    mcu_generate samples/$model.lyr "$tmp/$model.lyw" "$tmp/$model" --inference ||
+    mcu_generate samples/$model.lyr "$tmp/$model.lyw" "$tmp/$model" --inference --target mcu ||
         fail "$model: $(cat "$tmp/$model/layerc.log")"
     for config in m4f:-Os m4f:-O2 m0plus:-Os; do
         cpu=${config%%:*} opt=${config#*:}
@@ -61,7 +61,7 @@ for model in fashion_mlp fashion_cnn; do
 done
 
 mcu_zero_last "$tmp/fashion_cnn.lyw" 7850 "$tmp/finetune.lyw"
-mcu_generate samples/fashion_cnn_finetune.lyr "$tmp/finetune.lyw" "$tmp/finetune" ||
+mcu_generate samples/fashion_cnn_finetune.lyr "$tmp/finetune.lyw" "$tmp/finetune" --target mcu --fuse-update ||
     fail "fine-tuning: $(cat "$tmp/finetune/layerc.log")"
 {
     echo

@@ -7,9 +7,9 @@ Every case of data/node/ and data/pytorch-converted/ is imported with
 JIT with `layerc predict` on the case's input, and the outputs are compared
 with the case's expected output.  A case layerc refuses is skipped with the
 importer's reason: an op it has no translation for, an attribute or form it
-cannot express exactly, a layerc op this build does not have yet (those
-become applicable by themselves once the op lands), or a batch/shape form
-(layerc models take one sample's shape, the batch is the data's rows).
+cannot express exactly, a batch/shape form (layerc models take one sample's
+shape, the batch is the data's rows), a graph form (one input, one output
+computed from it), or an input that is not float.
 
 A layerc model has one input: a case's further inputs (a Conv's weights, a
 Gemm's B and C, Clip's bounds) are made initializers with the values of the
@@ -86,9 +86,6 @@ def reason_of(stderr):
     """The importer's refusal, shortened to its kind for the summary."""
     line = stderr.strip().splitlines()[0] if stderr.strip() else 'no message'
     line = re.sub(r'; nothing written$', '', line)
-    m = re.search(r'needs layerc (op \'[a-z0-9_]+\'|[a-z0-9_]+\(\.\.\., [a-z_]+=[^)]*\))', line)
-    if m:
-        return 'needs layerc ' + m.group(1), line
     m = re.search(r'layerc has no translation for (\w+)', line)
     if m:
         return 'unsupported op ' + m.group(1), line

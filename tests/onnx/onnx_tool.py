@@ -7,6 +7,12 @@
     onnx_tool.py handmade OUTDIR            small graphs torch does not write the same way
     onnx_tool.py bad OUTDIR                 broken .onnx files, one per way of being broken
     onnx_tool.py opset M.onnx               the default-domain opset M imports
+    onnx_tool.py nodes M.onnx OP N [A V]    M has exactly N nodes of type OP (with
+                                            attribute A equal to V)
+    onnx_tool.py bnstats M.onnx             every BatchNormalization's mean and
+                                            variance are not the identity's 0 and 1
+    onnx_tool.py data OUT.csv ROWS N K      ROWS random rows of N inputs and a
+                                            class index below K (K < 0: -K values)
 """
 import os
 import re
@@ -49,6 +55,34 @@ def cmd_check(model_path, x_csv, y_csv):
     got = got.reshape(len(got), -1)
     if not close(want, got):
         sys.exit('%s: layerc predict and the NumPy evaluation differ by %g' % (model_path, np.max(np.abs(got - want))))
+
+
+def cmd_nodes(model_path, op, n, attr=None, val=None):
+    nodes = [x for x in onnx.load(model_path).graph.node if x.op_type == op]
+    if attr is not None:
+        nodes = [x for x in nodes if any(a.name == attr and str(helper.get_attribute_value(a)) == val
+                                         for a in x.attribute)]
+    if len(nodes) != int(n):
+        sys.exit('%s: %d %s nodes%s, want %s' % (model_path, len(nodes), op,
+                                                 ' with %s=%s' % (attr, val) if attr else '', n))
+
+
+def cmd_bnstats(model_path):
+    g = onnx.load(model_path).graph
+    inits = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    for x in g.node:
+        if x.op_type == 'BatchNormalization':
+            mean, var = inits[x.input[3]], inits[x.input[4]]
+            if not np.any(mean != 0) or not np.any(var != 1):
+                sys.exit('%s: %s has the statistics of an untrained batchnorm' % (model_path, x.name))
+
+
+def cmd_data(out, rows, n, k):
+    rng = np.random.default_rng(3)
+    rows, n, k = int(rows), int(n), int(k)
+    x = rng.uniform(-1, 1, (rows, n))
+    t = rng.integers(0, k, (rows, 1)) if k > 0 else rng.uniform(-1, 1, (rows, -k))
+    np.savetxt(out, np.concatenate([x, t], axis=1), delimiter=',', fmt='%.9g')
 
 
 def cmd_close(a, b):
@@ -124,9 +158,31 @@ def cmd_handmade(out):
                           [value('x', ['N', 2, 3])], [value('y', ['N', 2])],
                           [t(np.array([0], dtype=np.int64), 'ax'), t(np.array([-1], dtype=np.int64), 'm1'),
                            t(f(2, 6), 'W')]),
+        # F.gelu as torch writes it (ONNX's Gelu needs opset 20): one gelu layer
+        'gelu_torch': make([helper.make_node('Div', ['x', 'sqrt2'], ['d']), helper.make_node('Erf', ['d'], ['e']),
+                            helper.make_node('Constant', [], ['one'], value=t(np.array(1, dtype=np.float32))),
+                            helper.make_node('Add', ['e', 'one'], ['a']), helper.make_node('Mul', ['x', 'a'], ['m']),
+                            helper.make_node('Mul', ['m', 'half'], ['y'])],
+                           [value('x', ['N', 5])], [value('y', ['N', 5])],
+                           [t(np.array(np.sqrt(2), dtype=np.float32), 'sqrt2'),
+                            t(np.array(0.5, dtype=np.float32), 'half')]),
+        # LayerNormalization over the last two axes (torch's nn.LayerNorm([3, 4])): a reshape, then layernorm
+        'layernorm_2axes': make([helper.make_node('LayerNormalization', ['x', 'g', 'b'], ['y'], axis=2)],
+                                [value('x', ['N', 2, 3, 4])], [value('y', ['N', 2, 3, 4])], [t(f(3, 4), 'g'), t(f(3, 4), 'b')],
+                                opset=17),
+        # ONNX's own Gelu (opset 20, newer than Debian's onnx 1.12 checks)
+        'gelu_op': make([helper.make_node('Gelu', ['x'], ['y'])], [value('x', ['N', 5])], [value('y', ['N', 5])], [],
+                        opset=20),
+        # a 1-D pool as older torch writes it: Unsqueeze, a 2-D pool, Squeeze (no layers for the two)
+        'unsqueeze_pool': make([helper.make_node('Unsqueeze', ['x', 'ax'], ['u']),
+                                helper.make_node('AveragePool', ['u'], ['p'], kernel_shape=[1, 2], strides=[1, 2]),
+                                helper.make_node('Squeeze', ['p', 'ax'], ['y'])],
+                               [value('x', ['N', 3, 8])], [value('y', ['N', 3, 4])],
+                               [t(np.array([2], dtype=np.int64), 'ax')]),
     }
     for name, m in cases.items():
-        onnx.checker.check_model(m)
+        if name != 'gelu_op':
+            onnx.checker.check_model(m)
         save(m, os.path.join(out, name + '.onnx'))
         inp = m.graph.input[0]
         shape = [d.dim_value for d in inp.type.tensor_type.shape.dim[1:]]
@@ -176,9 +232,20 @@ def cmd_bad(out):
     m.CopyFrom(good)
     helper.set_model_props(m, {'layerc.train': 'optimizer = sgd(lr=1e300); batch = 4;'})
     files['bad_metadata'] = m.SerializeToString()
-    m = make([helper.make_node('Erf', ['x'], ['y'], name='erf')],
+    m = make([helper.make_node('Sin', ['x'], ['y'], name='sin')],
              [value('x', ['N', 3])], [value('y', ['N', 3])], [])
     files['unsupported_op'] = m.SerializeToString()
+    # Erf and Div are taken only as the five nodes of torch's GELU
+    m = make([helper.make_node('Erf', ['x'], ['y'], name='erf')],
+             [value('x', ['N', 3])], [value('y', ['N', 3])], [])
+    files['lone_erf'] = m.SerializeToString()
+    m = make([helper.make_node('Div', ['x', 's'], ['d'], name='div'), helper.make_node('Erf', ['d'], ['e'], name='erf'),
+              helper.make_node('Add', ['e', 'one'], ['a'], name='add'), helper.make_node('Mul', ['x', 'a'], ['m'], name='mul'),
+              helper.make_node('Mul', ['m', 'half'], ['y'], name='half')],
+             [value('x', ['N', 3])], [value('y', ['N', 3])],
+             [numpy_helper.from_array(np.array(1.5, np.float32), 's'), numpy_helper.from_array(np.array(1, np.float32), 'one'),
+              numpy_helper.from_array(np.array(0.5, np.float32), 'half')])
+    files['gelu_wrong_divisor'] = m.SerializeToString()
     # pads (1 before, 0 after): asymmetric, and not Keras' 'same' (which puts the extra one after)
     m = make([helper.make_node('Conv', ['x', 'W'], ['y'], name='c', pads=[1, 1, 0, 0])],
              [value('x', ['N', 1, 5, 5])], [value('y', ['N', 1, 4, 4])],
@@ -223,7 +290,7 @@ def cmd_opset(path):
 
 
 if __name__ == '__main__':
-    cmds = {'check': cmd_check, 'close': cmd_close, 'nocomments': cmd_nocomments, 'handmade': cmd_handmade,
+    cmds = {'check': cmd_check, 'close': cmd_close, 'data': cmd_data, 'nodes': cmd_nodes, 'bnstats': cmd_bnstats, 'nocomments': cmd_nocomments, 'handmade': cmd_handmade,
             'bad': cmd_bad, 'opset': cmd_opset}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)

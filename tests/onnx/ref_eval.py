@@ -9,6 +9,8 @@ ONNX's expected outputs.
 
     run(model, {input_name: array}) -> {output_name: array}
 """
+import math
+
 import numpy as np
 from onnx import numpy_helper, helper
 
@@ -173,6 +175,16 @@ def run(model, feeds):
             y = x + ins[1]
         elif op == 'Mul':
             y = x * ins[1]
+        elif op == 'Sub':
+            y = x - ins[1]
+        elif op == 'Div':
+            y = x / ins[1]
+        elif op == 'Gelu':
+            if a.get('approximate', b'none') not in (b'none', 'none'):
+                raise NotImplementedError('Gelu approximate=tanh')
+            y = x * (np.vectorize(math.erf)(x / math.sqrt(2)) + 1) / 2 if x.size else x
+        elif op == 'Erf':
+            y = np.vectorize(math.erf)(x) if x.size else x
         elif op == 'Concat':
             y = np.concatenate(ins, axis=a['axis'])
         elif op == 'Flatten':
@@ -203,6 +215,9 @@ def run(model, feeds):
         elif op == 'Unsqueeze':
             axes = a['axes'] if opset < 13 else ins[1]
             y = np.expand_dims(x, tuple(int(v) for v in axes))
+        elif op == 'Squeeze':
+            axes = a.get('axes') if opset < 13 else (ins[1] if len(ins) > 1 else None)
+            y = np.squeeze(x) if axes is None else np.squeeze(x, tuple(int(v) for v in axes))
         else:
             raise NotImplementedError(op)
         env[node.output[0]] = y
@@ -210,6 +225,6 @@ def run(model, feeds):
 
 
 SUPPORTED = {'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Gemm', 'MatMul', 'Relu',
-             'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'HardSwish', 'Clip', 'Softmax', 'Add', 'Mul', 'Concat',
+             'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'HardSwish', 'Clip', 'Softmax', 'Add', 'Sub', 'Mul', 'Div', 'Erf', 'Concat',
              'Flatten', 'Reshape', 'Identity', 'Dropout', 'BatchNormalization', 'LayerNormalization', 'Constant',
-             'Shape', 'Gather', 'Unsqueeze'}
+             'Shape', 'Gather', 'Unsqueeze', 'Squeeze'}

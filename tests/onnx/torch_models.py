@@ -11,9 +11,13 @@
 The twins of samples/fashion_mlp.lyr and samples/fashion_cnn.lyr use what
 torch writes for flattening (nn.Flatten, and x.view(x.size(0), -1) with its
 Shape/Gather/Unsqueeze/Concat subgraph); "branches" has a strided
-convolution, average pooling, leaky ReLU, two dense heads (one without
-bias), SiLU, mul and add; ResNet-8 and DS-CNN (the MLPerf Tiny reference
-networks) need version-2 layerc ops (batchnorm, global_avgpool, groups).
+convolution after (x - mean) / std, average pooling, leaky ReLU, two dense heads (one without
+bias), SiLU, GELU (which torch writes as x * (erf(x / sqrt(2)) + 1) * 0.5),
+mul and add; ResNet-8 and DS-CNN are the MLPerf Tiny reference networks
+(batchnorm with statistics that are not the identity, residual adds, 1x1
+strided shortcuts, depthwise convolutions, a [10, 4] kernel, global average
+pooling), each exported twice: with torch's folding of BatchNorm into the
+Conv before it (NAME.onnx), and with the BatchNorm nodes kept (NAME_bn.onnx).
 """
 import gzip
 import os
@@ -62,11 +66,12 @@ class Branches(nn.Module):
         self.out = nn.Linear(32, 5)
 
     def forward(self, x):
+        x = (x - 0.286) / 0.353   # Fashion-MNIST's mean and std
         x = F.avg_pool2d(F.leaky_relu(self.conv(x), 0.2), 2)
         x = torch.flatten(x, 1)
         a = torch.tanh(self.a(x))
         b = torch.sigmoid(self.b(x))
-        return self.out(a * b + F.silu(a))
+        return self.out(a * b + F.silu(a) + F.gelu(b))
 
 
 class ResNet8(nn.Module):
@@ -125,9 +130,14 @@ def save_csv(path, rows):
     np.savetxt(path, np.asarray(rows, dtype=np.float64).reshape(len(rows), -1), delimiter=',', fmt='%.9g')
 
 
-def export(model, shape, path):
+def export(model, shape, path, keep_bn=False):
+    """torch.onnx.export of the model in eval mode.  By default torch folds
+    each BatchNorm into the Conv before it; keep_bn (TrainingMode.PRESERVE
+    of a model in eval mode) writes them as BatchNormalization nodes with
+    the running statistics, in their inference form."""
+    mode = torch.onnx.TrainingMode.PRESERVE if keep_bn else torch.onnx.TrainingMode.EVAL
     torch.onnx.export(model, torch.zeros((1,) + shape), path, input_names=['image'], output_names=['probs'],
-                      dynamic_axes={'image': {0: 'N'}, 'probs': {0: 'N'}}, opset_version=14)
+                      dynamic_axes={'image': {0: 'N'}, 'probs': {0: 'N'}}, opset_version=14, training=mode)
 
 
 def cmd_export(out):
@@ -137,6 +147,9 @@ def cmd_export(out):
         gen = torch.Generator().manual_seed(6)
         model = cls()
         randomise_bn(model, gen)
+        if hasattr(model, 'fc'):
+            # a confident head: probabilities far from uniform carry the logits' differences
+            model.fc.weight.data *= 8
         model.eval()
         x = torch.rand((7,) + shape, generator=gen)
         with torch.no_grad():
@@ -144,6 +157,10 @@ def cmd_export(out):
         export(model, shape, os.path.join(out, name + '.onnx'))
         save_csv(os.path.join(out, name + '.x.csv'), x.numpy())
         save_csv(os.path.join(out, name + '.torch.csv'), y.numpy())
+        if any(isinstance(m, nn.BatchNorm2d) for m in model.modules()):
+            export(model, shape, os.path.join(out, name + '_bn.onnx'), keep_bn=True)
+            save_csv(os.path.join(out, name + '_bn.x.csv'), x.numpy())
+            save_csv(os.path.join(out, name + '_bn.torch.csv'), y.numpy())
 
 
 def read_idx(path):

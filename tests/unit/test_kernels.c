@@ -493,8 +493,22 @@ TEST(avgpool_exact)
     CHECK(dx[0] == 1 + 9.0f / 4 && dx[4] == 1 + 4 * 9.0f / 4 && dx[1] == 1 + 2 * 9.0f / 4);
 }
 
+/* --qat's rounding: onto the grid s (q - zero), ties away from zero, clamped */
+TEST(fakequant_rounds_and_clamps)
+{
+    float x[7] = { 0.25f, -0.25f, 0.2f, 1000, -1000, 0, 1.75f };
+    const float want[7] = { 0.5f, -0.5f, 0, 65, -62.5f, 0, 2 };
+    lc_fakequant_forward(x, 7, 0.5, -3, -128, 127);
+    for (int i = 0; i < 7; i++) CHECK(x[i] == want[i]);
+    float y[2] = { -1, 3.5f };
+    lc_fakequant_forward(y, 2, 0.1, -128, -128, -98);   /* a relu's clamp: [0, 3] */
+    CHECK(y[0] == 0);
+    CHECK(fabsf(y[1] - 3) < 1e-6f);
+}
+
 int main(void)
 {
+    RUN(fakequant_rounds_and_clamps);
     RUN(matmul_small_and_odd_shapes);
     RUN(matmul_k_blocking_and_tiles);
     RUN(matmul_mlp_shapes);

@@ -273,6 +273,10 @@ TEST(reads_float64_and_big_endian)
     n = make_zip(zip, model_members(">f4", NULL), 4, 1, 0);
     write_bytes(path_of("be.npz"), zip, n);
     CHECK(loads_as_k_over_4(path_of("be.npz")));
+    /* both at once: the byte order of an 8-byte value */
+    n = make_zip(zip, model_members(">f8", NULL), 4, 1, 0);
+    write_bytes(path_of("be_f8.npz"), zip, n);
+    CHECK(loads_as_k_over_4(path_of("be_f8.npz")));
 }
 
 /* np.savez(f, **{'h.W': W.T.copy().T}) stores a Fortran-order array: the

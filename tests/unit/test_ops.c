@@ -128,7 +128,8 @@ static char *summary_of(const Model *m)
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    tool_summary(m, f);
+    Build b = { .trains = 1, .real_size = 4, .threads = 1 };
+    tool_summary(m, &b, f);
     fclose(f);
     return text;
 }
