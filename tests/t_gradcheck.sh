@@ -42,6 +42,18 @@ done
 check() { name=$1; shift; if "$@"; then ok; else bad "$name"; fi; }
 run() { "$LAYERC" "$@" > "$tmp/out" 2>&1; rc=$?; }
 
+# an evaluation computes the layers from the moved weight's first reader on,
+# dropout drawing from the random state a full pass had there;
+# LAYERC_CHECK_EVERY_LAYER=1 (a test hook) computes them all: the report,
+# every figure and the count of evaluations, is the same (dropout and
+# batchnorm in samples/dscnn, dropout after convs in kann_cnn)
+for m in samples/dscnn.lyr tests/models/kann_cnn.lyr samples/fashion_cnn.lyr; do
+    "$LAYERC" check "$m" > "$tmp/short" 2>&1
+    LAYERC_CHECK_EVERY_LAYER=1 "$LAYERC" check "$m" > "$tmp/every" 2>&1
+    check "check $m: computing from the first reader gives the report of computing every layer" \
+        sh -c 'cmp -s "$1" "$2" && grep -q "evaluations of the loss" "$1"' sh "$tmp/short" "$tmp/every"
+done
+
 # LAYERC_CHECK_WRONG_GRADIENT=TENSOR (read by compiler/gradcheck.c alone)
 # scales that tensor's analytic gradient by 1.01: a backward pass 1% off
 LAYERC_CHECK_WRONG_GRADIENT=c1.W run check samples/fashion_cnn.lyr
