@@ -724,7 +724,8 @@ static void emit_forward_pass(Emit *e, Mode mode, int variant)
         emitf(e, "const char *lc_jit_nonfinite_layer(%s_t *m, const %s *input, int n)\n{\n"
                  "    if (n > %s_BATCH) n = %s_BATCH;\n", N, R, N, N);
     else if (from)
-        emitf(e, "void lc_jit_forward_train_from(%s_t *m, const %s *input, int n, int from)\n{\n", N, R);
+        emitf(e, "void lc_jit_forward_train_from(%s_t *m, const %s *input, int n, int from, uint64_t *rng_at)\n{\n"
+                 "    if (from > 0) m->rng = rng_at[from];   /* the random state a full pass had there */\n", N, R);
     else
         emitf(e, "\n/* The %sforward pass: every layer in source order stores its output. */\n"
                  "static void %s(%s_t *m, const %s *input, int n)\n{\n",
@@ -740,7 +741,7 @@ static void emit_forward_pass(Emit *e, Mode mode, int variant)
     for (int i = 1; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         if (!l->live) continue;
-        if (from) emitf(e, "    case %d: ;\n", i);
+        if (from) emitf(e, "    case %d:\n    rng_at[%d] = m->rng;\n", i, i);
         layer_comment(e, l);
         if (e->plan->root[i] != i)
             emitf(e, "    /* %s is %s's storage: nothing to compute */\n", l->name,
@@ -978,14 +979,12 @@ static void emit_jit_nonfinite_layer(Emit *e)
 }
 
 /* Only where the layers before `from` keep their outputs (keep_all: no
- * buffer is shared) and no op draws random numbers (a dropout skipped
- * would shift the draws of the ones after it). */
+ * buffer is shared).  A pass records the random state at each layer in
+ * rng_at[] and one from a later layer starts from the state recorded
+ * there, so that a dropout after it draws the masks of a full pass. */
 static void emit_jit_forward_from(Emit *e)
 {
-    const Model *m = e->m;
     if (!e->build.keep_all) return;
-    for (int i = 1; i < m->nlayers; i++)
-        if (m->layers[i].live && m->layers[i].op && m->layers[i].op->random) return;
     emitf(e, "\n");
     emit_forward_pass(e, MODE_TRAIN, PASS_FROM);
 }
