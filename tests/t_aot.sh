@@ -21,6 +21,16 @@ for m in samples/*.lyr; do
         done
     done
 done
+# The C compiles as C++ too (a C++ firmware project may build it as such):
+# the header's extern "C", and nothing C-only in the kernels.
+cxx=$(command -v g++ || true)
+[ -n "$cxx" ] || bad "g++ is not installed (sh tests/deps.sh test)"
+for m in samples/fashion_cnn.lyr samples/dscnn.lyr samples/fashion_mlp.lyr; do
+    name=$(basename "$m" .lyr)
+    "$LAYERC" "$m" -o "$tmp/cxx_$name.c" 2>/dev/null
+    $cxx -x c++ -Wall -Wextra -Werror -c "$tmp/cxx_$name.c" -o "$tmp/cxx_$name.o" 2> "$tmp/err"
+    result $? "$cxx -x c++ $m: $(head -5 "$tmp/err")"
+done
 # Every convolution and pooling kernel: the C builds the same way, and each
 # layer calls its kernel -- the square forms keep their first calls
 # (lc_conv2d_*, lc_maxpool_*), so the C of models that use only them does not
