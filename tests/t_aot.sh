@@ -121,13 +121,15 @@ fused "$tmp/decays_rmsprop.lyr" 1
 fused "$tmp/decays_adadelta.lyr" 1
 fused samples/fashion_mlp.lyr 1 --target mcu
 # --target mcu: the small-core kernels (gemm_mcu.c, conv_mcu.c: the direct
-# convolution, every geometry) give the host's outputs and gradients
+# convolution, every geometry, depthwise too) give the host's outputs and
+# gradients, with no scratch
 cat > "$tmp/convs.lyr" <<'EOF'
 model convs;
 input x[3, 11, 9];
 layer a = conv2d(x, 4, kernel=[3, 2], stride=[2, 1], pad=[1, 0], dilation=[1, 2]);
 layer b = conv2d(a, 6, kernel=3, pad=same, groups=2, stride=2);
-layer c = relu(b);
+layer w = conv2d(b, 12, kernel=3, pad=1, groups=6);
+layer c = relu(w);
 layer d = conv2d(c, 5, kernel=1);
 layer e = reshape(d, [5, 12]);
 layer g = conv1d(e, 3, kernel=3, stride=2, pad=1, dilation=2);
