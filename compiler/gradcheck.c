@@ -319,11 +319,12 @@ static void print_row(FILE *out, const Weight *wt, const TensorResult *t)
             t->one_sided, t->skipped, t->worst, verdict);
 }
 
-/* The first layer that reads weight w (0 when none does). */
+/* The first live layer that reads weight w (0 when none does).  A dead
+ * layer has no code, so no case of lc_jit_forward_train_from to start at. */
 static int first_reader(const Model *m, int w)
 {
     for (int i = 1; i < m->nlayers; i++)
-        for (int k = 0; m->layers[i].op && k < m->layers[i].op->nweights; k++)
+        for (int k = 0; m->layers[i].live && m->layers[i].op && k < m->layers[i].op->nweights; k++)
             if (m->layers[i].w[k] == w) return i;
     return 0;
 }

@@ -54,6 +54,23 @@ for m in samples/dscnn.lyr tests/models/kann_cnn.lyr samples/fashion_cnn.lyr; do
         sh -c 'cmp -s "$1" "$2" && grep -q "evaluations of the loss" "$1"' sh "$tmp/short" "$tmp/every"
 done
 
+# a weight read first by a layer that does not reach the output (no code):
+# the evaluation starts at its first live reader
+cat > "$tmp/dead.lyr" <<'EOF'
+model d;
+input x[3];
+weight w0[3, 3];
+layer a = tanh(x);
+layer l2 = linear(a, w0);
+layer l3 = linear(x, w0);
+layer z = dense(l3, 2);
+output y = softmax(z);
+loss cross_entropy(y);
+EOF
+run check "$tmp/dead.lyr"
+check "a weight read first by a dead layer is checked where it is live" \
+    sh -c '[ $1 = 0 ] && grep -q "^  w0  *\[3, 3\]  *9 .* ok$" "$2"' sh $rc "$tmp/out"
+
 # LAYERC_CHECK_WRONG_GRADIENT=TENSOR (read by compiler/gradcheck.c alone)
 # scales that tensor's analytic gradient by 1.01: a backward pass 1% off
 LAYERC_CHECK_WRONG_GRADIENT=c1.W run check samples/fashion_cnn.lyr
