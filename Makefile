@@ -152,7 +152,9 @@ $(BUILD)/onnx/onnx.pb-c.o: $(BUILD)/onnx/onnx.pb-c.c
 # The ONNX files, the op files (their ONNX hooks) and main.c see the generated header.
 $(ONNX_OBJ) $(OPS_SRC:%.c=$(BUILD)/%.o) $(BUILD)/compiler/main.o: $(wildcard compiler/onnx/*.h) $(BUILD)/onnx/onnx.pb-c.h
 
-$(BUILD)/lyr.tab.c $(BUILD)/lyr.tab.h: grammar/lyr.y
+# One bison run writes both files (a grouped target: with two plain targets
+# a parallel make may run it twice, one run truncating what the other compiles).
+$(BUILD)/lyr.tab.c $(BUILD)/lyr.tab.h &: grammar/lyr.y
 	@mkdir -p $(BUILD)
 	bison -Wall -Werror -d -o $(BUILD)/lyr.tab.c $<
 

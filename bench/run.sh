@@ -83,7 +83,7 @@ BLASINFO=$([ $TORCH = 1 ] && $(torch_env 1) $PY bench/torch_ref.py blas 2>&1 | t
 AOTFLAGS="-O3 -march=native"
 grep -qw avx512f /proc/cpuinfo 2>/dev/null && AOTFLAGS="$AOTFLAGS -mprefer-vector-width=512"
 BUILD_DIR=${BUILD:-build}
-LIBS="$BUILD_DIR/liblayerc.a -ltcc -lz -lm -ldl -lpthread"
+LIBS="$BUILD_DIR/liblayerc.a -ltcc -lprotobuf-c -lz -lm -ldl -lpthread"
 say "building the kernel benchmarks and the JIT start-up timer"
 cc -std=c11 -O3 -march=native -D_DEFAULT_SOURCE -Iruntime -I"$BUILD_DIR" bench/gemm.c $LIBS -o "$B/gemm" ||
     fail "building bench/gemm.c"

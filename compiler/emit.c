@@ -707,19 +707,31 @@ static void emit_fake_quant(Emit *e, int i)
           e->m->layers[i].size, f->scale, f->zero, f->lo, f->hi);
 }
 
-static void emit_forward_pass(Emit *e, Mode mode, int checked)
+/* The forward pass as a function: PASS_PLAIN, the pass itself; PASS_CHECKED,
+ * the JIT's lc_jit_nonfinite_layer (the first layer whose output is not
+ * finite); PASS_FROM, the JIT's lc_jit_forward_train_from (the layers from
+ * `from` on, over outputs of the layers before it that the last pass left:
+ * `layerc check` moves one weight at a time). */
+enum { PASS_PLAIN, PASS_CHECKED, PASS_FROM };
+
+static void emit_forward_pass(Emit *e, Mode mode, int variant)
 {
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
-    int modal = e->build.trains && model_is_modal(m);
+    int modal = e->build.trains && model_is_modal(m), checked = variant == PASS_CHECKED;
+    int from = variant == PASS_FROM;
     if (checked)
         emitf(e, "const char *lc_jit_nonfinite_layer(%s_t *m, const %s *input, int n)\n{\n"
                  "    if (n > %s_BATCH) n = %s_BATCH;\n", N, R, N, N);
+    else if (from)
+        emitf(e, "void lc_jit_forward_train_from(%s_t *m, const %s *input, int n, int from, uint64_t *rng_at)\n{\n"
+                 "    if (from > 0) m->rng = rng_at[from];   /* the random state a full pass had there */\n", N, R);
     else
         emitf(e, "\n/* The %sforward pass: every layer in source order stores its output. */\n"
                  "static void %s(%s_t *m, const %s *input, int n)\n{\n",
               !modal ? "" : mode == MODE_TRAIN ? "training " : "evaluating ", pass_name(e, "run", mode), N, R);
     if (modal) emitf(e, "    m->training = %d;\n", mode == MODE_TRAIN);
+    if (from) emitf(e, "    switch (from) {\n    case 0: ;\n");
     const Layer *in = &m->layers[0];
     char text[200];
     source_excerpt(e, in->loc.line, text, sizeof text);
@@ -729,6 +741,7 @@ static void emit_forward_pass(Emit *e, Mode mode, int checked)
     for (int i = 1; i < m->nlayers; i++) {
         const Layer *l = &m->layers[i];
         if (!l->live) continue;
+        if (from) emitf(e, "    case %d:\n    rng_at[%d] = m->rng;\n", i, i);
         layer_comment(e, l);
         if (e->plan->root[i] != i)
             emitf(e, "    /* %s is %s's storage: nothing to compute */\n", l->name,
@@ -740,6 +753,7 @@ static void emit_forward_pass(Emit *e, Mode mode, int checked)
             emitf(e, "    if (!lc_jit_finite(%s, (long)n * %ld)) return \"%s\";\n", e_out(e, i), l->size,
                   l->name);
     }
+    if (from) emitf(e, "    default: ;\n    }\n");
     emitf(e, checked ? "    return 0;\n}\n" : "}\n");
 }
 
@@ -747,8 +761,8 @@ static void emit_forward(Emit *e)
 {
     const Model *m = e->m;
     const char *N = m->name, *R = e_real(e);
-    emit_forward_pass(e, MODE_EVAL, 0);
-    if (e->build.trains && model_is_modal(m)) emit_forward_pass(e, MODE_TRAIN, 0);
+    emit_forward_pass(e, MODE_EVAL, PASS_PLAIN);
+    if (e->build.trains && model_is_modal(m)) emit_forward_pass(e, MODE_TRAIN, PASS_PLAIN);
     emitf(e, "\nvoid %s_forward(%s_t *m, const %s *x, %s *y, int n)\n{\n", N, N, R, R);
     emitf(e, "    if (n > %s_BATCH) n = %s_BATCH;   /* the state holds at most BATCH samples */\n"
              "    if (n < 1) return;\n", N, N);
@@ -961,7 +975,18 @@ static void emit_jit_nonfinite_layer(Emit *e)
     emitf(e, "\nstatic int lc_jit_finite(const %s *p, long k)\n{\n"
              "    for (long i = 0; i < k; i++) if (!(p[i] - p[i] == 0)) return 0;\n"
              "    return 1;\n}\n", e_real(e));
-    emit_forward_pass(e, MODE_TRAIN, 1);
+    emit_forward_pass(e, MODE_TRAIN, PASS_CHECKED);
+}
+
+/* Only where the layers before `from` keep their outputs (keep_all: no
+ * buffer is shared).  A pass records the random state at each layer in
+ * rng_at[] and one from a later layer starts from the state recorded
+ * there, so that a dropout after it draws the masks of a full pass. */
+static void emit_jit_forward_from(Emit *e)
+{
+    if (!e->build.keep_all) return;
+    emitf(e, "\n");
+    emit_forward_pass(e, MODE_TRAIN, PASS_FROM);
 }
 
 /* Layer i's output still holds the last forward pass: it is computed, and
@@ -1030,6 +1055,7 @@ static void emit_jit_glue(Emit *e)
                  "void lc_jit_set_lr(%s_t *m, double lr) { m->lr = lr; }\n",
               R, N, N, R, pass_name(e, "run", MODE_TRAIN), N);
     if (e->build.trains) emit_jit_nonfinite_layer(e);
+    if (e->build.trains) emit_jit_forward_from(e);
     emit_layer_accessors(e);
 }
 

@@ -64,6 +64,10 @@
 typedef struct {
     void *state;
     void (*forward_train)(void *m, const double *x, int n);
+    /* the layers from `from` on only (NULL: the model has none) */
+    void (*forward_from)(void *m, const double *x, int n, int from, uint64_t *rng_at);
+    uint64_t *rng_at;   /* the random state at each layer, as the last full pass recorded it */
+    int from;   /* the first layer reading the weight being moved */
     double (*loss)(const void *m, const double *truth, int n);
     void (*set_rng)(void *m, uint64_t s);
     double *params;
@@ -77,7 +81,8 @@ static double loss_now(Net *c)
 {
     c->set_rng(c->state, 12345);
     c->evaluations++;
-    c->forward_train(c->state, c->x, c->n);
+    if (c->forward_from) c->forward_from(c->state, c->x, c->n, c->from, c->rng_at);
+    else c->forward_train(c->state, c->x, c->n);
     return c->loss(c->state, c->truth, c->n);
 }
 
@@ -314,6 +319,16 @@ static void print_row(FILE *out, const Weight *wt, const TensorResult *t)
             t->one_sided, t->skipped, t->worst, verdict);
 }
 
+/* The first live layer that reads weight w (0 when none does).  A dead
+ * layer has no code, so no case of lc_jit_forward_train_from to start at. */
+static int first_reader(const Model *m, int w)
+{
+    for (int i = 1; i < m->nlayers; i++)
+        for (int k = 0; m->layers[i].live && m->layers[i].op && k < m->layers[i].op->nweights; k++)
+            if (m->layers[i].w[k] == w) return i;
+    return 0;
+}
+
 /* Compares every (sampled) trainable value; 1 when all agree. */
 static int check_all(const Model *m, Net *c, const double *analytic, double base, const GradCheckOptions *o,
                      uint64_t *rng, FILE *out)
@@ -333,7 +348,14 @@ static int check_all(const Model *m, Net *c, const double *analytic, double base
             continue;
         }
         double scale = wrong && !strcmp(wrong, wt->name) ? 1.01 : 1;
+        /* every output as the weights are now (the last tensor's moves are
+         * undone), then only the layers from the first reader of this one */
+        c->set_rng(c->state, 12345);
+        if (c->forward_from) c->forward_from(c->state, c->x, c->n, 0, c->rng_at);
+        else c->forward_train(c->state, c->x, c->n);
+        c->from = first_reader(m, w);
         TensorResult t = check_tensor(c, wt, analytic, scale, base, delta, o->all, rng);
+        c->from = 0;
         print_row(out, wt, &t);
         compared += t.compared, one_sided += t.one_sided, skipped += t.skipped;
         unchecked += !t.compared && wt->size > 0;
@@ -366,7 +388,9 @@ static int check_all(const Model *m, Net *c, const double *analytic, double base
 int gradcheck_run(const Model *m, const char *source_name, const GradCheckOptions *o, FILE *out,
                   char *err, size_t errlen)
 {
-    EmitOptions eo = { .jit = 1, .real_double = 1, .source_name = source_name };
+    /* every output kept, so that moving a weight recomputes only the layers
+     * from the first that reads it (lc_jit_forward_train_from) */
+    EmitOptions eo = { .jit = 1, .real_double = 1, .keep_all = 1, .source_name = source_name };
     char *code = emit_source(m, &eo);
     Jit *j = jit_compile(code, 2, err, errlen);
     free(code);
@@ -386,6 +410,10 @@ int gradcheck_run(const Model *m, const char *source_name, const GradCheckOption
     *(void **)&state_size = jit_symbol_named(j, "lc_jit", "state_size", err, errlen);
     *(void **)&params_of = jit_symbol_named(j, "lc_jit", "params", err, errlen);
     *(void **)&grads_of = jit_symbol_named(j, "lc_jit", "grads", err, errlen);
+    *(void **)&c.forward_from = jit_symbol(j, "lc_jit_forward_train_from");
+    /* the test-only LAYERC_CHECK_EVERY_LAYER computes every layer at every
+     * evaluation: tests compare its report with the shortcut's */
+    if (getenv("LAYERC_CHECK_EVERY_LAYER")) c.forward_from = NULL;
     if (!init || !backward || !c.loss || !c.forward_train || !c.set_rng || !state_size ||
         !params_of || !grads_of) {
         jit_free(j);
@@ -405,6 +433,7 @@ int gradcheck_run(const Model *m, const char *source_name, const GradCheckOption
     for (long i = 0; i < n * in; i++) x[i] = rand_normal(&rng);
     make_truth(m, t, n, &rng);
     c.x = x, c.truth = t, c.n = n;
+    c.rng_at = xcalloc((size_t)m->nlayers, sizeof(uint64_t));
     init(c.state, o->seed);
     c.params = params_of(c.state);
     double base = loss_now(&c);
@@ -433,6 +462,7 @@ int gradcheck_run(const Model *m, const char *source_name, const GradCheckOption
     else
         ok = check_all(m, &c, analytic, base, o, &rng, out);
     free(c.state);
+    free(c.rng_at);
     free(x), free(t), free(analytic);
     jit_free(j);
     return ok;

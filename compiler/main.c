@@ -243,7 +243,7 @@ static int parse_args(int argc, char **argv, Options *o)
             continue;
         }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(usage, stdout);
+            put_stdout(usage);   /* longer than stdio's buffer: the write fails here */
             exit(finish_stdout(0));
         }
         if (!strcmp(a, "--version")) {

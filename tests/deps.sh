@@ -48,13 +48,13 @@ bench)
     ;;
 test)
     # the build, the reference implementations (PyTorch, NumPy), the data, the
-    # tools the groups drive (Graphviz, Open MPI, groff, clang and tcc for the
+    # tools the groups drive (Graphviz, Open MPI, groff, clang, g++ and tcc for the
     # generated C, QEMU and the ARM toolchain, ONNX and protobuf-c, gnuplot)
     if ! command -v dpkg-query >/dev/null 2>&1; then
         echo "layerc: tests/deps.sh test needs Debian's dpkg and apt-get; install by hand what README.md lists" >&2
         exit 1
     fi
-    need=$(missing flex bison tcc libtcc-dev zlib1g-dev clang \
+    need=$(missing flex bison tcc libtcc-dev zlib1g-dev clang g++ \
         python3-torch python3-numpy dataset-fashion-mnist graphviz \
         libopenmpi-dev openmpi-bin groff-base \
         qemu-system-arm qemu-user gcc-arm-none-eabi libnewlib-arm-none-eabi \

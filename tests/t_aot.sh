@@ -21,6 +21,16 @@ for m in samples/*.lyr; do
         done
     done
 done
+# The C compiles as C++ too (a C++ firmware project may build it as such):
+# the header's extern "C", and nothing C-only in the kernels.
+cxx=$(command -v g++ || true)
+[ -n "$cxx" ] || bad "g++ is not installed (sh tests/deps.sh test)"
+for m in samples/fashion_cnn.lyr samples/dscnn.lyr samples/fashion_mlp.lyr; do
+    name=$(basename "$m" .lyr)
+    "$LAYERC" "$m" -o "$tmp/cxx_$name.c" 2>/dev/null
+    $cxx -x c++ -Wall -Wextra -Werror -c "$tmp/cxx_$name.c" -o "$tmp/cxx_$name.o" 2> "$tmp/err"
+    result $? "$cxx -x c++ $m: $(head -5 "$tmp/err")"
+done
 # Every convolution and pooling kernel: the C builds the same way, and each
 # layer calls its kernel -- the square forms keep their first calls
 # (lc_conv2d_*, lc_maxpool_*), so the C of models that use only them does not
@@ -121,13 +131,15 @@ fused "$tmp/decays_rmsprop.lyr" 1
 fused "$tmp/decays_adadelta.lyr" 1
 fused samples/fashion_mlp.lyr 1 --target mcu
 # --target mcu: the small-core kernels (gemm_mcu.c, conv_mcu.c: the direct
-# convolution, every geometry) give the host's outputs and gradients
+# convolution, every geometry, depthwise too) give the host's outputs and
+# gradients, with no scratch
 cat > "$tmp/convs.lyr" <<'EOF'
 model convs;
 input x[3, 11, 9];
 layer a = conv2d(x, 4, kernel=[3, 2], stride=[2, 1], pad=[1, 0], dilation=[1, 2]);
 layer b = conv2d(a, 6, kernel=3, pad=same, groups=2, stride=2);
-layer c = relu(b);
+layer w = conv2d(b, 12, kernel=3, pad=1, groups=6);
+layer c = relu(w);
 layer d = conv2d(c, 5, kernel=1);
 layer e = reshape(d, [5, 12]);
 layer g = conv1d(e, 3, kernel=3, stride=2, pad=1, dilation=2);

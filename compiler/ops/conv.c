@@ -11,7 +11,7 @@
  * version (one kernel size, stride and padding, no dilation, one group)
  * keeps its call (lc_conv2d_*), so the C of such models does not change.
  * With --target mcu the last two are conv_mcu.c's direct convolution,
- * which needs no scratch. */
+ * which needs no scratch, and a depthwise layer takes it too. */
 #include "common.h"
 
 #include <stdio.h>
@@ -85,10 +85,13 @@ static int conv_dims(OpCtx *c, const Model *m, const Layer *l, lc_conv_dims *d)
     return 1;
 }
 
-/* The kernel of layer l: 'd'epthwise, 's'quare (lc_conv2d_*), or the general one. */
-static int conv_kind(const Layer *l, const lc_conv_dims *d)
+/* The kernel of layer l: 'd'epthwise, 's'quare (lc_conv2d_*), or the general
+ * one.  For small cores a depthwise layer takes the general kernel too:
+ * conv_mcu.c's direct convolution needs no scratch, where dwconv.c's
+ * polyphase planes do. */
+static int conv_kind(const Layer *l, const lc_conv_dims *d, Target target)
 {
-    if (d->G == d->C && d->C > 1) return 'd';
+    if (d->G == d->C && d->C > 1) return target == TARGET_MCU ? 'g' : 'd';
     if (!is_1d(l) && d->G == 1 && d->KH == d->KW && d->SH == d->SW && d->PH == d->PW &&
         d->DH == 1 && d->DW == 1 && d->OH == LC_CONV_OUT(d->H, d->KH, d->SH, d->PH) &&
         d->OW == LC_CONV_OUT(d->W, d->KW, d->SW, d->PW))
@@ -141,7 +144,7 @@ static long conv_scratch(const Model *m, const Layer *l, const Build *b)
 {
     lc_conv_dims d;
     conv_dims(NULL, m, l, &d);
-    if (conv_kind(l, &d) == 'd') return LC_DWCONV_WORK(&d, b->threads);
+    if (conv_kind(l, &d, b->target) == 'd') return LC_DWCONV_WORK(&d, b->threads);
     return b->target == TARGET_MCU ? 0 : LC_CONV_WORK(&d, b->threads);
 }
 
@@ -172,7 +175,7 @@ static void conv_forward(Emit *e, const Layer *l, Mode mode)
     int kind;
     (void)mode;
     conv_dims(NULL, e->m, l, &d);
-    kind = conv_kind(l, &d);
+    kind = conv_kind(l, &d, e->build.target);
     if (kind == 's') {
         emitf(e, "    lc_conv2d_forward(%s, %s, %s, %s, %s,\n"
                  "                      n, %d, %d, %d, %d, %d, %d, %d);\n",
@@ -193,7 +196,7 @@ static void conv_backward(Emit *e, const Layer *l, Mode mode)
     int kind, add = e_wants_grad(e, l, 0) ? e_adds(e, l, 0) : 1;
     (void)mode;
     conv_dims(NULL, e->m, l, &d);
-    kind = conv_kind(l, &d);
+    kind = conv_kind(l, &d, e->build.target);
     if (kind == 's') {
         emitf(e, "    lc_conv2d_backward_into(%s, %s, %s,\n"
                  "                            %s, %s, %s, %s,\n"

@@ -150,6 +150,13 @@ static inline void lc__for(int n, void (*fn)(void *ctx, int task), void *ctx)
 #define LC__KEEP_LOOP
 #endif
 
+/* The generated C may be compiled as C++ too, which spells restrict so. */
+#ifdef __cplusplus
+#define LC__RESTRICT __restrict
+#else
+#define LC__RESTRICT restrict
+#endif
+
 /* [lo, hi) of part t of n things cut into `parts`, at multiples of `align`. */
 static inline void lc__range(int n, int parts, int t, int align, int *lo, int *hi)
 {

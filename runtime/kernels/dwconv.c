@@ -134,7 +134,7 @@ static inline void lc__dw_copy(lc_real *d, const lc_real *s, int n)
  * (affine steps), one pass over y each.  (The passes run at the rate of the
  * loads and stores: y stays in L1, and no pass waits on another, where
  * summing the taps of a chunk in registers waits on each multiply-add.) */
-static inline void lc__dw_sweep(lc_real *restrict y, int L, const lc_real *restrict x,
+static inline void lc__dw_sweep(lc_real *LC__RESTRICT y, int L, const lc_real *LC__RESTRICT x,
                                 const lc_real *w, int nh, int nw, long xrs, long xcs, int wrs,
                                 int wcs, lc_real b, int add)
 {

@@ -112,7 +112,7 @@ TEST(fast_path_equals_strtof)
             fprintf(f, "%s%s", t, c + 1 < COLS ? "," : "\n");
         }
     CHECK(fclose(f) == 0);
-    LcDataSpec spec = { COLS - 1, 1, 0, 0, NULL };
+    LcDataSpec spec = { .in = COLS - 1, .out = 1 };
     LcData d;
     char err[512];
     CHECK(lc_load_csv(path, &spec, &d, err, sizeof err));
@@ -159,7 +159,7 @@ TEST(known_hard_cases)
     if (!f) return;
     for (int i = 0; i < n; i++) fprintf(f, "%s,0\n", cases[i]);
     fclose(f);
-    LcDataSpec spec = { 1, 1, 0, 0, NULL };
+    LcDataSpec spec = { .in = 1, .out = 1 };
     LcData d;
     char err[512];
     CHECK(lc_load_csv(path, &spec, &d, err, sizeof err));
