@@ -81,7 +81,8 @@ one bn 192 c4
 one act 8 v3
 one seq 60 c4
 
-# the MLPerf Tiny samples on Fashion-MNIST (residual adds of differently
+# the Fashion MLP and CNN samples (two epochs each), and the MLPerf Tiny
+# samples on Fashion-MNIST (residual adds of differently
 # quantised branches, strided pad=same and 1x1 shortcut convs, batchnorm
 # folded into every conv, depthwise convs, a [10, 4] kernel, dropout as the
 # identity, global average pooling): trained on 512 images (ResNet-8 one
@@ -97,7 +98,7 @@ if [ -f $F/train-images-idx3-ubyte.gz ]; then
     od -An -v -tu1 -w1 -j8 "$tmp/f-xl" | paste -d' ' "$tmp/f-px" - |
         awk '{ k = NR > 12 ? 1.5 : 1; for (i = 1; i < NF; i++) printf "%.9g,", k * $i / 255 - (k - 1) / 3; print $NF }' \
         > "$tmp/f-test.csv"
-    for m in resnet8:1 dscnn:3; do
+    for m in fashion_mlp:2 fashion_cnn:2 resnet8:1 dscnn:3; do
         e=${m#*:} m=${m%:*}; d=$tmp/$m
         mkdir -p "$d/mcu"
         $LAYERC train "samples/$m.lyr" "$tmp/f-ti" --labels "$tmp/f-tl" --epochs $e --threads 1 --save "$d/w.lyw" -q \
