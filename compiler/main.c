@@ -547,6 +547,36 @@ static int cmd_export(const Options *o, Front *f)
 static int load_data(const char *path, const char *labels, const char *labels_option, const Model *m,
                      const Options *o, int truth_optional, LcData *d);
 
+/* Writes a compile's header h and source c: to -o and -H, or as one stream
+ * (-o -, a device) of the header and the source from `body` on (its own
+ * #include of the header left out).  Returns 0, or EXIT_INPUT after a
+ * message. */
+static int write_compiled(const Options *o, const char *hpath, const char *h, const char *c,
+                          const char *body_marker)
+{
+    char err[1024];
+    int ok = 1;
+    if (compile_to_one_stream(o)) {
+        const char *body = strstr(c, body_marker);
+        if (!body) body = c;
+        if (!strcmp(o->out, "-")) {
+            put_stdout(h);
+            put_stdout(body);
+        } else {
+            size_t hl = strlen(h), bl = strlen(body);
+            char *all = xmalloc(hl + bl + 1);
+            memcpy(all, h, hl);
+            memcpy(all + hl, body, bl + 1);
+            ok = lc_write_atomic(o->out, all, hl + bl, err, sizeof err);
+            free(all);
+        }
+    } else {
+        ok = write_pair(hpath, h, o->out, c, err, sizeof err);
+    }
+    if (!ok) fprintf(stderr, "%s\n", err);
+    return ok ? 0 : EXIT_INPUT;
+}
+
 /* --quantize int8: the model with batchnorm folded (*mq), its weights
  * (*params, malloc'd) and each layer's range over --calibrate (*lo, *hi,
  * malloc'd); refused, with a message naming the layer, when an op has no
@@ -581,30 +611,12 @@ static int compile_int8(const Options *o, Front *f)
     const Model *m;
     float *params;
     double *lo, *hi;
-    char err[1024];
     int status = EXIT_INPUT;
     if (int8_prepare(o, f, &m, &params, &lo, &hi)) {
         char *hpath = o->header ? xstrdup(o->header) : header_path(o->out);
         QuantOptions qo = { params, lo, hi, base_name(hpath), f->src.path, o->calibrate, 0 };
         char *h = qemit_header(m, &qo), *c = qemit_source(m, &qo);
-        status = 0;
-        if (compile_to_one_stream(o)) {
-            const char *body = strstr(c, "\n#include <stddef.h>");
-            if (!strcmp(o->out, "-")) {
-                put_stdout(h);
-                put_stdout(body ? body : c);
-            } else {
-                size_t hl = strlen(h), bl = strlen(body ? body : c);
-                char *all = xmalloc(hl + bl + 1);
-                memcpy(all, h, hl);
-                memcpy(all + hl, body ? body : c, bl + 1);
-                if (!lc_write_atomic(o->out, all, hl + bl, err, sizeof err)) status = EXIT_INPUT;
-                free(all);
-            }
-        } else if (!write_pair(hpath, h, o->out, c, err, sizeof err)) {
-            status = EXIT_INPUT;
-        }
-        if (status) fprintf(stderr, "%s\n", err);
+        status = write_compiled(o, hpath, h, c, "\n#include <stddef.h>");
         free(h), free(c), free(hpath);
     }
     free(params), free(lo), free(hi);
@@ -657,44 +669,16 @@ static int cmd_compile(const Options *o, Front *f)
 {
     if (o->quantize) return compile_int8(o, f);
     const Model *m;
-    char err[1024];
     float *baked;
     int status = build_model(o, f, &m, &baked);
     if (status) return status;
-    int stream = compile_to_one_stream(o);
     char *hpath = o->header ? xstrdup(o->header) : header_path(o->out);
     EmitOptions eo = { .inference = o->inference, .baked = baked, .header = base_name(hpath),
                        .source_name = f->src.path, .threads = o->threads, .target = o->target,
                        .fuse_update = o->fuse_update };
-    if (stream) {
-        char *h = emit_header(m, &eo);
-        eo.jit = 0;
-        char *c = emit_source(m, &eo);
-        /* one stream: the header, then the source without its #include */
-        const char *body = strstr(c, "\n#include <math.h>");
-        if (!strcmp(o->out, "-")) {
-            put_stdout(h);
-            put_stdout(body ? body : c);
-        } else {
-            size_t hl = strlen(h), bl = strlen(body ? body : c);
-            char *all = xmalloc(hl + bl + 1);
-            memcpy(all, h, hl);
-            memcpy(all + hl, body ? body : c, bl + 1);
-            if (!lc_write_atomic(o->out, all, hl + bl, err, sizeof err)) {
-                fprintf(stderr, "%s\n", err);
-                status = EXIT_INPUT;
-            }
-            free(all);
-        }
-        free(h), free(c);
-    } else {
-        char *h = emit_header(m, &eo), *c = emit_source(m, &eo);
-        if (!write_pair(hpath, h, o->out, c, err, sizeof err)) {
-            fprintf(stderr, "%s\n", err);
-            status = EXIT_INPUT;
-        }
-        free(h), free(c);
-    }
+    char *h = emit_header(m, &eo), *c = emit_source(m, &eo);
+    status = write_compiled(o, hpath, h, c, "\n#include <math.h>");
+    free(h), free(c);
     free(hpath);
     free(baked);
     return status;

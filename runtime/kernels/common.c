@@ -150,6 +150,22 @@ static inline void lc__for(int n, void (*fn)(void *ctx, int task), void *ctx)
 #define LC__KEEP_LOOP
 #endif
 
+/* The geometry of a convolution, for conv.c, conv_mcu.c and dwconv.c (as in
+ * kernels.h; int8.c, pasted alone, has its own copy). */
+#ifndef LC_CONV_DIMS_DEFINED
+#define LC_CONV_DIMS_DEFINED
+typedef struct {
+    int C, H, W;      /* input: channels, height, width */
+    int OC, OH, OW;   /* output: channels, height, width */
+    int KH, KW;       /* kernel */
+    int SH, SW;       /* stride */
+    int PH, PW;       /* zero rows above and columns left of the input; those below
+                         and right are whatever OH and OW need */
+    int DH, DW;       /* dilation */
+    int G;            /* groups: C and OC are multiples of G */
+} lc_conv_dims;
+#endif
+
 /* The generated C may be compiled as C++ too, which spells restrict so. */
 #ifdef __cplusplus
 #define LC__RESTRICT __restrict

@@ -4,22 +4,9 @@
  * Needs common.c and gemm.c.  Depthwise convolutions have their own direct
  * kernel (dwconv.c). */
 /* ------------------------------------------------------------------------ */
-/* The geometry of a convolution (as in kernels.h: this file must stand
- * alone when pasted).                                                      */
+/* The scratch a convolution needs (as in kernels.h; the geometry,
+ * lc_conv_dims, is in common.c).                                           */
 
-#ifndef LC_CONV_DIMS_DEFINED
-#define LC_CONV_DIMS_DEFINED
-typedef struct {
-    int C, H, W;      /* input: channels, height, width */
-    int OC, OH, OW;   /* output: channels, height, width */
-    int KH, KW;       /* kernel */
-    int SH, SW;       /* stride */
-    int PH, PW;       /* zero rows above and columns left of the input; those below
-                         and right are whatever OH and OW need */
-    int DH, DW;       /* dilation */
-    int G;            /* groups: C and OC are multiples of G */
-} lc_conv_dims;
-#endif
 #ifndef LC_CONV_ROWS
 #define LC_CONV_ROWS(d) ((long)(d)->C / (d)->G * (d)->KH * (d)->KW)
 #define LC_CONV_COL(d) (LC_CONV_ROWS(d) * (d)->OH * (d)->OW)

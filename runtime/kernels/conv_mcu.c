@@ -12,19 +12,6 @@
  * walks the same taps: a dot product per tap for the weight gradient, the
  * adjoint row update for the input gradient.  Needs common.c. */
 
-#ifndef LC_CONV_DIMS_DEFINED
-#define LC_CONV_DIMS_DEFINED
-typedef struct {
-    int C, H, W;      /* input: channels, height, width */
-    int OC, OH, OW;   /* output: channels, height, width */
-    int KH, KW;       /* kernel */
-    int SH, SW;       /* stride */
-    int PH, PW;       /* zero rows above and columns left of the input; those below
-                         and right are whatever OH and OW need */
-    int DH, DW;       /* dilation */
-    int G;            /* groups: C and OC are multiples of G */
-} lc_conv_dims;
-#endif
 
 /* Where tap (ki, kj) reads the input plane [H, W]: output (oh, ow) reads
  * (oh SH + offh, ow SW + offw), inside the image for oh_lo <= oh < oh_hi

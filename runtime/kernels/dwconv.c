@@ -22,19 +22,6 @@
 
 /* ------------------------------------------------------------------------ */
 /* As in kernels.h and conv.c.                                              */
-#ifndef LC_CONV_DIMS_DEFINED
-#define LC_CONV_DIMS_DEFINED
-typedef struct {
-    int C, H, W;      /* input: channels, height, width */
-    int OC, OH, OW;   /* output: channels, height, width */
-    int KH, KW;       /* kernel */
-    int SH, SW;       /* stride */
-    int PH, PW;       /* zero rows above and columns left of the input; those below
-                         and right are whatever OH and OW need */
-    int DH, DW;       /* dilation */
-    int G;            /* groups: C and OC are multiples of G */
-} lc_conv_dims;
-#endif
 #ifndef LC__KEEP_LOOP   /* as gemm.c: keep a short loop a loop, for gcc to vectorise */
 #if !defined(__TINYC__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8))
 #define LC__KEEP_LOOP _Pragma("GCC unroll 1")
